@@ -1,0 +1,390 @@
+"""Adapters between Home Assistant entities (or the demo simulator) and the core.
+
+A charger is described by entities another integration provides; a meter is any cumulative
+energy sensor. The coordinator only sees the two small interfaces defined here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, State
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_CURRENT_ENTITY,
+    CONF_ENERGY_ENTITY,
+    CONF_POWER_ENTITY,
+    CONF_START_BUTTON,
+    CONF_STATUS_ENTITY,
+    CONF_STOP_BUTTON,
+    CONF_SWITCH_ENTITY,
+    CONF_VEHICLE_ID_ENTITY,
+)
+from .core.session import ChargerStatus
+from .core.simulator import DemoEvse
+
+_LOGGER = logging.getLogger(__name__)
+
+# Status strings of common charger integrations, lower-cased, mapped to the core's four states.
+# OCPP 1.6 (lbbrhzn/ocpp), Wallbox, Easee, Zaptec, go-e, plus plain binary sensors.
+STATUS_MAP: dict[str, ChargerStatus] = {
+    # binary sensors (plug / cable connected)
+    "on": ChargerStatus.PLUGGED,
+    "off": ChargerStatus.UNPLUGGED,
+    # OCPP 1.6 ChargePointStatus
+    "available": ChargerStatus.UNPLUGGED,
+    "preparing": ChargerStatus.PLUGGED,
+    "charging": ChargerStatus.CHARGING,
+    "suspendedev": ChargerStatus.PLUGGED,
+    "suspendedevse": ChargerStatus.PLUGGED,
+    "finishing": ChargerStatus.PLUGGED,
+    "reserved": ChargerStatus.UNPLUGGED,
+    "faulted": ChargerStatus.FAULT,
+    # Wallbox
+    "ready": ChargerStatus.UNPLUGGED,
+    "disconnected": ChargerStatus.UNPLUGGED,
+    "connected: waiting for car demand": ChargerStatus.PLUGGED,
+    "waiting for car demand": ChargerStatus.PLUGGED,
+    "paused by user": ChargerStatus.PLUGGED,
+    "scheduled": ChargerStatus.PLUGGED,
+    "waiting": ChargerStatus.PLUGGED,
+    "locked, car connected": ChargerStatus.PLUGGED,
+    "error": ChargerStatus.FAULT,
+    # Easee
+    "awaiting_start": ChargerStatus.PLUGGED,
+    "ready_to_charge": ChargerStatus.PLUGGED,
+    "completed": ChargerStatus.PLUGGED,
+    # Zaptec
+    "connected_requesting": ChargerStatus.PLUGGED,
+    "connected_charging": ChargerStatus.CHARGING,
+    "connected_finished": ChargerStatus.PLUGGED,
+    # go-e (car state)
+    "idle": ChargerStatus.UNPLUGGED,
+    "waitcar": ChargerStatus.PLUGGED,
+    "complete": ChargerStatus.PLUGGED,
+    # generic
+    "plugged": ChargerStatus.PLUGGED,
+    "connected": ChargerStatus.PLUGGED,
+    "unplugged": ChargerStatus.UNPLUGGED,
+    "fault": ChargerStatus.FAULT,
+}
+
+
+def map_status(state: str | None) -> ChargerStatus | None:
+    """Map a charger integration's status string to the core's status (None when unknown)."""
+    if state is None or state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    return STATUS_MAP.get(state.strip().lower())
+
+
+def _number(state: State | None) -> float | None:
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    try:
+        return float(state.state)
+    except ValueError:
+        return None
+
+
+def energy_kwh(state: State | None) -> float | None:
+    """A cumulative energy sensor's value in kWh (Wh, kWh and MWh understood)."""
+    value = _number(state)
+    if value is None or state is None:
+        return None
+    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    if unit == UnitOfEnergy.WATT_HOUR:
+        return value / 1000.0
+    if unit == UnitOfEnergy.MEGA_WATT_HOUR:
+        return value * 1000.0
+    return value
+
+
+def power_kw(state: State | None) -> float | None:
+    """A power sensor's value in kW (W and kW understood)."""
+    value = _number(state)
+    if value is None or state is None:
+        return None
+    if state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) == UnitOfPower.WATT:
+        return value / 1000.0
+    return value
+
+
+def is_energy_sensor(state: State | None) -> bool:
+    """True for a sensor with device_class energy in Wh, kWh or MWh."""
+    return (
+        state is not None
+        and state.domain == "sensor"
+        and state.attributes.get("device_class") == SensorDeviceClass.ENERGY
+        and state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+        in (UnitOfEnergy.WATT_HOUR, UnitOfEnergy.KILO_WATT_HOUR, UnitOfEnergy.MEGA_WATT_HOUR)
+    )
+
+
+class ChargerAdapter:
+    """What the coordinator needs from a charger."""
+
+    controllable: bool = False
+    max_current_a: float = 32.0
+
+    def status(self) -> ChargerStatus | None:
+        """The charger's status now (None while unknown)."""
+        raise NotImplementedError
+
+    def power_kw(self) -> float | None:
+        """Charging power now."""
+        return None
+
+    def energy_kwh(self) -> float | None:
+        """The charger's own energy register."""
+        return None
+
+    def vehicle_id(self) -> str | None:
+        """The vehicle ID the charger reports (OCPP id tag, ISO 15118 EVCCID)."""
+        return None
+
+    def async_listen(self, on_change: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call ``on_change`` whenever something above changes; return the unsubscriber."""
+        raise NotImplementedError
+
+    async def async_set_enabled(self, enabled: bool) -> None:
+        """Allow or stop charging."""
+
+    async def async_set_current(self, amps: float) -> None:
+        """Set the current limit."""
+
+    def describe(self) -> dict[str, Any]:
+        """What this adapter drives, for diagnostics."""
+        return {}
+
+
+class MeterAdapter:
+    """What the coordinator needs from an end-use meter."""
+
+    meter_id: str = ""
+
+    def reading(self) -> tuple[datetime, float] | None:
+        """The latest register reading (time, kWh)."""
+        raise NotImplementedError
+
+    def async_listen_readings(
+        self, on_reading: Callable[[datetime, float, str], None]
+    ) -> CALLBACK_TYPE:
+        """Call ``on_reading(at, kwh, meter_id)`` on each new reading."""
+        raise NotImplementedError
+
+
+class EntityCharger(ChargerAdapter):
+    """A charger that another integration exposes as entities."""
+
+    def __init__(self, hass: HomeAssistant, config: dict[str, Any]) -> None:
+        self.hass = hass
+        self.config = config
+        self._status_entity: str = config[CONF_STATUS_ENTITY]
+        self._unknown_reported: set[str] = set()
+        self.controllable = bool(
+            config.get(CONF_SWITCH_ENTITY)
+            or config.get(CONF_START_BUTTON)
+            or config.get(CONF_CURRENT_ENTITY)
+        )
+        current = hass.states.get(config.get(CONF_CURRENT_ENTITY) or "")
+        if current is not None and current.attributes.get("max") is not None:
+            self.max_current_a = float(current.attributes["max"])
+
+    def _state(self, key: str) -> State | None:
+        entity_id = self.config.get(key)
+        return self.hass.states.get(entity_id) if entity_id else None
+
+    def status(self) -> ChargerStatus | None:
+        state = self._state(CONF_STATUS_ENTITY)
+        if state is None:
+            return None
+        status = map_status(state.state)
+        if status is None and state.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+            if state.state not in self._unknown_reported:
+                self._unknown_reported.add(state.state)
+                _LOGGER.warning(
+                    "Charger status %r of %s is not known; treating it as plugged in",
+                    state.state,
+                    self._status_entity,
+                )
+            return ChargerStatus.PLUGGED
+        if status is ChargerStatus.PLUGGED and self._drawing():
+            return ChargerStatus.CHARGING
+        return status
+
+    def _drawing(self) -> bool:
+        power = self.power_kw()
+        return power is not None and power >= 0.1
+
+    def power_kw(self) -> float | None:
+        return power_kw(self._state(CONF_POWER_ENTITY))
+
+    def energy_kwh(self) -> float | None:
+        return energy_kwh(self._state(CONF_ENERGY_ENTITY))
+
+    def vehicle_id(self) -> str | None:
+        state = self._state(CONF_VEHICLE_ID_ENTITY)
+        if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN, "", "none"):
+            return None
+        return state.state
+
+    def async_listen(self, on_change: Callable[[], None]) -> CALLBACK_TYPE:
+        entities = [
+            self.config[key]
+            for key in (
+                CONF_STATUS_ENTITY,
+                CONF_POWER_ENTITY,
+                CONF_ENERGY_ENTITY,
+                CONF_VEHICLE_ID_ENTITY,
+                CONF_SWITCH_ENTITY,
+            )
+            if self.config.get(key)
+        ]
+
+        def _changed(event: Event[EventStateChangedData]) -> None:
+            on_change()
+
+        return async_track_state_change_event(self.hass, entities, _changed)
+
+    async def async_set_enabled(self, enabled: bool) -> None:
+        if switch := self.config.get(CONF_SWITCH_ENTITY):
+            await self.hass.services.async_call(
+                "switch",
+                "turn_on" if enabled else "turn_off",
+                {ATTR_ENTITY_ID: switch},
+                blocking=True,
+            )
+            return
+        button = self.config.get(CONF_START_BUTTON if enabled else CONF_STOP_BUTTON)
+        if button:
+            await self.hass.services.async_call(
+                button.split(".", 1)[0], "press", {ATTR_ENTITY_ID: button}, blocking=True
+            )
+            return
+        if self.config.get(CONF_CURRENT_ENTITY):
+            await self.async_set_current(0 if not enabled else self.max_current_a)
+
+    async def async_set_current(self, amps: float) -> None:
+        number = self.config.get(CONF_CURRENT_ENTITY)
+        if not number:
+            return
+        await self.hass.services.async_call(
+            number.split(".", 1)[0],
+            "set_value",
+            {ATTR_ENTITY_ID: number, "value": amps},
+            blocking=True,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "type": "entities",
+            "entities": {k: v for k, v in self.config.items() if k.endswith(("entity", "button"))},
+            "controllable": self.controllable,
+        }
+
+
+class SensorMeter(MeterAdapter):
+    """An end-use meter that is a cumulative energy sensor (a ZHA summation sensor is one)."""
+
+    def __init__(self, hass: HomeAssistant, entity_id: str, meter_id: str) -> None:
+        self.hass = hass
+        self.entity_id = entity_id
+        self.meter_id = meter_id
+
+    def reading(self) -> tuple[datetime, float] | None:
+        state = self.hass.states.get(self.entity_id)
+        value = energy_kwh(state)
+        if value is None or state is None:
+            return None
+        return dt_util.utcnow().replace(microsecond=0), value
+
+    def async_listen_readings(
+        self, on_reading: Callable[[datetime, float, str], None]
+    ) -> CALLBACK_TYPE:
+        def _changed(event: Event[EventStateChangedData]) -> None:
+            value = energy_kwh(event.data["new_state"])
+            if value is not None:
+                on_reading(dt_util.utcnow(), value, self.meter_id)
+
+        return async_track_state_change_event(self.hass, [self.entity_id], _changed)
+
+
+class DemoCharger(ChargerAdapter, MeterAdapter):
+    """The built-in simulated charger and its meter."""
+
+    controllable = True
+
+    def __init__(self, evse: DemoEvse, meter_id: str) -> None:
+        self.evse = evse
+        self.meter_id = meter_id
+        self.max_current_a = float(evse.max_current_a)
+        self._charger_listeners: list[Callable[[], None]] = []
+        self._meter_listeners: list[Callable[[datetime, float, str], None]] = []
+        self._last_step: datetime | None = None
+
+    def status(self) -> ChargerStatus:
+        return self.evse.status
+
+    def power_kw(self) -> float:
+        return self.evse.power_kw
+
+    def energy_kwh(self) -> float:
+        return self.evse.register_kwh
+
+    def vehicle_id(self) -> str | None:
+        return self.evse.car.pev_id if self.evse.car else None
+
+    def reading(self) -> tuple[datetime, float]:
+        return dt_util.utcnow().replace(microsecond=0), self.evse.register_kwh
+
+    def async_listen(self, on_change: Callable[[], None]) -> CALLBACK_TYPE:
+        self._charger_listeners.append(on_change)
+        return lambda: self._charger_listeners.remove(on_change)
+
+    def async_listen_readings(
+        self, on_reading: Callable[[datetime, float, str], None]
+    ) -> CALLBACK_TYPE:
+        self._meter_listeners.append(on_reading)
+        return lambda: self._meter_listeners.remove(on_reading)
+
+    def step(self, now: datetime) -> None:
+        """Advance the simulation to ``now`` and tell the listeners."""
+        if self._last_step is not None:
+            self.evse.step((now - self._last_step).total_seconds())
+        self._last_step = now
+        self.notify(now)
+
+    def notify(self, now: datetime) -> None:
+        """Publish the charger state and a meter reading."""
+        for meter_listener in list(self._meter_listeners):
+            meter_listener(now, self.evse.register_kwh, self.meter_id)
+        for listener in list(self._charger_listeners):
+            listener()
+
+    async def async_set_enabled(self, enabled: bool) -> None:
+        self.evse.set_enabled(enabled)
+        if enabled and self.evse.current_limit_a < 6:
+            self.evse.set_current(self.evse.max_current_a)
+        self.step(dt_util.utcnow())
+
+    async def async_set_current(self, amps: float) -> None:
+        self.evse.set_current(amps)
+        self.step(dt_util.utcnow())
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "demo", "controllable": True}

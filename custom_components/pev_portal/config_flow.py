@@ -1,0 +1,586 @@
+"""Config, options, reconfigure and subentry flows of PEV Portal.
+
+The config entry is the premise (its ID, tariff, metering interval and validation window);
+chargers and vehicles are its subentries, so a premise can have several of each (req 2).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryData,
+    ConfigSubentryFlow,
+    OptionsFlowWithReload,
+    SubentryFlowResult,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import selector
+
+from .adapters import is_energy_sensor, map_status, power_kw
+from .const import (
+    CHARGER_TYPE_DEMO,
+    CHARGER_TYPE_ENTITIES,
+    CONF_CAPACITY,
+    CONF_CHARGER_NAME,
+    CONF_CHARGER_TYPE,
+    CONF_CURRENT_ENTITY,
+    CONF_DEFAULT_PRICE,
+    CONF_DEFAULT_TARGET,
+    CONF_DEFAULT_VEHICLE,
+    CONF_DEVICE,
+    CONF_ENERGY_ENTITY,
+    CONF_INTERVAL_MINUTES,
+    CONF_METER_ENTITY,
+    CONF_METER_SOURCE,
+    CONF_NAME,
+    CONF_PEV_ID,
+    CONF_POWER_ENTITY,
+    CONF_PREMISE_ID,
+    CONF_PREMISE_NAME,
+    CONF_PRESET,
+    CONF_RELATION,
+    CONF_SOC_ENTITY,
+    CONF_START_BUTTON,
+    CONF_STATUS_ENTITY,
+    CONF_STOP_BUTTON,
+    CONF_SWITCH_ENTITY,
+    CONF_TAGS,
+    CONF_TARIFF,
+    CONF_VALIDATION_WINDOW,
+    CONF_VEHICLE_ID_ENTITY,
+    DEFAULT_INTERVAL_MINUTES,
+    DEFAULT_PRICE,
+    DEFAULT_VALIDATION_WINDOW,
+    DOMAIN,
+    METER_SOURCE_CHARGER,
+    METER_SOURCE_DEMO,
+    METER_SOURCE_SENSOR,
+    SUBENTRY_CHARGER,
+    SUBENTRY_VEHICLE,
+)
+from .core.binding import VALIDATION_WINDOW_MAX_S, VALIDATION_WINDOW_MIN_S, Relation
+from .core.tariff import TariffError, tariff_from_dict
+from .presets import preset_mapping
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+def _premise_schema(defaults: dict[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_PREMISE_NAME, default=defaults.get(CONF_PREMISE_NAME, "Home")): str,
+            vol.Required(CONF_PREMISE_ID, default=defaults.get(CONF_PREMISE_ID, vol.UNDEFINED)): str,
+        }
+    )
+
+
+def _metering_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
+    return {
+        vol.Required(
+            CONF_INTERVAL_MINUTES,
+            default=defaults.get(CONF_INTERVAL_MINUTES, DEFAULT_INTERVAL_MINUTES),
+        ): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=1, max=60, step=1, mode=selector.NumberSelectorMode.BOX,
+                unit_of_measurement="min",
+            )
+        ),
+        vol.Required(
+            CONF_VALIDATION_WINDOW,
+            default=defaults.get(CONF_VALIDATION_WINDOW, DEFAULT_VALIDATION_WINDOW),
+        ): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=VALIDATION_WINDOW_MIN_S, max=VALIDATION_WINDOW_MAX_S, step=1,
+                mode=selector.NumberSelectorMode.BOX, unit_of_measurement="s",
+            )
+        ),
+    }
+
+
+def _tariff_schema(defaults: dict[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_TARIFF, default=defaults[CONF_TARIFF]): selector.ObjectSelector(),
+            vol.Required(
+                CONF_DEFAULT_PRICE, default=defaults.get(CONF_DEFAULT_PRICE, DEFAULT_PRICE)
+            ): selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    min=0, step="any", mode=selector.NumberSelectorMode.BOX
+                )
+            ),
+        }
+    )
+
+
+def _validate_premise(user_input: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not user_input[CONF_PREMISE_NAME].strip():
+        errors[CONF_PREMISE_NAME] = "empty_name"
+    if not ID_PATTERN.match(user_input[CONF_PREMISE_ID].strip()):
+        errors[CONF_PREMISE_ID] = "invalid_id"
+    return errors
+
+
+def _validate_metering(user_input: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    interval = user_input[CONF_INTERVAL_MINUTES]
+    if interval != int(interval) or not 1 <= interval <= 60:
+        errors[CONF_INTERVAL_MINUTES] = "invalid_interval"
+    window = user_input[CONF_VALIDATION_WINDOW]
+    if not VALIDATION_WINDOW_MIN_S <= window <= VALIDATION_WINDOW_MAX_S:
+        errors[CONF_VALIDATION_WINDOW] = "invalid_window"
+    return errors
+
+
+def _validate_tariff(user_input: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Errors and placeholders (the tariff parser's own message) for the tariff step."""
+    raw = user_input.get(CONF_TARIFF)
+    if not isinstance(raw, dict):
+        return {CONF_TARIFF: "invalid_tariff"}, {"error": "the tariff must be a mapping"}
+    try:
+        tariff_from_dict(raw)
+    except TariffError as err:
+        return {CONF_TARIFF: "invalid_tariff"}, {"error": str(err)}
+    if user_input[CONF_DEFAULT_PRICE] < 0:
+        return {CONF_DEFAULT_PRICE: "invalid_price"}, {"error": ""}
+    return {}, {"error": ""}
+
+
+def _default_tariff(hass: HomeAssistant) -> dict[str, Any]:
+    return {"type": "flat", "currency": hass.config.currency or "EUR", "price": "0.30"}
+
+
+class ChargerSteps:
+    """The charger and meter steps, shared by the config flow and the charger subentry flow."""
+
+    hass: HomeAssistant
+    _charger: dict[str, Any]
+
+    async def _async_charger_done(self, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def async_show_form(self, **kwargs: Any) -> Any:  # provided by the flow handler
+        raise NotImplementedError
+
+    def _charger_defaults(self) -> dict[str, Any]:
+        return self._charger
+
+    async def async_step_charger(self, user_input: dict[str, Any] | None = None) -> Any:
+        """Name the charger and choose the demo charger or a mapping of existing entities."""
+        errors: dict[str, str] = {}
+        defaults = self._charger_defaults()
+        if user_input is not None:
+            if not user_input[CONF_CHARGER_NAME].strip():
+                errors[CONF_CHARGER_NAME] = "empty_name"
+            else:
+                self._charger.update(user_input)
+                if user_input[CONF_CHARGER_TYPE] == CHARGER_TYPE_DEMO:
+                    self._charger[CONF_METER_SOURCE] = METER_SOURCE_DEMO
+                    return await self._async_charger_done(self._charger)
+                return await self.async_step_charger_device()
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_CHARGER_NAME, default=defaults.get(CONF_CHARGER_NAME, "Charger")
+                ): str,
+                vol.Required(
+                    CONF_CHARGER_TYPE, default=defaults.get(CONF_CHARGER_TYPE, CHARGER_TYPE_ENTITIES)
+                ): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[CHARGER_TYPE_ENTITIES, CHARGER_TYPE_DEMO],
+                        translation_key=CONF_CHARGER_TYPE,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="charger", data_schema=schema, errors=errors)
+
+    async def async_step_charger_device(self, user_input: dict[str, Any] | None = None) -> Any:
+        """Optionally pick the charger's device so a preset fills the mapping in."""
+        if user_input is not None:
+            device_id = user_input.get(CONF_DEVICE)
+            if device_id:
+                preset, found = preset_mapping(self.hass, device_id)
+                self._charger[CONF_PRESET] = preset
+                self._charger.update(found)
+            return await self.async_step_charger_entities()
+        schema = vol.Schema(
+            {vol.Optional(CONF_DEVICE): selector.DeviceSelector(selector.DeviceSelectorConfig())}
+        )
+        return self.async_show_form(step_id="charger_device", data_schema=schema)
+
+    async def async_step_charger_entities(
+        self, user_input: dict[str, Any] | None = None
+    ) -> Any:
+        """Map the charger's entities: status, control, power, energy, vehicle ID."""
+        errors: dict[str, str] = {}
+        placeholders = {"status": ""}
+        if user_input is not None:
+            errors, placeholders = self._validate_entities(user_input)
+            if not errors:
+                for key in _ENTITY_KEYS:
+                    self._charger.pop(key, None)
+                self._charger.update(user_input)
+                return await self.async_step_meter()
+        defaults = user_input or self._charger
+        fields: dict[vol.Marker, Any] = {}
+        for key, domains, device_class in _ENTITY_FIELDS:
+            marker = vol.Required if key == CONF_STATUS_ENTITY else vol.Optional
+            config = selector.EntitySelectorConfig(domain=domains)
+            if device_class:
+                config = selector.EntitySelectorConfig(domain=domains, device_class=device_class)
+            fields[marker(key, description={"suggested_value": defaults.get(key)})] = (
+                selector.EntitySelector(config)
+            )
+        return self.async_show_form(
+            step_id="charger_entities",
+            data_schema=vol.Schema(fields),
+            errors=errors,
+            description_placeholders={**placeholders, "preset": self._charger.get(CONF_PRESET) or "-"},
+        )
+
+    def _validate_entities(
+        self, user_input: dict[str, Any]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        errors: dict[str, str] = {}
+        placeholders = {"status": ""}
+        status = self.hass.states.get(user_input[CONF_STATUS_ENTITY])
+        if status is None:
+            errors[CONF_STATUS_ENTITY] = "entity_not_found"
+        elif map_status(status.state) is None and status.state not in ("unavailable", "unknown"):
+            errors[CONF_STATUS_ENTITY] = "unknown_status"
+            placeholders["status"] = status.state
+        has_switch = bool(user_input.get(CONF_SWITCH_ENTITY))
+        start, stop = user_input.get(CONF_START_BUTTON), user_input.get(CONF_STOP_BUTTON)
+        if bool(start) != bool(stop):
+            errors["base"] = "buttons_in_pairs"
+        elif has_switch and start:
+            errors["base"] = "switch_or_buttons"
+        for key in (
+            CONF_SWITCH_ENTITY,
+            CONF_START_BUTTON,
+            CONF_STOP_BUTTON,
+            CONF_CURRENT_ENTITY,
+            CONF_VEHICLE_ID_ENTITY,
+        ):
+            if user_input.get(key) and self.hass.states.get(user_input[key]) is None:
+                errors[key] = "entity_not_found"
+        if power := user_input.get(CONF_POWER_ENTITY):
+            state = self.hass.states.get(power)
+            if state is None:
+                errors[CONF_POWER_ENTITY] = "entity_not_found"
+            elif state.attributes.get("unit_of_measurement") not in ("W", "kW") or (
+                power_kw(state) is None and state.state not in ("unavailable", "unknown")
+            ):
+                errors[CONF_POWER_ENTITY] = "not_power_sensor"
+        if energy := user_input.get(CONF_ENERGY_ENTITY):
+            if not is_energy_sensor(self.hass.states.get(energy)):
+                errors[CONF_ENERGY_ENTITY] = "not_energy_sensor"
+        return errors, placeholders
+
+    async def async_step_meter(self, user_input: dict[str, Any] | None = None) -> Any:
+        """Choose the end-use meter: an energy sensor, or the charger's own energy sensor."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            source = user_input[CONF_METER_SOURCE]
+            entity = user_input.get(CONF_METER_ENTITY)
+            if source == METER_SOURCE_CHARGER and not self._charger.get(CONF_ENERGY_ENTITY):
+                errors[CONF_METER_SOURCE] = "no_charger_energy"
+            elif source == METER_SOURCE_SENSOR and not entity:
+                errors[CONF_METER_ENTITY] = "meter_required"
+            elif source == METER_SOURCE_SENSOR and not is_energy_sensor(
+                self.hass.states.get(entity or "")
+            ):
+                errors[CONF_METER_ENTITY] = "not_energy_sensor"
+            if not errors:
+                self._charger[CONF_METER_SOURCE] = source
+                if source == METER_SOURCE_SENSOR:
+                    self._charger[CONF_METER_ENTITY] = entity
+                else:
+                    self._charger.pop(CONF_METER_ENTITY, None)
+                return await self._async_charger_done(self._charger)
+        defaults = user_input or self._charger
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_METER_SOURCE, default=defaults.get(CONF_METER_SOURCE, METER_SOURCE_SENSOR)
+                ): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[METER_SOURCE_SENSOR, METER_SOURCE_CHARGER],
+                        translation_key=CONF_METER_SOURCE,
+                    )
+                ),
+                vol.Optional(
+                    CONF_METER_ENTITY, description={"suggested_value": defaults.get(CONF_METER_ENTITY)}
+                ): selector.EntitySelector(
+                    selector.EntitySelectorConfig(domain="sensor", device_class="energy")
+                ),
+            }
+        )
+        return self.async_show_form(step_id="meter", data_schema=schema, errors=errors)
+
+
+_ENTITY_FIELDS: tuple[tuple[str, list[str], str | None], ...] = (
+    (CONF_STATUS_ENTITY, ["sensor", "binary_sensor"], None),
+    (CONF_SWITCH_ENTITY, ["switch"], None),
+    (CONF_START_BUTTON, ["button", "input_button"], None),
+    (CONF_STOP_BUTTON, ["button", "input_button"], None),
+    (CONF_CURRENT_ENTITY, ["number", "input_number"], None),
+    (CONF_POWER_ENTITY, ["sensor"], "power"),
+    (CONF_ENERGY_ENTITY, ["sensor"], "energy"),
+    (CONF_VEHICLE_ID_ENTITY, ["sensor"], None),
+)
+_ENTITY_KEYS = tuple(key for key, _, _ in _ENTITY_FIELDS)
+
+
+class PevPortalConfigFlow(ChargerSteps, ConfigFlow, domain=DOMAIN):
+    """Set up a premise: its identity, tariff and first charger."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        self._data: dict[str, Any] = {}
+        self._charger: dict[str, Any] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> PevPortalOptionsFlow:
+        """The options flow: tariff, metering interval, validation window."""
+        return PevPortalOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Chargers and vehicles are subentries of the premise."""
+        return {SUBENTRY_CHARGER: ChargerSubentryFlow, SUBENTRY_VEHICLE: VehicleSubentryFlow}
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The premise: name, ID, metering interval and validation window."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input[CONF_PREMISE_ID] = user_input[CONF_PREMISE_ID].strip()
+            errors = _validate_premise(user_input) | _validate_metering(user_input)
+            if not errors:
+                await self.async_set_unique_id(user_input[CONF_PREMISE_ID])
+                self._abort_if_unique_id_configured()
+                self._data = {
+                    **user_input,
+                    CONF_INTERVAL_MINUTES: int(user_input[CONF_INTERVAL_MINUTES]),
+                }
+                return await self.async_step_tariff()
+        schema = _premise_schema(user_input or {}).extend(_metering_schema(user_input or {}))
+        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+
+    async def async_step_tariff(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The program's tariff and the premise's default rate."""
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            errors, placeholders = _validate_tariff(user_input)
+            if not errors:
+                self._data.update(user_input)
+                return await self.async_step_charger()
+        defaults = user_input or {CONF_TARIFF: _default_tariff(self.hass)}
+        return self.async_show_form(
+            step_id="tariff",
+            data_schema=_tariff_schema(defaults),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_charger_done(self, data: dict[str, Any]) -> ConfigFlowResult:
+        premise = {k: self._data[k] for k in (CONF_PREMISE_NAME, CONF_PREMISE_ID)}
+        options = {k: v for k, v in self._data.items() if k not in premise}
+        return self.async_create_entry(
+            title=premise[CONF_PREMISE_NAME],
+            data=premise,
+            options=options,
+            subentries=[
+                ConfigSubentryData(
+                    subentry_type=SUBENTRY_CHARGER,
+                    title=data[CONF_CHARGER_NAME],
+                    data=data,
+                    unique_id=None,
+                )
+            ],
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the premise's name and ID (sessions already stored keep theirs)."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input[CONF_PREMISE_ID] = user_input[CONF_PREMISE_ID].strip()
+            errors = _validate_premise(user_input)
+            if not errors:
+                await self.async_set_unique_id(user_input[CONF_PREMISE_ID])
+                if user_input[CONF_PREMISE_ID] != entry.unique_id:
+                    self._abort_if_unique_id_configured()
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=user_input[CONF_PREMISE_ID],
+                    title=user_input[CONF_PREMISE_NAME],
+                    data_updates=user_input,
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_premise_schema(user_input or dict(entry.data)),
+            errors=errors,
+        )
+
+
+class PevPortalOptionsFlow(OptionsFlowWithReload):
+    """Change the tariff, default rate, metering interval and validation window."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form with everything that may change while history is kept."""
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        current = dict(self.config_entry.options)
+        if user_input is not None:
+            errors = _validate_metering(user_input)
+            tariff_errors, placeholders = _validate_tariff(user_input)
+            errors |= tariff_errors
+            if not errors:
+                return self.async_create_entry(
+                    data={
+                        **user_input,
+                        CONF_INTERVAL_MINUTES: int(user_input[CONF_INTERVAL_MINUTES]),
+                    }
+                )
+        defaults = user_input or current
+        schema = _tariff_schema(defaults).extend(_metering_schema(defaults))
+        return self.async_show_form(
+            step_id="init", data_schema=schema, errors=errors, description_placeholders=placeholders
+        )
+
+
+class ChargerSubentryFlow(ChargerSteps, ConfigSubentryFlow):
+    """Add or reconfigure a charger of the premise."""
+
+    def __init__(self) -> None:
+        self._charger: dict[str, Any] = {}
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a charger."""
+        return await self.async_step_charger(user_input)  # type: ignore[no-any-return]
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a charger's mapping or meter; its sessions stay."""
+        self._charger = dict(self._get_reconfigure_subentry().data)
+        return await self.async_step_charger(user_input)  # type: ignore[no-any-return]
+
+    async def _async_charger_done(self, data: dict[str, Any]) -> SubentryFlowResult:
+        if self.source == "reconfigure":
+            return self.async_update_and_abort(
+                self._get_entry(),
+                self._get_reconfigure_subentry(),
+                title=data[CONF_CHARGER_NAME],
+                data=data,
+            )
+        return self.async_create_entry(title=data[CONF_CHARGER_NAME], data=data)
+
+
+class VehicleSubentryFlow(ConfigSubentryFlow):
+    """Register or change a vehicle."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Register a vehicle."""
+        return await self._async_vehicle_form("user", user_input, {})
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a vehicle."""
+        subentry = self._get_reconfigure_subentry()
+        return await self._async_vehicle_form("reconfigure", user_input, dict(subentry.data))
+
+    async def _async_vehicle_form(
+        self, step_id: str, user_input: dict[str, Any] | None, current: dict[str, Any]
+    ) -> SubentryFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input[CONF_PEV_ID] = user_input[CONF_PEV_ID].strip()
+            own = self._get_reconfigure_subentry().subentry_id if step_id == "reconfigure" else None
+            taken = {
+                s.data.get(CONF_PEV_ID)
+                for s in self._get_entry().subentries.values()
+                if s.subentry_type == SUBENTRY_VEHICLE and s.subentry_id != own
+            }
+            if not ID_PATTERN.match(user_input[CONF_PEV_ID]):
+                errors[CONF_PEV_ID] = "invalid_id"
+            elif user_input[CONF_PEV_ID] in taken:
+                errors[CONF_PEV_ID] = "already_registered"
+            if not user_input[CONF_NAME].strip():
+                errors[CONF_NAME] = "empty_name"
+            target = user_input.get(CONF_DEFAULT_TARGET)
+            if target is not None and not 1 <= target <= 100:
+                errors[CONF_DEFAULT_TARGET] = "invalid_target"
+            if not errors:
+                tags = [t.strip() for t in user_input.get(CONF_TAGS, "").split(",") if t.strip()]
+                data = {**user_input, CONF_TAGS: tags}
+                if step_id == "reconfigure":
+                    return self.async_update_and_abort(
+                        self._get_entry(),
+                        self._get_reconfigure_subentry(),
+                        title=data[CONF_NAME],
+                        data=data,
+                    )
+                return self.async_create_entry(
+                    title=data[CONF_NAME], data=data, unique_id=data[CONF_PEV_ID]
+                )
+        defaults = user_input or {**current, CONF_TAGS: ", ".join(current.get(CONF_TAGS, []))}
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PEV_ID, default=defaults.get(CONF_PEV_ID, vol.UNDEFINED)): str,
+                vol.Required(CONF_NAME, default=defaults.get(CONF_NAME, vol.UNDEFINED)): str,
+                vol.Required(
+                    CONF_RELATION, default=defaults.get(CONF_RELATION, Relation.HOME.value)
+                ): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[r.value for r in Relation], translation_key=CONF_RELATION
+                    )
+                ),
+                vol.Optional(
+                    CONF_CAPACITY, description={"suggested_value": defaults.get(CONF_CAPACITY)}
+                ): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=1, max=300, step="any", unit_of_measurement="kWh",
+                        mode=selector.NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Optional(
+                    CONF_SOC_ENTITY, description={"suggested_value": defaults.get(CONF_SOC_ENTITY)}
+                ): selector.EntitySelector(
+                    selector.EntitySelectorConfig(domain="sensor", device_class="battery")
+                ),
+                vol.Optional(
+                    CONF_DEFAULT_TARGET,
+                    description={"suggested_value": defaults.get(CONF_DEFAULT_TARGET)},
+                ): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=1, max=100, step=1, unit_of_measurement="%",
+                        mode=selector.NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Optional(CONF_TAGS, default=defaults.get(CONF_TAGS, "")): str,
+                vol.Optional(
+                    CONF_DEFAULT_VEHICLE, default=defaults.get(CONF_DEFAULT_VEHICLE, False)
+                ): bool,
+            }
+        )
+        return self.async_show_form(step_id=step_id, data_schema=schema, errors=errors)

@@ -1,0 +1,720 @@
+"""The one place where the core, the adapters and Home Assistant meet.
+
+Data flows one way: meter and charger readings -> session and interval ledger -> entity states;
+the ledger is written to the durable store before anything is shown or reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .adapters import ChargerAdapter, DemoCharger, EntityCharger, MeterAdapter, SensorMeter
+from .const import (
+    CHARGER_TYPE_DEMO,
+    CHECKPOINT_SECONDS,
+    CONF_CAPACITY,
+    CONF_CHARGER_NAME,
+    CONF_CHARGER_TYPE,
+    CONF_DEFAULT_PRICE,
+    CONF_DEFAULT_VEHICLE,
+    CONF_ENERGY_ENTITY,
+    CONF_INTERVAL_MINUTES,
+    CONF_METER_ENTITY,
+    CONF_METER_SOURCE,
+    CONF_NAME,
+    CONF_PEV_ID,
+    CONF_PREMISE_ID,
+    CONF_RELATION,
+    CONF_TAGS,
+    CONF_TARIFF,
+    CONF_VALIDATION_WINDOW,
+    DEFAULT_INTERVAL_MINUTES,
+    DEFAULT_PRICE,
+    DEFAULT_VALIDATION_WINDOW,
+    DOMAIN,
+    EVENT_SESSION_BOUND,
+    EVENT_SESSION_ENDED,
+    EVENT_SESSION_STARTED,
+    METER_SOURCE_CHARGER,
+    METER_SOURCE_DEMO,
+    STORE_FILENAME,
+    SUBENTRY_CHARGER,
+    SUBENTRY_VEHICLE,
+    TAG_MEMORY_SECONDS,
+    TICK_SECONDS,
+)
+from .core.binding import BindingDecision, Relation, decide_local
+from .core.metering import Anomaly, Interval, IntervalLedger
+from .core.session import (
+    ChargerStatus,
+    ChargingSession,
+    PauseReason,
+    SessionState,
+    VehicleSource,
+)
+from .core.simulator import DemoCar, DemoEvse
+from .core.summary import SessionSummary, summarize, tariff_for
+from .core.tariff import CppEvent, FlatTariff, OverlayTariff, Tariff, tariff_from_dict
+from .io.store import AsyncLedgerStore, LedgerStore
+
+_LOGGER = logging.getLogger(__name__)
+
+type PevPortalConfigEntry = ConfigEntry[PevPortalCoordinator]
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    """A registered vehicle (a config subentry)."""
+
+    subentry_id: str
+    pev_id: str
+    name: str
+    relation: Relation
+    capacity_kwh: float | None
+    default_target: float | None
+    tags: tuple[str, ...]
+    default: bool
+
+    @classmethod
+    def from_subentry(cls, subentry: ConfigSubentry) -> Vehicle:
+        """Build from a vehicle subentry."""
+        data = subentry.data
+        tags = data.get(CONF_TAGS) or ()
+        if isinstance(tags, str):
+            tags = [t.strip() for t in tags.split(",") if t.strip()]
+        return cls(
+            subentry_id=subentry.subentry_id,
+            pev_id=data[CONF_PEV_ID],
+            name=data.get(CONF_NAME) or subentry.title,
+            relation=Relation(data.get(CONF_RELATION, Relation.HOME)),
+            capacity_kwh=data.get(CONF_CAPACITY),
+            default_target=data.get("default_target"),
+            tags=tuple(tags),
+            default=bool(data.get(CONF_DEFAULT_VEHICLE)),
+        )
+
+
+@dataclass(slots=True)
+class ChargerRuntime:
+    """One charger of the premise: its adapters, active session and ledger."""
+
+    charger_id: str
+    name: str
+    adapter: ChargerAdapter
+    meter: MeterAdapter
+    demo: DemoCharger | None = None
+    session: ChargingSession | None = None
+    ledger: IntervalLedger | None = None
+    intervals: list[Interval] = field(default_factory=list)
+    last_session: ChargingSession | None = None
+    last_summary: SessionSummary | None = None
+    last_reading: tuple[datetime, float, str] | None = None
+    preselected_pev: str | None = None
+    last_saved: datetime | None = None
+    dirty: bool = False
+    unsubscribers: list[CALLBACK_TYPE] = field(default_factory=list)
+
+    @property
+    def current(self) -> ChargingSession | None:
+        """The active session, else the last one."""
+        return self.session or self.last_session
+
+
+class PevPortalCoordinator(DataUpdateCoordinator[None]):
+    """Runs the premise: its chargers, vehicles, tariff and durable ledger."""
+
+    config_entry: PevPortalConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: PevPortalConfigEntry) -> None:
+        super().__init__(hass, _LOGGER, config_entry=entry, name=DOMAIN)
+        self.premise_id: str = entry.data[CONF_PREMISE_ID]
+        options = {**entry.data, **entry.options}
+        self.interval_minutes: int = int(
+            options.get(CONF_INTERVAL_MINUTES, DEFAULT_INTERVAL_MINUTES)
+        )
+        self.validation_window: float = float(
+            options.get(CONF_VALIDATION_WINDOW, DEFAULT_VALIDATION_WINDOW)
+        )
+        self.base_tariff: Tariff = tariff_from_dict(options[CONF_TARIFF])
+        self.default_tariff: Tariff = FlatTariff(
+            self.base_tariff.currency,
+            Decimal(str(options.get(CONF_DEFAULT_PRICE, DEFAULT_PRICE))),
+        )
+        self.program_tariff: Tariff = self.base_tariff
+        self.local_events: list[dict[str, Any]] = []
+        self.store = AsyncLedgerStore(Path(hass.config.path(STORE_FILENAME)))
+        self.chargers: dict[str, ChargerRuntime] = {}
+        self.vehicles: dict[str, Vehicle] = {}
+        self._last_tag: tuple[str, datetime] | None = None
+        self._unsubscribers: list[CALLBACK_TYPE] = []
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Open the store, build the chargers, resume open sessions and start listening."""
+        await self.store.open()
+        for subentry in self.config_entry.subentries.values():
+            if subentry.subentry_type == SUBENTRY_VEHICLE:
+                vehicle = Vehicle.from_subentry(subentry)
+                self.vehicles[vehicle.subentry_id] = vehicle
+        for subentry in self.config_entry.subentries.values():
+            if subentry.subentry_type == SUBENTRY_CHARGER:
+                self.chargers[subentry.subentry_id] = await self._build_charger(subentry)
+        self.local_events = await self.store.call(
+            lambda s: s.local_events(dt_util.utcnow() - timedelta(days=1))
+        )
+        self._rebuild_program_tariff()
+        await self._resume_sessions()
+        for runtime in self.chargers.values():
+            runtime.unsubscribers.append(
+                runtime.adapter.async_listen(self._charger_callback(runtime))
+            )
+            runtime.unsubscribers.append(
+                runtime.meter.async_listen_readings(self._reading_callback(runtime))
+            )
+            reading = runtime.meter.reading()
+            if reading is not None:
+                self._on_reading(runtime, reading[0], reading[1], runtime.meter.meter_id)
+            self._on_charger(runtime)
+        self._unsubscribers.append(
+            async_track_time_interval(self.hass, self._tick, timedelta(seconds=TICK_SECONDS))
+        )
+        self._unsubscribers.append(self.hass.bus.async_listen("tag_scanned", self._on_tag))
+        self.async_set_updated_data(None)
+
+    async def async_stop(self) -> None:
+        """Make everything durable and close the store."""
+        for unsub in self._unsubscribers:
+            unsub()
+        self._unsubscribers.clear()
+        for runtime in self.chargers.values():
+            for unsub in runtime.unsubscribers:
+                unsub()
+            runtime.unsubscribers.clear()
+            if runtime.session is not None:
+                self._schedule_save(runtime)
+            if runtime.demo is not None:
+                self._save_demo(runtime)
+        await self.store.close()
+
+    async def _build_charger(self, subentry: ConfigSubentry) -> ChargerRuntime:
+        data = dict(subentry.data)
+        name = data.get(CONF_CHARGER_NAME) or subentry.title
+        charger_id = subentry.subentry_id
+        if data.get(CONF_CHARGER_TYPE) == CHARGER_TYPE_DEMO:
+            evse = DemoEvse(car=None)
+            saved = await self.store.call(lambda s: s.get_meta(f"demo:{charger_id}"))
+            if saved:
+                evse.register_kwh = float(saved.get("register_kwh", 0.0))
+                evse.enabled = bool(saved.get("enabled", True))
+                evse.current_limit_a = int(saved.get("current_limit_a", evse.max_current_a))
+                if saved.get("car"):
+                    evse.car = DemoCar(**saved["car"])
+            demo = DemoCharger(evse, meter_id=f"DEMO-METER-{charger_id[-6:].upper()}")
+            meter: MeterAdapter = demo
+            if data.get(CONF_METER_SOURCE, METER_SOURCE_DEMO) != METER_SOURCE_DEMO:
+                meter = self._sensor_meter(data)
+            return ChargerRuntime(charger_id, name, demo, meter, demo=demo)
+        adapter = EntityCharger(self.hass, data)
+        return ChargerRuntime(charger_id, name, adapter, self._sensor_meter(data))
+
+    def _sensor_meter(self, data: dict[str, Any]) -> SensorMeter:
+        if data.get(CONF_METER_SOURCE) == METER_SOURCE_CHARGER:
+            entity_id = data[CONF_ENERGY_ENTITY]
+        else:
+            entity_id = data[CONF_METER_ENTITY]
+        return SensorMeter(self.hass, entity_id, self._meter_id(entity_id))
+
+    def _meter_id(self, entity_id: str) -> str:
+        """The meter's ID: its device's serial number when known, else the entity ID."""
+        entry = er.async_get(self.hass).async_get(entity_id)
+        if entry is not None and entry.device_id:
+            device = dr.async_get(self.hass).async_get(entry.device_id)
+            if device is not None and device.serial_number:
+                return device.serial_number
+        return entity_id
+
+    async def _resume_sessions(self) -> None:
+        stored = await self.store.call(lambda s: s.open_sessions())
+        for row in stored:
+            runtime = self.chargers.get(row.charger_id)
+            if runtime is None:
+                _LOGGER.warning("Open session %s of a removed charger is closed", row.session_id)
+                session = ChargingSession.from_dict(row.data)
+                session.update_charger(ChargerStatus.UNPLUGGED, None, dt_util.utcnow())
+                data = session.to_dict()
+                await self.store.call(lambda s, d=data: s.save_session(d, None))
+                continue
+            runtime.session = ChargingSession.from_dict(row.data)
+            runtime.ledger = (
+                IntervalLedger.restore(row.ledger) if row.ledger else self._new_ledger(runtime)
+            )
+            runtime.intervals = await self.store.call(
+                lambda s, sid=row.session_id: s.intervals(sid)
+            )
+            _LOGGER.info(
+                "Resumed session %s on %s with %d intervals",
+                row.session_id,
+                runtime.name,
+                len(runtime.intervals),
+            )
+        for runtime in self.chargers.values():
+            if runtime.session is None:
+                last = await self.store.call(
+                    lambda s, cid=runtime.charger_id: s.recent_sessions(1, cid)
+                )
+                if last:
+                    runtime.last_session = ChargingSession.from_dict(last[0].data)
+                    intervals = await self.store.call(
+                        lambda s, sid=last[0].session_id: s.intervals(sid)
+                    )
+                    runtime.last_summary = self._summarize(runtime.last_session, intervals)
+
+    def _new_ledger(self, runtime: ChargerRuntime) -> IntervalLedger:
+        return IntervalLedger(
+            interval_minutes=self.interval_minutes,
+            premise_id=self.premise_id,
+            meter_id=runtime.meter.meter_id,
+        )
+
+    # -- tariffs and events -------------------------------------------------------------
+
+    def _rebuild_program_tariff(self) -> None:
+        overlays = [
+            CppEvent(e["start"], e["end"], Decimal(str(e["price"])), e.get("name") or "event")
+            for e in self.local_events
+            if e["kind"] == "price"
+        ]
+        self.program_tariff = (
+            OverlayTariff(self.base_tariff, overlays) if overlays else self.base_tariff
+        )
+
+    async def async_add_local_event(
+        self,
+        kind: str,
+        start: datetime,
+        end: datetime,
+        *,
+        price: float | None = None,
+        limit_kw: float | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Add a local price or load-control event (programs without a utility link)."""
+        if end <= start:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="event_end_before_start"
+            )
+        if kind == "price" and price is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="event_needs_price"
+            )
+        if kind == "load_control" and limit_kw is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="event_needs_limit"
+            )
+        event_id = uuid.uuid4().hex
+        data: dict[str, Any] = {"name": name or kind, "price": price, "limit_kw": limit_kw}
+        start_utc, end_utc = dt_util.as_utc(start), dt_util.as_utc(end)
+        await self.store.call(
+            lambda s: s.add_local_event(event_id, kind, start_utc, end_utc, data)
+        )
+        self.local_events.append(
+            {"event_id": event_id, "kind": kind, "start": start_utc, "end": end_utc, **data}
+        )
+        self.local_events.sort(key=lambda e: e["start"])
+        self._rebuild_program_tariff()
+        self.async_set_updated_data(None)
+        return event_id
+
+    def active_event(self, now: datetime | None = None) -> dict[str, Any] | None:
+        """The local event in force now, if any."""
+        now = now or dt_util.utcnow()
+        for event in self.local_events:
+            if event["start"] <= now < event["end"]:
+                return event
+        return None
+
+    def next_event(self, now: datetime | None = None) -> dict[str, Any] | None:
+        """The next local event to start."""
+        now = now or dt_util.utcnow()
+        return next((e for e in self.local_events if e["start"] > now), None)
+
+    def tariff_of(self, runtime: ChargerRuntime) -> Tariff:
+        """The tariff the charger's session is priced on (the program's when idle)."""
+        if runtime.session is None:
+            return self.program_tariff
+        return tariff_for(runtime.session, self.program_tariff, self.default_tariff)
+
+    # -- vehicles -----------------------------------------------------------------------
+
+    def vehicle_by_pev_id(self, pev_id: str | None) -> Vehicle | None:
+        """The registered vehicle with this PEV ID."""
+        if pev_id is None:
+            return None
+        return next((v for v in self.vehicles.values() if v.pev_id == pev_id), None)
+
+    def default_vehicle(self) -> Vehicle | None:
+        """The vehicle marked default, else the only home vehicle."""
+        marked = [v for v in self.vehicles.values() if v.default]
+        if marked:
+            return marked[0]
+        home = [v for v in self.vehicles.values() if v.relation is Relation.HOME]
+        return home[0] if len(home) == 1 else None
+
+    def _identify(self, runtime: ChargerRuntime, now: datetime) -> tuple[str | None, VehicleSource]:
+        """Identify the vehicle at plug-in: charger ID, NFC tag, select, default; else unknown."""
+        if (reported := runtime.adapter.vehicle_id()) is not None:
+            return reported, VehicleSource.CHARGER
+        if self._last_tag is not None:
+            tag, scanned = self._last_tag
+            if (now - scanned).total_seconds() <= TAG_MEMORY_SECONDS:
+                vehicle = next((v for v in self.vehicles.values() if tag in v.tags), None)
+                if vehicle is not None:
+                    self._last_tag = None
+                    return vehicle.pev_id, VehicleSource.TAG
+        if runtime.preselected_pev is not None:
+            return runtime.preselected_pev, VehicleSource.SELECT
+        if (default := self.default_vehicle()) is not None:
+            return default.pev_id, VehicleSource.DEFAULT
+        return None, VehicleSource.UNKNOWN
+
+    def _decide(self, pev_id: str | None) -> BindingDecision:
+        vehicle = self.vehicle_by_pev_id(pev_id)
+        return decide_local(vehicle is not None and vehicle.relation is Relation.HOME)
+
+    @callback
+    def _on_tag(self, event: Event) -> None:
+        tag_id = event.data.get("tag_id")
+        if not tag_id:
+            return
+        now = dt_util.utcnow()
+        vehicle = next((v for v in self.vehicles.values() if tag_id in v.tags), None)
+        if vehicle is None:
+            return
+        # A scan during a session whose vehicle is not known from the charger reassigns it.
+        for runtime in self.chargers.values():
+            session = runtime.session
+            if session is not None and session.vehicle_source in (
+                VehicleSource.UNKNOWN,
+                VehicleSource.DEFAULT,
+            ):
+                self.assign_vehicle(runtime, vehicle.pev_id, VehicleSource.TAG)
+                return
+        self._last_tag = (tag_id, now)
+
+    @callback
+    def assign_vehicle(
+        self, runtime: ChargerRuntime, pev_id: str | None, source: VehicleSource
+    ) -> None:
+        """Bind a vehicle to the charger's session (or preselect it for the next plug-in)."""
+        session = runtime.session
+        if session is None:
+            runtime.preselected_pev = pev_id
+            self.async_set_updated_data(None)
+            return
+        now = dt_util.utcnow()
+        session.identify(pev_id, source)
+        if runtime.ledger is not None:
+            runtime.ledger.pev_id = pev_id
+        runtime.intervals = [_with_pev(i, pev_id) for i in runtime.intervals]
+        self._bind(runtime, self._decide(pev_id), now)
+        self._submit(lambda s: s.assign_pev(session.session_id, pev_id))
+
+    def _bind(self, runtime: ChargerRuntime, decision: BindingDecision, now: datetime) -> None:
+        session = runtime.session
+        assert session is not None
+        session.bind(decision, now)
+        self.hass.bus.async_fire(
+            EVENT_SESSION_BOUND,
+            {
+                "charger": runtime.name,
+                "session_id": session.session_id,
+                "pev_id": session.pev_id,
+                "vehicle_source": session.vehicle_source.value,
+                "outcome": decision.outcome.value,
+                "billing_party": decision.billing_party.value,
+                "program_rate": decision.program_rate,
+            },
+        )
+        runtime.dirty = True
+        self._schedule_save(runtime)
+        self.async_set_updated_data(None)
+
+    # -- charger and meter input --------------------------------------------------------
+
+    def _charger_callback(self, runtime: ChargerRuntime) -> CALLBACK_TYPE:
+        @callback
+        def _changed() -> None:
+            self._on_charger(runtime)
+
+        return _changed
+
+    def _reading_callback(self, runtime: ChargerRuntime) -> Any:
+        @callback
+        def _reading(at: datetime, kwh: float, meter_id: str) -> None:
+            self._on_reading(runtime, at, kwh, meter_id)
+
+        return _reading
+
+    @callback
+    def _on_charger(self, runtime: ChargerRuntime) -> None:
+        status = runtime.adapter.status()
+        if status is None:
+            return
+        now = dt_util.utcnow()
+        session = runtime.session
+        if session is None:
+            if status in (ChargerStatus.PLUGGED, ChargerStatus.CHARGING):
+                self._start_session(runtime, status, now)
+            return
+        previous = session.state
+        session.update_charger_energy(runtime.adapter.energy_kwh())
+        session.update_charger(status, runtime.adapter.power_kw(), now)
+        if session.state is SessionState.COMPLETED:
+            self._end_session(runtime, now)
+            return
+        if session.state is not previous:
+            runtime.dirty = True
+            self._schedule_save(runtime)
+        self.async_set_updated_data(None)
+
+    def _start_session(self, runtime: ChargerRuntime, status: ChargerStatus, now: datetime) -> None:
+        session = ChargingSession(
+            charger_id=runtime.charger_id, premise_id=self.premise_id, started_at=now
+        )
+        pev_id, source = self._identify(runtime, now)
+        session.identify(pev_id, source)
+        session.update_charger_energy(runtime.adapter.energy_kwh())
+        session.update_charger(status, runtime.adapter.power_kw(), now)
+        runtime.session = session
+        runtime.preselected_pev = None
+        runtime.intervals = []
+        ledger = self._new_ledger(runtime)
+        ledger.pev_id = pev_id
+        runtime.ledger = ledger
+        if runtime.last_reading is not None:
+            # The register at plug-in is the session's baseline.
+            _at, kwh, meter_id = runtime.last_reading
+            ledger.add(now.replace(microsecond=0), kwh, meter_id)
+        self.hass.bus.async_fire(
+            EVENT_SESSION_STARTED,
+            {
+                "charger": runtime.name,
+                "session_id": session.session_id,
+                "pev_id": pev_id,
+                "vehicle_source": source.value,
+            },
+        )
+        _LOGGER.debug("Session %s started on %s (%s)", session.session_id, runtime.name, pev_id)
+        # Without a utility link the binding is decided at once, locally.
+        self._bind(runtime, self._decide(pev_id), now)
+
+    def _end_session(self, runtime: ChargerRuntime, now: datetime) -> None:
+        session, ledger = runtime.session, runtime.ledger
+        assert session is not None
+        closed: list[Interval] = []
+        anomalies: list[Anomaly] = []
+        if ledger is not None:
+            closed = ledger.close(now)
+            anomalies = ledger.drain_anomalies()
+            session.meter_kwh = ledger.total_kwh
+        runtime.intervals.extend(closed)
+        summary = self._summarize(session, runtime.intervals)
+        runtime.last_session, runtime.last_summary = session, summary
+        runtime.session, runtime.ledger = None, None
+        runtime.intervals = []
+        self.hass.bus.async_fire(
+            EVENT_SESSION_ENDED,
+            {"charger": runtime.name, **summary.to_dict()},
+        )
+        data, sdict = session.to_dict(), summary.to_dict()
+        self._submit(lambda s: s.save_session(data, None, closed, anomalies, sdict))
+        self.async_set_updated_data(None)
+
+    @callback
+    def _on_reading(self, runtime: ChargerRuntime, at: datetime, kwh: float, meter_id: str) -> None:
+        at = at.replace(microsecond=0)
+        runtime.last_reading = (at, kwh, meter_id)
+        ledger, session = runtime.ledger, runtime.session
+        if ledger is None or session is None:
+            return
+        last = ledger.last_reading
+        if last is not None and at <= last.at and meter_id == ledger.meter_id:
+            # Several readings within one second (NF.1 resolution): the register is
+            # cumulative, so the next reading in a later second carries this energy.
+            return
+        try:
+            closed = ledger.add(at, kwh, meter_id)
+        except ValueError as err:
+            _LOGGER.warning("Meter reading %s at %s rejected: %s", kwh, at, err)
+            return
+        anomalies = ledger.drain_anomalies()
+        for anomaly in anomalies:
+            _LOGGER.warning("Meter %s on %s: %s", meter_id, runtime.name, anomaly.message)
+        session.meter_kwh = ledger.total_kwh
+        if closed or anomalies:
+            runtime.intervals.extend(closed)
+            self._schedule_save(runtime, closed, anomalies)
+        else:
+            runtime.dirty = True
+        self.async_set_updated_data(None)
+
+    def _schedule_save(
+        self,
+        runtime: ChargerRuntime,
+        closed: list[Interval] | None = None,
+        anomalies: list[Anomaly] | None = None,
+    ) -> None:
+        """Write the session, its ledger snapshot and closed intervals in one transaction.
+
+        The state is captured now, synchronously; the store's single thread writes the
+        transactions in the order they were scheduled.
+        """
+        session, ledger = runtime.session, runtime.ledger
+        if session is None:
+            return
+        data = session.to_dict()
+        snapshot = ledger.snapshot() if ledger is not None else None
+        new, found = list(closed or ()), list(anomalies or ())
+        runtime.dirty = False
+        runtime.last_saved = dt_util.utcnow()
+        self._submit(lambda s: s.save_session(data, snapshot, new, found))
+
+    def _submit(self, job: Callable[[LedgerStore], None]) -> None:
+        """Hand a write to the store now (in order); log if it fails."""
+        future = self.store.submit(job)
+
+        def _done(fut: asyncio.Future[None]) -> None:
+            if not fut.cancelled() and (err := fut.exception()) is not None:
+                _LOGGER.error("Writing to the session store failed: %s", err)
+
+        future.add_done_callback(_done)
+
+    def _save_demo(self, runtime: ChargerRuntime) -> None:
+        assert runtime.demo is not None
+        evse = runtime.demo.evse
+        car = evse.car
+        state = {
+            "register_kwh": evse.register_kwh,
+            "enabled": evse.enabled,
+            "current_limit_a": evse.current_limit_a,
+            "car": (
+                {
+                    "pev_id": car.pev_id,
+                    "capacity_kwh": car.capacity_kwh,
+                    "soc": car.soc,
+                    "max_ac_kw": car.max_ac_kw,
+                }
+                if car
+                else None
+            ),
+        }
+        self._submit(lambda s: s.set_meta(f"demo:{runtime.charger_id}", state))
+
+    @callback
+    def _tick(self, now: datetime) -> None:
+        """Advance the demo, and make running sums durable at least every 30 s."""
+        now = dt_util.utcnow()
+        for runtime in self.chargers.values():
+            if runtime.demo is not None:
+                runtime.demo.step(now)
+            if runtime.session is not None and (
+                runtime.dirty
+                and (
+                    runtime.last_saved is None
+                    or (now - runtime.last_saved).total_seconds() >= CHECKPOINT_SECONDS
+                )
+            ):
+                self._schedule_save(runtime)
+                if runtime.demo is not None:
+                    self._save_demo(runtime)
+
+    # -- user actions -------------------------------------------------------------------
+
+    async def async_set_charging_enabled(self, runtime: ChargerRuntime, enabled: bool) -> None:
+        """Pause (by the user) or resume charging."""
+        now = dt_util.utcnow()
+        if runtime.session is not None:
+            if enabled:
+                runtime.session.resume(now)
+            else:
+                runtime.session.pause(PauseReason.USER, now)
+            runtime.dirty = True
+            self._schedule_save(runtime)
+        await runtime.adapter.async_set_enabled(enabled)
+        self._on_charger(runtime)
+        self.async_set_updated_data(None)
+
+    async def async_charge_now(self, runtime: ChargerRuntime) -> None:
+        """Clear any pause and charge at full power."""
+        await self.async_set_charging_enabled(runtime, True)
+        await runtime.adapter.async_set_current(runtime.adapter.max_current_a)
+
+    def charging_enabled(self, runtime: ChargerRuntime) -> bool:
+        """False while the user has paused charging."""
+        session = runtime.session
+        return not (session is not None and session.pause_reason is PauseReason.USER)
+
+    # -- reading for entities -----------------------------------------------------------
+
+    def _summarize(self, session: ChargingSession, intervals: list[Interval]) -> SessionSummary:
+        return summarize(session, intervals, self.program_tariff, self.default_tariff)
+
+    def live_summary(self, runtime: ChargerRuntime) -> SessionSummary | None:
+        """The active session's summary including the interval still open."""
+        session = runtime.session
+        if session is None:
+            return runtime.last_summary
+        intervals = list(runtime.intervals)
+        if runtime.ledger is not None and (pending := runtime.ledger.pending()) is not None:
+            intervals.append(pending)
+        return self._summarize(session, intervals)
+
+    def charger_by_device(self, device_id: str) -> ChargerRuntime:
+        """The charger a device belongs to."""
+        device = dr.async_get(self.hass).async_get(device_id)
+        if device is not None:
+            for domain, identifier in device.identifiers:
+                if domain == DOMAIN and identifier in self.chargers:
+                    return self.chargers[identifier]
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_a_charger",
+            translation_placeholders={"device_id": device_id},
+        )
+
+    async def async_export(
+        self, start: datetime, end: datetime
+    ) -> tuple[list[dict[str, Any]], list[tuple[str, Interval]]]:
+        """Sessions started in [start, end) with their intervals."""
+        rows = await self.store.call(lambda s: s.sessions_between(start, end))
+        sessions: list[dict[str, Any]] = []
+        intervals: list[tuple[str, Interval]] = []
+        for row in rows:
+            found = await self.store.call(lambda s, sid=row.session_id: s.intervals(sid))
+            sessions.append({**row.data, "summary": row.summary})
+            intervals.extend((row.session_id, i) for i in found)
+        return sessions, intervals
+
+
+def _with_pev(interval: Interval, pev_id: str | None) -> Interval:
+    from dataclasses import replace
+
+    return replace(interval, pev_id=pev_id)

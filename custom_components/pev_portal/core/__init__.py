@@ -1,0 +1,1 @@
+"""Pure-Python core of PEV Portal (no Home Assistant imports)."""

@@ -1,0 +1,63 @@
+"""Diagnostics with PEV IDs, premise ID, tags and secrets redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_PEV_ID, CONF_PREMISE_ID, CONF_TAGS
+from .coordinator import PevPortalConfigEntry
+
+TO_REDACT = {
+    CONF_PREMISE_ID,
+    CONF_PEV_ID,
+    CONF_TAGS,
+    "premise_id",
+    "pev_id",
+    "meter_id",
+    "session_id",
+    "client_secret",
+    "access_token",
+    "token",
+    "password",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: PevPortalConfigEntry
+) -> dict[str, Any]:
+    """Return diagnostics for a premise."""
+    coordinator = entry.runtime_data
+    chargers: dict[str, Any] = {}
+    for runtime in coordinator.chargers.values():
+        summary = coordinator.live_summary(runtime)
+        chargers[runtime.name] = {
+            "adapter": runtime.adapter.describe(),
+            "status": runtime.adapter.status(),
+            "meter_id": runtime.meter.meter_id,
+            "session": runtime.session.to_dict() if runtime.session else None,
+            "closed_intervals": len(runtime.intervals),
+            "summary": summary.to_dict() if summary else None,
+        }
+    interval_count = await coordinator.store.call(lambda s: s.interval_count())
+    return async_redact_data(
+        {
+            "entry": {
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+                "subentries": [
+                    {"type": s.subentry_type, "title": s.title, "data": dict(s.data)}
+                    for s in entry.subentries.values()
+                ],
+            },
+            "tariff": coordinator.program_tariff.to_dict(),
+            "interval_minutes": coordinator.interval_minutes,
+            "validation_window": coordinator.validation_window,
+            "chargers": chargers,
+            "local_events": len(coordinator.local_events),
+            "stored_intervals": interval_count,
+        },
+        TO_REDACT,
+    )

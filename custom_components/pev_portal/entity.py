@@ -1,0 +1,47 @@
+"""Base entities: one device per charger and one per vehicle."""
+
+from __future__ import annotations
+
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN
+from .coordinator import ChargerRuntime, PevPortalCoordinator, Vehicle
+
+
+class PevPortalEntity(CoordinatorEntity[PevPortalCoordinator]):
+    """An entity of PEV Portal; names are translated."""
+
+    _attr_has_entity_name = True
+
+
+class ChargerEntity(PevPortalEntity):
+    """An entity on a charger's device."""
+
+    def __init__(self, coordinator: PevPortalCoordinator, runtime: ChargerRuntime, key: str) -> None:
+        super().__init__(coordinator)
+        self.runtime = runtime
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{runtime.charger_id}_{key}"
+        demo = runtime.demo is not None
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, runtime.charger_id)},
+            name=runtime.name,
+            manufacturer="PEV Portal" if demo else None,
+            model="Demo charger" if demo else "Charger",
+        )
+
+
+class VehicleEntity(PevPortalEntity):
+    """An entity on a vehicle's device."""
+
+    def __init__(self, coordinator: PevPortalCoordinator, vehicle: Vehicle, key: str) -> None:
+        super().__init__(coordinator)
+        self.vehicle = vehicle
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{vehicle.subentry_id}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, vehicle.subentry_id)},
+            name=vehicle.name,
+            model="Vehicle",
+        )

@@ -1,0 +1,1 @@
+"""Adapters kept free of Home Assistant: the durable store."""

@@ -1,0 +1,416 @@
+"""Durable, crash-safe ledger of sessions, intervals and local events.
+
+SQLite in WAL mode with ``synchronous=FULL``: a committed transaction survives a crash or a
+power cut. A session's row, its ledger snapshot and the intervals the ledger closed are written
+in one transaction, so after a restart the ledger resumes exactly where the stored intervals end:
+no interval is lost or counted twice.
+
+All SQLite work runs on one dedicated thread (the connection belongs to it); the async facade
+:class:`AsyncLedgerStore` hands calls to that thread so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..core.metering import Anomaly, Interval, Quality
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY,
+    charger_id TEXT NOT NULL,
+    premise_id TEXT NOT NULL,
+    pev_id TEXT,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    state TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    billing_party TEXT NOT NULL,
+    energy_kwh REAL NOT NULL DEFAULT 0,
+    cost TEXT,
+    currency TEXT,
+    data TEXT NOT NULL,
+    ledger TEXT,
+    summary TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_open ON sessions (charger_id, ended_at);
+CREATE INDEX IF NOT EXISTS sessions_started ON sessions (started_at);
+CREATE TABLE IF NOT EXISTS intervals (
+    session_id TEXT NOT NULL REFERENCES sessions (session_id),
+    start TEXT NOT NULL,
+    end TEXT NOT NULL,
+    kwh REAL NOT NULL,
+    pev_id TEXT,
+    premise_id TEXT NOT NULL,
+    meter_id TEXT NOT NULL,
+    quality TEXT NOT NULL,
+    meter_epoch INTEGER NOT NULL,
+    register_end REAL,
+    upload_state TEXT NOT NULL DEFAULT 'pending',
+    PRIMARY KEY (session_id, start)
+);
+CREATE INDEX IF NOT EXISTS intervals_start ON intervals (start);
+CREATE TABLE IF NOT EXISTS anomalies (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT,
+    charger_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS local_events (
+    event_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    start TEXT NOT NULL,
+    end TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+
+def iso(when: datetime) -> str:
+    """UTC ISO 8601 at one-second resolution with a ``Z`` (NF.1); sorts as text."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    """Inverse of :func:`iso` (also accepts offsets)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def interval_to_row(session_id: str, interval: Interval) -> tuple[Any, ...]:
+    """The intervals-table row of an interval."""
+    return (
+        session_id,
+        iso(interval.start),
+        iso(interval.end),
+        interval.kwh,
+        interval.pev_id,
+        interval.premise_id,
+        interval.meter_id,
+        interval.quality.value,
+        interval.meter_epoch,
+        interval.register_end,
+    )
+
+
+def row_to_interval(row: sqlite3.Row) -> Interval:
+    """Inverse of :func:`interval_to_row`."""
+    return Interval(
+        start=parse_iso(row["start"]),
+        end=parse_iso(row["end"]),
+        kwh=row["kwh"],
+        pev_id=row["pev_id"],
+        premise_id=row["premise_id"],
+        meter_id=row["meter_id"],
+        quality=Quality(row["quality"]),
+        meter_epoch=row["meter_epoch"],
+        register_end=row["register_end"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A session row: its state, ledger snapshot and summary, as stored."""
+
+    session_id: str
+    charger_id: str
+    data: dict[str, Any]
+    ledger: dict[str, Any] | None
+    summary: dict[str, Any] | None
+
+
+class LedgerStore:
+    """Synchronous SQLite ledger. Use from one thread only (see AsyncLedgerStore)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (json.dumps(SCHEMA_VERSION),),
+        )
+
+    def close(self) -> None:
+        """Checkpoint the WAL and close."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.close()
+
+    def save_session(
+        self,
+        session: dict[str, Any],
+        ledger: dict[str, Any] | None,
+        intervals: Sequence[Interval] = (),
+        anomalies: Sequence[Anomaly] = (),
+        summary: dict[str, Any] | None = None,
+    ) -> None:
+        """Write a session, its ledger snapshot and newly closed intervals atomically."""
+        now = iso(datetime.now(UTC))
+        decision = session["decision"]
+        with self._transaction():
+            self._db.execute(
+                """INSERT INTO sessions (session_id, charger_id, premise_id, pev_id, started_at,
+                       ended_at, state, outcome, billing_party, energy_kwh, cost, currency, data,
+                       ledger, summary, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (session_id) DO UPDATE SET
+                       pev_id = excluded.pev_id, ended_at = excluded.ended_at,
+                       state = excluded.state, outcome = excluded.outcome,
+                       billing_party = excluded.billing_party, energy_kwh = excluded.energy_kwh,
+                       cost = COALESCE(excluded.cost, sessions.cost),
+                       currency = COALESCE(excluded.currency, sessions.currency),
+                       data = excluded.data, ledger = excluded.ledger,
+                       summary = COALESCE(excluded.summary, sessions.summary),
+                       updated_at = excluded.updated_at""",
+                (
+                    session["session_id"],
+                    session["charger_id"],
+                    session["premise_id"],
+                    session["pev_id"],
+                    iso(parse_iso(session["started_at"])),
+                    iso(parse_iso(session["ended_at"])) if session["ended_at"] else None,
+                    session["state"],
+                    decision["outcome"],
+                    decision["billing_party"],
+                    session["meter_kwh"],
+                    summary["cost"] if summary else None,
+                    summary["currency"] if summary else None,
+                    json.dumps(session),
+                    json.dumps(ledger) if ledger is not None else None,
+                    json.dumps(summary) if summary is not None else None,
+                    now,
+                ),
+            )
+            self._db.executemany(
+                """INSERT INTO intervals (session_id, start, end, kwh, pev_id, premise_id,
+                       meter_id, quality, meter_epoch, register_end)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (session_id, start) DO NOTHING""",
+                [interval_to_row(session["session_id"], i) for i in intervals],
+            )
+            self._db.executemany(
+                "INSERT INTO anomalies (session_id, charger_id, at, kind, message) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (session["session_id"], session["charger_id"], iso(a.at), a.kind.value, a.message)
+                    for a in anomalies
+                ],
+            )
+
+    def get_meta(self, key: str) -> Any:
+        """A stored JSON value (None when absent)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row["value"]) if row else None
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON value."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value))
+            )
+
+    def assign_pev(self, session_id: str, pev_id: str | None) -> None:
+        """Attribute a session's stored intervals to a vehicle identified afterwards."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE intervals SET pev_id = ? WHERE session_id = ?", (pev_id, session_id)
+            )
+            self._db.execute(
+                "UPDATE sessions SET pev_id = ? WHERE session_id = ?", (pev_id, session_id)
+            )
+
+    def open_sessions(self) -> list[StoredSession]:
+        """Sessions not yet ended (to resume after a restart)."""
+        rows = self._db.execute(
+            "SELECT * FROM sessions WHERE ended_at IS NULL ORDER BY started_at"
+        ).fetchall()
+        return [self._stored(row) for row in rows]
+
+    def session(self, session_id: str) -> StoredSession | None:
+        """One session by ID."""
+        row = self._db.execute(
+            "SELECT * FROM sessions WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        return self._stored(row) if row else None
+
+    def recent_sessions(self, limit: int = 10, charger_id: str | None = None) -> list[StoredSession]:
+        """The most recent sessions, newest first."""
+        if charger_id is None:
+            rows = self._db.execute(
+                "SELECT * FROM sessions ORDER BY started_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT * FROM sessions WHERE charger_id = ? ORDER BY started_at DESC LIMIT ?",
+                (charger_id, limit),
+            ).fetchall()
+        return [self._stored(row) for row in rows]
+
+    def sessions_between(self, start: datetime, end: datetime) -> list[StoredSession]:
+        """Sessions that started in [start, end), oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM sessions WHERE started_at >= ? AND started_at < ? ORDER BY started_at",
+            (iso(start), iso(end)),
+        ).fetchall()
+        return [self._stored(row) for row in rows]
+
+    def intervals(self, session_id: str) -> list[Interval]:
+        """A session's intervals in time order."""
+        rows = self._db.execute(
+            "SELECT * FROM intervals WHERE session_id = ? ORDER BY start", (session_id,)
+        ).fetchall()
+        return [row_to_interval(row) for row in rows]
+
+    def interval_count(self) -> int:
+        """How many intervals are stored in all."""
+        return int(self._db.execute("SELECT COUNT(*) FROM intervals").fetchone()[0])
+
+    def anomalies(self, session_id: str) -> list[dict[str, Any]]:
+        """The anomalies recorded for a session."""
+        rows = self._db.execute(
+            "SELECT at, kind, message FROM anomalies WHERE session_id = ? ORDER BY id",
+            (session_id,),
+        ).fetchall()
+        return [dict(row) for row in rows]
+
+    def add_local_event(
+        self, event_id: str, kind: str, start: datetime, end: datetime, data: dict[str, Any]
+    ) -> None:
+        """Store a local price or load-control event."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO local_events (event_id, kind, start, end, data, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (event_id, kind, iso(start), iso(end), json.dumps(data), iso(datetime.now(UTC))),
+            )
+
+    def local_events(self, ending_after: datetime) -> list[dict[str, Any]]:
+        """Local events that end after the given time, by start."""
+        rows = self._db.execute(
+            "SELECT * FROM local_events WHERE end > ? ORDER BY start", (iso(ending_after),)
+        ).fetchall()
+        return [
+            {
+                "event_id": row["event_id"],
+                "kind": row["kind"],
+                "start": parse_iso(row["start"]),
+                "end": parse_iso(row["end"]),
+                **json.loads(row["data"]),
+            }
+            for row in rows
+        ]
+
+    def _stored(self, row: sqlite3.Row) -> StoredSession:
+        return StoredSession(
+            session_id=row["session_id"],
+            charger_id=row["charger_id"],
+            data=json.loads(row["data"]),
+            ledger=json.loads(row["ledger"]) if row["ledger"] else None,
+            summary=json.loads(row["summary"]) if row["summary"] else None,
+        )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+class AsyncLedgerStore:
+    """The ledger on its own thread, awaited from the event loop.
+
+    Work is handed to the thread the moment it is submitted, so writes happen in the order
+    they were submitted, and closing waits for everything submitted before it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pev_portal_store")
+        self._store: LedgerStore | None = None
+
+    async def open(self) -> None:
+        """Open (and create) the database."""
+        self._store = await self._submit(lambda: LedgerStore(self.path))
+
+    async def close(self) -> None:
+        """Close the database after all submitted work, and stop its thread."""
+        if self._store is not None:
+            store = self._store
+            self._store = None
+            await self._submit(store.close)
+        self._executor.shutdown(wait=False)
+
+    def submit[T](self, func: Callable[[LedgerStore], T]) -> asyncio.Future[T]:
+        """Hand ``func(store)`` to the store's thread now; await the result when needed."""
+        store = self._store
+        if store is None:
+            raise RuntimeError("store is closed")
+        return self._submit(lambda: func(store))
+
+    async def call[T](self, func: Callable[[LedgerStore], T]) -> T:
+        """Run ``func(store)`` on the store's thread and return its result."""
+        return await self.submit(func)
+
+    def _submit[T](self, func: Callable[[], T]) -> asyncio.Future[T]:
+        return asyncio.get_running_loop().run_in_executor(self._executor, func)
+
+
+def csv_rows(intervals: Iterable[tuple[str, Interval]]) -> list[list[str]]:
+    """Interval export rows (header first) for CSV."""
+    rows = [
+        [
+            "session_id",
+            "start_utc",
+            "end_utc",
+            "kwh",
+            "pev_id",
+            "premise_id",
+            "meter_id",
+            "quality",
+            "meter_epoch",
+            "register_end_kwh",
+        ]
+    ]
+    for session_id, i in intervals:
+        rows.append(
+            [
+                session_id,
+                iso(i.start),
+                iso(i.end),
+                f"{i.kwh:.6f}",
+                i.pev_id or "",
+                i.premise_id,
+                i.meter_id,
+                i.quality.value,
+                str(i.meter_epoch),
+                "" if i.register_end is None else f"{i.register_end:.6f}",
+            ]
+        )
+    return rows

@@ -1,0 +1,260 @@
+"""Sensors: session state, binding, billing party, energy, cost, price, period, power."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import UnitOfEnergy, UnitOfPower
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from .const import SUBENTRY_CHARGER, SUBENTRY_VEHICLE
+from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator, Vehicle
+from .core.binding import BillingParty, BindingOutcome
+from .core.session import SessionState
+from .entity import ChargerEntity, VehicleEntity
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerSensorDescription(SensorEntityDescription):
+    """How a charger sensor reads its value."""
+
+    value: Callable[[PevPortalCoordinator, ChargerRuntime], StateType]
+    attributes: Callable[[PevPortalCoordinator, ChargerRuntime], dict[str, Any]] | None = None
+
+
+def _session_state(_: PevPortalCoordinator, runtime: ChargerRuntime) -> str:
+    return runtime.session.state.value if runtime.session else SessionState.UNPLUGGED.value
+
+
+def _outcome(_: PevPortalCoordinator, runtime: ChargerRuntime) -> str | None:
+    current = runtime.current
+    return current.decision.outcome.value if current else None
+
+
+def _billing(_: PevPortalCoordinator, runtime: ChargerRuntime) -> str | None:
+    current = runtime.current
+    return current.billing_party.value if current and current.bound else None
+
+
+def _energy(_: PevPortalCoordinator, runtime: ChargerRuntime) -> float | None:
+    current = runtime.current
+    return round(current.meter_kwh, 3) if current else None
+
+
+def _energy_attrs(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> dict[str, Any]:
+    current = runtime.current
+    if current is None:
+        return {}
+    diff = current.charger_difference_kwh
+    return {
+        "session_id": current.session_id,
+        "charger_reported_kwh": (
+            round(current.charger_kwh, 3) if current.charger_kwh is not None else None
+        ),
+        "difference_kwh": round(diff, 3) if diff is not None else None,
+        "interval_count": len(runtime.intervals),
+        "meter_id": runtime.meter.meter_id,
+    }
+
+
+def _cost(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> float | None:
+    summary = coordinator.live_summary(runtime)
+    return float(summary.cost.total) if summary else None
+
+
+def _cost_attrs(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> dict[str, Any]:
+    summary = coordinator.live_summary(runtime)
+    if summary is None:
+        return {}
+    data = summary.to_dict()
+    return {
+        "cost_by_period": data["cost_by_period"],
+        "kwh_by_period": data["kwh_by_period"],
+        "program_rate": summary.program_rate,
+        "data_quality": summary.data_quality.value,
+    }
+
+
+def _price(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> float:
+    return float(coordinator.tariff_of(runtime).price_at(dt_util.utcnow()).price)
+
+
+def _price_attrs(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> dict[str, Any]:
+    segment = coordinator.tariff_of(runtime).price_at(dt_util.utcnow())
+    event = coordinator.active_event()
+    return {
+        "period": segment.period,
+        "until": segment.end.isoformat(),
+        "active_event": event["name"] if event else None,
+    }
+
+
+def _period(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> str:
+    return coordinator.tariff_of(runtime).price_at(dt_util.utcnow()).period
+
+
+def _power(_: PevPortalCoordinator, runtime: ChargerRuntime) -> float | None:
+    power = runtime.adapter.power_kw()
+    return round(power, 3) if power is not None else None
+
+
+CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
+    ChargerSensorDescription(
+        key="session_state",
+        translation_key="session_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=[s.value for s in SessionState],
+        value=_session_state,
+    ),
+    ChargerSensorDescription(
+        key="binding_outcome",
+        translation_key="binding_outcome",
+        device_class=SensorDeviceClass.ENUM,
+        options=[o.value for o in BindingOutcome],
+        value=_outcome,
+    ),
+    ChargerSensorDescription(
+        key="billing_party",
+        translation_key="billing_party",
+        device_class=SensorDeviceClass.ENUM,
+        options=[p.value for p in BillingParty],
+        value=_billing,
+    ),
+    ChargerSensorDescription(
+        key="session_energy",
+        translation_key="session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value=_energy,
+        attributes=_energy_attrs,
+    ),
+    ChargerSensorDescription(
+        key="session_cost",
+        translation_key="session_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value=_cost,
+        attributes=_cost_attrs,
+    ),
+    ChargerSensorDescription(
+        key="current_price",
+        translation_key="current_price",
+        suggested_display_precision=4,
+        value=_price,
+        attributes=_price_attrs,
+    ),
+    ChargerSensorDescription(
+        key="tariff_period",
+        translation_key="tariff_period",
+        value=_period,
+    ),
+    ChargerSensorDescription(
+        key="charging_power",
+        translation_key="charging_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=2,
+        value=_power,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PevPortalConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of each charger and vehicle."""
+    coordinator = entry.runtime_data
+    currency = coordinator.base_tariff.currency
+    for subentry_id, subentry in entry.subentries.items():
+        if subentry.subentry_type == SUBENTRY_CHARGER:
+            runtime = coordinator.chargers[subentry_id]
+            async_add_entities(
+                [ChargerSensor(coordinator, runtime, d, currency) for d in CHARGER_SENSORS],
+                config_subentry_id=subentry_id,
+            )
+        elif subentry.subentry_type == SUBENTRY_VEHICLE:
+            vehicle = coordinator.vehicles[subentry_id]
+            async_add_entities(
+                [VehicleStateSensor(coordinator, vehicle, "vehicle_state")],
+                config_subentry_id=subentry_id,
+            )
+
+
+class ChargerSensor(ChargerEntity, SensorEntity):
+    """A sensor of a charger."""
+
+    entity_description: ChargerSensorDescription
+
+    def __init__(
+        self,
+        coordinator: PevPortalCoordinator,
+        runtime: ChargerRuntime,
+        description: ChargerSensorDescription,
+        currency: str,
+    ) -> None:
+        super().__init__(coordinator, runtime, description.key)
+        self.entity_description = description
+        if description.key == "session_cost":
+            self._attr_native_unit_of_measurement = currency
+        elif description.key == "current_price":
+            self._attr_native_unit_of_measurement = f"{currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
+
+    @property
+    def native_value(self) -> StateType:
+        """The sensor's value."""
+        return self.entity_description.value(self.coordinator, self.runtime)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Details beside the value."""
+        if self.entity_description.attributes is None:
+            return None
+        return self.entity_description.attributes(self.coordinator, self.runtime)
+
+
+class VehicleStateSensor(VehicleEntity, SensorEntity):
+    """Where a vehicle is: charging, plugged in somewhere, or not connected."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [s.value for s in SessionState if s is not SessionState.COMPLETED]
+
+    def _runtime(self) -> ChargerRuntime | None:
+        for runtime in self.coordinator.chargers.values():
+            if runtime.session is not None and runtime.session.pev_id == self.vehicle.pev_id:
+                return runtime
+        return None
+
+    @property
+    def native_value(self) -> str:
+        """The state of the vehicle's active session."""
+        runtime = self._runtime()
+        if runtime is None or runtime.session is None:
+            return SessionState.UNPLUGGED.value
+        return runtime.session.state.value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The charger and session it is on."""
+        runtime = self._runtime()
+        if runtime is None or runtime.session is None:
+            return {"charger": None, "session_id": None}
+        return {"charger": runtime.name, "session_id": runtime.session.session_id}

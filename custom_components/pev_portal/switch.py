@@ -1,0 +1,86 @@
+"""Switches: charging enabled (the user's pause), and the demo charger's cable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import EntityCategory
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .const import SUBENTRY_CHARGER
+from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
+from .core.simulator import DemoCar
+from .entity import ChargerEntity
+
+PARALLEL_UPDATES = 1
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PevPortalConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the switches of each charger."""
+    coordinator = entry.runtime_data
+    for subentry_id, subentry in entry.subentries.items():
+        if subentry.subentry_type != SUBENTRY_CHARGER:
+            continue
+        runtime = coordinator.chargers[subentry_id]
+        entities: list[SwitchEntity] = [
+            ChargingEnabledSwitch(coordinator, runtime, "charging_enabled")
+        ]
+        if runtime.demo is not None:
+            entities.append(DemoPlugSwitch(coordinator, runtime, "demo_plug"))
+        async_add_entities(entities, config_subentry_id=subentry_id)
+
+
+class ChargingEnabledSwitch(ChargerEntity, SwitchEntity):
+    """Off pauses charging (by the user) until switched on or 'charge now'."""
+
+    @property
+    def is_on(self) -> bool:
+        """False while the user has paused charging."""
+        return self.coordinator.charging_enabled(self.runtime)
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Resume charging."""
+        await self.coordinator.async_set_charging_enabled(self.runtime, True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Pause charging."""
+        await self.coordinator.async_set_charging_enabled(self.runtime, False)
+
+
+class DemoPlugSwitch(ChargerEntity, SwitchEntity):
+    """The demo car's cable: on plugs the simulated car in, off unplugs it."""
+
+    _attr_entity_category = EntityCategory.CONFIG
+
+    def __init__(
+        self, coordinator: PevPortalCoordinator, runtime: ChargerRuntime, key: str
+    ) -> None:
+        super().__init__(coordinator, runtime, key)
+        assert runtime.demo is not None
+        self.demo = runtime.demo
+        self._parked = DemoCar()
+
+    @property
+    def is_on(self) -> bool:
+        """True while the demo car is plugged in."""
+        return self.demo.evse.plugged
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Plug the demo car in."""
+        if not self.demo.evse.plugged:
+            self.demo.evse.plug(self._parked)
+        self.demo.step(dt_util.utcnow())
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Unplug the demo car."""
+        car = self.demo.evse.unplug()
+        if car is not None:
+            self._parked = car
+        self.demo.step(dt_util.utcnow())

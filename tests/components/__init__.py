@@ -1,0 +1,1 @@
+"""Home Assistant tests of PEV Portal."""

@@ -1,0 +1,104 @@
+"""Fixtures for the Home Assistant tests: a premise with the demo charger, or a mapped one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+
+from custom_components.pev_portal.const import DOMAIN
+
+PREMISE = {"premise_name": "Test home", "premise_id": "PREMISE-1"}
+OPTIONS = {
+    "interval_minutes": 15,
+    "validation_window": 60,
+    "tariff": {"type": "flat", "currency": "EUR", "price": "0.20"},
+    "default_price": 0.40,
+}
+DEMO_CHARGER = {"charger_name": "Garage", "charger_type": "demo", "meter_source": "demo"}
+HOME_CAR = {
+    "pev_id": "PEV-DEMO-0001",
+    "name": "Family car",
+    "relation": "home",
+    "capacity_kwh": 60,
+    "tags": ["tag-family"],
+    "default_vehicle": False,
+}
+GUEST_CAR = {
+    "pev_id": "PEV-GUEST-1",
+    "name": "Visitor",
+    "relation": "guest",
+    "tags": ["tag-visitor"],
+    "default_vehicle": False,
+}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> Generator[None]:
+    """Let Home Assistant load custom_components."""
+    yield
+
+
+@pytest.fixture(autouse=True)
+def isolated_config_dir(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Give every test its own config directory, so its session store starts empty."""
+    hass.config.config_dir = str(tmp_path)
+
+
+def make_entry(
+    charger: dict[str, Any] | None = None,
+    vehicles: list[dict[str, Any]] | None = None,
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """A premise entry with one charger and the given vehicles as subentries."""
+    subentries = [
+        ConfigSubentryData(
+            subentry_type="charger",
+            title=(charger or DEMO_CHARGER)["charger_name"],
+            data=charger or DEMO_CHARGER,
+            subentry_id="charger1",
+            unique_id=None,
+        )
+    ]
+    for index, vehicle in enumerate(vehicles if vehicles is not None else [HOME_CAR]):
+        subentries.append(
+            ConfigSubentryData(
+                subentry_type="vehicle",
+                title=vehicle["name"],
+                data=vehicle,
+                subentry_id=f"vehicle{index + 1}",
+                unique_id=vehicle["pev_id"],
+            )
+        )
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=PREMISE["premise_name"],
+        unique_id=PREMISE["premise_id"],
+        data=PREMISE,
+        options=options or OPTIONS,
+        subentries_data=subentries,
+        entry_id="premise1",
+    )
+
+
+@pytest.fixture
+def demo_entry() -> MockConfigEntry:
+    """A premise with the demo charger and one home vehicle."""
+    return make_entry()
+
+
+@pytest.fixture
+async def loaded_demo(
+    hass: HomeAssistant, demo_entry: MockConfigEntry
+) -> AsyncGenerator[MockConfigEntry]:
+    """The demo premise, set up."""
+    demo_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(demo_entry.entry_id)
+    await hass.async_block_till_done()
+    yield demo_entry
