@@ -18,7 +18,9 @@ class PevPortalEntity(CoordinatorEntity[PevPortalCoordinator]):
 class ChargerEntity(PevPortalEntity):
     """An entity on a charger's device."""
 
-    def __init__(self, coordinator: PevPortalCoordinator, runtime: ChargerRuntime, key: str) -> None:
+    def __init__(
+        self, coordinator: PevPortalCoordinator, runtime: ChargerRuntime, key: str
+    ) -> None:
         super().__init__(coordinator)
         self.runtime = runtime
         self._attr_translation_key = key
