@@ -48,10 +48,12 @@ def test_ignoring_commands_and_full_battery() -> None:
     evse = DemoEvse(car=DemoCar(soc=0.999, capacity_kwh=10), ignore_commands=True)
     evse.set_enabled(False)
     evse.set_current(0)
-    assert evse.enabled and evse.current_limit_a == 16
+    assert evse.enabled
+    assert evse.current_limit_a == 16
     for _ in range(200):
         evse.step(60)
-    assert evse.car is not None and evse.car.soc == pytest.approx(1.0)
+    assert evse.car is not None
+    assert evse.car.soc == pytest.approx(1.0)
     assert evse.register_kwh == pytest.approx(0.01, abs=1e-6)
     assert evse.power_kw == 0.0
 
