@@ -7,17 +7,16 @@ chargers and vehicles are its subentries, so a premise can have several of each 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import voluptuous as vol
-
+import probatio as vol
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryData,
     ConfigSubentryFlow,
-    OptionsFlowWithReload,
+    OptionsFlow,
     SubentryFlowResult,
 )
 from homeassistant.core import HomeAssistant, callback
@@ -76,7 +75,9 @@ def _premise_schema(defaults: dict[str, Any]) -> vol.Schema:
     return vol.Schema(
         {
             vol.Required(CONF_PREMISE_NAME, default=defaults.get(CONF_PREMISE_NAME, "Home")): str,
-            vol.Required(CONF_PREMISE_ID, default=defaults.get(CONF_PREMISE_ID, vol.UNDEFINED)): str,
+            vol.Required(
+                CONF_PREMISE_ID, default=defaults.get(CONF_PREMISE_ID, vol.UNDEFINED)
+            ): str,
         }
     )
 
@@ -88,7 +89,10 @@ def _metering_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
             default=defaults.get(CONF_INTERVAL_MINUTES, DEFAULT_INTERVAL_MINUTES),
         ): selector.NumberSelector(
             selector.NumberSelectorConfig(
-                min=1, max=60, step=1, mode=selector.NumberSelectorMode.BOX,
+                min=1,
+                max=60,
+                step=1,
+                mode=selector.NumberSelectorMode.BOX,
                 unit_of_measurement="min",
             )
         ),
@@ -97,8 +101,11 @@ def _metering_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
             default=defaults.get(CONF_VALIDATION_WINDOW, DEFAULT_VALIDATION_WINDOW),
         ): selector.NumberSelector(
             selector.NumberSelectorConfig(
-                min=VALIDATION_WINDOW_MIN_S, max=VALIDATION_WINDOW_MAX_S, step=1,
-                mode=selector.NumberSelectorMode.BOX, unit_of_measurement="s",
+                min=VALIDATION_WINDOW_MIN_S,
+                max=VALIDATION_WINDOW_MAX_S,
+                step=1,
+                mode=selector.NumberSelectorMode.BOX,
+                unit_of_measurement="s",
             )
         ),
     }
@@ -166,8 +173,10 @@ class ChargerSteps:
     async def _async_charger_done(self, data: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def async_show_form(self, **kwargs: Any) -> Any:  # provided by the flow handler
-        raise NotImplementedError
+    if TYPE_CHECKING:
+        # Provided by the flow handler this is mixed into. Declared for type checkers only: a
+        # real method here would come first in the MRO and shadow the handler's.
+        def async_show_form(self, **kwargs: Any) -> Any: ...
 
     def _charger_defaults(self) -> dict[str, Any]:
         return self._charger
@@ -182,6 +191,9 @@ class ChargerSteps:
             else:
                 self._charger.update(user_input)
                 if user_input[CONF_CHARGER_TYPE] == CHARGER_TYPE_DEMO:
+                    # A mapped charger reconfigured as the demo one keeps no stale mapping.
+                    for key in (*_ENTITY_KEYS, CONF_PRESET, CONF_METER_ENTITY):
+                        self._charger.pop(key, None)
                     self._charger[CONF_METER_SOURCE] = METER_SOURCE_DEMO
                     return await self._async_charger_done(self._charger)
                 return await self.async_step_charger_device()
@@ -191,7 +203,8 @@ class ChargerSteps:
                     CONF_CHARGER_NAME, default=defaults.get(CONF_CHARGER_NAME, "Charger")
                 ): str,
                 vol.Required(
-                    CONF_CHARGER_TYPE, default=defaults.get(CONF_CHARGER_TYPE, CHARGER_TYPE_ENTITIES)
+                    CONF_CHARGER_TYPE,
+                    default=defaults.get(CONF_CHARGER_TYPE, CHARGER_TYPE_ENTITIES),
                 ): selector.SelectSelector(
                     selector.SelectSelectorConfig(
                         options=[CHARGER_TYPE_ENTITIES, CHARGER_TYPE_DEMO],
@@ -216,9 +229,7 @@ class ChargerSteps:
         )
         return self.async_show_form(step_id="charger_device", data_schema=schema)
 
-    async def async_step_charger_entities(
-        self, user_input: dict[str, Any] | None = None
-    ) -> Any:
+    async def async_step_charger_entities(self, user_input: dict[str, Any] | None = None) -> Any:
         """Map the charger's entities: status, control, power, energy, vehicle ID."""
         errors: dict[str, str] = {}
         placeholders = {"status": ""}
@@ -243,7 +254,10 @@ class ChargerSteps:
             step_id="charger_entities",
             data_schema=vol.Schema(fields),
             errors=errors,
-            description_placeholders={**placeholders, "preset": self._charger.get(CONF_PRESET) or "-"},
+            description_placeholders={
+                **placeholders,
+                "preset": self._charger.get(CONF_PRESET) or "-",
+            },
         )
 
     def _validate_entities(
@@ -280,9 +294,9 @@ class ChargerSteps:
                 power_kw(state) is None and state.state not in ("unavailable", "unknown")
             ):
                 errors[CONF_POWER_ENTITY] = "not_power_sensor"
-        if energy := user_input.get(CONF_ENERGY_ENTITY):
-            if not is_energy_sensor(self.hass.states.get(energy)):
-                errors[CONF_ENERGY_ENTITY] = "not_energy_sensor"
+        energy = user_input.get(CONF_ENERGY_ENTITY)
+        if energy and not is_energy_sensor(self.hass.states.get(energy)):
+            errors[CONF_ENERGY_ENTITY] = "not_energy_sensor"
         return errors, placeholders
 
     async def async_step_meter(self, user_input: dict[str, Any] | None = None) -> Any:
@@ -307,18 +321,20 @@ class ChargerSteps:
                     self._charger.pop(CONF_METER_ENTITY, None)
                 return await self._async_charger_done(self._charger)
         defaults = user_input or self._charger
+        source_default = defaults.get(CONF_METER_SOURCE)
+        if source_default not in (METER_SOURCE_SENSOR, METER_SOURCE_CHARGER):
+            source_default = METER_SOURCE_SENSOR  # e.g. "demo" when reconfiguring the demo charger
         schema = vol.Schema(
             {
-                vol.Required(
-                    CONF_METER_SOURCE, default=defaults.get(CONF_METER_SOURCE, METER_SOURCE_SENSOR)
-                ): selector.SelectSelector(
+                vol.Required(CONF_METER_SOURCE, default=source_default): selector.SelectSelector(
                     selector.SelectSelectorConfig(
                         options=[METER_SOURCE_SENSOR, METER_SOURCE_CHARGER],
                         translation_key=CONF_METER_SOURCE,
                     )
                 ),
                 vol.Optional(
-                    CONF_METER_ENTITY, description={"suggested_value": defaults.get(CONF_METER_ENTITY)}
+                    CONF_METER_ENTITY,
+                    description={"suggested_value": defaults.get(CONF_METER_ENTITY)},
                 ): selector.EntitySelector(
                     selector.EntitySelectorConfig(domain="sensor", device_class="energy")
                 ),
@@ -441,8 +457,12 @@ class PevPortalConfigFlow(ChargerSteps, ConfigFlow, domain=DOMAIN):
         )
 
 
-class PevPortalOptionsFlow(OptionsFlowWithReload):
-    """Change the tariff, default rate, metering interval and validation window."""
+class PevPortalOptionsFlow(OptionsFlow):
+    """Change the tariff, default rate, metering interval and validation window.
+
+    Not ``OptionsFlowWithReload``: the entry's update listener reloads it (it is needed for
+    subentry changes too), and Home Assistant refuses that flow when a listener exists.
+    """
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form with everything that may change while history is kept."""
@@ -537,6 +557,7 @@ class VehicleSubentryFlow(ConfigSubentryFlow):
                     return self.async_update_and_abort(
                         self._get_entry(),
                         self._get_reconfigure_subentry(),
+                        unique_id=data[CONF_PEV_ID],  # else the old ID stays taken
                         title=data[CONF_NAME],
                         data=data,
                     )
@@ -559,7 +580,10 @@ class VehicleSubentryFlow(ConfigSubentryFlow):
                     CONF_CAPACITY, description={"suggested_value": defaults.get(CONF_CAPACITY)}
                 ): selector.NumberSelector(
                     selector.NumberSelectorConfig(
-                        min=1, max=300, step="any", unit_of_measurement="kWh",
+                        min=1,
+                        max=300,
+                        step="any",
+                        unit_of_measurement="kWh",
                         mode=selector.NumberSelectorMode.BOX,
                     )
                 ),
@@ -573,7 +597,10 @@ class VehicleSubentryFlow(ConfigSubentryFlow):
                     description={"suggested_value": defaults.get(CONF_DEFAULT_TARGET)},
                 ): selector.NumberSelector(
                     selector.NumberSelectorConfig(
-                        min=1, max=100, step=1, unit_of_measurement="%",
+                        min=1,
+                        max=100,
+                        step=1,
+                        unit_of_measurement="%",
                         mode=selector.NumberSelectorMode.BOX,
                     )
                 ),

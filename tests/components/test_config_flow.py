@@ -1,0 +1,1107 @@
+"""Config, options, reconfigure and subentry flows of PEV Portal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from homeassistant import config_entries
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pev_portal.const import DOMAIN
+from tests.components.conftest import OPTIONS, PREMISE, make_entry
+
+USER_INPUT: dict[str, Any] = {
+    "premise_name": "Home",
+    "premise_id": "SDP-0042",
+    "interval_minutes": 15,
+    "validation_window": 60,
+}
+TARIFF_INPUT: dict[str, Any] = {
+    "tariff": {"type": "flat", "currency": "EUR", "price": "0.25"},
+    "default_price": 0.35,
+}
+BAD_TIME_TOU: dict[str, Any] = {
+    "type": "tou",
+    "currency": "EUR",
+    "timezone": "UTC",
+    "default_period": "off_peak",
+    "seasons": [
+        {
+            "name": "all",
+            "start": "01-01",
+            "end": "12-31",
+            "periods": [
+                {
+                    "period": "off_peak",
+                    "days": ["weekday", "weekend", "holiday"],
+                    "start": "25:00",
+                    "end": "24:00",
+                    "price": "0.20",
+                }
+            ],
+        }
+    ],
+}
+# A charger integration's entities, as the states set up by ``charger_states``.
+ENTITIES: dict[str, str] = {
+    "status_entity": "sensor.wb_status",
+    "switch_entity": "switch.wb_charging",
+    "current_entity": "number.wb_current",
+    "power_entity": "sensor.wb_power",
+    "energy_entity": "sensor.wb_energy",
+    "vehicle_id_entity": "sensor.wb_vehicle_id",
+}
+METER = "sensor.house_meter_energy"
+
+
+@pytest.fixture
+def charger_states(hass: HomeAssistant) -> None:
+    """Fake entities of a charger integration and a meter."""
+    energy = {"device_class": "energy", "unit_of_measurement": "kWh"}
+    hass.states.async_set("sensor.wb_status", "Available")
+    hass.states.async_set("sensor.wb_odd_status", "banana")
+    hass.states.async_set("switch.wb_charging", "on")
+    hass.states.async_set("button.wb_start", "unknown")
+    hass.states.async_set("button.wb_stop", "unknown")
+    hass.states.async_set("number.wb_current", "16", {"min": 6, "max": 32})
+    hass.states.async_set(
+        "sensor.wb_power", "0", {"device_class": "power", "unit_of_measurement": "W"}
+    )
+    hass.states.async_set(
+        "sensor.wb_current_draw", "0", {"device_class": "current", "unit_of_measurement": "A"}
+    )
+    hass.states.async_set("sensor.wb_energy", "100.5", energy)
+    hass.states.async_set("sensor.wb_vehicle_id", "unknown")
+    hass.states.async_set(METER, "5321.25", energy)
+
+
+def suggested_values(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The suggested value of every field of a form (None where there is none)."""
+    schema = result["data_schema"]
+    assert schema is not None
+    return {
+        str(marker): (getattr(marker, "description", None) or {}).get("suggested_value")
+        for marker in schema.schema
+    }
+
+
+def defaults(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The default of every field of a form that has one."""
+    schema = result["data_schema"]
+    assert schema is not None
+    found: dict[str, Any] = {}
+    for marker in schema.schema:
+        default = getattr(marker, "default", None)
+        if callable(default):
+            value = default()
+            if value is not None and type(value).__name__ != "Undefined":
+                found[str(marker)] = value
+    return found
+
+
+async def start_flow(hass: HomeAssistant) -> str:
+    """Start the config flow; return its ID (at the user step)."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    return result["flow_id"]
+
+
+async def flow_at_charger(hass: HomeAssistant) -> str:
+    """A config flow through the premise and tariff steps, at the charger step."""
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
+    assert result["step_id"] == "tariff"
+    result = await hass.config_entries.flow.async_configure(flow_id, TARIFF_INPUT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "charger"
+    return flow_id
+
+
+async def flow_at_entities(hass: HomeAssistant) -> str:
+    """A config flow at the charger_entities step (no device chosen)."""
+    flow_id = await flow_at_charger(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "Wallbox", "charger_type": "entities"}
+    )
+    assert result["step_id"] == "charger_device"
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "charger_entities"
+    assert result["description_placeholders"] == {"status": "", "preset": "-"}
+    return flow_id
+
+
+async def flow_at_meter(hass: HomeAssistant, entities: dict[str, str]) -> str:
+    """A config flow at the meter step, with the given entity mapping."""
+    flow_id = await flow_at_entities(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, entities)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "meter"
+    assert result["errors"] == {}
+    return flow_id
+
+
+# -- the user flow --------------------------------------------------------------------------
+
+
+async def test_user_flow_demo_charger(hass: HomeAssistant) -> None:
+    """Premise, tariff and the demo charger make an entry that sets up."""
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**USER_INPUT, "premise_id": "  SDP-0042 ", "interval_minutes": 30.0}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "tariff"
+    assert result["errors"] == {}
+    assert result["description_placeholders"] == {"error": ""}
+    assert defaults(result)["tariff"] == {"type": "flat", "currency": "EUR", "price": "0.30"}
+
+    result = await hass.config_entries.flow.async_configure(flow_id, TARIFF_INPUT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "charger"
+    assert result["errors"] == {}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "Garage", "charger_type": "demo"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Home"
+    assert result["data"] == {"premise_name": "Home", "premise_id": "SDP-0042"}
+    assert result["options"] == {
+        "interval_minutes": 30,
+        "validation_window": 60,
+        "tariff": {"type": "flat", "currency": "EUR", "price": "0.25"},
+        "default_price": 0.35,
+    }
+    assert type(result["options"]["interval_minutes"]) is int
+
+    entry = result["result"]
+    assert entry.unique_id == "SDP-0042"
+    assert entry.state is ConfigEntryState.LOADED
+    chargers = [s for s in entry.subentries.values() if s.subentry_type == "charger"]
+    assert len(chargers) == 1
+    assert chargers[0].title == "Garage"
+    assert dict(chargers[0].data) == {
+        "charger_name": "Garage",
+        "charger_type": "demo",
+        "meter_source": "demo",
+    }
+    assert entry.runtime_data.interval_minutes == 30
+    assert hass.states.get("sensor.garage_session_state") is not None
+    assert hass.states.get("switch.garage_demo_car_plugged_in") is not None
+
+
+@pytest.mark.usefixtures("charger_states")
+async def test_user_flow_entity_charger(hass: HomeAssistant) -> None:
+    """A charger mapped to another integration's entities, metered by a meter sensor."""
+    flow_id = await flow_at_charger(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "Wallbox", "charger_type": "entities"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "charger_device"
+
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["step_id"] == "charger_entities"
+    assert result["errors"] == {}
+    assert result["description_placeholders"] == {"status": "", "preset": "-"}
+    assert set(suggested_values(result).values()) == {None}
+
+    result = await hass.config_entries.flow.async_configure(flow_id, ENTITIES)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "meter"
+    assert result["errors"] == {}
+    assert defaults(result)["meter_source"] == "sensor"
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"meter_source": "sensor", "meter_entity": METER}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    (charger,) = entry.subentries.values()
+    assert charger.subentry_type == "charger"
+    assert charger.title == "Wallbox"
+    assert dict(charger.data) == {
+        "charger_name": "Wallbox",
+        "charger_type": "entities",
+        **ENTITIES,
+        "meter_source": "sensor",
+        "meter_entity": METER,
+    }
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.wallbox_session_state") is not None
+
+
+# -- errors on every form -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"premise_name": "  "}, {"premise_name": "empty_name"}),
+        ({"premise_id": "bad id!"}, {"premise_id": "invalid_id"}),
+        ({"premise_id": "-starts-with-dash"}, {"premise_id": "invalid_id"}),
+        ({"premise_id": "x" * 65}, {"premise_id": "invalid_id"}),
+        ({"interval_minutes": 7.5}, {"interval_minutes": "invalid_interval"}),
+        (
+            {"premise_name": "", "premise_id": "", "interval_minutes": 2.5},
+            {
+                "premise_name": "empty_name",
+                "premise_id": "invalid_id",
+                "interval_minutes": "invalid_interval",
+            },
+        ),
+    ],
+)
+async def test_user_step_errors(
+    hass: HomeAssistant, changes: dict[str, Any], errors: dict[str, str]
+) -> None:
+    """Invalid premise input shows the form again with errors; corrected input proceeds."""
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {**USER_INPUT, **changes})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == errors
+    # The form keeps what was entered.
+    assert defaults(result)["premise_name"] == {**USER_INPUT, **changes}["premise_name"]
+
+    result = await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "tariff"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"interval_minutes": 0}, "interval_minutes"),
+        ({"interval_minutes": 61}, "interval_minutes"),
+        ({"validation_window": 5}, "validation_window"),
+        ({"validation_window": 601}, "validation_window"),
+    ],
+)
+async def test_user_step_out_of_range(
+    hass: HomeAssistant, changes: dict[str, Any], field: str
+) -> None:
+    """Out-of-range numbers are refused by the form's number selectors (a schema error)."""
+    flow_id = await start_flow(hass)
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.flow.async_configure(flow_id, {**USER_INPUT, **changes})
+    assert set(err.value.schema_errors) == {field}
+
+    result = await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
+    assert result["step_id"] == "tariff"
+
+
+async def test_user_step_bounds_accepted(hass: HomeAssistant) -> None:
+    """The limits themselves are valid: 60 minutes, a 600 s window."""
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**USER_INPUT, "interval_minutes": 60, "validation_window": 600}
+    )
+    assert result["step_id"] == "tariff"
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {**USER_INPUT, "premise_id": "SDP-2", "interval_minutes": 1, "validation_window": 10},
+    )
+    assert result["step_id"] == "tariff"
+
+
+async def test_user_step_already_configured(hass: HomeAssistant) -> None:
+    """A premise ID that is already set up aborts."""
+    make_entry().add_to_hass(hass)
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**USER_INPUT, "premise_id": f" {PREMISE['premise_id']} "}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+@pytest.mark.parametrize(
+    ("tariff", "message"),
+    [
+        ({"type": "flat", "currency": "EUR", "price": "abc"}, "'abc' is not a price"),
+        (BAD_TIME_TOU, "seasons[0].periods[0].start: '25:00' is not a time"),
+        ({"type": "nonsense"}, "type"),
+        ("price: 0.30", "the tariff must be a mapping"),
+        (["flat"], "the tariff must be a mapping"),
+    ],
+)
+async def test_tariff_step_errors(hass: HomeAssistant, tariff: Any, message: str) -> None:
+    """An invalid tariff shows the parser's message; a valid one proceeds."""
+    flow_id = await start_flow(hass)
+    await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"tariff": tariff, "default_price": 0.3}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "tariff"
+    assert result["errors"] == {"tariff": "invalid_tariff"}
+    assert message in result["description_placeholders"]["error"]
+    # The form keeps the tariff that was entered, to be corrected.
+    assert defaults(result)["tariff"] == tariff
+
+    result = await hass.config_entries.flow.async_configure(flow_id, TARIFF_INPUT)
+    assert result["step_id"] == "charger"
+
+
+async def test_tariff_step_negative_price(hass: HomeAssistant) -> None:
+    """A negative default rate is refused (the number selector's minimum is 0); 0 is fine."""
+    flow_id = await start_flow(hass)
+    await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.flow.async_configure(
+            flow_id, {**TARIFF_INPUT, "default_price": -0.1}
+        )
+    assert set(err.value.schema_errors) == {"default_price"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**TARIFF_INPUT, "default_price": 0}
+    )
+    assert result["step_id"] == "charger"
+
+
+async def test_charger_step_empty_name(hass: HomeAssistant) -> None:
+    """The charger needs a name."""
+    flow_id = await flow_at_charger(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": " ", "charger_type": "demo"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "charger"
+    assert result["errors"] == {"charger_name": "empty_name"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "Garage", "charger_type": "demo"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("charger_states")
+@pytest.mark.parametrize(
+    ("changes", "errors", "status"),
+    [
+        pytest.param(
+            {"status_entity": "sensor.no_such_status"},
+            {"status_entity": "entity_not_found"},
+            "",
+            id="status-missing",
+        ),
+        pytest.param(
+            {"status_entity": "sensor.wb_odd_status"},
+            {"status_entity": "unknown_status"},
+            "banana",
+            id="status-unknown-state",
+        ),
+        pytest.param(
+            {"switch_entity": None, "start_button": "button.wb_start"},
+            {"base": "buttons_in_pairs"},
+            "",
+            id="start-without-stop",
+        ),
+        pytest.param(
+            {"switch_entity": None, "stop_button": "button.wb_stop"},
+            {"base": "buttons_in_pairs"},
+            "",
+            id="stop-without-start",
+        ),
+        pytest.param(
+            {"start_button": "button.wb_start", "stop_button": "button.wb_stop"},
+            {"base": "switch_or_buttons"},
+            "",
+            id="switch-and-buttons",
+        ),
+        pytest.param(
+            {"power_entity": "sensor.wb_energy"},
+            {"power_entity": "not_power_sensor"},
+            "",
+            id="power-in-kwh",
+        ),
+        pytest.param(
+            {"power_entity": "sensor.wb_current_draw"},
+            {"power_entity": "not_power_sensor"},
+            "",
+            id="power-in-amperes",
+        ),
+        pytest.param(
+            {"power_entity": "sensor.no_such_power"},
+            {"power_entity": "entity_not_found"},
+            "",
+            id="power-missing",
+        ),
+        pytest.param(
+            {"energy_entity": "sensor.wb_power"},
+            {"energy_entity": "not_energy_sensor"},
+            "",
+            id="energy-not-energy",
+        ),
+        pytest.param(
+            {"switch_entity": "switch.no_such_switch"},
+            {"switch_entity": "entity_not_found"},
+            "",
+            id="switch-missing",
+        ),
+        pytest.param(
+            {"current_entity": "number.no_such_number"},
+            {"current_entity": "entity_not_found"},
+            "",
+            id="current-missing",
+        ),
+    ],
+)
+async def test_charger_entities_errors(
+    hass: HomeAssistant, changes: dict[str, str | None], errors: dict[str, str], status: str
+) -> None:
+    """Each mapping mistake is reported on its field; the corrected mapping proceeds."""
+    flow_id = await flow_at_entities(hass)
+    bad = {k: v for k, v in {**ENTITIES, **changes}.items() if v is not None}
+    result = await hass.config_entries.flow.async_configure(flow_id, bad)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "charger_entities"
+    assert result["errors"] == errors
+    assert result["description_placeholders"] == {"status": status, "preset": "-"}
+    # The form keeps the mapping that was entered.
+    assert {k: v for k, v in suggested_values(result).items() if v} == bad
+
+    result = await hass.config_entries.flow.async_configure(flow_id, ENTITIES)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "meter"
+
+
+@pytest.mark.usefixtures("charger_states")
+async def test_charger_entities_schema(hass: HomeAssistant) -> None:
+    """The status entity is required by the form; unavailable states are accepted."""
+    flow_id = await flow_at_entities(hass)
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.flow.async_configure(
+            flow_id, {"switch_entity": "switch.wb_charging"}
+        )
+    assert set(err.value.schema_errors) == {"status_entity"}
+
+    hass.states.async_set("sensor.wb_status", "unavailable")
+    hass.states.async_set("sensor.wb_power", "unavailable", {"unit_of_measurement": "kW"})
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {
+            "status_entity": "sensor.wb_status",
+            "start_button": "button.wb_start",
+            "stop_button": "button.wb_stop",
+            "power_entity": "sensor.wb_power",
+        },
+    )
+    assert result["step_id"] == "meter"
+    assert result["errors"] == {}
+
+
+@pytest.mark.usefixtures("charger_states")
+@pytest.mark.parametrize(
+    ("entities", "meter", "errors", "fixed"),
+    [
+        pytest.param(
+            {"status_entity": "sensor.wb_status"},
+            {"meter_source": "charger"},
+            {"meter_source": "no_charger_energy"},
+            {"meter_source": "sensor", "meter_entity": METER},
+            id="no-charger-energy",
+        ),
+        pytest.param(
+            ENTITIES,
+            {"meter_source": "sensor"},
+            {"meter_entity": "meter_required"},
+            {"meter_source": "charger"},
+            id="meter-required",
+        ),
+        pytest.param(
+            ENTITIES,
+            {"meter_source": "sensor", "meter_entity": "sensor.wb_power"},
+            {"meter_entity": "not_energy_sensor"},
+            {"meter_source": "sensor", "meter_entity": METER},
+            id="meter-not-energy",
+        ),
+        pytest.param(
+            ENTITIES,
+            {"meter_source": "sensor", "meter_entity": "sensor.no_such_meter"},
+            {"meter_entity": "not_energy_sensor"},
+            {"meter_source": "sensor", "meter_entity": METER},
+            id="meter-missing",
+        ),
+    ],
+)
+async def test_meter_errors(
+    hass: HomeAssistant,
+    entities: dict[str, str],
+    meter: dict[str, str],
+    errors: dict[str, str],
+    fixed: dict[str, str],
+) -> None:
+    """Each meter mistake is reported; the corrected choice creates the entry."""
+    flow_id = await flow_at_meter(hass, entities)
+    result = await hass.config_entries.flow.async_configure(flow_id, meter)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "meter"
+    assert result["errors"] == errors
+
+    result = await hass.config_entries.flow.async_configure(flow_id, fixed)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (charger,) = result["result"].subentries.values()
+    assert charger.data["meter_source"] == fixed["meter_source"]
+    assert charger.data.get("meter_entity") == fixed.get("meter_entity")
+
+
+@pytest.mark.usefixtures("charger_states")
+async def test_meter_charger_source(hass: HomeAssistant) -> None:
+    """The charger's own energy sensor as the meter: no meter entity is stored."""
+    flow_id = await flow_at_meter(hass, ENTITIES)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"meter_source": "charger", "meter_entity": METER}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (charger,) = result["result"].subentries.values()
+    assert charger.data["meter_source"] == "charger"
+    assert "meter_entity" not in charger.data
+
+
+# -- presets --------------------------------------------------------------------------------
+
+
+async def test_ocpp_preset(hass: HomeAssistant) -> None:
+    """Choosing an OCPP charger's device fills in its entities as suggestions."""
+    ocpp_entry = MockConfigEntry(domain="ocpp")
+    ocpp_entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=ocpp_entry.entry_id, identifiers={("ocpp", "cp1")}, name="CP1"
+    )
+    ent_reg = er.async_get(hass)
+    states: dict[str, tuple[str, dict[str, Any]]] = {
+        "sensor.cp1_status_connector": ("Available", {}),
+        "switch.cp1_charge_control": ("off", {}),
+        "number.cp1_maximum_current": ("32", {"max": 32}),
+        "sensor.cp1_power_active_import": ("0", {"unit_of_measurement": "W"}),
+        "sensor.cp1_energy_active_import_register": (
+            "1234.5",
+            {"device_class": "energy", "unit_of_measurement": "kWh"},
+        ),
+        "sensor.cp1_id_tag": ("unknown", {}),
+        # Not a role of the preset: ignored.
+        "sensor.cp1_heartbeat": ("ok", {}),
+    }
+    for entity_id, (state, attributes) in states.items():
+        domain, object_id = entity_id.split(".")
+        registered = ent_reg.async_get_or_create(
+            domain,
+            "ocpp",
+            object_id,
+            suggested_object_id=object_id,
+            config_entry=ocpp_entry,
+            device_id=device.id,
+        )
+        assert registered.entity_id == entity_id
+        hass.states.async_set(entity_id, state, attributes)
+
+    flow_id = await flow_at_charger(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "CP1", "charger_type": "entities"}
+    )
+    assert result["step_id"] == "charger_device"
+    result = await hass.config_entries.flow.async_configure(flow_id, {"device": device.id})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "charger_entities"
+    assert result["description_placeholders"] == {"status": "", "preset": "ocpp"}
+    expected = {
+        "status_entity": "sensor.cp1_status_connector",
+        "switch_entity": "switch.cp1_charge_control",
+        "current_entity": "number.cp1_maximum_current",
+        "power_entity": "sensor.cp1_power_active_import",
+        "energy_entity": "sensor.cp1_energy_active_import_register",
+        "vehicle_id_entity": "sensor.cp1_id_tag",
+    }
+    assert suggested_values(result) == {
+        **expected,
+        "start_button": None,
+        "stop_button": None,
+    }
+
+    # Accept the suggestions; the charger's own register is the meter.
+    result = await hass.config_entries.flow.async_configure(flow_id, expected)
+    assert result["step_id"] == "meter"
+    result = await hass.config_entries.flow.async_configure(flow_id, {"meter_source": "charger"})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (charger,) = result["result"].subentries.values()
+    assert dict(charger.data) == {
+        "charger_name": "CP1",
+        "charger_type": "entities",
+        "preset": "ocpp",
+        **expected,
+        "meter_source": "charger",
+    }
+
+
+@pytest.mark.usefixtures("charger_states")
+async def test_device_without_preset(hass: HomeAssistant) -> None:
+    """A device of an integration without a preset suggests nothing."""
+    other_entry = MockConfigEntry(domain="other_charger")
+    other_entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=other_entry.entry_id, identifiers={("other_charger", "x")}
+    )
+    er.async_get(hass).async_get_or_create(
+        "sensor", "other_charger", "x_status", config_entry=other_entry, device_id=device.id
+    )
+    flow_id = await flow_at_charger(hass)
+    await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "X", "charger_type": "entities"}
+    )
+    result = await hass.config_entries.flow.async_configure(flow_id, {"device": device.id})
+    assert result["step_id"] == "charger_entities"
+    assert result["description_placeholders"]["preset"] == "-"
+    assert set(suggested_values(result).values()) == {None}
+
+
+# -- options --------------------------------------------------------------------------------
+
+
+async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """Errors first, then new options that reload the entry."""
+    assert loaded_demo.runtime_data.interval_minutes == 15
+    result = await hass.config_entries.options.async_init(loaded_demo.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert result["errors"] == {}
+    assert result["description_placeholders"] == {"error": ""}
+    assert defaults(result) == OPTIONS
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**OPTIONS, "tariff": {"type": "flat", "currency": "EUR", "price": "abc"}},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"tariff": "invalid_tariff"}
+    assert "'abc' is not a price" in result["description_placeholders"]["error"]
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS, "interval_minutes": 7.5, "tariff": "flat"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"interval_minutes": "invalid_interval", "tariff": "invalid_tariff"}
+    assert result["description_placeholders"] == {"error": "the tariff must be a mapping"}
+
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {**OPTIONS, "interval_minutes": 0}
+        )
+    assert set(err.value.schema_errors) == {"interval_minutes"}
+
+    new_options = {
+        "tariff": {"type": "flat", "currency": "EUR", "price": "0.12"},
+        "default_price": 0.5,
+        "interval_minutes": 5.0,
+        "validation_window": 120,
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], new_options)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert dict(loaded_demo.options) == {**new_options, "interval_minutes": 5}
+    assert type(loaded_demo.options["interval_minutes"]) is int
+    assert loaded_demo.state is ConfigEntryState.LOADED
+    coordinator = loaded_demo.runtime_data
+    assert coordinator.interval_minutes == 5
+    assert coordinator.validation_window == 120
+    assert str(coordinator.default_tariff.to_dict()["price"]) in ("0.5", "0.50")
+
+
+# -- reconfigure the premise ----------------------------------------------------------------
+
+
+async def test_reconfigure_premise(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """The premise's name and ID change; an invalid ID is refused first."""
+    result = await loaded_demo.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert defaults(result) == PREMISE
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"premise_name": "", "premise_id": "bad id!"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"premise_name": "empty_name", "premise_id": "invalid_id"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"premise_name": "Cottage", "premise_id": " SDP-9 "}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert loaded_demo.title == "Cottage"
+    assert loaded_demo.unique_id == "SDP-9"
+    assert dict(loaded_demo.data) == {"premise_name": "Cottage", "premise_id": "SDP-9"}
+    assert dict(loaded_demo.options) == OPTIONS
+    assert loaded_demo.state is ConfigEntryState.LOADED
+    assert loaded_demo.runtime_data.premise_id == "SDP-9"
+
+
+async def test_reconfigure_keeps_own_id(hass: HomeAssistant) -> None:
+    """Renaming only (the same premise ID) is allowed."""
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"premise_name": "Renamed", "premise_id": PREMISE["premise_id"]}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.title == "Renamed"
+    assert entry.unique_id == PREMISE["premise_id"]
+
+
+async def test_reconfigure_to_other_premise_id(hass: HomeAssistant) -> None:
+    """Taking another entry's premise ID aborts and changes nothing."""
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        title="Other",
+        unique_id="OTHER-1",
+        data={"premise_name": "Other", "premise_id": "OTHER-1"},
+        options=OPTIONS,
+    )
+    other.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"premise_name": "Test home", "premise_id": "OTHER-1"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.unique_id == PREMISE["premise_id"]
+    assert dict(entry.data) == PREMISE
+
+
+# -- vehicles -------------------------------------------------------------------------------
+
+VEHICLE: dict[str, Any] = {
+    "pev_id": "PEV-NEW-7",
+    "name": "Second car",
+    "relation": "home",
+    "capacity_kwh": 77,
+    "default_target": 80,
+    "tags": "a, b",
+    "default_vehicle": True,
+}
+
+
+async def test_add_vehicle(hass: HomeAssistant) -> None:
+    """Errors first, then the vehicle is added with its tags split."""
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"), context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    flow_id = result["flow_id"]
+
+    for changes, errors in (
+        ({"pev_id": "bad id!"}, {"pev_id": "invalid_id"}),
+        ({"pev_id": " PEV-DEMO-0001 "}, {"pev_id": "already_registered"}),
+        ({"name": "  "}, {"name": "empty_name"}),
+        ({"pev_id": "", "name": ""}, {"pev_id": "invalid_id", "name": "empty_name"}),
+    ):
+        result = await hass.config_entries.subentries.async_configure(
+            flow_id, {**VEHICLE, **changes}
+        )
+        assert result["type"] is FlowResultType.FORM, changes
+        assert result["step_id"] == "user"
+        assert result["errors"] == errors, changes
+        assert defaults(result)["tags"] == "a, b"
+
+    for target in (0, 101):
+        with pytest.raises(InvalidData) as err:
+            await hass.config_entries.subentries.async_configure(
+                flow_id, {**VEHICLE, "default_target": target}
+            )
+        assert set(err.value.schema_errors) == {"default_target"}
+
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {**VEHICLE, "pev_id": " PEV-NEW-7 "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Second car"
+    assert result["unique_id"] == "PEV-NEW-7"
+    assert result["data"] == {**VEHICLE, "tags": ["a", "b"]}
+    vehicles = [s for s in entry.subentries.values() if s.subentry_type == "vehicle"]
+    assert len(vehicles) == 2
+    added = next(s for s in vehicles if s.unique_id == "PEV-NEW-7")
+    assert added.data["tags"] == ["a", "b"]
+
+
+async def test_add_minimal_vehicle(hass: HomeAssistant) -> None:
+    """Only the ID and name are needed; the rest takes defaults."""
+    entry = make_entry(vehicles=[])
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"), context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"pev_id": "GUEST-1", "name": "Guest"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        "pev_id": "GUEST-1",
+        "name": "Guest",
+        "relation": "home",
+        "tags": [],
+        "default_vehicle": False,
+    }
+
+
+async def test_reconfigure_vehicle(hass: HomeAssistant) -> None:
+    """A vehicle keeps its own ID, may not take another's, and its changes are stored."""
+    entry = make_entry(
+        vehicles=[
+            {"pev_id": "PEV-A", "name": "A", "relation": "home", "tags": ["t1", "t2"]},
+            {"pev_id": "PEV-B", "name": "B", "relation": "guest", "tags": []},
+        ]
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"),
+        context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": "vehicle1"},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert defaults(result)["pev_id"] == "PEV-A"
+    assert defaults(result)["tags"] == "t1, t2"
+    flow_id = result["flow_id"]
+
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"pev_id": "PEV-B", "name": "A", "relation": "home"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {"pev_id": "already_registered"}
+
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id,
+        {"pev_id": "PEV-A", "name": "A renamed", "relation": "guest", "tags": "t3"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    vehicle = entry.subentries["vehicle1"]
+    assert vehicle.title == "A renamed"
+    assert vehicle.unique_id == "PEV-A"
+    assert dict(vehicle.data) == {
+        "pev_id": "PEV-A",
+        "name": "A renamed",
+        "relation": "guest",
+        "tags": ["t3"],
+        "default_vehicle": False,
+    }
+
+
+async def test_reconfigure_vehicle_new_id(hass: HomeAssistant) -> None:
+    """A vehicle's new ID becomes its unique ID, so its old ID can be registered again."""
+    entry = make_entry(vehicles=[{"pev_id": "PEV-A", "name": "A", "relation": "home"}])
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"),
+        context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": "vehicle1"},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"pev_id": "PEV-A2", "name": "A", "relation": "home"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries["vehicle1"].unique_id == "PEV-A2"
+    assert entry.subentries["vehicle1"].data["pev_id"] == "PEV-A2"
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"), context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"pev_id": "PEV-A", "name": "New A", "relation": "home"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert {s.unique_id for s in entry.subentries.values() if s.subentry_type == "vehicle"} == {
+        "PEV-A",
+        "PEV-A2",
+    }
+
+
+# -- chargers -------------------------------------------------------------------------------
+
+
+async def test_add_second_demo_charger(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """A second charger is added; the premise reloads with both."""
+    result = await hass.config_entries.subentries.async_init(
+        (loaded_demo.entry_id, "charger"), context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "charger"
+    assert result["errors"] == {}
+    flow_id = result["flow_id"]
+
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"charger_name": "", "charger_type": "demo"}
+    )
+    assert result["errors"] == {"charger_name": "empty_name"}
+
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"charger_name": "Driveway", "charger_type": "demo"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Driveway"
+    assert result["data"] == {
+        "charger_name": "Driveway",
+        "charger_type": "demo",
+        "meter_source": "demo",
+    }
+    chargers = [s for s in loaded_demo.subentries.values() if s.subentry_type == "charger"]
+    assert sorted(s.title for s in chargers) == ["Driveway", "Garage"]
+    assert loaded_demo.state is ConfigEntryState.LOADED
+    assert len(loaded_demo.runtime_data.chargers) == 2
+    assert hass.states.get("sensor.driveway_session_state") is not None
+    assert hass.states.get("sensor.garage_session_state") is not None
+
+
+@pytest.mark.usefixtures("charger_states")
+async def test_reconfigure_demo_into_entity_charger(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """The demo charger becomes a mapped charger through every step of the charger flow."""
+    result = await hass.config_entries.subentries.async_init(
+        (loaded_demo.entry_id, "charger"),
+        context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": "charger1"},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "charger"
+    assert defaults(result) == {"charger_name": "Garage", "charger_type": "demo"}
+    flow_id = result["flow_id"]
+
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"charger_name": "Garage wallbox", "charger_type": "entities"}
+    )
+    assert result["step_id"] == "charger_device"
+    result = await hass.config_entries.subentries.async_configure(flow_id, {})
+    assert result["step_id"] == "charger_entities"
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {**ENTITIES, "status_entity": "sensor.wb_odd_status"}
+    )
+    assert result["errors"] == {"status_entity": "unknown_status"}
+    assert result["description_placeholders"]["status"] == "banana"
+    result = await hass.config_entries.subentries.async_configure(flow_id, ENTITIES)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "meter"
+    # The demo meter is not a choice here: the form must not default to it.
+    assert defaults(result)["meter_source"] == "sensor"
+    result = await hass.config_entries.subentries.async_configure(flow_id, {})
+    assert result["errors"] == {"meter_entity": "meter_required"}
+
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"meter_source": "sensor", "meter_entity": METER}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    charger = loaded_demo.subentries["charger1"]
+    assert charger.title == "Garage wallbox"
+    assert dict(charger.data) == {
+        "charger_name": "Garage wallbox",
+        "charger_type": "entities",
+        **ENTITIES,
+        "meter_source": "sensor",
+        "meter_entity": METER,
+    }
+    assert loaded_demo.state is ConfigEntryState.LOADED
+    assert loaded_demo.runtime_data.chargers["charger1"].adapter.describe()
+
+
+MAPPED_CHARGER: dict[str, Any] = {
+    "charger_name": "Wallbox",
+    "charger_type": "entities",
+    "preset": "wallbox",
+    **ENTITIES,
+    "meter_source": "sensor",
+    "meter_entity": METER,
+}
+
+
+@pytest.mark.usefixtures("charger_states")
+async def test_reconfigure_entity_charger_keeps_mapping(hass: HomeAssistant) -> None:
+    """Reconfiguring a mapped charger suggests its current mapping and meter."""
+    entry = make_entry(charger=MAPPED_CHARGER)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "charger"),
+        context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": "charger1"},
+    )
+    assert result["step_id"] == "charger"
+    assert defaults(result) == {"charger_name": "Wallbox", "charger_type": "entities"}
+    flow_id = result["flow_id"]
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"charger_name": "Wallbox", "charger_type": "entities"}
+    )
+    result = await hass.config_entries.subentries.async_configure(flow_id, {})
+    assert result["step_id"] == "charger_entities"
+    assert result["description_placeholders"]["preset"] == "wallbox"
+    assert {k: v for k, v in suggested_values(result).items() if v} == ENTITIES
+
+    # The switch is replaced by start/stop buttons; the mapping drops the switch.
+    buttons = {**ENTITIES, "start_button": "button.wb_start", "stop_button": "button.wb_stop"}
+    del buttons["switch_entity"]
+    result = await hass.config_entries.subentries.async_configure(flow_id, buttons)
+    assert result["step_id"] == "meter"
+    assert defaults(result)["meter_source"] == "sensor"
+    assert suggested_values(result)["meter_entity"] == METER
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"meter_source": "charger"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert dict(entry.subentries["charger1"].data) == {
+        "charger_name": "Wallbox",
+        "charger_type": "entities",
+        "preset": "wallbox",
+        **buttons,
+        "meter_source": "charger",
+    }
+
+
+async def test_reconfigure_entity_charger_into_demo(hass: HomeAssistant) -> None:
+    """A mapped charger turned into the demo charger keeps no stale mapping."""
+    entry = make_entry(charger=MAPPED_CHARGER)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "charger"),
+        context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": "charger1"},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"charger_name": "Demo", "charger_type": "demo"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries["charger1"].title == "Demo"
+    assert dict(entry.subentries["charger1"].data) == {
+        "charger_name": "Demo",
+        "charger_type": "demo",
+        "meter_source": "demo",
+    }
