@@ -1,0 +1,122 @@
+"""PEV Portal benchmarks: print the figures the issues ask for.
+
+Usage: ``scripts/bench [--quick]``
+
+- metering: median cost of one meter reading into the interval ledger, over a stream of
+  100,000 readings (target: under 100 µs on the 2-core reference machine);
+- setup: time from config entry setup to all of its entities being available, in a real
+  Home Assistant core (the test harness's instance, no mocks of the integration), median of
+  several runs.
+
+Figures are printed, not asserted by the test suite (timed tests are flaky on shared CI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_metering import TARGET_US  # noqa: E402
+from bench_metering import bench as bench_metering  # noqa: E402
+
+
+async def _setup_once(config_dir: str) -> tuple[float, int]:
+    """Set up a premise with the demo charger and two vehicles; seconds until all entities exist."""
+    from pytest_homeassistant_custom_component.common import (  # noqa: PLC0415
+        MockConfigEntry,
+        async_test_home_assistant,
+    )
+
+    from homeassistant import loader  # noqa: PLC0415
+    from homeassistant.config_entries import ConfigSubentryData  # noqa: PLC0415
+    from homeassistant.helpers import entity_registry as er  # noqa: PLC0415
+
+    async with async_test_home_assistant(config_dir=config_dir) as hass:
+        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+        entry = MockConfigEntry(
+            domain="pev_portal",
+            title="Bench home",
+            unique_id="BENCH-1",
+            data={"premise_name": "Bench home", "premise_id": "BENCH-1"},
+            options={
+                "interval_minutes": 15,
+                "validation_window": 60,
+                "tariff": {"type": "flat", "currency": "EUR", "price": "0.30"},
+                "default_price": 0.35,
+            },
+            subentries_data=[
+                ConfigSubentryData(
+                    subentry_type="charger",
+                    title="Demo charger",
+                    data={"charger_name": "Demo charger", "charger_type": "demo"},
+                    unique_id=None,
+                ),
+                *(
+                    ConfigSubentryData(
+                        subentry_type="vehicle",
+                        title=f"Car {n}",
+                        data={"pev_id": f"PEV-{n}", "name": f"Car {n}", "relation": "home"},
+                        unique_id=f"PEV-{n}",
+                    )
+                    for n in (1, 2)
+                ),
+            ],
+        )
+        entry.add_to_hass(hass)
+        start = time.perf_counter()
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        missing = [e.entity_id for e in entities if hass.states.get(e.entity_id) is None]
+        elapsed = time.perf_counter() - start
+        if missing or not entities:
+            raise SystemExit(f"entities not available after setup: {missing}")
+        await hass.config_entries.async_unload(entry.entry_id)
+        return elapsed, len(entities)
+
+
+def bench_setup(runs: int) -> tuple[float, int]:
+    """Median seconds from setup to all entities available, and the entity count."""
+    times: list[float] = []
+    count = 0
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as config_dir:
+            elapsed, count = asyncio.run(_setup_once(config_dir))
+            times.append(elapsed)
+    return statistics.median(times), count
+
+
+def main() -> int:
+    """Run the benchmarks and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller runs (for a smoke test)")
+    args = parser.parse_args()
+    readings = 10_000 if args.quick else 100_000
+    runs = 3 if args.quick else 15
+
+    figures = bench_metering(readings)
+    median_us = figures["median_us"]
+    print(
+        f"metering: median {median_us:.2f} µs per reading over {readings:,} readings "
+        f"(p95 {figures.get('p95_us', float('nan')):.2f} µs; target < {TARGET_US:.0f} µs) "
+        f"{'OK' if median_us < TARGET_US else 'MISSED'}"
+    )
+    setup_s, entities = bench_setup(runs)
+    print(
+        f"setup: median {setup_s * 1000:.1f} ms from config entry setup to all {entities} "
+        f"entities available ({runs} runs)"
+    )
+    return 0 if median_us < TARGET_US else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
