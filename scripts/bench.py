@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import statistics
 import sys
 import tempfile
@@ -31,14 +32,14 @@ from bench_metering import bench as bench_metering  # noqa: E402
 
 async def _setup_once(config_dir: str) -> tuple[float, int]:
     """Set up a premise with the demo charger and two vehicles; seconds until all entities exist."""
-    from pytest_homeassistant_custom_component.common import (  # noqa: PLC0415
+    from pytest_homeassistant_custom_component.common import (
         MockConfigEntry,
         async_test_home_assistant,
     )
 
-    from homeassistant import loader  # noqa: PLC0415
-    from homeassistant.config_entries import ConfigSubentryData  # noqa: PLC0415
-    from homeassistant.helpers import entity_registry as er  # noqa: PLC0415
+    from homeassistant import loader
+    from homeassistant.config_entries import ConfigSubentryData
+    from homeassistant.helpers import entity_registry as er
 
     async with async_test_home_assistant(config_dir=config_dir) as hass:
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
@@ -103,6 +104,7 @@ def main() -> int:
     readings = 10_000 if args.quick else 100_000
     runs = 3 if args.quick else 15
 
+    logging.disable(logging.WARNING)  # Home Assistant's start-up chatter is not a figure
     figures = bench_metering(readings)
     median_us = figures["median_us"]
     print(
