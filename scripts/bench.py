@@ -32,14 +32,13 @@ from bench_metering import bench as bench_metering  # noqa: E402
 
 async def _setup_once(config_dir: str) -> tuple[float, int]:
     """Set up a premise with the demo charger and two vehicles; seconds until all entities exist."""
+    from homeassistant import loader
+    from homeassistant.config_entries import ConfigSubentryData
+    from homeassistant.helpers import entity_registry as er
     from pytest_homeassistant_custom_component.common import (
         MockConfigEntry,
         async_test_home_assistant,
     )
-
-    from homeassistant import loader
-    from homeassistant.config_entries import ConfigSubentryData
-    from homeassistant.helpers import entity_registry as er
 
     async with async_test_home_assistant(config_dir=config_dir) as hass:
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
