@@ -15,13 +15,19 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     ATTR_UNIT_OF_MEASUREMENT,
-    STATE_ON,
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
     UnitOfEnergy,
     UnitOfPower,
 )
-from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, State
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
@@ -256,6 +262,7 @@ class EntityCharger(ChargerAdapter):
             if self.config.get(key)
         ]
 
+        @callback
         def _changed(event: Event[EventStateChangedData]) -> None:
             on_change()
 
@@ -316,6 +323,7 @@ class SensorMeter(MeterAdapter):
     def async_listen_readings(
         self, on_reading: Callable[[datetime, float, str], None]
     ) -> CALLBACK_TYPE:
+        @callback
         def _changed(event: Event[EventStateChangedData]) -> None:
             value = energy_kwh(event.data["new_state"])
             if value is not None:

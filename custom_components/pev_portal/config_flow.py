@@ -164,24 +164,27 @@ def _default_tariff(hass: HomeAssistant) -> dict[str, Any]:
     return {"type": "flat", "currency": hass.config.currency or "EUR", "price": "0.30"}
 
 
-class ChargerSteps:
-    """The charger and meter steps, shared by the config flow and the charger subentry flow."""
+class ChargerSteps[ResultT]:
+    """The charger and meter steps, shared by the config flow and the charger subentry flow.
+
+    ``ResultT`` is the flow's result type (ConfigFlowResult or SubentryFlowResult).
+    """
 
     hass: HomeAssistant
     _charger: dict[str, Any]
 
-    async def _async_charger_done(self, data: dict[str, Any]) -> Any:
+    async def _async_charger_done(self, data: dict[str, Any]) -> ResultT:
         raise NotImplementedError
 
     if TYPE_CHECKING:
         # Provided by the flow handler this is mixed into. Declared for type checkers only: a
         # real method here would come first in the MRO and shadow the handler's.
-        def async_show_form(self, **kwargs: Any) -> Any: ...
+        def async_show_form(self, **kwargs: Any) -> ResultT: ...
 
     def _charger_defaults(self) -> dict[str, Any]:
         return self._charger
 
-    async def async_step_charger(self, user_input: dict[str, Any] | None = None) -> Any:
+    async def async_step_charger(self, user_input: dict[str, Any] | None = None) -> ResultT:
         """Name the charger and choose the demo charger or a mapping of existing entities."""
         errors: dict[str, str] = {}
         defaults = self._charger_defaults()
@@ -215,7 +218,7 @@ class ChargerSteps:
         )
         return self.async_show_form(step_id="charger", data_schema=schema, errors=errors)
 
-    async def async_step_charger_device(self, user_input: dict[str, Any] | None = None) -> Any:
+    async def async_step_charger_device(self, user_input: dict[str, Any] | None = None) -> ResultT:
         """Optionally pick the charger's device so a preset fills the mapping in."""
         if user_input is not None:
             device_id = user_input.get(CONF_DEVICE)
@@ -229,7 +232,9 @@ class ChargerSteps:
         )
         return self.async_show_form(step_id="charger_device", data_schema=schema)
 
-    async def async_step_charger_entities(self, user_input: dict[str, Any] | None = None) -> Any:
+    async def async_step_charger_entities(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ResultT:
         """Map the charger's entities: status, control, power, energy, vehicle ID."""
         errors: dict[str, str] = {}
         placeholders = {"status": ""}
@@ -299,7 +304,7 @@ class ChargerSteps:
             errors[CONF_ENERGY_ENTITY] = "not_energy_sensor"
         return errors, placeholders
 
-    async def async_step_meter(self, user_input: dict[str, Any] | None = None) -> Any:
+    async def async_step_meter(self, user_input: dict[str, Any] | None = None) -> ResultT:
         """Choose the end-use meter: an energy sensor, or the charger's own energy sensor."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -356,7 +361,7 @@ _ENTITY_FIELDS: tuple[tuple[str, list[str], str | None], ...] = (
 _ENTITY_KEYS = tuple(key for key, _, _ in _ENTITY_FIELDS)
 
 
-class PevPortalConfigFlow(ChargerSteps, ConfigFlow, domain=DOMAIN):
+class PevPortalConfigFlow(ChargerSteps[ConfigFlowResult], ConfigFlow, domain=DOMAIN):
     """Set up a premise: its identity, tariff and first charger."""
 
     VERSION = 1
@@ -487,7 +492,7 @@ class PevPortalOptionsFlow(OptionsFlow):
         )
 
 
-class ChargerSubentryFlow(ChargerSteps, ConfigSubentryFlow):
+class ChargerSubentryFlow(ChargerSteps[SubentryFlowResult], ConfigSubentryFlow):
     """Add or reconfigure a charger of the premise."""
 
     def __init__(self) -> None:
@@ -495,14 +500,14 @@ class ChargerSubentryFlow(ChargerSteps, ConfigSubentryFlow):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Add a charger."""
-        return await self.async_step_charger(user_input)  # type: ignore[no-any-return]
+        return await self.async_step_charger(user_input)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Change a charger's mapping or meter; its sessions stay."""
         self._charger = dict(self._get_reconfigure_subentry().data)
-        return await self.async_step_charger(user_input)  # type: ignore[no-any-return]
+        return await self.async_step_charger(user_input)
 
     async def _async_charger_done(self, data: dict[str, Any]) -> SubentryFlowResult:
         if self.source == "reconfigure":

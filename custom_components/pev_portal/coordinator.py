@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.chargers: dict[str, ChargerRuntime] = {}
         self.vehicles: dict[str, Vehicle] = {}
         self._last_tag: tuple[str, datetime] | None = None
+        self._price_marker: tuple[Any, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
 
     # -- life cycle ---------------------------------------------------------------------
@@ -210,7 +212,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             runtime.unsubscribers.clear()
             if runtime.session is not None:
                 self._schedule_save(runtime)
-            if runtime.demo is not None:
+            elif runtime.demo is not None:
                 self._save_demo(runtime)
         await self.store.close()
 
@@ -247,27 +249,29 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         entry = er.async_get(self.hass).async_get(entity_id)
         if entry is not None and entry.device_id:
             device = dr.async_get(self.hass).async_get(entry.device_id)
-            if device is not None and device.serial_number:
-                return device.serial_number
+            serial = getattr(device, "serial_number", None)
+            if serial:
+                return str(serial)
         return entity_id
 
     async def _resume_sessions(self) -> None:
         stored = await self.store.call(lambda s: s.open_sessions())
         for row in stored:
+            if row.data.get("premise_id") != self.premise_id:
+                continue  # another premise's session (the store is shared by all entries)
             runtime = self.chargers.get(row.charger_id)
             if runtime is None:
                 _LOGGER.warning("Open session %s of a removed charger is closed", row.session_id)
                 session = ChargingSession.from_dict(row.data)
                 session.update_charger(ChargerStatus.UNPLUGGED, None, dt_util.utcnow())
-                data = session.to_dict()
-                await self.store.call(lambda s, d=data: s.save_session(d, None))
+                await self.store.call(partial(_save_closed, session.to_dict()))
                 continue
             runtime.session = ChargingSession.from_dict(row.data)
             runtime.ledger = (
                 IntervalLedger.restore(row.ledger) if row.ledger else self._new_ledger(runtime)
             )
             runtime.intervals = await self.store.call(
-                lambda s, sid=row.session_id: s.intervals(sid)
+                partial(LedgerStore.intervals, session_id=row.session_id)
             )
             _LOGGER.info(
                 "Resumed session %s on %s with %d intervals",
@@ -278,12 +282,12 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         for runtime in self.chargers.values():
             if runtime.session is None:
                 last = await self.store.call(
-                    lambda s, cid=runtime.charger_id: s.recent_sessions(1, cid)
+                    partial(LedgerStore.recent_sessions, limit=1, charger_id=runtime.charger_id)
                 )
                 if last:
                     runtime.last_session = ChargingSession.from_dict(last[0].data)
                     intervals = await self.store.call(
-                        lambda s, sid=last[0].session_id: s.intervals(sid)
+                        partial(LedgerStore.intervals, session_id=last[0].session_id)
                     )
                     runtime.last_summary = self._summarize(runtime.last_session, intervals)
 
@@ -332,9 +336,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         event_id = uuid.uuid4().hex
         data: dict[str, Any] = {"name": name or kind, "price": price, "limit_kw": limit_kw}
         start_utc, end_utc = dt_util.as_utc(start), dt_util.as_utc(end)
-        await self.store.call(
-            lambda s: s.add_local_event(event_id, kind, start_utc, end_utc, data)
-        )
+        await self.store.call(lambda s: s.add_local_event(event_id, kind, start_utc, end_utc, data))
         self.local_events.append(
             {"event_id": event_id, "kind": kind, "start": start_utc, "end": end_utc, **data}
         )
@@ -490,6 +492,15 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if session.state is SessionState.COMPLETED:
             self._end_session(runtime, now)
             return
+        reported = runtime.adapter.vehicle_id()
+        if (
+            reported is not None
+            and reported != session.pev_id
+            and session.vehicle_source in (VehicleSource.UNKNOWN, VehicleSource.DEFAULT)
+        ):
+            # An OCPP charger reports the ID tag after plug-in (with the transaction).
+            self.assign_vehicle(runtime, reported, VehicleSource.CHARGER)
+            return
         if session.state is not previous:
             runtime.dirty = True
             self._schedule_save(runtime)
@@ -546,6 +557,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         )
         data, sdict = session.to_dict(), summary.to_dict()
         self._submit(lambda s: s.save_session(data, None, closed, anomalies, sdict))
+        if runtime.demo is not None:
+            self._save_demo(runtime)
         self.async_set_updated_data(None)
 
     @callback
@@ -596,6 +609,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         runtime.dirty = False
         runtime.last_saved = dt_util.utcnow()
         self._submit(lambda s: s.save_session(data, snapshot, new, found))
+        if runtime.demo is not None:
+            # The simulated register must be restored together with the ledger snapshot that
+            # read it, or a crash rewinds it (a spurious 'backwards' reading at restart).
+            self._save_demo(runtime)
 
     def _submit(self, job: Callable[[LedgerStore], None]) -> None:
         """Hand a write to the store now (in order); log if it fails."""
@@ -632,6 +649,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     def _tick(self, now: datetime) -> None:
         """Advance the demo, and make running sums durable at least every 30 s."""
         now = dt_util.utcnow()
+        self._refresh_prices(now)
         for runtime in self.chargers.values():
             if runtime.demo is not None:
                 runtime.demo.step(now)
@@ -643,8 +661,25 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 )
             ):
                 self._schedule_save(runtime)
-                if runtime.demo is not None:
-                    self._save_demo(runtime)
+
+    def _refresh_prices(self, now: datetime) -> None:
+        """Update the entities when a price, tariff period or local event starts or ends.
+
+        Nothing else refreshes them while no vehicle is plugged in.
+        """
+        event = self.active_event(now)
+        marker: tuple[Any, ...] = (
+            event["event_id"] if event else None,
+            *(
+                (segment.period, segment.price)
+                for segment in (
+                    self.tariff_of(runtime).price_at(now) for runtime in self.chargers.values()
+                )
+            ),
+        )
+        if marker != self._price_marker:
+            self._price_marker = marker
+            self.async_update_listeners()
 
     # -- user actions -------------------------------------------------------------------
 
@@ -684,6 +719,11 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             return runtime.last_summary
         intervals = list(runtime.intervals)
         if runtime.ledger is not None and (pending := runtime.ledger.pending()) is not None:
+            last = runtime.ledger.last_reading
+            if last is not None and pending.start < last.at < pending.end:
+                # The energy so far was delivered by the last reading, not by the boundary:
+                # priced over the whole interval it would fall partly into a later period.
+                pending = _with_end(pending, last.at)
             intervals.append(pending)
         return self._summarize(session, intervals)
 
@@ -708,7 +748,9 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         sessions: list[dict[str, Any]] = []
         intervals: list[tuple[str, Interval]] = []
         for row in rows:
-            found = await self.store.call(lambda s, sid=row.session_id: s.intervals(sid))
+            if row.data.get("premise_id") != self.premise_id:
+                continue
+            found = await self.store.call(partial(LedgerStore.intervals, session_id=row.session_id))
             sessions.append({**row.data, "summary": row.summary})
             intervals.extend((row.session_id, i) for i in found)
         return sessions, intervals
@@ -718,3 +760,14 @@ def _with_pev(interval: Interval, pev_id: str | None) -> Interval:
     from dataclasses import replace
 
     return replace(interval, pev_id=pev_id)
+
+
+def _with_end(interval: Interval, end: datetime) -> Interval:
+    from dataclasses import replace
+
+    return replace(interval, end=end)
+
+
+def _save_closed(data: dict[str, Any], store: LedgerStore) -> None:
+    """Store a session closed at set-up (its charger was removed)."""
+    store.save_session(data, None)

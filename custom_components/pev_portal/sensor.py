@@ -19,7 +19,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .const import SUBENTRY_CHARGER, SUBENTRY_VEHICLE
-from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator, Vehicle
+from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
 from .core.binding import BillingParty, BindingOutcome
 from .core.session import SessionState
 from .entity import ChargerEntity, VehicleEntity

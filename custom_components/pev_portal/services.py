@@ -9,8 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import voluptuous as vol
-
+import probatio as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import ServiceValidationError
@@ -125,8 +124,7 @@ async def _export_sessions(call: ServiceCall) -> ServiceResponse:
             {
                 "sessions": sessions,
                 "intervals": [
-                    dict(zip(csv_rows([])[0], row, strict=True))
-                    for row in csv_rows(intervals)[1:]
+                    dict(zip(csv_rows([])[0], row, strict=True)) for row in csv_rows(intervals)[1:]
                 ],
             },
             indent=2,

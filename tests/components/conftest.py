@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pev_portal.const import DOMAIN
 
@@ -40,9 +38,8 @@ GUEST_CAR = {
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> Generator[None]:
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components."""
-    yield
 
 
 @pytest.fixture(autouse=True)
@@ -55,16 +52,21 @@ def make_entry(
     charger: dict[str, Any] | None = None,
     vehicles: list[dict[str, Any]] | None = None,
     options: dict[str, Any] | None = None,
+    extra_chargers: list[dict[str, Any]] | None = None,
 ) -> MockConfigEntry:
-    """A premise entry with one charger and the given vehicles as subentries."""
+    """A premise entry with chargers and the given vehicles as subentries.
+
+    The first charger is ``charger1``; ``extra_chargers`` become ``charger2``, ``charger3``...
+    """
     subentries = [
         ConfigSubentryData(
             subentry_type="charger",
-            title=(charger or DEMO_CHARGER)["charger_name"],
-            data=charger or DEMO_CHARGER,
-            subentry_id="charger1",
+            title=data["charger_name"],
+            data=data,
+            subentry_id=f"charger{index + 1}",
             unique_id=None,
         )
+        for index, data in enumerate([charger or DEMO_CHARGER, *(extra_chargers or [])])
     ]
     for index, vehicle in enumerate(vehicles if vehicles is not None else [HOME_CAR]):
         subentries.append(
@@ -94,11 +96,9 @@ def demo_entry() -> MockConfigEntry:
 
 
 @pytest.fixture
-async def loaded_demo(
-    hass: HomeAssistant, demo_entry: MockConfigEntry
-) -> AsyncGenerator[MockConfigEntry]:
+async def loaded_demo(hass: HomeAssistant, demo_entry: MockConfigEntry) -> MockConfigEntry:
     """The demo premise, set up."""
     demo_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(demo_entry.entry_id)
     await hass.async_block_till_done()
-    yield demo_entry
+    return demo_entry

@@ -211,7 +211,13 @@ class LedgerStore:
                 "INSERT INTO anomalies (session_id, charger_id, at, kind, message) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [
-                    (session["session_id"], session["charger_id"], iso(a.at), a.kind.value, a.message)
+                    (
+                        session["session_id"],
+                        session["charger_id"],
+                        iso(a.at),
+                        a.kind.value,
+                        a.message,
+                    )
                     for a in anomalies
                 ],
             )
@@ -252,7 +258,9 @@ class LedgerStore:
         ).fetchone()
         return self._stored(row) if row else None
 
-    def recent_sessions(self, limit: int = 10, charger_id: str | None = None) -> list[StoredSession]:
+    def recent_sessions(
+        self, limit: int = 10, charger_id: str | None = None
+    ) -> list[StoredSession]:
         """The most recent sessions, newest first."""
         if charger_id is None:
             rows = self._db.execute(

@@ -1,0 +1,97 @@
+"""Diagnostics: a snapshot mid-session, with identifiers redacted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.pev_portal.diagnostics import async_get_config_entry_diagnostics
+
+from .conftest import GUEST_CAR, HOME_CAR, make_entry
+
+REDACTED = "**REDACTED**"
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's snapshot format, stored in tests/components/snapshots/."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+async def _mid_session(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> Any:
+    freezer.move_to("2026-11-22T10:00:00+00:00")
+    entry = make_entry(vehicles=[HOME_CAR, GUEST_CAR])
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.garage_demo_car_plugged_in"}, blocking=True
+    )
+    for _ in range(20 * 12):
+        freezer.tick(timedelta(seconds=5))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    await entry.runtime_data.store.call(lambda s: None)
+    return entry
+
+
+async def test_diagnostics_snapshot(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, snapshot: SnapshotAssertion
+) -> None:
+    """The diagnostics of a premise 20 minutes into a demo session.
+
+    Called directly: the HTTP client's access token would expire when time is moved to 2026.
+    """
+    entry = await _mid_session(hass, freezer)
+    assert await async_get_config_entry_diagnostics(hass, entry) == snapshot
+
+
+async def test_diagnostics_over_http(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, loaded_demo: MockConfigEntry
+) -> None:
+    """The diagnostics download works and is JSON-serializable."""
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, loaded_demo)
+    assert diagnostics["entry"]["data"]["premise_id"] == REDACTED
+    assert diagnostics["chargers"]["Garage"]["session"] is None
+    assert diagnostics["chargers"]["Garage"]["status"] == "unplugged"
+    assert diagnostics["tariff"]["type"] == "flat"
+
+
+async def test_diagnostics_redacted(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Premise ID, PEV IDs, tags, meter IDs and session IDs never leave redacted."""
+    entry = await _mid_session(hass, freezer)
+    data = await async_get_config_entry_diagnostics(hass, entry)
+
+    assert data["entry"]["data"]["premise_id"] == REDACTED
+    for subentry in data["entry"]["subentries"]:
+        if subentry["type"] == "vehicle":
+            assert subentry["data"]["pev_id"] == REDACTED
+            assert subentry["data"]["tags"] == REDACTED
+    garage = data["chargers"]["Garage"]
+    assert garage["meter_id"] == REDACTED
+    session = garage["session"]
+    assert session["session_id"] == REDACTED
+    assert session["pev_id"] == REDACTED
+    assert session["premise_id"] == REDACTED
+    assert garage["summary"]["session_id"] == REDACTED
+    assert garage["summary"]["pev_id"] == REDACTED
+    assert garage["closed_intervals"] == 1
+    assert data["stored_intervals"] == 1
+
+    text = repr(data)
+    for secret in ("PREMISE-1", "PEV-DEMO-0001", "PEV-GUEST-1", "tag-family", "tag-visitor"):
+        assert secret not in text
+    runtime = entry.runtime_data.chargers["charger1"]
+    assert runtime.session.session_id not in text
+    assert runtime.meter.meter_id not in text
