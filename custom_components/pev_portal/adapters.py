@@ -177,6 +177,10 @@ class ChargerAdapter:
         """What this adapter drives, for diagnostics."""
         return {}
 
+    def entity_ids(self) -> list[str]:
+        """The Home Assistant entities this adapter depends on."""
+        return []
+
 
 class MeterAdapter:
     """What the coordinator needs from an end-use meter."""
@@ -296,6 +300,9 @@ class EntityCharger(ChargerAdapter):
             {ATTR_ENTITY_ID: number, "value": amps},
             blocking=True,
         )
+
+    def entity_ids(self) -> list[str]:
+        return [v for k, v in self.config.items() if k.endswith(("entity", "button")) and v]
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -6,10 +6,9 @@ from homeassistant.components.binary_sensor import BinarySensorDeviceClass, Bina
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import SUBENTRY_CHARGER
 from .coordinator import PevPortalConfigEntry
 from .core.session import SessionState
-from .entity import ChargerEntity
+from .entity import ChargerEntity, async_add_charger_entities
 
 PARALLEL_UPDATES = 0
 
@@ -20,17 +19,14 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors of each charger."""
-    coordinator = entry.runtime_data
-    for subentry_id, subentry in entry.subentries.items():
-        if subentry.subentry_type == SUBENTRY_CHARGER:
-            runtime = coordinator.chargers[subentry_id]
-            async_add_entities(
-                [
-                    PluggedSensor(coordinator, runtime, "plugged"),
-                    ChargingSensor(coordinator, runtime, "charging"),
-                ],
-                config_subentry_id=subentry_id,
-            )
+    async_add_charger_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, runtime: [
+            PluggedSensor(coordinator, runtime, "plugged"),
+            ChargingSensor(coordinator, runtime, "charging"),
+        ],
+    )
 
 
 class PluggedSensor(ChargerEntity, BinarySensorEntity):

@@ -6,9 +6,8 @@ from homeassistant.components.button import ButtonEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import SUBENTRY_CHARGER
 from .coordinator import PevPortalConfigEntry
-from .entity import ChargerEntity
+from .entity import ChargerEntity, async_add_charger_entities
 
 PARALLEL_UPDATES = 1
 
@@ -19,13 +18,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charge-now button per charger."""
-    coordinator = entry.runtime_data
-    for subentry_id, subentry in entry.subentries.items():
-        if subentry.subentry_type == SUBENTRY_CHARGER:
-            async_add_entities(
-                [ChargeNowButton(coordinator, coordinator.chargers[subentry_id], "charge_now")],
-                config_subentry_id=subentry_id,
-            )
+    async_add_charger_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, runtime: [ChargeNowButton(coordinator, runtime, "charge_now")],
+    )
 
 
 class ChargeNowButton(ChargerEntity, ButtonEntity):

@@ -23,9 +23,11 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from . import repairs
 from .adapters import ChargerAdapter, DemoCharger, EntityCharger, MeterAdapter, SensorMeter
 from .const import (
     CHARGER_TYPE_DEMO,
@@ -164,6 +166,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.chargers: dict[str, ChargerRuntime] = {}
         self.vehicles: dict[str, Vehicle] = {}
         self._last_tag: tuple[str, datetime] | None = None
+        self._missing_entities = False
         self._price_marker: tuple[Any, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
 
@@ -199,7 +202,31 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             async_track_time_interval(self.hass, self._tick, timedelta(seconds=TICK_SECONDS))
         )
         self._unsubscribers.append(self.hass.bus.async_listen("tag_scanned", self._on_tag))
+        self._unsubscribers.append(async_at_started(self.hass, self._async_check_entities))
         self.async_set_updated_data(None)
+
+    async def _async_check_entities(self, _hass: HomeAssistant) -> None:
+        """Once Home Assistant runs (every integration loaded), report missing entities."""
+        self._check_entities(log=True)
+        repairs.async_clear_stale(self.hass, self.config_entry.entry_id, set(self.chargers))
+
+    def _check_entities(self, log: bool) -> None:
+        self._missing_entities = False
+        for runtime in self.chargers.values():
+            needed = runtime.adapter.entity_ids()
+            if isinstance(runtime.meter, SensorMeter) and runtime.meter.entity_id not in needed:
+                needed.append(runtime.meter.entity_id)
+            missing = repairs.async_check_entities(
+                self.hass, self.config_entry.entry_id, runtime.charger_id, runtime.name, needed
+            )
+            if missing:
+                self._missing_entities = True
+                if log:
+                    _LOGGER.warning(
+                        "Charger %s: entities %s do not exist; its sessions are not metered",
+                        runtime.name,
+                        ", ".join(missing),
+                    )
 
     async def async_stop(self) -> None:
         """Make everything durable and close the store."""
@@ -650,6 +677,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         """Advance the demo, and make running sums durable at least every 30 s."""
         now = dt_util.utcnow()
         self._refresh_prices(now)
+        if self._missing_entities:
+            self._check_entities(log=False)  # clears the repairs issue once they are back
         for runtime in self.chargers.values():
             if runtime.demo is not None:
                 runtime.demo.step(now)

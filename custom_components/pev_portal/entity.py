@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import ChargerRuntime, PevPortalCoordinator, Vehicle
+from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator, Vehicle
+
+
+def async_add_charger_entities(
+    entry: PevPortalConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[PevPortalCoordinator, ChargerRuntime], Sequence[Entity]],
+) -> None:
+    """Add the entities ``build`` makes for each charger, under the charger's subentry."""
+    coordinator = entry.runtime_data
+    for charger_id, runtime in coordinator.chargers.items():
+        async_add_entities(build(coordinator, runtime), config_subentry_id=charger_id)
 
 
 class PevPortalEntity(CoordinatorEntity[PevPortalCoordinator]):

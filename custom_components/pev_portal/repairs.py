@@ -7,16 +7,22 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 
+MISSING_ENTITIES = "missing_entities"
+
+
+def _issue_id(entry_id: str, charger_id: str) -> str:
+    return f"{MISSING_ENTITIES}_{entry_id}_{charger_id}"
+
 
 def async_check_entities(
-    hass: HomeAssistant, charger_id: str, charger_name: str, entity_ids: list[str]
+    hass: HomeAssistant, entry_id: str, charger_id: str, charger_name: str, entity_ids: list[str]
 ) -> list[str]:
-    """Raise (or clear) the issue that a charger's mapped entities no longer exist.
+    """Raise (or clear) the issue that a charger's mapped entities do not exist.
 
     Returns the missing entity IDs.
     """
     missing = [entity_id for entity_id in entity_ids if hass.states.get(entity_id) is None]
-    issue_id = f"missing_entities_{charger_id}"
+    issue_id = _issue_id(entry_id, charger_id)
     if missing:
         ir.async_create_issue(
             hass,
@@ -24,7 +30,7 @@ def async_check_entities(
             issue_id,
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
-            translation_key="missing_entities",
+            translation_key=MISSING_ENTITIES,
             translation_placeholders={"charger": charger_name, "entities": ", ".join(missing)},
         )
     else:
@@ -32,6 +38,14 @@ def async_check_entities(
     return missing
 
 
-def async_clear(hass: HomeAssistant, charger_id: str) -> None:
-    """Remove a charger's issues (the charger was removed)."""
-    ir.async_delete_issue(hass, DOMAIN, f"missing_entities_{charger_id}")
+def async_clear_stale(hass: HomeAssistant, entry_id: str, charger_ids: set[str]) -> None:
+    """Remove the issues of chargers the premise no longer has."""
+    prefix = f"{MISSING_ENTITIES}_{entry_id}_"
+    registry = ir.async_get(hass)
+    for domain, issue_id in list(registry.issues):
+        if (
+            domain == DOMAIN
+            and issue_id.startswith(prefix)
+            and issue_id.removeprefix(prefix) not in charger_ids
+        ):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)

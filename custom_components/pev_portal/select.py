@@ -7,10 +7,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, SELECT_AUTO, SUBENTRY_CHARGER
+from .const import DOMAIN, SELECT_AUTO
 from .coordinator import PevPortalConfigEntry
 from .core.session import VehicleSource
-from .entity import ChargerEntity
+from .entity import ChargerEntity, async_add_charger_entities
 
 PARALLEL_UPDATES = 0
 
@@ -21,13 +21,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a vehicle select per charger."""
-    coordinator = entry.runtime_data
-    for subentry_id, subentry in entry.subentries.items():
-        if subentry.subentry_type == SUBENTRY_CHARGER:
-            async_add_entities(
-                [VehicleSelect(coordinator, coordinator.chargers[subentry_id], "vehicle")],
-                config_subentry_id=subentry_id,
-            )
+    async_add_charger_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, runtime: [VehicleSelect(coordinator, runtime, "vehicle")],
+    )
 
 
 class VehicleSelect(ChargerEntity, SelectEntity):

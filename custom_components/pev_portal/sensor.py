@@ -18,11 +18,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .const import SUBENTRY_CHARGER, SUBENTRY_VEHICLE
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
 from .core.binding import BillingParty, BindingOutcome
 from .core.session import SessionState
-from .entity import ChargerEntity, VehicleEntity
+from .entity import ChargerEntity, VehicleEntity, async_add_charger_entities
 
 PARALLEL_UPDATES = 0
 
@@ -182,21 +181,20 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of each charger and vehicle."""
+    currency = entry.runtime_data.base_tariff.currency
+    async_add_charger_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, runtime: [
+            ChargerSensor(coordinator, runtime, d, currency) for d in CHARGER_SENSORS
+        ],
+    )
     coordinator = entry.runtime_data
-    currency = coordinator.base_tariff.currency
-    for subentry_id, subentry in entry.subentries.items():
-        if subentry.subentry_type == SUBENTRY_CHARGER:
-            runtime = coordinator.chargers[subentry_id]
-            async_add_entities(
-                [ChargerSensor(coordinator, runtime, d, currency) for d in CHARGER_SENSORS],
-                config_subentry_id=subentry_id,
-            )
-        elif subentry.subentry_type == SUBENTRY_VEHICLE:
-            vehicle = coordinator.vehicles[subentry_id]
-            async_add_entities(
-                [VehicleStateSensor(coordinator, vehicle, "vehicle_state")],
-                config_subentry_id=subentry_id,
-            )
+    for vehicle_id, vehicle in coordinator.vehicles.items():
+        async_add_entities(
+            [VehicleStateSensor(coordinator, vehicle, "vehicle_state")],
+            config_subentry_id=vehicle_id,
+        )
 
 
 class ChargerSensor(ChargerEntity, SensorEntity):

@@ -10,10 +10,9 @@ from homeassistant.helpers.entity import EntityCategory
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import SUBENTRY_CHARGER
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
 from .core.simulator import DemoCar
-from .entity import ChargerEntity
+from .entity import ChargerEntity, async_add_charger_entities
 
 PARALLEL_UPDATES = 1
 
@@ -24,17 +23,16 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the switches of each charger."""
-    coordinator = entry.runtime_data
-    for subentry_id, subentry in entry.subentries.items():
-        if subentry.subentry_type != SUBENTRY_CHARGER:
-            continue
-        runtime = coordinator.chargers[subentry_id]
+
+    def build(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> list[SwitchEntity]:
         entities: list[SwitchEntity] = [
             ChargingEnabledSwitch(coordinator, runtime, "charging_enabled")
         ]
         if runtime.demo is not None:
             entities.append(DemoPlugSwitch(coordinator, runtime, "demo_plug"))
-        async_add_entities(entities, config_subentry_id=subentry_id)
+        return entities
+
+    async_add_charger_entities(entry, async_add_entities, build)
 
 
 class ChargingEnabledSwitch(ChargerEntity, SwitchEntity):
