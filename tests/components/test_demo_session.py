@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .common import advance, state
 
 GARAGE = "garage"
-
-
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    found = hass.states.get(entity_id)
-    assert found is not None, entity_id
-    return found.state
-
-
-async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    """Move time forward in 5-second ticks, letting the demo charger run."""
-    remaining = seconds
-    while remaining > 0:
-        step = min(5.0, remaining)
-        freezer.tick(timedelta(seconds=step))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-        remaining -= step
 
 
 async def test_demo_session(

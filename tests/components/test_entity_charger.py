@@ -14,13 +14,11 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.select import DATA_COMPONENT as SELECT_COMPONENT
 from homeassistant.components.switch import DATA_COMPONENT as SWITCH_COMPONENT
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Event, HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     async_fire_time_changed,
     async_mock_service,
 )
@@ -29,6 +27,7 @@ from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.core.metering import Quality
 
+from .common import attrs, setup, state
 from .conftest import GUEST_CAR, HOME_CAR, make_entry
 
 START = "2026-11-22T10:00:00+00:00"
@@ -148,18 +147,6 @@ async def run(
         await hass.async_block_till_done()
 
 
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    found = hass.states.get(entity_id)
-    assert found is not None, entity_id
-    return found.state
-
-
-def attrs(hass: HomeAssistant, entity_id: str) -> dict[str, Any]:
-    found = hass.states.get(entity_id)
-    assert found is not None, entity_id
-    return dict(found.attributes)
-
-
 def record_switch_calls(hass: HomeAssistant) -> list[ServiceCall]:
     """Record switch.turn_on/off calls; PEV Portal's own switches still work through them."""
     calls: list[ServiceCall] = []
@@ -178,15 +165,6 @@ def record_switch_calls(hass: HomeAssistant) -> list[ServiceCall]:
     for service in ("turn_on", "turn_off"):
         hass.services.async_register("switch", service, _handle)
     return calls
-
-
-async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> PevPortalCoordinator:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    coordinator: PevPortalCoordinator = entry.runtime_data
-    return coordinator
 
 
 @pytest.fixture

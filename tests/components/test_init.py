@@ -16,15 +16,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.pev_portal.const import STORE_FILENAME
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 
+from .common import state
 from .conftest import OPTIONS
 
 GARAGE = "garage"
-
-
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    found = hass.states.get(entity_id)
-    assert found is not None, entity_id
-    return found.state
 
 
 async def test_setup_and_unload(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:

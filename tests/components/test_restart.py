@@ -17,35 +17,19 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pev_portal.const import STORE_FILENAME
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.core.metering import Interval
 from custom_components.pev_portal.io.store import LedgerStore
 
+from .common import advance, state
 from .conftest import make_entry
 
 START = "2026-11-22T10:00:00+00:00"
 GARAGE = "garage"
 DB_SUFFIXES = ("", "-wal", "-shm")
-
-
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    found = hass.states.get(entity_id)
-    assert found is not None, entity_id
-    return found.state
-
-
-async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    """Move time forward in 5-second ticks, letting the demo charger run."""
-    remaining = seconds
-    while remaining > 0:
-        step = min(5.0, remaining)
-        freezer.tick(timedelta(seconds=step))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-        remaining -= step
 
 
 def coordinator_of(entry: MockConfigEntry) -> PevPortalCoordinator:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.io.store import csv_rows, iso
 
+from .common import advance, attrs, setup, state
 from .conftest import DEMO_CHARGER, OPTIONS, make_entry
 
 START = "2026-11-22T10:00:00+00:00"
@@ -40,29 +40,6 @@ HEADER = [
 ]
 
 
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    found = hass.states.get(entity_id)
-    assert found is not None, entity_id
-    return found.state
-
-
-def attrs(hass: HomeAssistant, entity_id: str) -> dict[str, Any]:
-    found = hass.states.get(entity_id)
-    assert found is not None, entity_id
-    return dict(found.attributes)
-
-
-async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    """Move time forward in 5-second ticks, letting the demo charger run."""
-    remaining = seconds
-    while remaining > 0:
-        step = min(5.0, remaining)
-        freezer.tick(timedelta(seconds=step))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-        remaining -= step
-
-
 async def plug(hass: HomeAssistant, on: bool, name: str = GARAGE) -> None:
     await hass.services.async_call(
         "switch",
@@ -71,14 +48,6 @@ async def plug(hass: HomeAssistant, on: bool, name: str = GARAGE) -> None:
         blocking=True,
     )
     await hass.async_block_till_done()
-
-
-async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> PevPortalCoordinator:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    coordinator: PevPortalCoordinator = entry.runtime_data
-    return coordinator
 
 
 @pytest.fixture
