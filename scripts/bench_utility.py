@@ -1,0 +1,243 @@
+"""Utility-link figures, measured in a real Home Assistant core against the local test VTN.
+
+- event latency: from an event created at the test VTN to the integration's power cap (and the
+  active-event entity) being updated, by push (the VTN calls Home Assistant's HTTP server) and
+  by poll (from the poll to the update; a poll waits up to the polling interval on top);
+- backlog: time to deliver a 30-day backlog of 1-minute intervals (30 daily sessions, 43,200
+  intervals) after an outage (target under 60 s against the local test VTN).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _entry(vtn_url: str, callback: str | None) -> Any:
+    from homeassistant.config_entries import ConfigSubentryData
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    utility = {
+        "vtn_url": vtn_url,
+        "auth_type": "client_credentials",
+        "client_id": "ven-client",
+        "client_secret": "ven-secret",
+        "ven_name": "BENCH-1",
+        "programs": ["PEV-TOU"],
+        "allow_http": True,
+    }
+    if callback:
+        utility["callback_url"] = callback
+    return MockConfigEntry(
+        domain="pev_portal",
+        title="Bench home",
+        unique_id="BENCH-1",
+        data={"premise_name": "Bench home", "premise_id": "BENCH-1", "utility": utility},
+        options={
+            "interval_minutes": 1,
+            "validation_window": 60,
+            "tariff": {"type": "flat", "currency": "USD", "price": "0.30"},
+            "default_price": 0.35,
+        },
+        subentries_data=[
+            ConfigSubentryData(
+                subentry_type="charger",
+                title="Demo charger",
+                data={"charger_name": "Demo charger", "charger_type": "demo"},
+                subentry_id="charger1",
+                unique_id=None,
+            ),
+            ConfigSubentryData(
+                subentry_type="vehicle",
+                title="Car",
+                data={"pev_id": "PEV-DEMO-0001", "name": "Car", "relation": "home"},
+                unique_id="PEV-DEMO-0001",
+            ),
+        ],
+    )
+
+
+async def _wait(predicate: Any, timeout: float = 20.0) -> None:
+    start = time.perf_counter()
+    while not predicate():
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError
+        await asyncio.sleep(0.002)
+
+
+async def _latency(samples: int) -> tuple[list[float], list[float]]:
+    from aiohttp.test_utils import TestServer
+    from homeassistant import loader
+    from homeassistant.setup import async_setup_component
+    from pytest_homeassistant_custom_component.common import async_test_home_assistant
+
+    from tests.vtn.server import TestVtn, now_utc
+
+    push: list[float] = []
+    poll: list[float] = []
+    with tempfile.TemporaryDirectory() as config_dir:
+        async with async_test_home_assistant(config_dir=config_dir) as hass, TestVtn() as vtn:
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+            vtn.add_program("PEV-TOU")
+            vtn.approve("PEV-DEMO-0001")
+            assert await async_setup_component(hass, "http", {})
+            assert await async_setup_component(hass, "pev_portal", {})
+            server = TestServer(hass.http.app, host="127.0.0.1")
+            await server.start_server()
+            entry = _entry(vtn.base_url, str(server.make_url("")).rstrip("/"))
+            entry.add_to_hass(hass)
+            assert await hass.config_entries.async_setup(entry.entry_id)
+            await hass.async_block_till_done()
+            coordinator = entry.runtime_data
+            runtime = coordinator.chargers["charger1"]
+            await hass.services.async_call(
+                "switch",
+                "turn_on",
+                {"entity_id": "switch.demo_charger_demo_car_plugged_in"},
+                blocking=True,
+            )
+            await _wait(lambda: runtime.session is not None and runtime.session.bound)
+            for n in range(samples):
+                cap = 5.0 + n % 5
+                start = time.perf_counter()
+                event = vtn.create_dlc_event(cap, now_utc() - timedelta(seconds=1), timedelta(hours=1))
+                await _wait(lambda c=cap: runtime.cap_kw == c)
+                push.append(time.perf_counter() - start)
+                vtn.cancel_event(event["id"])
+                await _wait(lambda: runtime.cap_kw is None)
+            # Polling: no push (the subscription's deliveries are dropped), then a poll.
+            vtn.subscriptions.clear()
+            link = coordinator.link
+            for n in range(samples):
+                cap = 5.0 + n % 5
+                event = vtn.create_dlc_event(cap, now_utc() - timedelta(seconds=1), timedelta(hours=1))
+                start = time.perf_counter()
+                await link._async_poll()  # noqa: SLF001  (what the poll timer calls)
+                await _wait(lambda c=cap: runtime.cap_kw == c)
+                poll.append(time.perf_counter() - start)
+                vtn.cancel_event(event["id"])
+                await link._async_poll()  # noqa: SLF001
+                await _wait(lambda: runtime.cap_kw is None)
+            await hass.config_entries.async_unload(entry.entry_id)
+            await server.close()
+    return push, poll
+
+
+async def _backlog(days: int) -> tuple[float, int, int]:
+    from homeassistant import loader
+    from homeassistant.setup import async_setup_component
+    from pytest_homeassistant_custom_component.common import async_test_home_assistant
+
+    from custom_components.pev_portal.core.metering import Interval, Quality
+    from tests.vtn.server import TestVtn, now_utc
+
+    with tempfile.TemporaryDirectory() as config_dir:
+        async with async_test_home_assistant(config_dir=config_dir) as hass, TestVtn() as vtn:
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+            vtn.add_program("PEV-TOU")
+            assert await async_setup_component(hass, "http", {})
+            start = now_utc().replace(hour=0, minute=0, second=0, microsecond=0)
+            vtn.create_price_event(
+                [0.3] * 24 * (days + 1),
+                start - timedelta(days=days),
+                timedelta(hours=1),
+                report_usage=True,
+            )
+            entry = _entry(vtn.base_url, None)
+            entry.add_to_hass(hass)
+            assert await hass.config_entries.async_setup(entry.entry_id)
+            await hass.async_block_till_done()
+            link = entry.runtime_data.link
+            await vtn.go_down()
+            total = 0
+            for day in range(days):
+                day_start = start - timedelta(days=days - day)
+                intervals = [
+                    Interval(
+                        day_start + timedelta(minutes=m),
+                        day_start + timedelta(minutes=m + 1),
+                        0.12,
+                        "PEV-DEMO-0001",
+                        "BENCH-1",
+                        "M1",
+                        Quality.OK,
+                        0,
+                        None,
+                    )
+                    for m in range(1440)
+                ]
+                total += len(intervals)
+                await link.async_queue_usage(f"session-{day:02d}", "PEV-DEMO-0001", intervals)
+            await hass.async_block_till_done()
+            backlog = link.state.backlog
+            await vtn.come_back()
+            # Every report is due again now (as after the backoff expires).
+            await entry.runtime_data.store.call(
+                lambda s: s._db.execute(  # noqa: SLF001
+                    "UPDATE outbox SET next_attempt = '1970-01-01T00:00:00Z'"
+                )
+            )
+            began = time.perf_counter()
+            await link._async_pump()  # noqa: SLF001
+            elapsed = time.perf_counter() - began
+            delivered = sum(
+                len(r["resources"][0]["intervals"]) for r in vtn.reports.values()
+            )
+            assert link.state.backlog == 0, link.state.backlog
+            assert delivered == total, (delivered, total)
+            assert backlog == days
+            await hass.config_entries.async_unload(entry.entry_id)
+    return elapsed, total, len(vtn.reports)
+
+
+def _run(part: str) -> dict[str, float]:
+    """Each measurement in its own process (one Home Assistant test core per process)."""
+    import json
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, __file__, part], check=True, capture_output=True, text=True
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def bench() -> dict[str, float]:
+    """Event latency (push and poll) and backlog delivery time."""
+    return {**_run("latency"), **_run("backlog")}
+
+
+def main(part: str, samples: int = 10, days: int = 30) -> dict[str, float]:
+    """One measurement, in this process."""
+    if part == "latency":
+        push, poll = asyncio.run(_latency(samples))
+        return {
+            "push_median_ms": statistics.median(push) * 1000,
+            "push_max_ms": max(push) * 1000,
+            "poll_median_ms": statistics.median(poll) * 1000,
+        }
+    elapsed, intervals, reports = asyncio.run(_backlog(days))
+    return {
+        "backlog_s": elapsed,
+        "backlog_intervals": float(intervals),
+        "backlog_reports": float(reports),
+    }
+
+
+if __name__ == "__main__":
+    import json
+    import logging
+
+    logging.disable(logging.WARNING)
+    if len(sys.argv) > 1:
+        print(json.dumps(main(sys.argv[1])))
+    else:
+        print(datetime.now(UTC).isoformat(timespec="seconds"), bench())

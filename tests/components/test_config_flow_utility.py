@@ -1,0 +1,199 @@
+"""The utility-link steps of the config flow, tested live against a real test VTN."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant import config_entries
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pev_portal.const import DOMAIN
+from tests.vtn.certs import self_signed
+from tests.vtn.server import TestVtn
+
+from .conftest import OPTIONS, PREMISE, make_entry
+
+PROGRAM = "PEV-TOU"
+USER_INPUT = {
+    "premise_name": "Home",
+    "premise_id": "SDP-7",
+    "interval_minutes": 15,
+    "validation_window": 60,
+}
+TARIFF_INPUT = {
+    "tariff": {"type": "flat", "currency": "EUR", "price": "0.25"},
+    "default_price": 0.35,
+}
+
+
+@pytest.fixture
+async def vtn(socket_enabled: None) -> AsyncIterator[TestVtn]:
+    """A running test VTN with the customer's program."""
+    server = TestVtn()
+    await server.start()
+    server.add_program(PROGRAM)
+    yield server
+    await server.stop()
+
+
+def link_input(vtn: TestVtn, **changes: Any) -> dict[str, Any]:
+    """The utility step's answers for the test VTN."""
+    return {
+        "vtn_url": vtn.base_url,
+        "auth_type": "client_credentials",
+        "client_id": "ven-client",
+        "client_secret": "ven-secret",
+        "programs": PROGRAM,
+        "allow_http": True,
+        **changes,
+    }
+
+
+async def flow_at_utility(hass: HomeAssistant) -> str:
+    """A config flow at the utility step."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], TARIFF_INPUT)
+    assert result["step_id"] == "utility"
+    return result["flow_id"]
+
+
+async def test_link_tested_and_stored(hass: HomeAssistant, vtn: TestVtn) -> None:
+    """A working link is kept in the entry's data; the VEN name defaults to the premise ID."""
+    flow_id = await flow_at_utility(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, link_input(vtn))
+    assert result["step_id"] == "charger"
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "Garage", "charger_type": "demo"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    utility = result["data"]["utility"]
+    assert utility == {
+        "vtn_url": vtn.base_url,
+        "auth_type": "client_credentials",
+        "client_id": "ven-client",
+        "client_secret": "ven-secret",
+        "ven_name": "SDP-7",
+        "programs": [PROGRAM],
+        "allow_http": True,
+    }
+    entry = result["result"]
+    assert entry.runtime_data.link is not None
+    assert entry.runtime_data.link.state.connected
+    assert [v["venName"] for v in vtn.vens.values()] == ["SDP-7"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"vtn_url": "ftp://vtn.example"}, {"vtn_url": "invalid_url"}),
+        ({"vtn_url": "not a url"}, {"vtn_url": "invalid_url"}),
+        ({"allow_http": False}, {"vtn_url": "insecure_http"}),
+        ({"client_secret": ""}, {"base": "missing_credentials"}),
+        ({"auth_type": "token", "token": ""}, {"token": "missing_token"}),
+        ({"client_secret": "wrong"}, {"base": "invalid_auth"}),
+        ({"programs": "PEV-TOU, NO-SUCH-PROGRAM"}, {"programs": "unknown_program"}),
+        ({"ca_bundle": "/nonexistent/ca.pem"}, {"ca_bundle": "ca_bundle_not_found"}),
+    ],
+)
+async def test_link_errors_on_the_form(
+    hass: HomeAssistant, vtn: TestVtn, changes: dict[str, Any], errors: dict[str, str]
+) -> None:
+    """Each wrong setting is refused on the form; the corrected one proceeds."""
+    flow_id = await flow_at_utility(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, link_input(vtn, **changes))
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "utility"
+    assert result["errors"] == errors
+    if errors == {"programs": "unknown_program"}:
+        assert "NO-SUCH-PROGRAM" in result["description_placeholders"]["detail"]
+    result = await hass.config_entries.flow.async_configure(flow_id, link_input(vtn))
+    assert result["step_id"] == "charger"
+
+
+async def test_link_unreachable(hass: HomeAssistant, vtn: TestVtn) -> None:
+    """A VTN that is down is reported with the reason."""
+    await vtn.go_down()
+    flow_id = await flow_at_utility(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, link_input(vtn))
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["description_placeholders"]["detail"]
+
+
+async def test_link_tls_failure_then_ca_bundle(
+    hass: HomeAssistant, tmp_path: Path, socket_enabled: None
+) -> None:
+    """A certificate the system does not trust fails; the user's CA bundle fixes it."""
+    # The VTN's side of the refused handshake is logged by the event loop; it is expected here.
+    handler = hass.loop.get_exception_handler()
+
+    def _ignore_refused_handshake(loop: Any, context: dict[str, Any]) -> None:
+        if "transport creation for incoming connection" not in context.get("message", ""):
+            assert handler is not None
+            handler(loop, context)
+
+    hass.loop.set_exception_handler(_ignore_refused_handshake)
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    async with TestVtn(ssl_context=context) as vtn:
+        vtn.add_program(PROGRAM)
+        flow_id = await flow_at_utility(hass)
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, link_input(vtn, allow_http=False)
+        )
+        assert result["errors"] == {"base": "tls_error"}
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, link_input(vtn, allow_http=False, ca_bundle=str(cert))
+        )
+        assert result["step_id"] == "charger"
+
+
+async def test_reconfigure_utility_keeps_secret_and_removes(
+    hass: HomeAssistant, vtn: TestVtn
+) -> None:
+    """Reconfigure: a blank secret keeps the stored one; an empty URL removes the link."""
+    entry = make_entry()
+    stored = {
+        "vtn_url": vtn.base_url,
+        "auth_type": "client_credentials",
+        "client_id": "ven-client",
+        "client_secret": "ven-secret",
+        "ven_name": PREMISE["premise_id"],
+        "programs": [PROGRAM],
+        "allow_http": True,
+    }
+    linked = MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data={**PREMISE, "utility": stored},
+        options=OPTIONS,
+    )
+    linked.add_to_hass(hass)
+    result = await linked.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], dict(PREMISE))
+    assert result["step_id"] == "reconfigure_utility"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**link_input(vtn), "client_secret": "", "programs": PROGRAM}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert linked.data["utility"]["client_secret"] == "ven-secret"
+
+    result = await linked.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], dict(PREMISE))
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"auth_type": "none"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert "utility" not in linked.data

@@ -1,0 +1,430 @@
+"""The utility link end to end: Home Assistant, the demo charger and a real test VTN.
+
+Scenarios of UC133 (3.1-3.5, req 30) and L3, DLC curtailment mid-session, pushes, polling,
+reauthentication and the report outbox. The VTN is a real HTTP server on 127.0.0.1; Home
+Assistant's own HTTP server receives its pushes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from freezegun import freeze_time
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.pev_portal.const import DOMAIN
+from custom_components.pev_portal.coordinator import PevPortalCoordinator
+from custom_components.pev_portal.utility import UtilityLink
+from tests.vtn.server import TestVtn, now_utc
+
+from .common import attrs, setup, state
+from .conftest import GUEST_CAR, HOME_CAR, OPTIONS, PREMISE, make_entry
+
+GARAGE = "garage"
+PROGRAM = "PEV-TOU"
+
+
+@pytest.fixture
+async def vtn(socket_enabled: None) -> AsyncIterator[TestVtn]:
+    """A running test VTN with the customer's program."""
+    server = TestVtn()
+    await server.start()
+    server.add_program(PROGRAM)
+    yield server
+    await server.stop()
+    assert server.violations == [], server.violations
+
+
+@pytest.fixture
+async def callback_base(hass: HomeAssistant, aiohttp_client: Callable[..., Any]) -> str:
+    """Home Assistant's HTTP server on 127.0.0.1, where the VTN pushes to."""
+    assert await async_setup_component(hass, "http", {})
+    assert await async_setup_component(hass, DOMAIN, {})  # serves the push endpoint
+    assert await async_setup_component(hass, "calendar", {})  # its views, before the freeze
+    client = await aiohttp_client(hass.http.app)
+    return str(client.make_url("")).rstrip("/")
+
+
+def utility_config(vtn: TestVtn, callback: str | None, **changes: Any) -> dict[str, Any]:
+    """The entry's utility-link data for the test VTN."""
+    return {
+        "vtn_url": vtn.base_url,
+        "auth_type": "client_credentials",
+        "client_id": "ven-client",
+        "client_secret": "ven-secret",
+        "ven_name": PREMISE["premise_id"],
+        "programs": [PROGRAM],
+        "utility_id": "UTIL-A",
+        "allow_http": True,
+        **({"callback_url": callback} if callback else {}),
+        **changes,
+    }
+
+
+def linked_entry(
+    vtn: TestVtn, callback: str | None, vehicles: list[dict[str, Any]] | None = None, **changes: Any
+) -> MockConfigEntry:
+    """The demo premise with a utility link."""
+    entry = make_entry(vehicles=vehicles)
+    data = {**PREMISE, "utility": utility_config(vtn, callback, **changes)}
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=data,
+        options=OPTIONS,
+        subentries_data=[
+            {
+                "subentry_type": s.subentry_type,
+                "title": s.title,
+                "data": dict(s.data),
+                "subentry_id": s.subentry_id,
+                "unique_id": s.unique_id,
+            }
+            for s in entry.subentries.values()
+        ],
+        entry_id="premise1",
+    )
+
+
+async def wait_for(
+    hass: HomeAssistant, predicate: Callable[[], bool], timeout: float = 10.0
+) -> float:
+    """Wait (real time) until predicate() holds; return the seconds it took."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while not predicate():
+        if loop.time() - start > timeout:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+        await hass.async_block_till_done()
+    return loop.time() - start
+
+
+async def plug(hass: HomeAssistant, on: bool = True) -> None:
+    """Plug the demo car in (or out)."""
+    await hass.services.async_call(
+        "switch",
+        "turn_on" if on else "turn_off",
+        {"entity_id": f"switch.{GARAGE}_demo_car_plugged_in"},
+        blocking=True,
+    )
+
+
+def link_of(coordinator: PevPortalCoordinator) -> UtilityLink:
+    link = coordinator.link
+    assert link is not None
+    return link
+
+
+# -- binding scenarios -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("vehicles", "answer", "outcome", "party", "program_rate"),
+    [
+        # UC133 3.1: home
+        ([HOME_CAR], ("approve", "PREMISE_CUSTOMER", None), "home", "premise_customer", True),
+        # 3.2: guest, premise pays (the car is not registered here)
+        ([], ("approve", "PREMISE_CUSTOMER", None), "guest_premise_pays", "premise_customer", True),
+        # 3.3: guest, PEV customer pays
+        ([GUEST_CAR], ("approve", "PEV_CUSTOMER", None), "guest_pev_pays", "pev_customer", True),
+        # 3.4 / L3: roaming PEV of another utility, through the clearinghouse
+        ([], ("approve", "PEV_CUSTOMER", "UTIL-B"), "roaming", "clearinghouse", True),
+        # 3.5: not enrolled
+        ([HOME_CAR], ("deny", None, None), "not_enrolled", "premise_customer", False),
+    ],
+)
+async def test_binding_scenarios(
+    hass: HomeAssistant,
+    vtn: TestVtn,
+    callback_base: str,
+    vehicles: list[dict[str, Any]],
+    answer: tuple[str, str | None, str | None],
+    outcome: str,
+    party: str,
+    program_rate: bool,
+) -> None:
+    """The utility's answer decides the outcome, the billing party and the rate."""
+    kind, billing, home_utility = answer
+    if kind == "approve":
+        vtn.approve("PEV-DEMO-0001", billing_party=billing or "", home_utility_id=home_utility)
+    else:
+        vtn.deny("PEV-DEMO-0001")
+    coordinator = await setup(hass, linked_entry(vtn, callback_base, vehicles=vehicles))
+    assert state(hass, "binary_sensor.test_home_utility_link_utility_connection") == "on"
+
+    await plug(hass)
+    assert state(hass, f"sensor.{GARAGE}_binding") in ("pending", outcome)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == outcome)
+    assert state(hass, f"sensor.{GARAGE}_billing_party") == party
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.session is not None
+    assert runtime.session.decision.program_rate is program_rate
+
+    resource = vtn.resource_named("PEV-DEMO-0001")
+    assert resource is not None
+    sent = {a["type"]: a["values"] for a in resource["attributes"]}
+    assert sent["PEV_ID"] == ["PEV-DEMO-0001"]
+    assert sent["PREMISE_ID"] == [PREMISE["premise_id"]]
+    assert sent["CONNECTION"] == ["PREMISE_AC_L2"]
+    assert sent["MAX_POWER_CONSUMPTION"] == [pytest.approx(11.04)]
+
+
+async def test_no_communications(hass: HomeAssistant, vtn: TestVtn, callback_base: str) -> None:
+    """Req 30: with the VTN down, the session is bound as no communications and charges."""
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    await vtn.go_down()
+    coordinator.validation_window = 1.0  # the test does not wait a minute
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "no_communications")
+    assert state(hass, f"sensor.{GARAGE}_billing_party") == "premise_customer"
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.session is not None
+    assert runtime.session.decision.program_rate is False
+    assert runtime.adapter.status().value in ("plugged", "charging")
+    assert state(hass, "binary_sensor.test_home_utility_link_utility_connection") == "off"
+
+
+async def test_late_answer(hass: HomeAssistant, vtn: TestVtn, callback_base: str) -> None:
+    """An answer after the validation window does not count: no communications."""
+    vtn.answer_after(3.0)
+    vtn.approve("PEV-DEMO-0001")
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    coordinator.validation_window = 1.0
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "no_communications")
+
+
+async def test_answer_by_polling_without_push(hass: HomeAssistant, vtn: TestVtn) -> None:
+    """Without a callback URL the answer is read by polling the resource."""
+    vtn.answer_after(0.5)
+    vtn.approve("PEV-DEMO-0001")
+    coordinator = await setup(hass, linked_entry(vtn, None))
+    assert link_of(coordinator).state.push_active is False
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+
+
+# -- events ------------------------------------------------------------------------------
+
+
+async def test_dlc_curtails_mid_session(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """A load-control event pushed mid-session caps the charger within about a second."""
+    vtn.approve("PEV-DEMO-0001")
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.demo is not None
+    runtime.demo.step(now_utc())
+    assert runtime.demo.evse.current_limit_a == 16
+
+    event = vtn.create_dlc_event(7.0, now_utc() - timedelta(seconds=1), timedelta(hours=1))
+    took = await wait_for(hass, lambda: runtime.demo is not None and runtime.cap_kw == 7.0)
+    assert took < 2.0
+    await wait_for(
+        hass, lambda: runtime.demo is not None and runtime.demo.evse.current_limit_a == 10
+    )
+    assert state(hass, "sensor.test_home_utility_link_active_event") == "load control"
+    assert attrs(hass, "sensor.test_home_utility_link_active_event")["cap_kw"] == 7.0
+
+    vtn.cancel_event(event["id"])
+    await wait_for(hass, lambda: runtime.cap_kw is None)
+    await wait_for(
+        hass, lambda: runtime.demo is not None and runtime.demo.evse.current_limit_a == 16
+    )
+    assert state(hass, "sensor.test_home_utility_link_active_event") == "unknown"
+
+
+async def test_cpp_price_applies_to_enrolled_session(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """A critical-peak PRICE event sets the session's price; the calendar shows it."""
+    vtn.approve("PEV-DEMO-0001")
+    await setup(hass, linked_entry(vtn, callback_base))
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    vtn.create_cpp_event(0.95, now_utc() - timedelta(minutes=1), timedelta(hours=2), currency="EUR")
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_current_price") == "0.95")
+    assert state(hass, f"sensor.{GARAGE}_tariff_period") == "critical peak"
+    assert state(hass, "sensor.test_home_utility_link_utility_price") == "0.95"
+    assert state(hass, "calendar.test_home_utility_link_program_events") == "on"
+
+
+async def test_malformed_push_is_skipped_and_polled(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, aiohttp_client: Callable[..., Any]
+) -> None:
+    """A malformed or unauthenticated push is refused or skipped; the echo probe answers."""
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    link = link_of(coordinator)
+    client = await aiohttp_client(hass.http.app)
+    url = f"/api/pev_portal/notify/{link.webhook_id}"
+    echo = await client.get(f"{url}/echo", params={"echo": "ping-42"})
+    assert echo.status == 200
+    assert await echo.text() == "ping-42"
+    refused = await client.post(url, data=b"{}", headers={"Authorization": "Bearer wrong"})
+    assert refused.status == 401
+    assert (await client.post("/api/pev_portal/notify/unknown", data=b"{}")).status == 404
+    polls = vtn.requests.copy()
+    bad = await client.post(
+        url, data=b"not json", headers={"Authorization": f"Bearer {link.bearer}"}
+    )
+    assert bad.status == 200
+    await wait_for(hass, lambda: sum(vtn.requests.values()) > sum(polls.values()))
+    # A double-encoded snake_case notification is understood.
+    event = vtn.create_simple_event(3, now_utc() - timedelta(minutes=1), timedelta(hours=1))
+    await vtn.settle()
+    await wait_for(hass, lambda: event["id"] in link.state.events)
+
+
+# -- health, reauthentication ------------------------------------------------------------
+
+
+async def test_auth_failure_starts_reauth(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """A VTN that refuses the credentials raises a repair and a reauthentication flow."""
+    vtn.fail_auth(True)
+    entry = linked_entry(vtn, callback_base)
+    await setup(hass, entry)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "utility_auth_premise1")
+    assert issue is not None
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
+
+    vtn.fail_auth(False)
+    result = await hass.config_entries.flow.async_configure(
+        flows[0]["flow_id"], {"client_id": "ven-client", "client_secret": "ven-secret"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] == "abort"
+    assert result["reason"] == "reauth_successful"
+    assert entry.state is ConfigEntryState.LOADED
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "utility_auth_premise1") is None
+
+
+# -- reports and the outbox ---------------------------------------------------------------
+
+
+@pytest.fixture
+def ticking() -> Iterator[Any]:
+    """A clock that runs at real speed (so real I/O and waits work) and can jump ahead."""
+    with freeze_time(now_utc(), tick=True) as factory:
+        yield factory
+
+
+async def advance(hass: HomeAssistant, freezer: Any, seconds: float) -> None:
+    """Move the clock in 5-minute steps, letting the demo charger and the link run."""
+    remaining = seconds
+    while remaining > 0:
+        step = min(300.0, remaining)
+        freezer.tick(timedelta(seconds=step))
+        async_fire_time_changed(hass)
+        # Polls, pumps and report queueing run as background tasks: let them finish before
+        # the clock jumps again (a jump during a request would time it out).
+        await hass.async_block_till_done(wait_background_tasks=True)
+        remaining -= step
+
+
+def usage_intervals(report: dict[str, Any]) -> list[tuple[str, float]]:
+    """(interval start, kWh) of a USAGE report."""
+    found = []
+    for resource in report["resources"]:
+        for interval in resource["intervals"]:
+            start = (interval.get("intervalPeriod") or resource.get("intervalPeriod"))["start"]
+            usage = next(p for p in interval["payloads"] if p["type"] == "USAGE")
+            found.append((start, usage["values"][0]))
+    return found
+
+
+async def test_usage_report_updated_in_place(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
+) -> None:
+    """One USAGE report per session, named after it, updated while charging and at unplug."""
+    vtn.approve("PEV-DEMO-0001")
+    event = vtn.create_price_event(
+        [0.2] * 48, now_utc() - timedelta(hours=1), timedelta(hours=1), report_usage=True
+    )
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    session_id = coordinator.chargers["charger1"].session.session_id  # type: ignore[union-attr]
+
+    await advance(hass, ticking, 50 * 60)
+    await wait_for(
+        hass,
+        lambda: (
+            len(vtn.reports) == 1 and len(usage_intervals(next(iter(vtn.reports.values())))) >= 2
+        ),
+    )
+    report = next(iter(vtn.reports.values()))
+    assert report["reportName"] == session_id
+    assert report["clientName"] == PREMISE["premise_id"]
+    assert report["eventID"] == event["id"]
+    first = usage_intervals(report)
+    assert len(first) >= 2
+
+    await plug(hass, on=False)
+    await wait_for(
+        hass,
+        lambda: (
+            len(vtn.report_versions[report["id"]]) >= 2
+            and len(usage_intervals(vtn.reports[report["id"]])) > len(first)
+        ),
+    )
+    await wait_for(hass, lambda: link_of(coordinator).state.backlog == 0)
+    final = usage_intervals(vtn.reports[report["id"]])
+    assert len(vtn.reports) == 1, "updated in place, never a second report"
+    starts = [start for start, _ in final]
+    assert len(starts) == len(set(starts)), "no interval twice"
+    metered = coordinator.chargers["charger1"].last_session.meter_kwh  # type: ignore[union-attr]
+    # Each reported interval is rounded to 1 Wh / 1000 (6 decimals).
+    assert sum(kwh for _, kwh in final) == pytest.approx(metered, abs=1e-6 * len(final))
+    assert state(hass, "sensor.test_home_utility_link_reports_waiting") == "0"
+    assert state(hass, "sensor.test_home_utility_link_last_report_acknowledged") != "unknown"
+
+
+async def test_backlog_after_two_day_outage(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
+) -> None:
+    """Reports made during a two-day outage wait in the outbox and arrive completely, once."""
+    vtn.approve("PEV-DEMO-0001")
+    vtn.create_price_event(
+        [0.2] * 96, now_utc() - timedelta(hours=1), timedelta(hours=1), report_usage=True
+    )
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    link = link_of(coordinator)
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    await vtn.go_down()
+    await advance(hass, ticking, 2 * 24 * 3600)
+    await plug(hass, on=False)
+    await hass.async_block_till_done()
+    assert vtn.reports == {}
+    assert link.state.backlog >= 1
+    assert state(hass, "binary_sensor.test_home_utility_link_utility_connection") == "off"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "utility_down_premise1")
+    assert issue is not None, "a repair after an hour down"
+
+    await vtn.come_back()
+    await advance(hass, ticking, 3600)  # the backoff is at most an hour
+    await wait_for(hass, lambda: link.state.backlog == 0)
+    assert len(vtn.reports) == 1
+    report = next(iter(vtn.reports.values()))
+    intervals = usage_intervals(report)
+    starts = [start for start, _ in intervals]
+    assert len(starts) == len(set(starts))
+    metered = coordinator.chargers["charger1"].last_session.meter_kwh  # type: ignore[union-attr]
+    assert sum(kwh for _, kwh in intervals) == pytest.approx(metered, abs=1e-6 * len(intervals))
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "utility_down_premise1") is None

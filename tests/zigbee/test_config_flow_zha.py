@@ -1,0 +1,100 @@
+"""The meter step offers ZHA devices with a Metering cluster, and only when there are some."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.pev_portal.zigbee import validate_meter_form
+from tests.components.test_config_flow import (  # noqa: F401  (charger_states is a fixture)
+    ENTITIES,
+    charger_states,
+    flow_at_meter,
+)
+
+from .conftest import register
+from .fake_zigpy import FakeApp, FakeMeter, add_client_device
+
+
+def source_options(result: Any) -> list[str]:
+    for marker, field in result["data_schema"].schema.items():
+        if str(marker) == "meter_source":
+            return list(field.config["options"])
+    raise AssertionError("no meter_source field")
+
+
+async def form(hass: HomeAssistant) -> tuple[str, Any]:
+    flow_id = await flow_at_meter(hass, ENTITIES)
+    result = await hass.config_entries.flow.async_configure(flow_id, {"meter_source": "zha"})
+    return flow_id, result
+
+
+@pytest.mark.usefixtures("charger_states")
+async def test_zha_meter_chosen(ha: HomeAssistant, zha_up: FakeApp) -> None:
+    meter = FakeMeter(zha_up, registers={"multiplier": 1, "divisor": 1000})
+    device_id = register(ha, meter)
+    other = add_client_device(zha_up, "00:15:8d:00:00:00:00:bb", 0x4343, [0x0006])
+    not_meter = register(ha, FakeMeterLike(str(other.ieee)))
+    flow_id, result = await form(ha)
+    assert result["type"] is FlowResultType.FORM
+    assert "zha" in source_options(result)
+    assert result["errors"] == {"zha_device": "zha_device_required"}
+    result = await ha.config_entries.flow.async_configure(
+        flow_id, {"meter_source": "zha", "zha_device": not_meter}
+    )
+    assert result["errors"] == {"zha_device": "not_zha_meter"}
+    result = await ha.config_entries.flow.async_configure(
+        flow_id,
+        {"meter_source": "zha", "zha_device": device_id, "meter_divisor": 100, "zigbee_esi": True},
+    )
+    await ha.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (charger,) = result["result"].subentries.values()
+    assert charger.data["meter_source"] == "zha"
+    assert charger.data["zha_device"] == device_id
+    assert charger.data["zha_ieee"] == meter.ieee
+    assert charger.data["meter_divisor"] == 100
+    assert charger.data["zigbee_esi"] is True
+    assert "meter_entity" not in charger.data
+    assert "meter_multiplier" not in charger.data
+
+
+@pytest.mark.usefixtures("charger_states")
+async def test_zha_not_offered_without_zha(ha: HomeAssistant, zha_down: None) -> None:
+    flow_id = await flow_at_meter(ha, ENTITIES)
+    result = await ha.config_entries.flow.async_configure(flow_id, {"meter_source": "sensor"})
+    assert result["errors"] == {"meter_entity": "meter_required"}
+    assert source_options(result) == ["sensor", "charger"]
+    assert "zha_device" not in {str(marker) for marker in result["data_schema"].schema}
+    result = await ha.config_entries.flow.async_configure(flow_id, {"meter_source": "charger"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("charger_states")
+async def test_zha_without_metering_devices_not_offered(ha: HomeAssistant, zha_up: FakeApp) -> None:
+    add_client_device(zha_up, "00:15:8d:00:00:00:00:bb", 0x4343, [0x0006])
+    flow_id = await flow_at_meter(ha, ENTITIES)
+    result = await ha.config_entries.flow.async_configure(flow_id, {"meter_source": "sensor"})
+    assert source_options(result) == ["sensor", "charger"]
+
+
+@pytest.mark.usefixtures("zha_up")
+async def test_scaling_overrides_validated(ha: HomeAssistant, app: FakeApp) -> None:
+    device_id = register(ha, FakeMeter(app))
+    for bad in (0, 2.5, 0x1000000):
+        errors, _ = validate_meter_form(ha, {"zha_device": device_id, "meter_multiplier": bad})
+        assert errors == {"meter_multiplier": "invalid_scaling"}, bad
+    errors, data = validate_meter_form(ha, {"zha_device": device_id, "meter_divisor": 10.0})
+    assert (errors, data["meter_divisor"]) == ({}, 10)
+
+
+class FakeMeterLike:
+    """Enough of a FakeMeter for ``register``: a ZHA device without a Metering cluster."""
+
+    def __init__(self, ieee: str) -> None:
+        self.ieee = ieee
+        self.manufacturer = "Acme"
+        self.model = "Plug"

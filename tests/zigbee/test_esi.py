@@ -1,0 +1,197 @@
+"""The experimental ESI: Price and DRLC requests from a Zigbee device, through zigpy's packets."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+
+from custom_components.pev_portal.zigbee import ESI_DATA
+from custom_components.pev_portal.zigbee.clusters import build_frame, parse_frame
+from custom_components.pev_portal.zigbee.esi import ESI_ENDPOINT, EnergyServicesInterface
+from tests.components.common import setup
+from tests.components.conftest import DEMO_CHARGER, make_entry
+
+from .conftest import GATEWAY
+from .fake_zigpy import SE_PROFILE, FakeApp, add_client_device
+
+START = "2026-11-22T10:00:00+00:00"
+IHD_IEEE = "00:15:8d:00:00:00:00:aa"
+IHD_NWK = 0x4242
+EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def zigbee_time(at: datetime) -> int:
+    return int((at - EPOCH_2000).total_seconds())
+
+
+def sent_to_ihd(app: FakeApp, cluster: int) -> list[bytes]:
+    return [
+        bytes(p.data.serialize())
+        for p in app.sent
+        if p.dst.address == IHD_NWK and p.cluster_id == cluster
+    ]
+
+
+@pytest.fixture
+async def esi(
+    ha: HomeAssistant, zha_up: FakeApp, freezer: FrozenDateTimeFactory
+) -> EnergyServicesInterface:
+    """The demo premise with the ESI enabled, the coordinator endpoint added, an IHD joined."""
+    freezer.move_to(START)
+    zha_up.add_coordinator_endpoint(ESI_ENDPOINT, [0x0000, 0x0700, 0x0701])
+    add_client_device(zha_up, IHD_IEEE, IHD_NWK, [0x0700, 0x0701])
+    await setup(ha, make_entry({**DEMO_CHARGER, "zigbee_esi": True}))
+    found: EnergyServicesInterface = ha.data[ESI_DATA]["premise1"]
+    assert found.state == "running"
+    return found
+
+
+async def ask(hass: HomeAssistant, app: FakeApp, cluster: int, frame: bytes) -> None:
+    app.deliver(IHD_NWK, 1, ESI_ENDPOINT, cluster, frame, profile=SE_PROFILE)
+    await hass.async_block_till_done()
+
+
+async def test_get_current_price_answered(
+    ha: HomeAssistant, esi: EnergyServicesInterface, zha_up: FakeApp
+) -> None:
+    """GetCurrentPrice (TSN 0x37) is answered with PublishPrice, field by field (SE 1.1 D.4)."""
+    zha_up.sent.clear()
+    await ask(ha, zha_up, 0x0700, bytes.fromhex("01 37 00 00"))
+    (frame,) = sent_to_ihd(zha_up, 0x0700)
+    now = dt_util.utcnow()
+    expected = (
+        bytes([0x19, 0x37, 0x00])  # cluster command, server to client, no default response
+        + struct.pack("<I", zlib.crc32(b"PREMISE-1"))  # provider ID
+        + b"\x04flat"  # rate label: the tariff period
+        + struct.pack("<I", zlib.crc32(b"flat:0.20"))  # issuer event ID
+        + struct.pack("<I", zigbee_time(now))  # current time
+        + b"\x00"  # kWh
+        + struct.pack("<H", 978)  # EUR
+        + b"\x40\x00"  # 4 trailing digits, tier 0; no tiers
+        + struct.pack("<I", zigbee_time(now - timedelta(days=1)))  # start (clamped)
+        + struct.pack("<H", 8 * 24 * 60)  # until the flat price's horizon
+        + struct.pack("<I", 2000)  # 0.2000 EUR/kWh
+        + bytes.fromhex("ff ffffffff ff ffffffff ff ff ff 00")
+    )
+    assert frame == expected
+    packet = next(p for p in zha_up.sent if p.dst.address == IHD_NWK)
+    assert (packet.src_ep, packet.dst_ep, packet.profile_id) == (ESI_ENDPOINT, 1, SE_PROFILE)
+
+
+async def test_load_control_published_and_scheduled_and_status_recorded(
+    ha: HomeAssistant, esi: EnergyServicesInterface, zha_up: FakeApp
+) -> None:
+    coordinator = esi.coordinator
+    now = dt_util.utcnow()
+    zha_up.sent.clear()
+    event_id = await coordinator.async_add_local_event(
+        "load_control", now + timedelta(minutes=10), now + timedelta(minutes=40), limit_kw=0.0
+    )
+    await ha.async_block_till_done()
+    (published,) = sent_to_ihd(zha_up, 0x0701)
+    _hdr, name, fields = parse_frame(0x0701, published)
+    assert name == "load_control_event"
+    assert fields.issuer_event_id == zlib.crc32(event_id.encode())
+    assert (fields.device_class, fields.duration_in_minutes) == (0x0400, 30)
+    assert fields.start_time == zigbee_time(now + timedelta(minutes=10))
+    assert fields.average_load_adjustment_percentage == -100  # a 0 kW limit: stop
+
+    # GetScheduledEvents: the event again, with the request's TSN
+    zha_up.sent.clear()
+    await ask(ha, zha_up, 0x0701, bytes.fromhex("01 21 01 00000000 00"))
+    (answer,) = sent_to_ihd(zha_up, 0x0701)
+    assert answer[:3] == bytes([0x19, 0x21, 0x00])
+    assert answer == build_frame(0x0701, "load_control_event", 0x21, **_as_dict(fields))
+
+    # the EVSE reports the event started while a session runs: recorded with the session
+    await ha.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.garage_demo_car_plugged_in"}, blocking=True
+    )
+    await ha.async_block_till_done()
+    session = coordinator.chargers["charger1"].session
+    assert session is not None
+    events = []
+    ha.bus.async_listen("pev_portal_zigbee_event_status", events.append)
+    report = build_frame(
+        0x0701,
+        "report_event_status",
+        0x22,
+        disable_default_response=False,
+        issuer_event_id=fields.issuer_event_id,
+        event_status=0x02,
+        event_status_time=zigbee_time(now),
+        criticality_level_applied=2,
+        cooling_temperature_set_point_applied=0x8000,
+        heating_temperature_set_point_applied=0x8000,
+        average_load_adjustment_percentage_applied=-100,
+        duty_cycle_applied=0xFF,
+        event_control=0,
+        signature_type=0,
+        signature=[0] * 42,
+    )
+    await ask(ha, zha_up, 0x0701, report)
+    (record,) = esi.by_session[session.session_id]
+    assert record["event_id"] == event_id
+    assert record["status"] == "Event_Started"
+    assert record["device"] == IHD_IEEE
+    assert events[0].data["sessions"] == [session.session_id]
+    stored = await coordinator.store.call(
+        lambda s: s.get_meta(f"zigbee_event_status:{session.session_id}")
+    )
+    assert stored == [record]
+
+
+async def test_no_events_is_not_found(
+    ha: HomeAssistant, esi: EnergyServicesInterface, zha_up: FakeApp
+) -> None:
+    zha_up.sent.clear()
+    await ask(ha, zha_up, 0x0701, bytes.fromhex("01 05 01 00000000 00"))
+    # Default Response: GetScheduledEvents (0x01) NOT_FOUND (0x8B)
+    assert sent_to_ihd(zha_up, 0x0701) == [bytes.fromhex("18 05 0b 01 8b")]
+
+
+async def test_price_change_published(
+    ha: HomeAssistant, esi: EnergyServicesInterface, zha_up: FakeApp
+) -> None:
+    now = dt_util.utcnow()
+    zha_up.sent.clear()
+    await esi.coordinator.async_add_local_event(
+        "price", now - timedelta(minutes=1), now + timedelta(hours=1), price=0.55
+    )
+    await ha.async_block_till_done()
+    (frame,) = sent_to_ihd(zha_up, 0x0700)
+    _hdr, name, fields = parse_frame(0x0700, frame)
+    assert (name, fields.price) == ("publish_price", 5500)
+
+
+async def test_without_endpoint_the_esi_stays_off(ha: HomeAssistant, zha_up: FakeApp) -> None:
+    add_client_device(zha_up, IHD_IEEE, IHD_NWK, [0x0700])
+    await setup(ha, make_entry({**DEMO_CHARGER, "zigbee_esi": True}))
+    esi: EnergyServicesInterface = ha.data[ESI_DATA]["premise1"]
+    assert esi.state == "no_endpoint"
+    await ask(ha, zha_up, 0x0700, bytes.fromhex("01 01 00 00"))
+    assert sent_to_ihd(zha_up, 0x0700) == []
+
+
+async def test_without_gateway_the_esi_stays_off(ha: HomeAssistant, zha_down: None) -> None:
+    await setup(ha, make_entry({**DEMO_CHARGER, "zigbee_esi": True}))
+    assert ha.data[ESI_DATA]["premise1"].state == "zha_unavailable"
+
+
+async def test_without_zha_the_esi_is_not_started(ha: HomeAssistant) -> None:
+    """ZHA not loaded at all: nothing of ZHA or zigpy is touched."""
+    with patch(GATEWAY) as helper:
+        await setup(ha, make_entry({**DEMO_CHARGER, "zigbee_esi": True}))
+    assert "premise1" not in ha.data.get(ESI_DATA, {})
+    helper.assert_not_called()
+
+
+def _as_dict(fields: object) -> dict[str, object]:
+    return {name: getattr(fields, name) for name in fields.as_dict()}  # type: ignore[attr-defined]
