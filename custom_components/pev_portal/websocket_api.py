@@ -1,0 +1,429 @@
+"""Websocket commands of the dashboard card.
+
+``pev_portal/dashboard`` answers with the dashboard data once; ``pev_portal/subscribe_dashboard``
+sends it at once and again whenever a premise's coordinator updates (plug-in, readings, binding,
+events, plan), coalesced; ``pev_portal/session_intervals`` answers with one session's intervals.
+
+The dashboard data (every time is an ISO 8601 string in UTC, every amount a number)::
+
+    {
+      "chargers": [
+        {
+          "entry_id": "...",              # the premise's config entry
+          "premise": "Demo home",
+          "charger_id": "...",            # the charger's subentry ID
+          "name": "Demo charger",
+          "device_id": "...",             # its device in the device registry (or null)
+          "entities": {"session_state": "sensor.demo_charger_session_state", ...},
+                                          # entity IDs by translation key; the card shows the
+                                          # controls whose entities exist: vehicle (select),
+                                          # charge_now (button), charging_enabled (switch),
+                                          # charge_mode (select), departure (time/datetime),
+                                          # target (number)
+          "vehicles": [{"pev_id": "...", "name": "...", "relation": "home"}],
+          "session": null | {
+            "session_id", "state", "pause_reason", "pev_id", "vehicle", "vehicle_source",
+            "started_at", "energy_kwh", "charger_kwh", "power_kw", "cost", "currency",
+            "data_quality"
+          },
+          "state": "charging",            # the session's state, "unplugged" without one
+          "charging_enabled": true,
+          "binding": null | {"outcome", "billing_party", "program_rate"},
+          "price": {"value", "currency", "period", "until"},
+          "prices": [{"start", "end", "price", "period"}],    # the next 24 h of the tariff
+          "event": null | {...},          # coordinator.active_event(): event_id, kind, name,
+          "next_event": null | {...},     # start, end, price, limit_kw, level (when known),
+                                          # opt_out_allowed (false unless the event says so)
+          "plan": null | PLAN,
+          "caps": [CAP, ...],
+          "cap_kw": null | 3.7,           # the cap in force on the session now
+          "sessions": [                   # the last finished sessions, newest first
+            {"session_id", "started_at", "ended_at", "pev_id", "vehicle", "energy_kwh",
+             "cost", "currency", "data_quality", "outcome", "billing_party", "interval_count"}
+          ]
+        }
+      ]
+    }
+
+The plan comes from ``coordinator.plan_for(runtime)`` and the caps from
+``coordinator.caps_for(runtime)`` when the coordinator has them (null and [] otherwise). Each
+may return a mapping, a dataclass or an object with ``to_dict()``; datetimes become ISO text::
+
+    PLAN = {
+        "slots": [{"start", "end", "power_kw", "price"}],  # planned power per slot
+        "departure": "..." | null,  # when the vehicle must be ready
+        "ready_by": "..." | null,  # when the plan reaches the target
+        "target_kwh": 12.0 | null,  # energy the plan delivers (optional)
+        "cost": 3.21 | null,  # the plan's cost in the tariff's currency
+        "reachable": true,  # false: the target cannot be met by the departure
+        "reason": "..." | null,  # why not (or what limits the plan)
+    }
+    CAP = {"start", "end", "limit_kw", "name"}  # a load-control cap (event or plan)
+
+``pev_portal/session_intervals`` ``{session_id}`` answers ``{"session_id", "currency",
+"intervals": [{"start", "end", "kwh", "quality", "price", "cost"}]}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from functools import partial
+from typing import Any
+
+import probatio as vol
+from homeassistant.components import websocket_api
+from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .coordinator import ChargerRuntime, PevPortalCoordinator
+from .core.session import ChargingSession, SessionState
+from .core.summary import tariff_for
+from .io.store import LedgerStore, StoredSession
+
+_LOGGER = logging.getLogger(__name__)
+
+RECENT_SESSIONS = 5
+PRICE_HORIZON = timedelta(hours=24)
+
+
+@callback
+def async_setup_websocket_api(hass: HomeAssistant) -> None:
+    """Register the card's websocket commands."""
+    websocket_api.async_register_command(hass, ws_dashboard)
+    websocket_api.async_register_command(hass, ws_subscribe_dashboard)
+    websocket_api.async_register_command(hass, ws_session_intervals)
+
+
+def _coordinators(hass: HomeAssistant) -> list[PevPortalCoordinator]:
+    return [entry.runtime_data for entry in hass.config_entries.async_loaded_entries(DOMAIN)]
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data from what the coordinator returns (dataclasses, datetimes, decimals)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return dt_util.as_utc(value).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if hasattr(value, "to_dict") and callable(value.to_dict):
+        return jsonable(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not f.name.startswith("_")
+        }
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def _event(event: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    data: dict[str, Any] = jsonable(event)
+    data.setdefault("level", None)
+    data["opt_out_allowed"] = bool(event.get("opt_out_allowed", False))
+    return data
+
+
+class DashboardBuilder:
+    """Builds the dashboard data; remembers each charger's last sessions until one ends."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self.hass = hass
+        self._recent: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
+
+    async def async_build(self) -> dict[str, Any]:
+        """The data of every charger of every loaded premise."""
+        chargers: list[dict[str, Any]] = []
+        for coordinator in _coordinators(self.hass):
+            for runtime in coordinator.chargers.values():
+                sessions = await self._async_recent(coordinator, runtime)
+                chargers.append(charger_data(coordinator, runtime, sessions))
+        return {"chargers": chargers}
+
+    async def _async_recent(
+        self, coordinator: PevPortalCoordinator, runtime: ChargerRuntime
+    ) -> list[dict[str, Any]]:
+        last = runtime.last_session
+        marker = (id(coordinator), last.session_id if last is not None else None)
+        cached = self._recent.get(runtime.charger_id)
+        if cached is not None and cached[0] == marker:
+            return cached[1]
+        try:
+            rows = await coordinator.store.call(
+                partial(
+                    LedgerStore.recent_sessions,
+                    limit=RECENT_SESSIONS + 1,
+                    charger_id=runtime.charger_id,
+                )
+            )
+        except RuntimeError:  # the store closed: the entry is unloading
+            return cached[1] if cached is not None else []
+        sessions = [
+            _session_row(coordinator, row)
+            for row in rows
+            if row.data.get("ended_at") and row.data.get("premise_id") == coordinator.premise_id
+        ][:RECENT_SESSIONS]
+        self._recent[runtime.charger_id] = (marker, sessions)
+        return sessions
+
+
+def _session_row(coordinator: PevPortalCoordinator, row: StoredSession) -> dict[str, Any]:
+    data, summary = row.data, row.summary or {}
+    pev_id = data.get("pev_id")
+    vehicle = coordinator.vehicle_by_pev_id(pev_id)
+    cost = summary.get("cost")
+    return {
+        "session_id": row.session_id,
+        "started_at": data.get("started_at"),
+        "ended_at": data.get("ended_at"),
+        "pev_id": pev_id,
+        "vehicle": vehicle.name if vehicle is not None else None,
+        "energy_kwh": summary.get("energy_kwh", data.get("meter_kwh")),
+        "cost": float(cost) if cost is not None else None,
+        "currency": summary.get("currency", coordinator.base_tariff.currency),
+        "data_quality": summary.get("data_quality"),
+        "outcome": summary.get("outcome"),
+        "billing_party": summary.get("billing_party"),
+        "interval_count": summary.get("interval_count"),
+    }
+
+
+def _entities(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> dict[str, str]:
+    registry = er.async_get(coordinator.hass)
+    prefix = f"{runtime.charger_id}_"
+    found: dict[str, str] = {}
+    for entry in er.async_entries_for_config_entry(registry, coordinator.config_entry.entry_id):
+        if entry.unique_id.startswith(prefix) and entry.disabled_by is None:
+            found[entry.translation_key or entry.unique_id[len(prefix) :]] = entry.entity_id
+    return found
+
+
+def _optional(coordinator: PevPortalCoordinator, name: str, runtime: ChargerRuntime) -> Any:
+    method: Callable[[ChargerRuntime], Any] | None = getattr(coordinator, name, None)
+    if method is None:
+        return None
+    try:
+        return jsonable(method(runtime))
+    except Exception:
+        _LOGGER.exception("%s(%s) failed; the card shows no %s", name, runtime.name, name)
+        return None
+
+
+def charger_data(
+    coordinator: PevPortalCoordinator,
+    runtime: ChargerRuntime,
+    sessions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The dashboard data of one charger (see the module docstring)."""
+    now = dt_util.utcnow()
+    device = dr.async_get(coordinator.hass).async_get_device_by_identifier(
+        (DOMAIN, runtime.charger_id), coordinator.config_entry.entry_id
+    )
+    tariff = coordinator.tariff_of(runtime)
+    segment = tariff.price_at(now)
+    session = runtime.session
+    session_data: dict[str, Any] | None = None
+    binding: dict[str, Any] | None = None
+    if session is not None:
+        summary = coordinator.live_summary(runtime)
+        vehicle = coordinator.vehicle_by_pev_id(session.pev_id)
+        power = runtime.adapter.power_kw()
+        session_data = {
+            "session_id": session.session_id,
+            "state": session.state.value,
+            "pause_reason": session.pause_reason.value if session.pause_reason else None,
+            "pev_id": session.pev_id,
+            "vehicle": vehicle.name if vehicle is not None else None,
+            "vehicle_source": session.vehicle_source.value,
+            "started_at": jsonable(session.started_at),
+            "energy_kwh": round(session.meter_kwh, 4),
+            "charger_kwh": (
+                round(session.charger_kwh, 4) if session.charger_kwh is not None else None
+            ),
+            "power_kw": round(power, 3) if power is not None else None,
+            "cost": float(summary.cost.total) if summary is not None else None,
+            "currency": tariff.currency,
+            "data_quality": summary.data_quality.value if summary is not None else None,
+        }
+        binding = {
+            "outcome": session.decision.outcome.value,
+            "billing_party": session.billing_party.value if session.bound else None,
+            "program_rate": session.decision.program_rate,
+        }
+    caps = _optional(coordinator, "caps_for", runtime)
+    return {
+        "entry_id": coordinator.config_entry.entry_id,
+        "premise": coordinator.config_entry.title,
+        "charger_id": runtime.charger_id,
+        "name": runtime.name,
+        "device_id": device.id if device is not None else None,
+        "entities": _entities(coordinator, runtime),
+        "vehicles": [
+            {"pev_id": v.pev_id, "name": v.name, "relation": v.relation.value}
+            for v in coordinator.vehicles.values()
+        ],
+        "state": session.state.value if session is not None else SessionState.UNPLUGGED.value,
+        "charging_enabled": coordinator.charging_enabled(runtime),
+        "session": session_data,
+        "binding": binding,
+        "price": {
+            "value": float(segment.price),
+            "currency": tariff.currency,
+            "period": segment.period,
+            "until": jsonable(segment.end),
+        },
+        "prices": [
+            {
+                "start": jsonable(s.start),
+                "end": jsonable(s.end),
+                "price": float(s.price),
+                "period": s.period,
+            }
+            for s in tariff.segments(now, now + PRICE_HORIZON)
+        ],
+        "event": _event(coordinator.active_event(now)),
+        "next_event": _event(coordinator.next_event(now)),
+        "plan": _optional(coordinator, "plan_for", runtime),
+        "caps": caps if isinstance(caps, list) else [],
+        "cap_kw": runtime.cap_kw,
+        "sessions": sessions,
+    }
+
+
+@websocket_api.websocket_command({vol.Required("type"): "pev_portal/dashboard"})
+@websocket_api.async_response
+async def ws_dashboard(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """The dashboard data, once."""
+    connection.send_result(msg["id"], await DashboardBuilder(hass).async_build())
+
+
+@websocket_api.websocket_command({vol.Required("type"): "pev_portal/subscribe_dashboard"})
+@websocket_api.async_response
+async def ws_subscribe_dashboard(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """The dashboard data now and after every update of a premise (coalesced)."""
+    msg_id = msg["id"]
+    builder = DashboardBuilder(hass)
+    listeners: dict[int, CALLBACK_TYPE] = {}
+    state = {"pending": False, "closed": False}
+
+    async def _send() -> None:
+        state["pending"] = False
+        if state["closed"]:
+            return
+        data = await builder.async_build()
+        if not state["closed"]:
+            connection.send_message(websocket_api.event_message(msg_id, data))
+
+    @callback
+    def _schedule() -> None:
+        if state["pending"] or state["closed"]:
+            return
+        state["pending"] = True
+        hass.async_create_task(_send(), "pev_portal_dashboard_push")
+
+    @callback
+    def _sync_listeners() -> None:
+        """Follow the loaded premises (an entry reload makes a new coordinator)."""
+        current = {id(c): c for c in _coordinators(hass)}
+        for key in list(listeners):
+            if key not in current:
+                listeners.pop(key)()
+        for key, coordinator in current.items():
+            if key not in listeners:
+                listeners[key] = coordinator.async_add_listener(_schedule)
+
+    @callback
+    def _entry_changed(_change: Any, entry: ConfigEntry) -> None:
+        if entry.domain == DOMAIN:
+            _sync_listeners()
+            _schedule()
+
+    unsub_entries = async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
+
+    @callback
+    def _unsubscribe() -> None:
+        state["closed"] = True
+        unsub_entries()
+        for unsub in listeners.values():
+            unsub()
+        listeners.clear()
+
+    connection.subscriptions[msg_id] = _unsubscribe
+    _sync_listeners()
+    connection.send_result(msg_id)
+    connection.send_message(websocket_api.event_message(msg_id, await builder.async_build()))
+
+
+@websocket_api.websocket_command(
+    {vol.Required("type"): "pev_portal/session_intervals", vol.Required("session_id"): str}
+)
+@websocket_api.async_response
+async def ws_session_intervals(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """One session's intervals with their price and cost."""
+    session_id: str = msg["session_id"]
+    for coordinator in _coordinators(hass):
+        row = await coordinator.store.call(lambda s: s.session(session_id))
+        if row is None or row.data.get("premise_id") != coordinator.premise_id:
+            continue
+        intervals = await coordinator.store.call(
+            partial(LedgerStore.intervals, session_id=session_id)
+        )
+        runtime = coordinator.chargers.get(row.charger_id)
+        if (
+            runtime is not None
+            and runtime.session is not None
+            and runtime.session.session_id == session_id
+        ):
+            intervals = list(runtime.intervals)  # the open session: what is closed so far
+        session = ChargingSession.from_dict(row.data)
+        tariff = tariff_for(
+            session, coordinator.program_tariff_for(session.pev_id), coordinator.default_tariff
+        )
+        rows = []
+        for interval in intervals:
+            cost = (
+                float(tariff.cost([(interval.start, interval.end, interval.kwh)]).total)
+                if interval.billable
+                else None
+            )
+            rows.append(
+                {
+                    "start": jsonable(interval.start),
+                    "end": jsonable(interval.end),
+                    "kwh": round(interval.kwh, 6),
+                    "quality": interval.quality.value,
+                    "price": float(tariff.price_at(interval.start).price),
+                    "cost": cost,
+                }
+            )
+        connection.send_result(
+            msg["id"], {"session_id": session_id, "currency": tariff.currency, "intervals": rows}
+        )
+        return
+    connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No such session")

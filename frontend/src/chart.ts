@@ -1,0 +1,205 @@
+/** Maps the plan, prices, caps and events onto the timeline chart's coordinates (pure). */
+
+import type { CapData, EventData, PlanData, PriceSegment } from "./types";
+
+export interface ChartInput {
+  prices: PriceSegment[];
+  plan: PlanData | null;
+  caps: CapData[];
+  events: (EventData | null)[];
+  now: Date;
+}
+
+export interface ChartSize {
+  width: number;
+  height: number;
+  /** Pixels below the plot for the time axis. */
+  axis?: number;
+  /** Share of the plot's height the price band may use (0..1). */
+  priceShare?: number;
+}
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface PriceRect extends Rect {
+  price: number;
+  period: string;
+}
+
+export interface BarRect extends Rect {
+  power: number;
+}
+
+export interface CapRect extends Rect {
+  limit: number | null;
+  /** The limit's height in the plot (null: no limit, e.g. an event without one). */
+  limitY: number | null;
+  name: string | null;
+}
+
+export interface Tick {
+  x: number;
+  time: string;
+}
+
+export interface ChartModel {
+  width: number;
+  height: number;
+  plotHeight: number;
+  start: number;
+  end: number;
+  prices: PriceRect[];
+  bars: BarRect[];
+  caps: CapRect[];
+  nowX: number | null;
+  departureX: number | null;
+  readyByX: number | null;
+  ticks: Tick[];
+  maxPower: number;
+  minPrice: number | null;
+  maxPrice: number | null;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function ms(iso: string | null | undefined): number | null {
+  if (!iso) return null;
+  const value = Date.parse(iso);
+  return Number.isNaN(value) ? null : value;
+}
+
+/** The time window shown: from now (or the plan's first slot) to the departure or 24 h. */
+export function chartWindow(input: ChartInput): { start: number; end: number } {
+  const now = input.now.getTime();
+  const slots = input.plan?.slots ?? [];
+  const slotStarts = slots.map((s) => ms(s.start)).filter((v): v is number => v !== null);
+  const slotEnds = slots.map((s) => ms(s.end)).filter((v): v is number => v !== null);
+  const start = Math.min(now, ...slotStarts);
+  let end: number;
+  if (slotEnds.length) {
+    end = Math.max(...slotEnds, ms(input.plan?.departure) ?? 0, ms(input.plan?.ready_by) ?? 0);
+  } else {
+    const priceEnd = Math.max(0, ...input.prices.map((p) => ms(p.end) ?? 0));
+    end = priceEnd > start ? Math.min(priceEnd, start + DAY) : start + DAY;
+  }
+  const departure = ms(input.plan?.departure);
+  if (departure !== null && departure > end) end = departure;
+  if (end - start < HOUR) end = start + HOUR;
+  return { start, end };
+}
+
+/** Hour ticks, every 1, 2, 3, 6 or 12 hours so that labels are at least ~56 px apart. */
+export function hourTicks(start: number, end: number, width: number): number[] {
+  const span = end - start;
+  const fit = Math.max(1, Math.floor(width / 56));
+  const step = [1, 2, 3, 6, 12, 24].find((h) => span / (h * HOUR) <= fit) ?? 24;
+  const first = Math.ceil(start / (step * HOUR)) * step * HOUR;
+  const ticks: number[] = [];
+  for (let t = first; t <= end; t += step * HOUR) ticks.push(t);
+  return ticks;
+}
+
+export function buildChart(input: ChartInput, size: ChartSize): ChartModel {
+  const { width } = size;
+  const axis = size.axis ?? 18;
+  const plotHeight = Math.max(10, size.height - axis);
+  const band = plotHeight * (size.priceShare ?? 0.45);
+  const { start, end } = chartWindow(input);
+  const x = (t: number) => ((t - start) / (end - start)) * width;
+  const clip = (a: number | null, b: number | null): [number, number] | null => {
+    if (a === null || b === null) return null;
+    const lo = Math.max(a, start);
+    const hi = Math.min(b, end);
+    return hi > lo ? [lo, hi] : null;
+  };
+
+  const priceValues = input.prices
+    .filter((p) => clip(ms(p.start), ms(p.end)))
+    .map((p) => p.price);
+  const minPrice = priceValues.length ? Math.min(...priceValues) : null;
+  const maxPrice = priceValues.length ? Math.max(...priceValues) : null;
+  const prices: PriceRect[] = [];
+  for (const p of input.prices) {
+    const span = clip(ms(p.start), ms(p.end));
+    if (!span || minPrice === null || maxPrice === null) continue;
+    const level = maxPrice > minPrice ? 0.25 + (0.75 * (p.price - minPrice)) / (maxPrice - minPrice) : 0.5;
+    const height = band * level;
+    prices.push({
+      x: x(span[0]),
+      width: x(span[1]) - x(span[0]),
+      y: plotHeight - height,
+      height,
+      price: p.price,
+      period: p.period,
+    });
+  }
+
+  const slots = input.plan?.slots ?? [];
+  const capLimits = input.caps.map((c) => c.limit_kw ?? 0);
+  const maxPower = Math.max(1, ...slots.map((s) => s.power_kw || 0), ...capLimits) * 1.1;
+  const bars: BarRect[] = [];
+  for (const slot of slots) {
+    const span = clip(ms(slot.start), ms(slot.end));
+    if (!span || !(slot.power_kw > 0)) continue;
+    const height = (plotHeight * slot.power_kw) / maxPower;
+    const left = x(span[0]);
+    const barWidth = Math.max(1, x(span[1]) - left - 1);
+    bars.push({ x: left, y: plotHeight - height, width: barWidth, height, power: slot.power_kw });
+  }
+
+  const caps: CapRect[] = [];
+  const capSources: CapData[] = [...input.caps];
+  for (const event of input.events) {
+    if (event && event.kind === "load_control" && !input.caps.some((c) => c.start === event.start)) {
+      capSources.push({
+        start: event.start,
+        end: event.end,
+        limit_kw: event.limit_kw ?? null,
+        name: event.name ?? null,
+      });
+    }
+  }
+  for (const cap of capSources) {
+    const span = clip(ms(cap.start), ms(cap.end));
+    if (!span) continue;
+    const limit = cap.limit_kw ?? null;
+    caps.push({
+      x: x(span[0]),
+      y: 0,
+      width: x(span[1]) - x(span[0]),
+      height: plotHeight,
+      limit,
+      limitY: limit === null ? null : plotHeight - (plotHeight * Math.min(limit, maxPower)) / maxPower,
+      name: cap.name ?? null,
+    });
+  }
+
+  const at = (iso: string | null | undefined) => {
+    const t = ms(iso);
+    return t !== null && t >= start && t <= end ? x(t) : null;
+  };
+  const now = input.now.getTime();
+  return {
+    width,
+    height: size.height,
+    plotHeight,
+    start,
+    end,
+    prices,
+    bars,
+    caps,
+    nowX: now >= start && now <= end ? x(now) : null,
+    departureX: at(input.plan?.departure),
+    readyByX: at(input.plan?.ready_by),
+    ticks: hourTicks(start, end, width).map((t) => ({ x: x(t), time: new Date(t).toISOString() })),
+    maxPower,
+    minPrice,
+    maxPrice,
+  };
+}

@@ -1,0 +1,175 @@
+/** The dashboard data of `pev_portal/subscribe_dashboard` (see websocket_api.py). */
+
+export interface SessionData {
+  session_id: string;
+  state: string;
+  pause_reason: string | null;
+  pev_id: string | null;
+  vehicle: string | null;
+  vehicle_source: string;
+  started_at: string;
+  energy_kwh: number;
+  charger_kwh: number | null;
+  power_kw: number | null;
+  cost: number | null;
+  currency: string;
+  data_quality: string | null;
+}
+
+export interface BindingData {
+  outcome: string;
+  billing_party: string | null;
+  program_rate: boolean;
+}
+
+export interface PriceData {
+  value: number;
+  currency: string;
+  period: string;
+  until: string;
+}
+
+export interface PriceSegment {
+  start: string;
+  end: string;
+  price: number;
+  period: string;
+}
+
+export interface EventData {
+  event_id: string;
+  kind: string;
+  name?: string | null;
+  start: string;
+  end: string;
+  price?: number | null;
+  limit_kw?: number | null;
+  level?: string | number | null;
+  opt_out_allowed: boolean;
+}
+
+export interface PlanSlot {
+  start: string;
+  end: string;
+  power_kw: number;
+  price?: number | null;
+}
+
+export interface PlanData {
+  slots: PlanSlot[];
+  departure?: string | null;
+  ready_by?: string | null;
+  target_kwh?: number | null;
+  cost?: number | null;
+  reachable?: boolean;
+  reason?: string | null;
+}
+
+export interface CapData {
+  start: string;
+  end: string;
+  limit_kw: number | null;
+  name?: string | null;
+}
+
+export interface SessionRow {
+  session_id: string;
+  started_at: string;
+  ended_at: string | null;
+  pev_id: string | null;
+  vehicle: string | null;
+  energy_kwh: number | null;
+  cost: number | null;
+  currency: string;
+  data_quality: string | null;
+  outcome: string | null;
+  billing_party: string | null;
+  interval_count: number | null;
+}
+
+export interface VehicleData {
+  pev_id: string;
+  name: string;
+  relation: string;
+}
+
+export interface ChargerData {
+  entry_id: string;
+  premise: string;
+  charger_id: string;
+  name: string;
+  device_id: string | null;
+  entities: Record<string, string>;
+  vehicles: VehicleData[];
+  state: string;
+  charging_enabled: boolean;
+  session: SessionData | null;
+  binding: BindingData | null;
+  price: PriceData;
+  prices: PriceSegment[];
+  event: EventData | null;
+  next_event: EventData | null;
+  plan: PlanData | null;
+  caps: CapData[];
+  cap_kw: number | null;
+  sessions: SessionRow[];
+}
+
+export interface DashboardData {
+  chargers: ChargerData[];
+}
+
+export interface IntervalRow {
+  start: string;
+  end: string;
+  kwh: number;
+  quality: string;
+  price: number | null;
+  cost: number | null;
+}
+
+export interface SessionIntervals {
+  session_id: string;
+  currency: string;
+  intervals: IntervalRow[];
+}
+
+export interface CardConfig {
+  type: string;
+  device_id?: string;
+  charger_id?: string;
+  title?: string;
+  show_plan?: boolean;
+  show_history?: boolean;
+  show_event_form?: boolean;
+}
+
+/** The part of Home Assistant's `hass` object the card uses. */
+export interface HassEntity {
+  entity_id: string;
+  state: string;
+  attributes: Record<string, any>;
+}
+
+export interface HomeAssistant {
+  states: Record<string, HassEntity>;
+  language?: string;
+  locale?: { language: string };
+  config: { time_zone: string; currency?: string };
+  services?: Record<string, Record<string, unknown>>;
+  themes?: { darkMode?: boolean };
+  connection: {
+    subscribeMessage<T>(
+      callback: (message: T) => void,
+      message: Record<string, unknown>,
+    ): Promise<() => Promise<void> | void>;
+  };
+  callWS<T>(message: Record<string, unknown>): Promise<T>;
+  callService(
+    domain: string,
+    service: string,
+    data?: Record<string, unknown>,
+    target?: Record<string, unknown>,
+  ): Promise<unknown>;
+  fetchWithAuth(path: string, init?: RequestInit): Promise<Response>;
+}
