@@ -28,6 +28,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_metering import TARGET_US  # noqa: E402
 from bench_metering import bench as bench_metering  # noqa: E402
+from bench_planner import main as bench_planner_main  # noqa: E402
+from bench_utility import bench as bench_utility  # noqa: E402
 
 
 async def _setup_once(config_dir: str) -> tuple[float, int]:
@@ -116,7 +118,20 @@ def main() -> int:
         f"setup: median {setup_s * 1000:.1f} ms from config entry setup to all {entities} "
         f"entities available ({runs} runs)"
     )
-    return 0 if median_us < TARGET_US else 1
+    link = bench_utility()
+    print(
+        f"utility link: event to power cap by push median {link['push_median_ms']:.1f} ms "
+        f"(max {link['push_max_ms']:.1f} ms), by poll {link['poll_median_ms']:.1f} ms after the "
+        f"poll (which comes at most one polling interval after the event)"
+    )
+    print(
+        f"utility link: 30-day backlog of {link['backlog_intervals']:,.0f} one-minute intervals "
+        f"({link['backlog_reports']:.0f} reports) delivered in {link['backlog_s']:.1f} s "
+        f"(target < 60 s) {'OK' if link['backlog_s'] < 60 else 'MISSED'}"
+    )
+    print()
+    planner_ok = bench_planner_main(["bench_planner"]) == 0
+    return 0 if median_us < TARGET_US and link["backlog_s"] < 60 and planner_ok else 1
 
 
 if __name__ == "__main__":

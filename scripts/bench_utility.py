@@ -109,7 +109,9 @@ async def _latency(samples: int) -> tuple[list[float], list[float]]:
             for n in range(samples):
                 cap = 5.0 + n % 5
                 start = time.perf_counter()
-                event = vtn.create_dlc_event(cap, now_utc() - timedelta(seconds=1), timedelta(hours=1))
+                event = vtn.create_dlc_event(
+                    cap, now_utc() - timedelta(seconds=1), timedelta(hours=1)
+                )
                 await _wait(lambda c=cap: runtime.cap_kw == c)
                 push.append(time.perf_counter() - start)
                 vtn.cancel_event(event["id"])
@@ -119,13 +121,15 @@ async def _latency(samples: int) -> tuple[list[float], list[float]]:
             link = coordinator.link
             for n in range(samples):
                 cap = 5.0 + n % 5
-                event = vtn.create_dlc_event(cap, now_utc() - timedelta(seconds=1), timedelta(hours=1))
+                event = vtn.create_dlc_event(
+                    cap, now_utc() - timedelta(seconds=1), timedelta(hours=1)
+                )
                 start = time.perf_counter()
-                await link._async_poll()  # noqa: SLF001  (what the poll timer calls)
+                await link._async_poll()
                 await _wait(lambda c=cap: runtime.cap_kw == c)
                 poll.append(time.perf_counter() - start)
                 vtn.cancel_event(event["id"])
-                await link._async_poll()  # noqa: SLF001
+                await link._async_poll()
                 await _wait(lambda: runtime.cap_kw is None)
             await hass.config_entries.async_unload(entry.entry_id)
             await server.close()
@@ -182,16 +186,12 @@ async def _backlog(days: int) -> tuple[float, int, int]:
             await vtn.come_back()
             # Every report is due again now (as after the backoff expires).
             await entry.runtime_data.store.call(
-                lambda s: s._db.execute(  # noqa: SLF001
-                    "UPDATE outbox SET next_attempt = '1970-01-01T00:00:00Z'"
-                )
+                lambda s: s._db.execute("UPDATE outbox SET next_attempt = '1970-01-01T00:00:00Z'")
             )
             began = time.perf_counter()
-            await link._async_pump()  # noqa: SLF001
+            await link._async_pump()
             elapsed = time.perf_counter() - began
-            delivered = sum(
-                len(r["resources"][0]["intervals"]) for r in vtn.reports.values()
-            )
+            delivered = sum(len(r["resources"][0]["intervals"]) for r in vtn.reports.values())
             assert link.state.backlog == 0, link.state.backlog
             assert delivered == total, (delivered, total)
             assert backlog == days

@@ -1,5 +1,8 @@
 """Onboard the development Home Assistant and set PEV Portal up in it, over its HTTP API.
 
+It also confirms the HTTP settings of configuration.yaml and adds the "EV charging" dashboard
+with PEV Portal's card on the demo charger (over the websocket API).
+
 Used by scripts/develop; standard library only. Idempotent: each step is skipped when Home
 Assistant reports it done, and the owner's credentials are kept in a JSON file (mode 600) so
 later runs log in again instead of onboarding.
@@ -13,10 +16,13 @@ dictionaries right below, keyed by step id; change them there when the flows cha
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
+import socket
 import string
+import struct
 import sys
 import time
 import urllib.error
@@ -40,6 +46,8 @@ CONFIG_FLOW_ANSWERS: dict[str, dict[str, Any]] = {
         "tariff": {"type": "flat", "currency": "EUR", "price": "0.30"},
         "default_price": 0.35,
     },
+    # No utility link in the demo (a VTN URL here would be tested live).
+    "utility": {"auth_type": "none"},
     "charger": {"charger_name": "Demo charger", "charger_type": "demo"},
 }
 
@@ -378,6 +386,194 @@ def set_up_integration(api: Api, credentials: dict[str, Any]) -> None:
     credentials["vehicle_entry_id"] = entry["entry_id"]
 
 
+# --- the dashboard ---------------------------------------------------------------------------
+
+DASHBOARD_URL_PATH = "pev-portal"
+DASHBOARD_VIEW_PATH = "charging"
+
+
+class WebSocket:
+    """Minimal client for Home Assistant's websocket API (RFC 6455 text frames; stdlib only)."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 60) -> None:
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.scheme != "http" or parsed.hostname is None:
+            raise SetupError(f"the websocket client only speaks plain http, not {base_url}")
+        self.sock = socket.create_connection((parsed.hostname, parsed.port or 80), timeout)
+        self.reader = self.sock.makefile("rb")
+        self.next_id = 1
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            (
+                f"GET /api/websocket HTTP/1.1\r\nHost: {parsed.netloc}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        status = self.reader.readline()
+        if b" 101 " not in status:
+            raise SetupError(f"websocket upgrade refused: {status!r}")
+        while self.reader.readline() not in (b"\r\n", b""):
+            pass
+        if self.receive().get("type") != "auth_required":
+            raise SetupError("the websocket did not ask for authentication")
+        self.send({"type": "auth", "access_token": token})
+        if (answer := self.receive()).get("type") != "auth_ok":
+            raise SetupError(f"websocket authentication failed: {answer}")
+
+    def send(self, message: dict[str, Any]) -> None:
+        payload = json.dumps(message).encode()
+        mask = os.urandom(4)
+        size = len(payload)
+        if size < 126:
+            header = struct.pack("!BB", 0x81, 0x80 | size)
+        elif size < 1 << 16:
+            header = struct.pack("!BBH", 0x81, 0x80 | 126, size)
+        else:
+            header = struct.pack("!BBQ", 0x81, 0x80 | 127, size)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(header + mask + masked)
+
+    def _read(self, size: int) -> bytes:
+        data = self.reader.read(size)
+        if len(data) != size:
+            raise SetupError("the websocket closed")
+        return data
+
+    def receive(self) -> dict[str, Any]:
+        message = b""
+        while True:
+            first, second = self._read(2)
+            size = second & 0x7F
+            if size == 126:
+                size = struct.unpack("!H", self._read(2))[0]
+            elif size == 127:
+                size = struct.unpack("!Q", self._read(8))[0]
+            mask = self._read(4) if second & 0x80 else b""
+            data = self._read(size)
+            if mask:
+                data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+            opcode = first & 0x0F
+            if opcode == 0x8:
+                raise SetupError("the websocket closed")
+            if opcode == 0x9:  # ping: answer with a (masked) pong
+                pong_mask = os.urandom(4)
+                body = bytes(b ^ pong_mask[i % 4] for i, b in enumerate(data))
+                self.sock.sendall(struct.pack("!BB", 0x8A, 0x80 | len(data)) + pong_mask + body)
+                continue
+            if opcode in (0x0, 0x1, 0x2):
+                message += data
+                if first & 0x80:
+                    decoded: dict[str, Any] = json.loads(message)
+                    return decoded
+
+    def call(self, message: dict[str, Any]) -> Any:
+        """Send a command and return its result (raise SetupError when it fails)."""
+        msg_id = self.next_id
+        self.next_id += 1
+        self.send({**message, "id": msg_id})
+        while True:
+            answer = self.receive()
+            if answer.get("id") == msg_id and answer.get("type") == "result":
+                if not answer.get("success"):
+                    raise SetupError(f"{message['type']} failed: {answer.get('error')}")
+                return answer.get("result")
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
+def confirm_http_config(api: Api) -> None:
+    """Keep the HTTP settings of configuration.yaml (127.0.0.1, the port).
+
+    Home Assistant moves them to storage as a trial it reverts after a few minutes (a restart
+    on the defaults) unless a user confirms them; this confirms them.
+    """
+    if api.token is None:
+        raise SetupError("log in before confirming the HTTP settings")
+    ws = WebSocket(api.base_url, api.token)
+    try:
+        try:
+            config = ws.call({"type": "http/config"})
+        except SetupError:
+            return  # an older Home Assistant: nothing to confirm
+        if config.get("pending") and config.get("revert_at"):
+            print("HTTP settings: confirming them (no revert to the defaults)", flush=True)
+            ws.call({"type": "http/config/promote"})
+    finally:
+        ws.close()
+
+
+def dashboard_config(device_id: str | None) -> dict[str, Any]:
+    """The PEV Portal dashboard: one sections view with the card on the charger."""
+    card: dict[str, Any] = {"type": "custom:pev-portal-card"}
+    if device_id:
+        card["device_id"] = device_id
+    return {
+        "title": "EV charging",
+        "views": [
+            {
+                "title": "Charging",
+                "path": DASHBOARD_VIEW_PATH,
+                "icon": "mdi:ev-station",
+                "type": "sections",
+                "max_columns": 2,
+                "sections": [{"type": "grid", "cards": [card]}],
+            }
+        ],
+    }
+
+
+def wait_for_chargers(ws: WebSocket, timeout: float = 30) -> list[dict[str, Any]]:
+    """PEV Portal's chargers (its card data), once the entry is loaded (after its reload)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            chargers: list[dict[str, Any]] = ws.call({"type": "pev_portal/dashboard"})["chargers"]
+        except SetupError:
+            chargers = []
+        if chargers or time.monotonic() > deadline:
+            return chargers
+        time.sleep(0.5)
+
+
+def create_dashboard(api: Api) -> str:
+    """Add the 'EV charging' dashboard with the card (kept if it exists); return its path."""
+    if api.token is None:
+        raise SetupError("log in before creating the dashboard")
+    ws = WebSocket(api.base_url, api.token)
+    try:
+        dashboards = ws.call({"type": "lovelace/dashboards/list"})
+        if not any(d.get("url_path") == DASHBOARD_URL_PATH for d in dashboards):
+            print("Dashboard: creating 'EV charging'", flush=True)
+            ws.call(
+                {
+                    "type": "lovelace/dashboards/create",
+                    "url_path": DASHBOARD_URL_PATH,
+                    "title": "EV charging",
+                    "icon": "mdi:ev-station",
+                    "show_in_sidebar": True,
+                    "require_admin": False,
+                }
+            )
+        try:
+            ws.call({"type": "lovelace/config", "url_path": DASHBOARD_URL_PATH})
+        except SetupError:  # no configuration yet: the card on the first charger
+            chargers = wait_for_chargers(ws)
+            device_id = chargers[0]["device_id"] if chargers else None
+            ws.call(
+                {
+                    "type": "lovelace/config/save",
+                    "url_path": DASHBOARD_URL_PATH,
+                    "config": dashboard_config(device_id),
+                }
+            )
+    finally:
+        ws.close()
+    return f"/{DASHBOARD_URL_PATH}/{DASHBOARD_VIEW_PATH}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:8123")
@@ -393,8 +589,10 @@ def main() -> int:
         print(f"Waiting for Home Assistant at {api.base_url} ...", flush=True)
         wait_until_up(api, args.hass_pid, args.timeout)
         onboard(api, credentials, args.credentials)
+        confirm_http_config(api)
         if not args.skip_integration:
             set_up_integration(api, credentials)
+            credentials["dashboard"] = create_dashboard(api)
     except SetupError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -405,6 +603,8 @@ def main() -> int:
     print()
     print("Home Assistant is ready:")
     print(f"  URL:      {api.base_url}")
+    if credentials.get("dashboard"):
+        print(f"  card:     {api.base_url}{credentials['dashboard']}")
     print(f"  username: {credentials['username']}")
     print(f"  password: {credentials['password']}")
     print(f"  (kept in {args.credentials})")

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .coordinator import PevPortalConfigEntry, PevPortalCoordinator
+from .frontend_panel import async_register_frontend
+from .http import async_setup_http
 from .services import async_setup_services
+from .utility import async_register_view as async_register_notify_view
+from .websocket_api import async_setup_websocket_api
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -23,17 +28,31 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's services (once, not per entry)."""
+    """Register the integration's services, the card and its API (once, not per entry)."""
     async_setup_services(hass)
+    async_setup_websocket_api(hass)
+    async_setup_http(hass)
+    await async_register_frontend(hass)
+    async_register_notify_view(hass)
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PevPortalConfigEntry) -> bool:
     """Set up a premise from a config entry."""
     coordinator = PevPortalCoordinator(hass, entry)
-    await coordinator.async_start()
+    try:
+        await coordinator.async_start()
+    except BaseException:
+        await coordinator.async_stop()  # close the store's thread; nothing is half-written
+        raise
     entry.runtime_data = coordinator
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+
+    async def _async_stop(_event: Event) -> None:
+        """Home Assistant stops: make the running sums durable and close the store."""
+        await coordinator.async_stop()
+
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -41,6 +41,7 @@ from .const import (
     CONF_SWITCH_ENTITY,
     CONF_VEHICLE_ID_ENTITY,
 )
+from .core.metering import Interval
 from .core.session import ChargerStatus
 from .core.simulator import DemoEvse
 
@@ -146,6 +147,21 @@ class ChargerAdapter:
 
     controllable: bool = False
     max_current_a: float = 32.0
+    min_current_a: float = 6.0
+    phases: int = 1
+    voltage: float = 230.0
+
+    def max_power_kw(self) -> float:
+        """The most the charger can deliver."""
+        return self.max_current_a * self.voltage * self.phases / 1000.0
+
+    def min_power_kw(self) -> float:
+        """The least it can deliver while charging (IEC 61851: 6 A)."""
+        return self.min_current_a * self.voltage * self.phases / 1000.0
+
+    def amps_for(self, power_kw: float) -> int:
+        """The largest whole current step that stays within a power cap."""
+        return int(power_kw * 1000.0 / (self.voltage * self.phases) + 1e-9)
 
     def status(self) -> ChargerStatus | None:
         """The charger's status now (None while unknown)."""
@@ -197,6 +213,14 @@ class MeterAdapter:
         """Call ``on_reading(at, kwh, meter_id)`` on each new reading."""
         raise NotImplementedError
 
+    def mark_intervals(self, intervals: list[Interval]) -> list[Interval]:
+        """Mark intervals the meter's own status made doubtful (default: unchanged)."""
+        return intervals
+
+    def meter_details(self) -> dict[str, Any]:
+        """What diagnostics show of the meter itself (default: nothing)."""
+        return {}
+
 
 class EntityCharger(ChargerAdapter):
     """A charger that another integration exposes as entities."""
@@ -211,6 +235,7 @@ class EntityCharger(ChargerAdapter):
             or config.get(CONF_START_BUTTON)
             or config.get(CONF_CURRENT_ENTITY)
         )
+        self.phases = int(config.get("phases", 1))
         current = hass.states.get(config.get(CONF_CURRENT_ENTITY) or "")
         if current is not None and current.attributes.get("max") is not None:
             self.max_current_a = float(current.attributes["max"])
@@ -348,6 +373,8 @@ class DemoCharger(ChargerAdapter, MeterAdapter):
         self.evse = evse
         self.meter_id = meter_id
         self.max_current_a = float(evse.max_current_a)
+        self.phases = evse.phases
+        self.voltage = evse.voltage_v
         self._charger_listeners: list[Callable[[], None]] = []
         self._meter_listeners: list[Callable[[datetime, float, str], None]] = []
         self._last_step: datetime | None = None

@@ -8,7 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import PevPortalConfigEntry
 from .core.session import SessionState
-from .entity import ChargerEntity, async_add_charger_entities
+from .entity import ChargerEntity, UtilityEntity, async_add_charger_entities
 
 PARALLEL_UPDATES = 0
 
@@ -27,6 +27,9 @@ async def async_setup_entry(
             ChargingSensor(coordinator, runtime, "charging"),
         ],
     )
+    coordinator = entry.runtime_data
+    if coordinator.link is not None:
+        async_add_entities([UtilityConnectionSensor(coordinator, "utility_connection")])
 
 
 class PluggedSensor(ChargerEntity, BinarySensorEntity):
@@ -50,3 +53,29 @@ class ChargingSensor(ChargerEntity, BinarySensorEntity):
         """True while the session is charging."""
         session = self.runtime.session
         return session is not None and session.state is SessionState.CHARGING
+
+
+class UtilityConnectionSensor(UtilityEntity, BinarySensorEntity):
+    """Whether the utility's VTN answers."""
+
+    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
+
+    @property
+    def is_on(self) -> bool:
+        """True while the last exchange with the VTN succeeded."""
+        link = self.coordinator.link
+        return link is not None and link.state.connected
+
+    @property
+    def extra_state_attributes(self) -> dict[str, object]:
+        """The last error, the time of the last contact and whether pushes arrive."""
+        link = self.coordinator.link
+        if link is None:
+            return {}
+        return {
+            "last_error": link.state.last_error,
+            "last_contact": link.state.last_contact.isoformat()
+            if link.state.last_contact
+            else None,
+            "push": link.state.push_active,
+        }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "pev_portal"
@@ -63,3 +64,33 @@ EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
 
 SELECT_AUTO: Final = "auto"
 STORE_FILENAME: Final = "pev_portal.db"
+
+# Utility link (OpenADR 3.1 VTN), kept in the entry's data under CONF_UTILITY
+CONF_UTILITY: Final = "utility"
+CONF_VTN_URL: Final = "vtn_url"
+CONF_AUTH_TYPE: Final = "auth_type"
+AUTH_CLIENT_CREDENTIALS: Final = "client_credentials"
+AUTH_TOKEN: Final = "token"
+AUTH_NONE: Final = "none"
+CONF_CLIENT_ID: Final = "client_id"
+CONF_CLIENT_SECRET: Final = "client_secret"
+CONF_TOKEN: Final = "token"
+CONF_VEN_NAME: Final = "ven_name"
+CONF_PROGRAMS: Final = "programs"
+CONF_UTILITY_ID: Final = "utility_id"
+CONF_CA_BUNDLE: Final = "ca_bundle"
+CONF_ALLOW_HTTP: Final = "allow_http"
+CONF_CALLBACK_URL: Final = "callback_url"
+CONF_POLL_MINUTES: Final = "poll_minutes"
+CONF_REPORT_MINUTES: Final = "report_minutes"
+DEFAULT_POLL_MINUTES: Final = 5
+DEFAULT_REPORT_MINUTES: Final = 15
+LINK_DOWN_REPAIR_AFTER: Final = timedelta(hours=1)
+
+# Zigbee Smart Energy meter through ZHA (charger subentry, meter_source "zha")
+METER_SOURCE_ZHA: Final = "zha"
+CONF_ZHA_DEVICE: Final = "zha_device"
+CONF_ZHA_IEEE: Final = "zha_ieee"
+CONF_METER_MULTIPLIER: Final = "meter_multiplier"
+CONF_METER_DIVISOR: Final = "meter_divisor"
+CONF_ZIGBEE_ESI: Final = "zigbee_esi"

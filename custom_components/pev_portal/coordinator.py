@@ -15,19 +15,22 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_time_interval,
+)
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from . import repairs
+from . import repairs, zigbee
 from .adapters import ChargerAdapter, DemoCharger, EntityCharger, MeterAdapter, SensorMeter
 from .const import (
     CHARGER_TYPE_DEMO,
@@ -47,6 +50,7 @@ from .const import (
     CONF_RELATION,
     CONF_TAGS,
     CONF_TARIFF,
+    CONF_UTILITY,
     CONF_VALIDATION_WINDOW,
     DEFAULT_INTERVAL_MINUTES,
     DEFAULT_PRICE,
@@ -57,13 +61,21 @@ from .const import (
     EVENT_SESSION_STARTED,
     METER_SOURCE_CHARGER,
     METER_SOURCE_DEMO,
+    METER_SOURCE_ZHA,
     STORE_FILENAME,
     SUBENTRY_CHARGER,
     SUBENTRY_VEHICLE,
     TAG_MEMORY_SECONDS,
     TICK_SECONDS,
 )
-from .core.binding import BindingDecision, Relation, decide_local
+from .core.binding import (
+    PENDING_DECISION,
+    BindingDecision,
+    Relation,
+    ValidationAnswer,
+    decide,
+    decide_local,
+)
 from .core.metering import Anomaly, Interval, IntervalLedger
 from .core.session import (
     ChargerStatus,
@@ -76,6 +88,11 @@ from .core.simulator import DemoCar, DemoEvse
 from .core.summary import SessionSummary, summarize, tariff_for
 from .core.tariff import CppEvent, FlatTariff, OverlayTariff, Tariff, tariff_from_dict
 from .io.store import AsyncLedgerStore, LedgerStore
+from .openadr.models import event_mandatory
+from .statistics import async_record_session
+
+if TYPE_CHECKING:
+    from .utility import UtilityLink
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -131,6 +148,9 @@ class ChargerRuntime:
     last_reading: tuple[datetime, float, str] | None = None
     preselected_pev: str | None = None
     last_saved: datetime | None = None
+    last_report: datetime | None = None
+    cap_kw: float | None = None
+    connection: str = "PREMISE_AC_L2"
     dirty: bool = False
     unsubscribers: list[CALLBACK_TYPE] = field(default_factory=list)
 
@@ -161,6 +181,12 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             Decimal(str(options.get(CONF_DEFAULT_PRICE, DEFAULT_PRICE))),
         )
         self.program_tariff: Tariff = self.base_tariff
+        self._local_overlays: list[CppEvent] = []
+        self._tariffs: dict[str | None, Tariff] = {}
+        self.link: UtilityLink | None = None
+        self.opted_out: set[str] = set()
+        self._stopped = False
+        self._boundary_unsub: CALLBACK_TYPE | None = None
         self.local_events: list[dict[str, Any]] = []
         self.store = AsyncLedgerStore(Path(hass.config.path(STORE_FILENAME)))
         self.chargers: dict[str, ChargerRuntime] = {}
@@ -185,6 +211,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.local_events = await self.store.call(
             lambda s: s.local_events(dt_util.utcnow() - timedelta(days=1))
         )
+        if utility := self.config_entry.data.get(CONF_UTILITY):
+            from .utility import UtilityLink
+
+            self.link = UtilityLink(self.hass, self, dict(utility), dict(self.config_entry.options))
         self._rebuild_program_tariff()
         await self._resume_sessions()
         for runtime in self.chargers.values():
@@ -203,6 +233,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         )
         self._unsubscribers.append(self.hass.bus.async_listen("tag_scanned", self._on_tag))
         self._unsubscribers.append(async_at_started(self.hass, self._async_check_entities))
+        if (esi_stop := zigbee.async_setup_esi(self)) is not None:
+            self._unsubscribers.append(esi_stop)
+        if self.link is not None:
+            await self.link.async_start()
         self.async_set_updated_data(None)
 
     async def _async_check_entities(self, _hass: HomeAssistant) -> None:
@@ -229,7 +263,15 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                     )
 
     async def async_stop(self) -> None:
-        """Make everything durable and close the store."""
+        """Make everything durable and close the store (once: at unload or at shutdown)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.link is not None:
+            await self.link.async_stop()
+        if self._boundary_unsub is not None:
+            self._boundary_unsub()
+            self._boundary_unsub = None
         for unsub in self._unsubscribers:
             unsub()
         self._unsubscribers.clear()
@@ -262,6 +304,11 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 meter = self._sensor_meter(data)
             return ChargerRuntime(charger_id, name, demo, meter, demo=demo)
         adapter = EntityCharger(self.hass, data)
+        if data.get(CONF_METER_SOURCE) == METER_SOURCE_ZHA:
+            from .zigbee.meter import ZhaMeter
+
+            zha = ZhaMeter.from_config(self, charger_id, name, data)
+            return ChargerRuntime(charger_id, name, adapter, zha)
         return ChargerRuntime(charger_id, name, adapter, self._sensor_meter(data))
 
     def _sensor_meter(self, data: dict[str, Any]) -> SensorMeter:
@@ -328,14 +375,33 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     # -- tariffs and events -------------------------------------------------------------
 
     def _rebuild_program_tariff(self) -> None:
-        overlays = [
+        self._local_overlays = [
             CppEvent(e["start"], e["end"], Decimal(str(e["price"])), e.get("name") or "event")
             for e in self.local_events
             if e["kind"] == "price"
         ]
-        self.program_tariff = (
-            OverlayTariff(self.base_tariff, overlays) if overlays else self.base_tariff
-        )
+        self._tariffs.clear()
+        self.program_tariff = self.program_tariff_for(None)
+
+    def program_tariff_for(self, pev_id: str | None) -> Tariff:
+        """The program tariff with local price events and the utility's prices for a PEV."""
+        if pev_id in self._tariffs:
+            return self._tariffs[pev_id]
+        overlays = list(self._local_overlays)
+        if self.link is not None:
+            overlays.extend(self.link.timeline.price_overlays(pev_id))
+        tariff = OverlayTariff(self.base_tariff, overlays) if overlays else self.base_tariff
+        self._tariffs[pev_id] = tariff
+        return tariff
+
+    @callback
+    def async_timeline_changed(self) -> None:
+        """The utility's events changed: new prices and caps take effect now."""
+        self._rebuild_program_tariff()
+        for runtime in self.chargers.values():
+            self._apply_caps(runtime)
+        self._schedule_boundary()
+        self.async_update_listeners()
 
     async def async_add_local_event(
         self,
@@ -373,23 +439,55 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         return event_id
 
     def active_event(self, now: datetime | None = None) -> dict[str, Any] | None:
-        """The local event in force now, if any."""
+        """The event in force now: a local one, else the utility's (lowest priority number)."""
         now = now or dt_util.utcnow()
         for event in self.local_events:
             if event["start"] <= now < event["end"]:
                 return event
+        if self.link is not None:
+            active = sorted(self.link.timeline.active(now), key=lambda e: e.priority)
+            if active:
+                return self._utility_event(active[0])
         return None
 
     def next_event(self, now: datetime | None = None) -> dict[str, Any] | None:
-        """The next local event to start."""
+        """The next event to start, local or the utility's."""
         now = now or dt_util.utcnow()
-        return next((e for e in self.local_events if e["start"] > now), None)
+        found = [e for e in self.local_events if e["start"] > now]
+        if self.link is not None and (entry := self.link.timeline.next(now)) is not None:
+            found.append(self._utility_event(entry))
+        return min(found, key=lambda e: e["start"]) if found else None
+
+    def _utility_event(self, entry: Any) -> dict[str, Any]:
+        """A utility timeline entry in the shape of a local event (for entities and the card)."""
+        assert self.link is not None
+        event = self.link.state.events.get(entry.event_id)
+        program = next(
+            (p for p in self.link.state.programs if event and p.id == event.program_id), None
+        )
+        mandatory = event is None or event_mandatory(event, program)
+        return {
+            "event_id": entry.event_id,
+            "kind": "price" if entry.price is not None else "load_control",
+            "name": entry.name or entry.label,
+            "start": entry.start,
+            "end": entry.end,
+            "price": float(entry.price) if entry.price is not None else None,
+            "limit_kw": entry.cap_kw,
+            "level": entry.level,
+            "source": "utility",
+            "opt_out_allowed": entry.price is None and not mandatory,
+        }
 
     def tariff_of(self, runtime: ChargerRuntime) -> Tariff:
         """The tariff the charger's session is priced on (the program's when idle)."""
         if runtime.session is None:
             return self.program_tariff
-        return tariff_for(runtime.session, self.program_tariff, self.default_tariff)
+        return tariff_for(
+            runtime.session,
+            self.program_tariff_for(runtime.session.pev_id),
+            self.default_tariff,
+        )
 
     # -- vehicles -----------------------------------------------------------------------
 
@@ -423,6 +521,102 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if (default := self.default_vehicle()) is not None:
             return default.pev_id, VehicleSource.DEFAULT
         return None, VehicleSource.UNKNOWN
+
+    async def _async_validate(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
+        """Ask the utility about the PEV and apply its answer, or its absence (req 30)."""
+        assert self.link is not None
+        pev_id = session.pev_id
+        vehicle = self.vehicle_by_pev_id(pev_id)
+        registered = vehicle is not None and vehicle.relation is Relation.HOME
+        answer: ValidationAnswer | None = None
+        failure: str | None = "the vehicle could not be identified"
+        if pev_id is not None:
+            answer, failure = await self.link.async_validate(
+                pev_id=pev_id,
+                max_power_kw=runtime.adapter.max_power_kw(),
+                connection=runtime.connection,
+                energy_request_kwh=None,
+                departure=None,
+                window=self.validation_window,
+            )
+        if runtime.session is not session or not session.active:
+            return  # unplugged meanwhile, or re-identified: a newer validation decides
+        decision = decide(
+            answer, registered_here=registered, utility_id=self.link.utility_id, failure=failure
+        )
+        self._bind(runtime, decision, dt_util.utcnow())
+        self._rebuild_program_tariff()
+        self._apply_caps(runtime)
+
+    def cap_for(self, runtime: ChargerRuntime, at: datetime | None = None) -> float | None:
+        """The utility's power cap on the charger's session now (None: no cap)."""
+        session = runtime.session
+        if self.link is None or session is None:
+            return None
+        return self.link.timeline.cap_kw(
+            session.pev_id,
+            at or dt_util.utcnow(),
+            runtime.adapter.max_power_kw(),
+            runtime.adapter.min_power_kw(),
+        )
+
+    @callback
+    def _apply_caps(self, runtime: ChargerRuntime) -> None:
+        """Enforce the load-control cap in force (DLC): on change only."""
+        cap = self.cap_for(runtime)
+        if cap == runtime.cap_kw or runtime.session is None:
+            return
+        runtime.cap_kw = cap
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_enforce(runtime, cap), "pev_portal_enforce"
+        )
+        self._schedule_boundary()
+
+    async def _async_enforce(self, runtime: ChargerRuntime, cap: float | None) -> None:
+        session = runtime.session
+        if session is None:
+            return
+        adapter, now = runtime.adapter, dt_util.utcnow()
+        if cap is None:
+            _LOGGER.info("%s: load-control cap lifted", runtime.name)
+            if session.pause_reason is PauseReason.EVENT:
+                session.resume(now)
+                await adapter.async_set_enabled(True)
+            await adapter.async_set_current(adapter.max_current_a)
+        elif cap < adapter.min_power_kw() or cap <= 0:
+            _LOGGER.info("%s: load-control event stops charging", runtime.name)
+            session.pause(PauseReason.EVENT, now)
+            await adapter.async_set_enabled(False)
+        else:
+            amps = adapter.amps_for(cap)
+            _LOGGER.info("%s: load-control cap %.2f kW (%d A)", runtime.name, cap, amps)
+            if session.pause_reason is PauseReason.EVENT:
+                session.resume(now)
+                await adapter.async_set_enabled(True)
+            await adapter.async_set_current(amps)
+        runtime.dirty = True
+        self._on_charger(runtime)
+        self.async_set_updated_data(None)
+
+    def _schedule_boundary(self) -> None:
+        """Wake up exactly when the next event starts or ends (caps within seconds)."""
+        if self._boundary_unsub is not None:
+            self._boundary_unsub()
+            self._boundary_unsub = None
+        if self.link is None:
+            return
+        now = dt_util.utcnow()
+        upcoming = [t for e in self.link.timeline.entries for t in (e.start, e.end) if t > now]
+        if upcoming:
+            self._boundary_unsub = async_track_point_in_utc_time(
+                self.hass, self._on_boundary, min(upcoming)
+            )
+
+    @callback
+    def _on_boundary(self, _now: datetime) -> None:
+        self._boundary_unsub = None
+        self.async_timeline_changed()
+        self._schedule_boundary()
 
     def _decide(self, pev_id: str | None) -> BindingDecision:
         vehicle = self.vehicle_by_pev_id(pev_id)
@@ -463,8 +657,15 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if runtime.ledger is not None:
             runtime.ledger.pev_id = pev_id
         runtime.intervals = [_with_pev(i, pev_id) for i in runtime.intervals]
-        self._bind(runtime, self._decide(pev_id), now)
         self._submit(lambda s: s.assign_pev(session.session_id, pev_id))
+        if self.link is None:
+            self._bind(runtime, self._decide(pev_id), now)
+            return
+        session.bind(PENDING_DECISION, now)
+        self.async_set_updated_data(None)
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_validate(runtime, session), "pev_portal_validate"
+        )
 
     def _bind(self, runtime: ChargerRuntime, decision: BindingDecision, now: datetime) -> None:
         session = runtime.session
@@ -561,8 +762,15 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             },
         )
         _LOGGER.debug("Session %s started on %s (%s)", session.session_id, runtime.name, pev_id)
-        # Without a utility link the binding is decided at once, locally.
-        self._bind(runtime, self._decide(pev_id), now)
+        if self.link is None:
+            # Without a utility link the binding is decided at once, locally.
+            self._bind(runtime, self._decide(pev_id), now)
+        else:
+            # The utility validates the PEV; charging is not held meanwhile (req 3).
+            self.async_set_updated_data(None)
+            self.config_entry.async_create_background_task(
+                self.hass, self._async_validate(runtime, session), "pev_portal_validate"
+            )
 
     def _end_session(self, runtime: ChargerRuntime, now: datetime) -> None:
         session, ledger = runtime.session, runtime.ledger
@@ -570,12 +778,14 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         closed: list[Interval] = []
         anomalies: list[Anomaly] = []
         if ledger is not None:
-            closed = ledger.close(now)
+            closed = runtime.meter.mark_intervals(ledger.close(now))
             anomalies = ledger.drain_anomalies()
             session.meter_kwh = ledger.total_kwh
         runtime.intervals.extend(closed)
         summary = self._summarize(session, runtime.intervals)
+        all_intervals = runtime.intervals
         runtime.last_session, runtime.last_summary = session, summary
+        runtime.cap_kw = None
         runtime.session, runtime.ledger = None, None
         runtime.intervals = []
         self.hass.bus.async_fire(
@@ -586,7 +796,57 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self._submit(lambda s: s.save_session(data, None, closed, anomalies, sdict))
         if runtime.demo is not None:
             self._save_demo(runtime)
+        if self.link is not None:
+            # After the final save (the store writes in order): report at unplug.
+            self._queue_reports(session, all_intervals, final=True)
+        async_record_session(self, runtime, session, all_intervals)  # long-term statistics
         self.async_set_updated_data(None)
+
+    def _queue_reports(
+        self, session: ChargingSession, intervals: list[Interval], *, final: bool = False
+    ) -> None:
+        """Queue the session's USAGE reports (and event participation at the end)."""
+        link = self.link
+        if link is None or not session.pev_id or not intervals:
+            return
+        pev_id, frozen = session.pev_id, list(intervals)
+
+        async def _queue() -> None:
+            await link.async_queue_usage(session.session_id, pev_id, frozen)
+            if final:
+                for event, states in self.link_participation(pev_id, frozen):
+                    await link.async_queue_state(session.session_id, pev_id, event, states)
+
+        self.config_entry.async_create_background_task(self.hass, _queue(), "pev_portal_report")
+
+    def link_participation(
+        self, pev_id: str, intervals: list[Interval]
+    ) -> list[tuple[Any, list[tuple[datetime, datetime, str]]]]:
+        """OPERATING_STATE per load-control event the session overlapped (curtailed or not)."""
+        link = self.link
+        if link is None:
+            return []
+        result = []
+        for event in link.state.events.values():
+            if not event.wants_state_reports or not link.timeline.applies(event, pev_id):
+                continue
+            windows = [
+                (e.start, e.end)
+                for e in link.timeline.entries
+                if e.event_id == event.id and e.kind in ("cap", "level", "alert")
+            ]
+            states = []
+            for interval in intervals:
+                if any(start < interval.end and interval.start < end for start, end in windows):
+                    running = interval.kwh > 0
+                    opted = event.id in self.opted_out
+                    state = ("RUNNING" if running else "IDLE") + (
+                        "_OPTED_OUT" if opted else "_CURTAILED"
+                    )
+                    states.append((interval.start, interval.end, state))
+            if states:
+                result.append((event, states))
+        return result
 
     @callback
     def _on_reading(self, runtime: ChargerRuntime, at: datetime, kwh: float, meter_id: str) -> None:
@@ -601,7 +861,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             # cumulative, so the next reading in a later second carries this energy.
             return
         try:
-            closed = ledger.add(at, kwh, meter_id)
+            closed = runtime.meter.mark_intervals(ledger.add(at, kwh, meter_id))
         except ValueError as err:
             _LOGGER.warning("Meter reading %s at %s rejected: %s", kwh, at, err)
             return
@@ -690,6 +950,17 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 )
             ):
                 self._schedule_save(runtime)
+            link = self.link
+            if (
+                link is not None
+                and runtime.session is not None
+                and runtime.intervals
+                and (
+                    runtime.last_report is None or now - runtime.last_report >= link.report_interval
+                )
+            ):
+                runtime.last_report = now
+                self._queue_reports(runtime.session, runtime.intervals)
 
     def _refresh_prices(self, now: datetime) -> None:
         """Update the entities when a price, tariff period or local event starts or ends.
@@ -739,7 +1010,9 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     # -- reading for entities -----------------------------------------------------------
 
     def _summarize(self, session: ChargingSession, intervals: list[Interval]) -> SessionSummary:
-        return summarize(session, intervals, self.program_tariff, self.default_tariff)
+        return summarize(
+            session, intervals, self.program_tariff_for(session.pev_id), self.default_tariff
+        )
 
     def live_summary(self, runtime: ChargerRuntime) -> SessionSummary | None:
         """The active session's summary including the interval still open."""

@@ -22,6 +22,13 @@ TO_REDACT = {
     "access_token",
     "token",
     "password",
+    "client_id",
+    "bearer",
+    "bearerToken",
+    "webhook_id",
+    "Authorization",
+    "callback_url",
+    "callbackUrl",
 }
 
 
@@ -37,6 +44,7 @@ async def async_get_config_entry_diagnostics(
             "adapter": runtime.adapter.describe(),
             "status": runtime.adapter.status(),
             "meter_id": runtime.meter.meter_id,
+            **({"meter": details} if (details := runtime.meter.meter_details()) else {}),
             "session": runtime.session.to_dict() if runtime.session else None,
             "closed_intervals": len(runtime.intervals),
             "summary": summary.to_dict() if summary else None,
@@ -58,6 +66,7 @@ async def async_get_config_entry_diagnostics(
             "chargers": chargers,
             "local_events": len(coordinator.local_events),
             "stored_intervals": interval_count,
+            "utility": coordinator.link.diagnostics() if coordinator.link is not None else None,
         },
         TO_REDACT,
     )

@@ -62,3 +62,19 @@ class VehicleEntity(PevPortalEntity):
             name=vehicle.name,
             model="Vehicle",
         )
+
+
+class UtilityEntity(PevPortalEntity):
+    """An entity of the premise's utility link (one device per premise)."""
+
+    def __init__(self, coordinator: PevPortalCoordinator, key: str) -> None:
+        super().__init__(coordinator)
+        entry_id = coordinator.config_entry.entry_id
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{entry_id}_utility_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{entry_id}_utility")},
+            name=f"{coordinator.config_entry.title} utility link",
+            model="OpenADR 3.1 VEN",
+            manufacturer="PEV Portal",
+        )

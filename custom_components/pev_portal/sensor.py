@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -21,7 +22,11 @@ from homeassistant.util import dt as dt_util
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
 from .core.binding import BillingParty, BindingOutcome
 from .core.session import SessionState
-from .entity import ChargerEntity, VehicleEntity, async_add_charger_entities
+
+if TYPE_CHECKING:
+    from .utility import UtilityLink
+
+from .entity import ChargerEntity, UtilityEntity, VehicleEntity, async_add_charger_entities
 
 PARALLEL_UPDATES = 0
 
@@ -190,6 +195,8 @@ async def async_setup_entry(
         ],
     )
     coordinator = entry.runtime_data
+    if coordinator.link is not None:
+        async_add_entities(UtilitySensor(coordinator, d) for d in UTILITY_SENSORS)
     for vehicle_id, vehicle in coordinator.vehicles.items():
         async_add_entities(
             [VehicleStateSensor(coordinator, vehicle, "vehicle_state")],
@@ -256,3 +263,135 @@ class VehicleStateSensor(VehicleEntity, SensorEntity):
         if runtime is None or runtime.session is None:
             return {"charger": None, "session_id": None}
         return {"charger": runtime.name, "session_id": runtime.session.session_id}
+
+
+# -- the utility link ---------------------------------------------------------------------
+
+
+def _entry_attrs(entry: Any) -> dict[str, Any]:
+    return {
+        "event_id": entry.event_id,
+        "program_id": entry.program_id,
+        "kind": entry.kind,
+        "start": entry.start.isoformat(),
+        "end": entry.end.isoformat(),
+        "price": float(entry.price) if entry.price is not None else None,
+        "cap_kw": entry.cap_kw,
+        "level": entry.level,
+        "priority": entry.priority,
+    }
+
+
+def _active(link: UtilityLink) -> Any:
+    active = sorted(link.timeline.active(dt_util.utcnow()), key=lambda e: e.priority)
+    return active[0] if active else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UtilitySensorDescription(SensorEntityDescription):
+    """How a utility-link sensor reads its value."""
+
+    value: Callable[[UtilityLink], StateType | datetime]
+    attributes: Callable[[UtilityLink], dict[str, Any]] | None = None
+
+
+def _program(link: UtilityLink) -> str | None:
+    names = [p.name for p in link.state.programs]
+    return ", ".join(names) if names else None
+
+
+def _active_name(link: UtilityLink) -> str | None:
+    entry = _active(link)
+    return (entry.name or entry.event_id) if entry is not None else None
+
+
+def _active_attrs(link: UtilityLink) -> dict[str, Any]:
+    entry = _active(link)
+    return _entry_attrs(entry) if entry is not None else {}
+
+
+def _next_start(link: UtilityLink) -> datetime | None:
+    entry = link.timeline.next(dt_util.utcnow())
+    return entry.start if entry is not None else None
+
+
+def _next_attrs(link: UtilityLink) -> dict[str, Any]:
+    entry = link.timeline.next(dt_util.utcnow())
+    return {"name": entry.name, **_entry_attrs(entry)} if entry is not None else {}
+
+
+def _utility_price(link: UtilityLink) -> float | None:
+    prices = [e for e in link.timeline.active(dt_util.utcnow()) if e.price is not None]
+    if not prices:
+        return None
+    return float(min(prices, key=lambda e: e.priority).price or 0)
+
+
+UTILITY_SENSORS: tuple[UtilitySensorDescription, ...] = (
+    UtilitySensorDescription(
+        key="program",
+        translation_key="program",
+        value=_program,
+        attributes=lambda link: {"programs": [p.name for p in link.state.programs]},
+    ),
+    UtilitySensorDescription(
+        key="active_event",
+        translation_key="active_event",
+        value=_active_name,
+        attributes=_active_attrs,
+    ),
+    UtilitySensorDescription(
+        key="next_event",
+        translation_key="next_event",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value=_next_start,
+        attributes=_next_attrs,
+    ),
+    UtilitySensorDescription(
+        key="utility_price",
+        translation_key="utility_price",
+        suggested_display_precision=4,
+        value=_utility_price,
+    ),
+    UtilitySensorDescription(
+        key="outbox_backlog",
+        translation_key="outbox_backlog",
+        state_class=SensorStateClass.MEASUREMENT,
+        value=lambda link: link.state.backlog,
+    ),
+    UtilitySensorDescription(
+        key="last_report_ack",
+        translation_key="last_report_ack",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value=lambda link: link.state.last_ack,
+    ),
+)
+
+
+class UtilitySensor(UtilityEntity, SensorEntity):
+    """A sensor of the utility link."""
+
+    entity_description: UtilitySensorDescription
+
+    def __init__(
+        self, coordinator: PevPortalCoordinator, description: UtilitySensorDescription
+    ) -> None:
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+        if description.key == "utility_price":
+            currency = coordinator.base_tariff.currency
+            self._attr_native_unit_of_measurement = f"{currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The sensor's value."""
+        link = self.coordinator.link
+        return self.entity_description.value(link) if link is not None else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Details beside the value."""
+        link = self.coordinator.link
+        if link is None or self.entity_description.attributes is None:
+            return None
+        return self.entity_description.attributes(link)

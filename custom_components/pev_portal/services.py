@@ -18,6 +18,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import PevPortalConfigEntry, PevPortalCoordinator
+from .core.metering import Interval
 from .core.session import VehicleSource
 from .io.store import csv_rows
 
@@ -102,6 +103,30 @@ async def _bind_vehicle(call: ServiceCall) -> None:
     )
 
 
+def export_filename(start: datetime, end: datetime, fmt: str) -> str:
+    """The export's file name: the UTC range and the format."""
+    return f"sessions_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}.{fmt}"
+
+
+def export_text(
+    sessions: list[dict[str, Any]], intervals: list[tuple[str, Interval]], fmt: str
+) -> str:
+    """The export as CSV (the intervals) or JSON (sessions and intervals)."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(csv_rows(intervals))
+        return buffer.getvalue()
+    return json.dumps(
+        {
+            "sessions": sessions,
+            "intervals": [
+                dict(zip(csv_rows([])[0], row, strict=True)) for row in csv_rows(intervals)[1:]
+            ],
+        },
+        indent=2,
+    )
+
+
 async def _export_sessions(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
     start = dt_util.as_utc(_local(call.data[ATTR_START]))
@@ -112,24 +137,9 @@ async def _export_sessions(call: ServiceCall) -> ServiceResponse:
         )
     sessions, intervals = await coordinator.async_export(start, end)
     fmt = call.data[ATTR_FORMAT]
-    stem = f"sessions_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}"
     folder = Path(call.hass.config.path(DOMAIN, "exports"))
-    if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(csv_rows(intervals))
-        text = buffer.getvalue()
-        path = folder / f"{stem}.csv"
-    else:
-        text = json.dumps(
-            {
-                "sessions": sessions,
-                "intervals": [
-                    dict(zip(csv_rows([])[0], row, strict=True)) for row in csv_rows(intervals)[1:]
-                ],
-            },
-            indent=2,
-        )
-        path = folder / f"{stem}.json"
+    text = export_text(sessions, intervals, fmt)
+    path = folder / export_filename(start, end, fmt)
 
     def _write() -> None:
         folder.mkdir(parents=True, exist_ok=True)

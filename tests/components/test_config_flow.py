@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from homeassistant import config_entries
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import device_registry as dr
@@ -117,6 +117,11 @@ async def start_flow(hass: HomeAssistant) -> str:
     return result["flow_id"]
 
 
+async def skip_utility(hass: HomeAssistant, flow_id: str) -> ConfigFlowResult:
+    """Pass the utility step without a utility link (the URL left empty)."""
+    return await hass.config_entries.flow.async_configure(flow_id, {"auth_type": "none"})
+
+
 async def flow_at_charger(hass: HomeAssistant) -> str:
     """A config flow through the premise and tariff steps, at the charger step."""
     flow_id = await start_flow(hass)
@@ -124,6 +129,8 @@ async def flow_at_charger(hass: HomeAssistant) -> str:
     assert result["step_id"] == "tariff"
     result = await hass.config_entries.flow.async_configure(flow_id, TARIFF_INPUT)
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "utility"
+    result = await skip_utility(hass, result["flow_id"])
     assert result["step_id"] == "charger"
     return flow_id
 
@@ -169,6 +176,8 @@ async def test_user_flow_demo_charger(hass: HomeAssistant) -> None:
 
     result = await hass.config_entries.flow.async_configure(flow_id, TARIFF_INPUT)
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "utility"
+    result = await skip_utility(hass, result["flow_id"])
     assert result["step_id"] == "charger"
     assert result["errors"] == {}
 
@@ -356,6 +365,8 @@ async def test_tariff_step_errors(hass: HomeAssistant, tariff: Any, message: str
     assert defaults(result)["tariff"] == tariff
 
     result = await hass.config_entries.flow.async_configure(flow_id, TARIFF_INPUT)
+    assert result["step_id"] == "utility"
+    result = await skip_utility(hass, result["flow_id"])
     assert result["step_id"] == "charger"
 
 
@@ -372,6 +383,8 @@ async def test_tariff_step_negative_price(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_configure(
         flow_id, {**TARIFF_INPUT, "default_price": 0}
     )
+    assert result["step_id"] == "utility"
+    result = await skip_utility(hass, result["flow_id"])
     assert result["step_id"] == "charger"
 
 
@@ -686,7 +699,8 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
     assert result["step_id"] == "init"
     assert result["errors"] == {}
     assert result["description_placeholders"] == {"error": ""}
-    assert defaults(result) == OPTIONS
+    # The utility link's timing defaults: poll every 5 minutes, report every 15.
+    assert defaults(result) == {**OPTIONS, "poll_minutes": 5, "report_minutes": 15}
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -718,7 +732,12 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
     result = await hass.config_entries.options.async_configure(result["flow_id"], new_options)
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert dict(loaded_demo.options) == {**new_options, "interval_minutes": 5}
+    assert dict(loaded_demo.options) == {
+        **new_options,
+        "interval_minutes": 5,
+        "poll_minutes": 5,
+        "report_minutes": 15,
+    }
     assert type(loaded_demo.options["interval_minutes"]) is int
     assert loaded_demo.state is ConfigEntryState.LOADED
     coordinator = loaded_demo.runtime_data
@@ -746,6 +765,8 @@ async def test_reconfigure_premise(hass: HomeAssistant, loaded_demo: MockConfigE
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"premise_name": "Cottage", "premise_id": " SDP-9 "}
     )
+    assert result["step_id"] == "reconfigure_utility"
+    result = await skip_utility(hass, result["flow_id"])
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -765,6 +786,7 @@ async def test_reconfigure_keeps_own_id(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"premise_name": "Renamed", "premise_id": PREMISE["premise_id"]}
     )
+    result = await skip_utility(hass, result["flow_id"])
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"

@@ -186,6 +186,7 @@ async def test_reconfigure_utility_keeps_secret_and_removes(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**link_input(vtn), "client_secret": "", "programs": PROGRAM}
     )
+    await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert linked.data["utility"]["client_secret"] == "ven-secret"
@@ -195,5 +196,6 @@ async def test_reconfigure_utility_keeps_secret_and_removes(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"auth_type": "none"}
     )
+    await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
     assert "utility" not in linked.data

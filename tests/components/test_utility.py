@@ -96,7 +96,7 @@ def linked_entry(
 
 
 async def wait_for(
-    hass: HomeAssistant, predicate: Callable[[], bool], timeout: float = 10.0
+    hass: HomeAssistant, predicate: Callable[[], bool], timeout: float = 30.0
 ) -> float:
     """Wait (real time) until predicate() holds; return the seconds it took."""
     loop = asyncio.get_running_loop()

@@ -70,6 +70,24 @@ CREATE TABLE IF NOT EXISTS anomalies (
     kind TEXT NOT NULL,
     message TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    report_key TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    program_id TEXT NOT NULL,
+    report_name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    sent_version INTEGER NOT NULL DEFAULT 0,
+    vtn_report_id TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt TEXT NOT NULL,
+    last_error TEXT,
+    acked_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt);
 CREATE TABLE IF NOT EXISTS local_events (
     event_id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -327,6 +345,104 @@ class LedgerStore:
             for row in rows
         ]
 
+    # -- report outbox: every report waits here until the VTN acknowledges it ------------
+
+    def outbox_put(
+        self,
+        *,
+        report_key: str,
+        session_id: str,
+        event_id: str,
+        program_id: str,
+        report_name: str,
+        kind: str,
+        body: dict[str, Any],
+        now: datetime,
+    ) -> int:
+        """Store the newest body of a report (one row per session and reporting event).
+
+        Returns the body's version. A report updated in place keeps its row, its VTN report
+        ID and its name, so no interval is ever sent under two report names.
+        """
+        with self._transaction():
+            self._db.execute(
+                """INSERT INTO outbox (report_key, session_id, event_id, program_id, report_name,
+                       kind, body, version, sent_version, next_attempt, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0, ?, ?)
+                   ON CONFLICT (report_key) DO UPDATE SET
+                       body = excluded.body, version = outbox.version + 1,
+                       attempts = 0, next_attempt = excluded.next_attempt,
+                       updated_at = excluded.updated_at""",
+                (
+                    report_key,
+                    session_id,
+                    event_id,
+                    program_id,
+                    report_name,
+                    kind,
+                    json.dumps(body),
+                    iso(now),
+                    iso(now),
+                ),
+            )
+            row = self._db.execute(
+                "SELECT version FROM outbox WHERE report_key = ?", (report_key,)
+            ).fetchone()
+        return int(row["version"])
+
+    def outbox_due(self, now: datetime, limit: int = 20) -> list[dict[str, Any]]:
+        """Reports with an unacknowledged version whose next attempt is due, oldest first."""
+        rows = self._db.execute(
+            """SELECT * FROM outbox WHERE sent_version < version AND next_attempt <= ?
+               ORDER BY next_attempt, updated_at LIMIT ?""",
+            (iso(now), limit),
+        ).fetchall()
+        return [{**dict(row), "body": json.loads(row["body"])} for row in rows]
+
+    def outbox_ack(
+        self, report_key: str, version: int, vtn_report_id: str | None, now: datetime
+    ) -> None:
+        """The VTN acknowledged this version of the report."""
+        with self._transaction():
+            self._db.execute(
+                """UPDATE outbox SET sent_version = MAX(sent_version, ?),
+                       vtn_report_id = COALESCE(?, vtn_report_id), attempts = 0,
+                       last_error = NULL, acked_at = ? WHERE report_key = ?""",
+                (version, vtn_report_id, iso(now), report_key),
+            )
+
+    def outbox_fail(self, report_key: str, error: str, next_attempt: datetime) -> None:
+        """Record a failed attempt and when to try again."""
+        with self._transaction():
+            self._db.execute(
+                """UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?
+                   WHERE report_key = ?""",
+                (error[:500], iso(next_attempt), report_key),
+            )
+
+    def outbox_stats(self) -> dict[str, Any]:
+        """Backlog (reports not yet acknowledged), next attempt and last acknowledgement."""
+        row = self._db.execute(
+            """SELECT SUM(sent_version < version) AS backlog,
+                      MIN(CASE WHEN sent_version < version THEN next_attempt END) AS next_attempt,
+                      MAX(acked_at) AS last_ack,
+                      COUNT(*) AS total
+               FROM outbox"""
+        ).fetchone()
+        return {
+            "backlog": int(row["backlog"] or 0),
+            "next_attempt": parse_iso(row["next_attempt"]) if row["next_attempt"] else None,
+            "last_ack": parse_iso(row["last_ack"]) if row["last_ack"] else None,
+            "total": int(row["total"] or 0),
+        }
+
+    def outbox_report(self, report_key: str) -> dict[str, Any] | None:
+        """One outbox row (for tests and diagnostics)."""
+        row = self._db.execute(
+            "SELECT * FROM outbox WHERE report_key = ?", (report_key,)
+        ).fetchone()
+        return {**dict(row), "body": json.loads(row["body"])} if row else None
+
     def _stored(self, row: sqlite3.Row) -> StoredSession:
         return StoredSession(
             session_id=row["session_id"],
@@ -369,11 +485,14 @@ class AsyncLedgerStore:
 
     async def close(self) -> None:
         """Close the database after all submitted work, and stop its thread."""
-        if self._store is not None:
-            store = self._store
-            self._store = None
-            await self._submit(store.close)
-        self._executor.shutdown(wait=False)
+        try:
+            if self._store is not None:
+                store = self._store
+                self._store = None
+                await self._submit(store.close)
+        finally:
+            # Even when cancelled mid-close: the queued close still runs, then the thread ends.
+            self._executor.shutdown(wait=False)
 
     def submit[T](self, func: Callable[[LedgerStore], T]) -> asyncio.Future[T]:
         """Hand ``func(store)`` to the store's thread now; await the result when needed."""
