@@ -428,3 +428,28 @@ async def test_backlog_after_two_day_outage(
     metered = coordinator.chargers["charger1"].last_session.meter_kwh  # type: ignore[union-attr]
     assert sum(kwh for _, kwh in intervals) == pytest.approx(metered, abs=1e-6 * len(intervals))
     assert ir.async_get(hass).async_get_issue(DOMAIN, "utility_down_premise1") is None
+
+
+async def test_diagnostics_show_exchanges_without_secrets(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """Diagnostics carry the last exchanges with the VTN; no token or secret is in them."""
+    from custom_components.pev_portal.diagnostics import (
+        async_get_config_entry_diagnostics,
+    )
+
+    entry = linked_entry(vtn, callback_base)
+    coordinator = await setup(hass, entry)
+    link = link_of(coordinator)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    text = str(diagnostics)
+    utility = diagnostics["utility"]
+    assert utility["connected"] is True
+    assert any("/programs" in x["url"] for x in utility["exchanges"])
+    assert "ven-secret" not in text
+    assert link.bearer not in text
+    assert link.webhook_id not in text
+    assert link.client is not None
+    token = link.client._token
+    assert token is None or token not in text
+    assert diagnostics["entry"]["data"]["utility"]["client_secret"] == "**REDACTED**"
