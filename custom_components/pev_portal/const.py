@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Final
 
 DOMAIN: Final = "pev_portal"
@@ -94,3 +94,12 @@ CONF_ZHA_IEEE: Final = "zha_ieee"
 CONF_METER_MULTIPLIER: Final = "meter_multiplier"
 CONF_METER_DIVISOR: Final = "meter_divisor"
 CONF_ZIGBEE_ESI: Final = "zigbee_esi"
+
+# Smart charging (charging.py)
+DEFAULT_DEPARTURE: Final = time(7, 0)
+DEFAULT_ENERGY_KWH: Final = 60.0
+PLAN_HORIZON_HOURS: Final = 48
+VERIFY_SECONDS: Final = 10
+VERIFY_TOLERANCE_KW: Final = 0.3
+ISSUE_IGNORES_COMMANDS: Final = "charger_ignores_commands"
+CHARGE_MODES: Final = ["immediate", "cheapest", "solar", "off"]

@@ -32,6 +32,7 @@ from homeassistant.util import dt as dt_util
 
 from . import repairs, zigbee
 from .adapters import ChargerAdapter, DemoCharger, EntityCharger, MeterAdapter, SensorMeter
+from .charging import SmartCharging
 from .const import (
     CHARGER_TYPE_DEMO,
     CHECKPOINT_SECONDS,
@@ -195,6 +196,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self._missing_entities = False
         self._price_marker: tuple[Any, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
+        self.smart = SmartCharging(self)
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -215,6 +217,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             from .utility import UtilityLink
 
             self.link = UtilityLink(self.hass, self, dict(utility), dict(self.config_entry.options))
+        await self.smart.async_load()
         self._rebuild_program_tariff()
         await self._resume_sessions()
         for runtime in self.chargers.values():
@@ -237,6 +240,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             self._unsubscribers.append(esi_stop)
         if self.link is not None:
             await self.link.async_start()
+        self.smart.schedule()
         self.async_set_updated_data(None)
 
     async def _async_check_entities(self, _hass: HomeAssistant) -> None:
@@ -267,6 +271,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if self._stopped:
             return
         self._stopped = True
+        self.smart.stop()
         if self.link is not None:
             await self.link.async_stop()
         if self._boundary_unsub is not None:
@@ -401,6 +406,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         for runtime in self.chargers.values():
             self._apply_caps(runtime)
         self._schedule_boundary()
+        self.smart.schedule()
         self.async_update_listeners()
 
     async def async_add_local_event(
@@ -435,6 +441,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         )
         self.local_events.sort(key=lambda e: e["start"])
         self._rebuild_program_tariff()
+        self.smart.schedule()
         self.async_set_updated_data(None)
         return event_id
 
@@ -551,7 +558,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     def cap_for(self, runtime: ChargerRuntime, at: datetime | None = None) -> float | None:
         """The utility's power cap on the charger's session now (None: no cap)."""
         session = runtime.session
-        if self.link is None or session is None:
+        if self.link is None or session is None or self.smart.opted_out_now(runtime, at):
             return None
         return self.link.timeline.cap_kw(
             session.pev_id,
@@ -594,6 +601,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 session.resume(now)
                 await adapter.async_set_enabled(True)
             await adapter.async_set_current(amps)
+        self.smart.forget(runtime)
+        allowed = cap is None or (cap > 0 and cap >= adapter.min_power_kw())
+        limit_a = adapter.max_current_a if cap is None else adapter.amps_for(cap)
+        self.smart.record(runtime, "event", allowed, limit_a)
         runtime.dirty = True
         self._on_charger(runtime)
         self.async_set_updated_data(None)
@@ -685,6 +696,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         )
         runtime.dirty = True
         self._schedule_save(runtime)
+        self.smart.schedule()
         self.async_set_updated_data(None)
 
     # -- charger and meter input --------------------------------------------------------
@@ -787,6 +799,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         runtime.last_session, runtime.last_summary = session, summary
         runtime.cap_kw = None
         runtime.session, runtime.ledger = None, None
+        self.smart.session_ended(runtime, session)
         runtime.intervals = []
         self.hass.bus.async_fire(
             EVENT_SESSION_ENDED,
@@ -961,6 +974,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             ):
                 runtime.last_report = now
                 self._queue_reports(runtime.session, runtime.intervals)
+        self.smart.schedule()
 
     def _refresh_prices(self, now: datetime) -> None:
         """Update the entities when a price, tariff period or local event starts or ends.
@@ -993,6 +1007,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 runtime.session.pause(PauseReason.USER, now)
             runtime.dirty = True
             self._schedule_save(runtime)
+        self.smart.forget(runtime)
         await runtime.adapter.async_set_enabled(enabled)
         self._on_charger(runtime)
         self.async_set_updated_data(None)
@@ -1001,6 +1016,15 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         """Clear any pause and charge at full power."""
         await self.async_set_charging_enabled(runtime, True)
         await runtime.adapter.async_set_current(runtime.adapter.max_current_a)
+        self.smart.override(runtime)
+
+    def plan_for(self, runtime: ChargerRuntime) -> dict[str, Any] | None:
+        """The charging plan of the charger's session (the dashboard's PLAN shape)."""
+        return self.smart.plan_dict(runtime)
+
+    def caps_for(self, runtime: ChargerRuntime) -> list[dict[str, Any]]:
+        """The load-control caps on the charger's session (the dashboard's CAP shape)."""
+        return self.smart.caps_list(runtime)
 
     def charging_enabled(self, runtime: ChargerRuntime) -> bool:
         """False while the user has paused charging."""

@@ -1,4 +1,4 @@
-"""Select: which vehicle is (or will be) on the charger."""
+"""Selects: which vehicle is (or will be) on the charger, and each vehicle's charge mode."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, SELECT_AUTO
+from .const import CHARGE_MODES, DOMAIN, SELECT_AUTO
 from .coordinator import PevPortalConfigEntry
+from .core.planner import ChargeMode
 from .core.session import VehicleSource
-from .entity import ChargerEntity, async_add_charger_entities
+from .entity import ChargerEntity, VehicleEntity, async_add_charger_entities
 
 PARALLEL_UPDATES = 0
 
@@ -26,6 +27,12 @@ async def async_setup_entry(
         async_add_entities,
         lambda coordinator, runtime: [VehicleSelect(coordinator, runtime, "vehicle")],
     )
+    coordinator = entry.runtime_data
+    for vehicle_id, vehicle in coordinator.vehicles.items():
+        async_add_entities(
+            [ChargeModeSelect(coordinator, vehicle, "charge_mode")],
+            config_subentry_id=vehicle_id,
+        )
 
 
 class VehicleSelect(ChargerEntity, SelectEntity):
@@ -58,3 +65,21 @@ class VehicleSelect(ChargerEntity, SelectEntity):
                 translation_placeholders={"vehicle": option},
             )
         self.coordinator.assign_vehicle(self.runtime, vehicle.pev_id, VehicleSource.SELECT)
+
+
+class ChargeModeSelect(VehicleEntity, SelectEntity):
+    """How the vehicle charges: at once, cheapest by the departure, on solar, or not at all.
+
+    ``solar`` plans like ``cheapest`` while no solar forecast is configured.
+    """
+
+    _attr_options = CHARGE_MODES
+
+    @property
+    def current_option(self) -> str:
+        """The vehicle's charge mode."""
+        return self.coordinator.smart.settings_of(self.vehicle).mode.value
+
+    async def async_select_option(self, option: str) -> None:
+        """Change the charge mode (the plan follows at once)."""
+        self.coordinator.smart.update_settings(self.vehicle, mode=ChargeMode(option))

@@ -191,7 +191,8 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda coordinator, runtime: [
-            ChargerSensor(coordinator, runtime, d, currency) for d in CHARGER_SENSORS
+            *(ChargerSensor(coordinator, runtime, d, currency) for d in CHARGER_SENSORS),
+            PlanSensor(coordinator, runtime, "plan"),
         ],
     )
     coordinator = entry.runtime_data
@@ -395,3 +396,36 @@ class UtilitySensor(UtilityEntity, SensorEntity):
         if link is None or self.entity_description.attributes is None:
             return None
         return self.entity_description.attributes(link)
+
+
+class PlanSensor(ChargerEntity, SensorEntity):
+    """The session's charging plan: its start, with the slots, cost and ready-by beside."""
+
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+
+    @property
+    def native_value(self) -> datetime | None:
+        """When the plan starts charging (unknown without a session or planned charging)."""
+        plan = self.coordinator.plan_for(self.runtime)
+        start = plan.get("start") if plan else None
+        return datetime.fromisoformat(start) if start else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The plan: mode, slots, end, cost, departure, ready-by, reachable, reason."""
+        plan = self.coordinator.plan_for(self.runtime) or {}
+        trail = self.coordinator.smart.audit_for(self.runtime)
+        return {
+            key: plan.get(key)
+            for key in (
+                "mode",
+                "end",
+                "cost",
+                "departure",
+                "ready_by",
+                "target_kwh",
+                "reachable",
+                "reason",
+                "slots",
+            )
+        } | {"last_command": trail[-1] if trail else None}

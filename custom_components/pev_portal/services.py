@@ -1,11 +1,11 @@
-"""Services: bind a vehicle, export sessions and intervals, add a local event."""
+"""Services: bind a vehicle, export sessions, add a local event, and smart charging."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +14,24 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
-from .coordinator import PevPortalConfigEntry, PevPortalCoordinator
+from .charging import VehicleSettings
+from .const import CHARGE_MODES, DOMAIN
+from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator, Vehicle
 from .core.metering import Interval
+from .core.planner import ChargeMode
 from .core.session import VehicleSource
 from .io.store import csv_rows
 
 SERVICE_BIND_VEHICLE = "bind_vehicle"
 SERVICE_EXPORT_SESSIONS = "export_sessions"
 SERVICE_ADD_LOCAL_EVENT = "add_local_event"
+SERVICE_SET_DEPARTURE_AND_TARGET = "set_departure_and_target"
+SERVICE_PLAN_PREVIEW = "plan_preview"
+SERVICE_CHARGE_NOW = "charge_now"
+SERVICE_OPT_OUT = "opt_out"
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_DEVICE_ID = "device_id"
@@ -36,6 +43,9 @@ ATTR_KIND = "kind"
 ATTR_PRICE = "price"
 ATTR_LIMIT_KW = "limit_kw"
 ATTR_NAME = "name"
+ATTR_DEPARTURE = "departure"
+ATTR_TARGET = "target"
+ATTR_MODE = "mode"
 
 BIND_SCHEMA = vol.Schema(
     {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Required(ATTR_PEV_ID): cv.string}
@@ -59,6 +69,15 @@ EVENT_SCHEMA = vol.Schema(
         vol.Optional(ATTR_NAME): cv.string,
     }
 )
+SETTINGS_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Optional(ATTR_DEPARTURE): cv.time,
+        vol.Optional(ATTR_TARGET): vol.All(vol.Coerce(float), vol.Range(min=0)),
+        vol.Optional(ATTR_MODE): vol.In(CHARGE_MODES),
+    }
+)
+DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
 
 
 def _coordinator(hass: HomeAssistant, entry_id: str | None) -> PevPortalCoordinator:
@@ -186,5 +205,108 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_ADD_LOCAL_EVENT,
         _add_local_event,
         schema=EVENT_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    async_setup_smart_charging_services(hass)
+
+
+def _device(hass: HomeAssistant, device_id: str) -> tuple[PevPortalCoordinator, str]:
+    """The premise and the subentry ID (charger or vehicle) a device belongs to."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is not None:
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+            coordinator: PevPortalCoordinator = entry.runtime_data
+            for domain, identifier in device.identifiers:
+                if domain == DOMAIN and (
+                    identifier in coordinator.chargers or identifier in coordinator.vehicles
+                ):
+                    return coordinator, identifier
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="not_a_charger",
+        translation_placeholders={"device_id": device_id},
+    )
+
+
+def _charger(hass: HomeAssistant, device_id: str) -> tuple[PevPortalCoordinator, ChargerRuntime]:
+    coordinator, identifier = _device(hass, device_id)
+    if identifier not in coordinator.chargers:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_a_charger",
+            translation_placeholders={"device_id": device_id},
+        )
+    return coordinator, coordinator.chargers[identifier]
+
+
+def _vehicle(hass: HomeAssistant, device_id: str) -> tuple[PevPortalCoordinator, Vehicle]:
+    """A vehicle's device, or a charger's device with a registered vehicle plugged in."""
+    coordinator, identifier = _device(hass, device_id)
+    if identifier in coordinator.vehicles:
+        return coordinator, coordinator.vehicles[identifier]
+    vehicle = coordinator.smart.vehicle_of(coordinator.chargers[identifier])
+    if vehicle is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_vehicle")
+    return coordinator, vehicle
+
+
+async def _set_departure_and_target(call: ServiceCall) -> None:
+    coordinator, vehicle = _vehicle(call.hass, call.data[ATTR_DEVICE_ID])
+    mode = call.data.get(ATTR_MODE)
+    coordinator.smart.update_settings(
+        vehicle,
+        departure=call.data.get(ATTR_DEPARTURE),
+        target=call.data.get(ATTR_TARGET),
+        mode=ChargeMode(mode) if mode else None,
+    )
+
+
+async def _plan_preview(call: ServiceCall) -> ServiceResponse:
+    """The plan the charger's session would get (with the given settings), not applied."""
+    coordinator, runtime = _charger(call.hass, call.data[ATTR_DEVICE_ID])
+    if runtime.session is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_session")
+    smart = coordinator.smart
+    current = smart.settings_of(smart.vehicle_of(runtime))
+    departure: time = call.data.get(ATTR_DEPARTURE) or current.departure
+    mode = call.data.get(ATTR_MODE)
+    settings = VehicleSettings(
+        mode=ChargeMode(mode) if mode else current.mode,
+        departure=departure,
+        target=call.data.get(ATTR_TARGET, current.target),
+    )
+    preview = smart.preview(runtime, settings)
+    return {"plan": preview}
+
+
+async def _charge_now(call: ServiceCall) -> None:
+    coordinator, runtime = _charger(call.hass, call.data[ATTR_DEVICE_ID])
+    await coordinator.async_charge_now(runtime)
+
+
+async def _opt_out(call: ServiceCall) -> ServiceResponse:
+    coordinator, runtime = _charger(call.hass, call.data[ATTR_DEVICE_ID])
+    event_ids: list[Any] = list(coordinator.smart.opt_out(runtime))
+    return {"event_ids": event_ids}
+
+
+def async_setup_smart_charging_services(hass: HomeAssistant) -> None:
+    """Register the smart-charging services."""
+    hass.services.async_register(
+        DOMAIN, SERVICE_SET_DEPARTURE_AND_TARGET, _set_departure_and_target, schema=SETTINGS_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_PLAN_PREVIEW,
+        _plan_preview,
+        schema=SETTINGS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(DOMAIN, SERVICE_CHARGE_NOW, _charge_now, schema=DEVICE_SCHEMA)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_OPT_OUT,
+        _opt_out,
+        schema=DEVICE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

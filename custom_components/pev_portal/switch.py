@@ -1,4 +1,4 @@
-"""Switches: charging enabled (the user's pause), and the demo charger's cable."""
+"""Switches: charging enabled (the user's pause), opt-out of the event, the demo's cable."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity import EntityCategory
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .const import DOMAIN
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
 from .core.simulator import DemoCar
 from .entity import ChargerEntity, async_add_charger_entities
@@ -26,7 +28,8 @@ async def async_setup_entry(
 
     def build(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> list[SwitchEntity]:
         entities: list[SwitchEntity] = [
-            ChargingEnabledSwitch(coordinator, runtime, "charging_enabled")
+            ChargingEnabledSwitch(coordinator, runtime, "charging_enabled"),
+            OptOutSwitch(coordinator, runtime, "opt_out"),
         ]
         if runtime.demo is not None:
             entities.append(DemoPlugSwitch(coordinator, runtime, "demo_plug"))
@@ -82,3 +85,25 @@ class DemoPlugSwitch(ChargerEntity, SwitchEntity):
         if car is not None:
             self._parked = car
         self.demo.step(dt_util.utcnow())
+
+
+class OptOutSwitch(ChargerEntity, SwitchEntity):
+    """On: the session is opted out of the load-control events in force (not mandatory ones).
+
+    Turning it on lifts their caps for this session; the reports say ``*_OPTED_OUT``. An opt-out
+    cannot be taken back during the event (turning it off is refused).
+    """
+
+    @property
+    def is_on(self) -> bool:
+        """True while every event in force on the session is opted out of."""
+        return self.coordinator.smart.opted_out_now(self.runtime)
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Opt out of the events in force (refused for a mandatory event)."""
+        self.coordinator.smart.opt_out(self.runtime)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """An opt-out holds until the event ends."""
+        if self.is_on:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="opt_out_final")

@@ -29,8 +29,9 @@ async def test_setup_and_unload(hass: HomeAssistant, loaded_demo: MockConfigEntr
     assert coordinator.store._store is not None
     assert await hass.async_add_executor_job(Path(hass.config.path(STORE_FILENAME)).exists)
     entities = er.async_entries_for_config_entry(er.async_get(hass), loaded_demo.entry_id)
-    # 8 sensors, 2 binary sensors, select, button, 2 switches; the vehicle's state sensor.
-    assert len(entities) == 15
+    # 9 sensors (plan included), 2 binary sensors, select, button, 3 switches (opt-out
+    # included); the vehicle's state sensor, charge mode, charge target and departure.
+    assert len(entities) == 20
     assert state(hass, f"sensor.{GARAGE}_session_state") == "unplugged"
 
     assert await hass.config_entries.async_unload(loaded_demo.entry_id)
