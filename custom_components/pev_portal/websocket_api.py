@@ -212,10 +212,31 @@ def _entities(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> dic
     registry = er.async_get(coordinator.hass)
     prefix = f"{runtime.charger_id}_"
     found: dict[str, str] = {}
+    # The vehicle on (or chosen for) this charger brings its own controls: charge mode,
+    # departure and target live on the vehicle's device.
+    session = runtime.session
+    vehicle = coordinator.vehicle_by_pev_id(
+        session.pev_id if session is not None else runtime.preselected_pev
+    )
+    vehicle_prefix = f"{vehicle.subentry_id}_" if vehicle is not None else None
     for entry in er.async_entries_for_config_entry(registry, coordinator.config_entry.entry_id):
-        if entry.unique_id.startswith(prefix) and entry.disabled_by is None:
+        if entry.disabled_by is not None:
+            continue
+        if entry.unique_id.startswith(prefix):
             found[entry.translation_key or entry.unique_id[len(prefix) :]] = entry.entity_id
+        elif vehicle_prefix and entry.unique_id.startswith(vehicle_prefix):
+            key = entry.translation_key or entry.unique_id[len(vehicle_prefix) :]
+            if key in VEHICLE_CONTROLS:
+                found[VEHICLE_CONTROLS[key]] = entry.entity_id
     return found
+
+
+# Vehicle entities the card shows as controls, by the key the card looks for.
+VEHICLE_CONTROLS = {
+    "charge_mode": "charge_mode",
+    "departure": "departure",
+    "charge_target": "target",
+}
 
 
 def _optional(coordinator: PevPortalCoordinator, name: str, runtime: ChargerRuntime) -> Any:

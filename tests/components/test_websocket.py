@@ -13,6 +13,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.pev_portal.const import DOMAIN
@@ -363,3 +364,21 @@ def test_jsonable() -> None:
     assert jsonable((1, "a")) == [1, "a"]
     assert jsonable({1: {2.5}}) == {"1": [2.5]}
     assert jsonable(object).startswith("<class")
+
+
+async def test_dashboard_lists_the_vehicles_controls(
+    hass: HomeAssistant, hass_ws_client: Any, loaded_demo: MockConfigEntry
+) -> None:
+    """With the demo car plugged in, its charge mode, departure and target are in the data."""
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.garage_demo_car_plugged_in"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "pev_portal/dashboard"})
+    msg = await client.receive_json()
+    assert msg["success"], msg
+    entities = msg["result"]["chargers"][0]["entities"]
+    assert entities["charge_mode"] == "select.family_car_charge_mode"
+    assert entities["departure"] == "time.family_car_departure"
+    assert entities["target"] == "number.family_car_charge_target"
