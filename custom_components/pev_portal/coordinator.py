@@ -10,7 +10,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -667,7 +667,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         session.identify(pev_id, source)
         if runtime.ledger is not None:
             runtime.ledger.pev_id = pev_id
-        runtime.intervals = [_with_pev(i, pev_id) for i in runtime.intervals]
+        runtime.intervals = [replace(i, pev_id=pev_id) for i in runtime.intervals]
         self._submit(lambda s: s.assign_pev(session.session_id, pev_id))
         if self.link is None:
             self._bind(runtime, self._decide(pev_id), now)
@@ -1080,12 +1080,6 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             sessions.append({**row.data, "summary": row.summary})
             intervals.extend((row.session_id, i) for i in found)
         return sessions, intervals
-
-
-def _with_pev(interval: Interval, pev_id: str | None) -> Interval:
-    from dataclasses import replace
-
-    return replace(interval, pev_id=pev_id)
 
 
 def _with_end(interval: Interval, end: datetime) -> Interval:

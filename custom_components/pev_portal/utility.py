@@ -340,12 +340,10 @@ class UtilityLink:
 
         Returns the answer (None when none came within the window) and a failure text.
         """
+        if self.client is not None and self.state.ven_id is None:
+            await self.async_connect()  # not registered yet: try once more now
         if self.client is None or self.state.ven_id is None:
-            await self.async_connect() if self.client is not None else None
-            if self.state.ven_id is None:
-                return None, f"utility not reachable: {self.state.last_error}"
-        assert self.client is not None
-        assert self.state.ven_id is not None
+            return None, f"utility not reachable: {self.state.last_error}"
         ven_id = self.state.ven_id
         deadline = self.hass.loop.time() + window
         attributes = pev_resource_attributes(
