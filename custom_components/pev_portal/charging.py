@@ -21,8 +21,10 @@ Rules:
 * "Charge now" overrides the plan for the rest of the session; the user's pause (the "Charging
   enabled" switch) and a utility cap that stops charging (``PauseReason.EVENT``) are left alone.
 * The energy wanted: with a battery capacity the target is a state of charge in %; the vehicle's
-  state of charge is known for the demo car only, otherwise the target is read as the energy to
-  add in the session (target % of the capacity). Without a capacity the target is in kWh to add.
+  state of charge comes from its battery sensor (the vehicle's "state of charge sensor", e.g. from
+  the car's own integration; the demo car reports its own). While that sensor is unknown or
+  unavailable, the target is read as the energy to add in the session (target % of the
+  capacity). Without a capacity the target is in kWh to add. A change of the sensor replans.
   Without a target: a full battery (the capacity, else :data:`DEFAULT_ENERGY_KWH`).
 
 Every command (source ``plan``, ``event`` or ``user``) is kept in an audit trail with the power
@@ -200,15 +202,28 @@ class SmartCharging:
                 return dt_util.as_utc(candidate)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def state_of_charge(self, runtime: ChargerRuntime, vehicle: Vehicle | None) -> float | None:
+        """The vehicle's state of charge (0-1) now: its battery sensor, or the demo car's."""
+        if vehicle is not None and vehicle.soc_entity:
+            state = self.hass.states.get(vehicle.soc_entity)
+            try:
+                value = float(state.state) if state is not None else None
+            except ValueError:
+                value = None
+            if value is not None and 0.0 <= value <= 100.0:
+                return value / 100.0
+        if runtime.demo is not None and runtime.demo.evse.car is not None:
+            return runtime.demo.evse.car.soc
+        return None
+
     def energy_wanted(self, runtime: ChargerRuntime, vehicle: Vehicle | None) -> float:
         """The energy still wanted by the session (see the module docstring)."""
         session = runtime.session
         assert session is not None
         target = self.settings_of(vehicle).target
         capacity = vehicle.capacity_kwh if vehicle is not None else None
-        soc: float | None = None
+        soc = self.state_of_charge(runtime, vehicle)
         if runtime.demo is not None and runtime.demo.evse.car is not None:
-            soc = runtime.demo.evse.car.soc
             capacity = capacity or runtime.demo.evse.car.capacity_kwh
         delivered = session.meter_kwh
         if capacity:

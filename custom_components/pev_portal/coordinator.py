@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
+    async_track_state_change_event,
     async_track_time_interval,
 )
 from homeassistant.helpers.start import async_at_started
@@ -49,6 +50,7 @@ from .const import (
     CONF_PEV_ID,
     CONF_PREMISE_ID,
     CONF_RELATION,
+    CONF_SOC_ENTITY,
     CONF_TAGS,
     CONF_TARIFF,
     CONF_UTILITY,
@@ -112,6 +114,7 @@ class Vehicle:
     default_target: float | None
     tags: tuple[str, ...]
     default: bool
+    soc_entity: str | None = None
 
     @classmethod
     def from_subentry(cls, subentry: ConfigSubentry) -> Vehicle:
@@ -129,6 +132,7 @@ class Vehicle:
             default_target=data.get("default_target"),
             tags=tuple(tags),
             default=bool(data.get(CONF_DEFAULT_VEHICLE)),
+            soc_entity=data.get(CONF_SOC_ENTITY) or None,
         )
 
 
@@ -235,6 +239,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             async_track_time_interval(self.hass, self._tick, timedelta(seconds=TICK_SECONDS))
         )
         self._unsubscribers.append(self.hass.bus.async_listen("tag_scanned", self._on_tag))
+        if soc_entities := [v.soc_entity for v in self.vehicles.values() if v.soc_entity]:
+            self._unsubscribers.append(
+                async_track_state_change_event(self.hass, soc_entities, self._on_soc_change)
+            )
         self._unsubscribers.append(async_at_started(self.hass, self._async_check_entities))
         if (esi_stop := zigbee.async_setup_esi(self)) is not None:
             self._unsubscribers.append(esi_stop)
@@ -242,6 +250,11 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             await self.link.async_start()
         self.smart.schedule()
         self.async_set_updated_data(None)
+
+    @callback
+    def _on_soc_change(self, _event: Event[EventStateChangedData]) -> None:
+        """A vehicle's battery sensor changed: the energy it still wants did too."""
+        self.smart.schedule()
 
     async def _async_check_entities(self, _hass: HomeAssistant) -> None:
         """Once Home Assistant runs (every integration loaded), report missing entities."""

@@ -21,7 +21,7 @@ from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.core.session import PauseReason
 
 from .common import advance, attrs, setup, state
-from .conftest import OPTIONS, make_entry
+from .conftest import HOME_CAR, OPTIONS, make_entry
 from .test_entity_charger import CP, ChargePoint, record_switch_calls
 
 GARAGE = "garage"
@@ -179,9 +179,9 @@ async def test_entity_charger_follows_the_plan(
     """An OCPP-like charger is switched off at plug-in and on at the off-peak period."""
     freezer.move_to(EVENING)
     coordinator = await setup(hass, make_entry(charger=CP, options=TOU_OPTIONS))
+    await _cheapest(hass, target=20)  # 20 % of 60 kWh: 12 kWh to add
     switch_calls = record_switch_calls(hass)
     number_calls = async_mock_service(hass, "number", "set_value")
-    await _cheapest(hass, target=20)  # 20 % of 60 kWh: 12 kWh to add
     await cp.id_tag("PEV-DEMO-0001")
     await cp.status("Preparing")
     await advance(hass, freezer, 5)
@@ -194,12 +194,50 @@ async def test_entity_charger_follows_the_plan(
     plan = coordinator.plan_for(runtime)
     assert plan is not None
     assert plan["start"] == CHEAP_FROM.isoformat()
+    assert plan["target_kwh"] == pytest.approx(12.0, abs=0.01)
     assert plan["slots"][0]["power_kw"] == pytest.approx(7.36)  # 32 A single phase
 
     await _at(hass, freezer, CHEAP_FROM)
     assert [c.service for c in switch_calls] == ["turn_off", "turn_on"]
     assert number_calls[-1].data == {"entity_id": "number.cp_current", "value": 32}
     assert runtime.session.pause_reason is None
+
+
+async def test_state_of_charge_from_the_vehicle_sensor(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """A vehicle's battery sensor turns the % target into energy; a change replans."""
+    freezer.move_to(EVENING)
+    hass.states.async_set(
+        "sensor.car_battery", "50", {"device_class": "battery", "unit_of_measurement": "%"}
+    )
+    car = {**HOME_CAR, "soc_entity": "sensor.car_battery"}
+    coordinator = await setup(hass, make_entry(charger=CP, vehicles=[car], options=TOU_OPTIONS))
+    await _cheapest(hass, target=80)
+    record_switch_calls(hass)
+    async_mock_service(hass, "number", "set_value")
+    await cp.id_tag("PEV-DEMO-0001")
+    await cp.status("Preparing")
+    await advance(hass, freezer, 5)
+    runtime = coordinator.chargers["charger1"]
+    plan = coordinator.plan_for(runtime)
+    assert plan is not None
+    assert plan["target_kwh"] == pytest.approx(18.0, abs=0.01)  # (80 % - 50 %) of 60 kWh
+
+    hass.states.async_set(
+        "sensor.car_battery", "70", {"device_class": "battery", "unit_of_measurement": "%"}
+    )
+    await advance(hass, freezer, 2)
+    plan = coordinator.plan_for(runtime)
+    assert plan is not None
+    assert plan["target_kwh"] == pytest.approx(6.0, abs=0.01)
+
+    # Unknown: the target is read as the energy to add in the session (80 % of 60 kWh).
+    hass.states.async_set("sensor.car_battery", "unavailable")
+    await advance(hass, freezer, 2)
+    plan = coordinator.plan_for(runtime)
+    assert plan is not None
+    assert plan["target_kwh"] == pytest.approx(48.0, abs=0.01)
 
 
 async def test_local_load_control_curtails_within_two_seconds(
