@@ -35,6 +35,7 @@ from .const import (
     CONF_CURRENT_ENTITY,
     CONF_ENERGY_ENTITY,
     CONF_POWER_ENTITY,
+    CONF_PRESET,
     CONF_START_BUTTON,
     CONF_STATUS_ENTITY,
     CONF_STOP_BUTTON,
@@ -44,6 +45,14 @@ from .const import (
 from .core.metering import Interval
 from .core.session import ChargerStatus
 from .core.simulator import DemoEvse
+from .presets import (
+    CONF_OCPP_DEVID,
+    STOP_BUTTON,
+    STOP_CURRENT_ZERO,
+    STOP_RATE_ZERO,
+    STOP_SWITCH,
+    control_preset,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -183,8 +192,14 @@ class ChargerAdapter:
         """Call ``on_change`` whenever something above changes; return the unsubscriber."""
         raise NotImplementedError
 
+    last_via: str | None = None
+
     async def async_set_enabled(self, enabled: bool) -> None:
         """Allow or stop charging."""
+
+    def escalate_stop(self) -> str | None:
+        """A pause was ignored: switch to another way of pausing (None: there is none)."""
+        return None
 
     async def async_set_current(self, amps: float) -> None:
         """Set the current limit."""
@@ -230,15 +245,19 @@ class EntityCharger(ChargerAdapter):
         self.config = config
         self._status_entity: str = config[CONF_STATUS_ENTITY]
         self._unknown_reported: set[str] = set()
+        self.control = control_preset(config.get(CONF_PRESET))
         self.controllable = bool(
             config.get(CONF_SWITCH_ENTITY)
             or config.get(CONF_START_BUTTON)
             or config.get(CONF_CURRENT_ENTITY)
+            or self.control.rate_service
         )
         self.phases = int(config.get("phases", 1))
         current = hass.states.get(config.get(CONF_CURRENT_ENTITY) or "")
         if current is not None and current.attributes.get("max") is not None:
             self.max_current_a = float(current.attributes["max"])
+        self._stop_index = 0
+        self._paused_by: str | None = None
 
     def _state(self, key: str) -> State | None:
         entity_id = self.config.get(key)
@@ -297,34 +316,111 @@ class EntityCharger(ChargerAdapter):
 
         return async_track_state_change_event(self.hass, entities, _changed)
 
+    # -- commands ---------------------------------------------------------------------
+
+    def _rate_service(self) -> tuple[str, str] | None:
+        service = self.control.rate_service
+        if service is None or not self.hass.services.has_service(*service):
+            return None
+        return service
+
+    def _number_min(self) -> float:
+        state = self._state(CONF_CURRENT_ENTITY)
+        try:
+            return float(state.attributes.get("min", 0)) if state is not None else 0.0
+        except TypeError, ValueError:
+            return 0.0
+
+    def stop_methods(self) -> list[str]:
+        """The ways this charger can be paused, in the preset's order."""
+        available = {
+            STOP_SWITCH: bool(self.config.get(CONF_SWITCH_ENTITY)),
+            STOP_BUTTON: bool(self.config.get(CONF_STOP_BUTTON)),
+            STOP_CURRENT_ZERO: bool(
+                self.control.zero_amps_stops
+                and self.config.get(CONF_CURRENT_ENTITY)
+                and self._number_min() <= 0
+            ),
+            STOP_RATE_ZERO: bool(self.control.zero_amps_stops and self._rate_service()),
+        }
+        return [m for m in self.control.stop_order if available.get(m)]
+
+    @property
+    def stop_method(self) -> str | None:
+        """The way the next pause is sent (None: the charger cannot be paused)."""
+        methods = self.stop_methods()
+        return methods[min(self._stop_index, len(methods) - 1)] if methods else None
+
+    def escalate_stop(self) -> str | None:
+        """The last pause was ignored: use the next way from now on (None when none is left)."""
+        methods = self.stop_methods()
+        if self._stop_index + 1 >= len(methods):
+            return None
+        self._stop_index += 1
+        _LOGGER.info(
+            "Charger %s ignored a pause by %s; pausing by %s from now on",
+            self._status_entity,
+            methods[self._stop_index - 1],
+            methods[self._stop_index],
+        )
+        return methods[self._stop_index]
+
+    async def _call(self, domain: str, service: str, data: dict[str, Any]) -> None:
+        await self.hass.services.async_call(domain, service, data, blocking=True)
+
+    async def _press(self, key: str) -> None:
+        button = self.config[key]
+        await self._call(button.split(".", 1)[0], "press", {ATTR_ENTITY_ID: button})
+
     async def async_set_enabled(self, enabled: bool) -> None:
-        if switch := self.config.get(CONF_SWITCH_ENTITY):
-            await self.hass.services.async_call(
-                "switch",
-                "turn_on" if enabled else "turn_off",
-                {ATTR_ENTITY_ID: switch},
-                blocking=True,
-            )
+        """Resume the way the charger was paused, or pause it by :attr:`stop_method`."""
+        switch = self.config.get(CONF_SWITCH_ENTITY)
+        if enabled:
+            paused_by, self._paused_by = self._paused_by or self.stop_method, None
+            if paused_by == STOP_SWITCH or (paused_by is None and switch):
+                self.last_via = STOP_SWITCH
+                await self._call("switch", "turn_on", {ATTR_ENTITY_ID: switch})
+            elif paused_by == STOP_BUTTON and self.config.get(CONF_START_BUTTON):
+                self.last_via = STOP_BUTTON
+                await self._press(CONF_START_BUTTON)
+            else:
+                await self.async_set_current(self.max_current_a)
             return
-        button = self.config.get(CONF_START_BUTTON if enabled else CONF_STOP_BUTTON)
-        if button:
-            await self.hass.services.async_call(
-                button.split(".", 1)[0], "press", {ATTR_ENTITY_ID: button}, blocking=True
-            )
-            return
-        if self.config.get(CONF_CURRENT_ENTITY):
-            await self.async_set_current(0 if not enabled else self.max_current_a)
+        method = self._paused_by = self.stop_method
+        self.last_via = method
+        if method == STOP_SWITCH:
+            await self._call("switch", "turn_off", {ATTR_ENTITY_ID: switch})
+        elif method == STOP_BUTTON:
+            await self._press(CONF_STOP_BUTTON)
+        elif method == STOP_CURRENT_ZERO:
+            await self._set_number(0)
+        elif method == STOP_RATE_ZERO:
+            await self._set_rate(0)
+        else:
+            # Nothing pauses this charger: the lowest current it takes is the best we can do.
+            await self.async_set_current(self.min_current_a)
 
     async def async_set_current(self, amps: float) -> None:
-        number = self.config.get(CONF_CURRENT_ENTITY)
-        if not number:
-            return
-        await self.hass.services.async_call(
-            number.split(".", 1)[0],
-            "set_value",
-            {ATTR_ENTITY_ID: number, "value": amps},
-            blocking=True,
+        if self.config.get(CONF_CURRENT_ENTITY):
+            self.last_via = "current"
+            await self._set_number(amps)
+        elif self._rate_service():
+            self.last_via = "rate"
+            await self._set_rate(amps)
+
+    async def _set_number(self, amps: float) -> None:
+        number = self.config[CONF_CURRENT_ENTITY]
+        await self._call(
+            number.split(".", 1)[0], "set_value", {ATTR_ENTITY_ID: number, "value": amps}
         )
+
+    async def _set_rate(self, amps: float) -> None:
+        service = self._rate_service()
+        assert service is not None
+        data: dict[str, Any] = {"limit_amps": amps, "conn_id": 0}
+        if devid := self.config.get(CONF_OCPP_DEVID):
+            data["devid"] = devid
+        await self._call(*service, data)
 
     def entity_ids(self) -> list[str]:
         return [v for k, v in self.config.items() if k.endswith(("entity", "button")) and v]
@@ -334,6 +430,9 @@ class EntityCharger(ChargerAdapter):
             "type": "entities",
             "entities": {k: v for k, v in self.config.items() if k.endswith(("entity", "button"))},
             "controllable": self.controllable,
+            "preset": self.config.get(CONF_PRESET),
+            "stop_methods": self.stop_methods(),
+            "stop_method": self.stop_method,
         }
 
 

@@ -516,12 +516,31 @@ class SmartCharging:
                 "source": source,
                 "enabled": enabled,
                 "current_a": amps if enabled else 0,
+                "via": adapter.last_via,
                 "target_kw": round(target_kw, 3),
                 "measured_kw": None,
                 "obeyed": None,
                 "response_s": None,
             }
         )
+
+    def error_windows(
+        self, session: ChargingSession, until: datetime
+    ) -> list[tuple[datetime, datetime]]:
+        """When the charger was ignoring commands: from each ignored command to the next obeyed
+        one (or ``until``)."""
+        windows: list[tuple[datetime, datetime]] = []
+        since: datetime | None = None
+        for command in self.audit.get(session.session_id, ()):
+            at = datetime.fromisoformat(command["at"])
+            if command["obeyed"] is False and "escalated_to" not in command:
+                since = since or at
+            elif command["obeyed"] is True and since is not None:
+                windows.append((since, at))
+                since = None
+        if since is not None:
+            windows.append((since, until))
+        return windows
 
     def audit_for(self, runtime: ChargerRuntime) -> list[dict[str, Any]]:
         """The active session's command audit trail."""
@@ -552,6 +571,11 @@ class SmartCharging:
                 elif age >= VERIFY_SECONDS:
                     command.update(obeyed=False, measured_kw=measured)
                     changed = True
+                    if not command["enabled"] and (via := runtime.adapter.escalate_stop()):
+                        # The pause was ignored: the preset's next way of pausing is tried.
+                        command["escalated_to"] = via
+                        self.forget(runtime)
+                        continue
                     _LOGGER.warning(
                         "%s ignored a command (%s: %.2f kW allowed, %s kW measured)",
                         runtime.name,
@@ -571,6 +595,8 @@ class SmartCharging:
         if command is None:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
+        if not ir.async_get(self.hass).async_get_issue(DOMAIN, issue_id):
+            self.coordinator.report_charger_error(runtime)
         ir.async_create_issue(
             self.hass,
             DOMAIN,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -812,6 +812,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         runtime.last_session, runtime.last_summary = session, summary
         runtime.cap_kw = None
         runtime.session, runtime.ledger = None, None
+        errors = self.smart.error_windows(session, now)
         self.smart.session_ended(runtime, session)
         runtime.intervals = []
         self.hass.bus.async_fire(
@@ -824,12 +825,17 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             self._save_demo(runtime)
         if self.link is not None:
             # After the final save (the store writes in order): report at unplug.
-            self._queue_reports(session, all_intervals, final=True)
+            self._queue_reports(session, all_intervals, final=True, errors=errors)
         async_record_session(self, runtime, session, all_intervals)  # long-term statistics
         self.async_set_updated_data(None)
 
     def _queue_reports(
-        self, session: ChargingSession, intervals: list[Interval], *, final: bool = False
+        self,
+        session: ChargingSession,
+        intervals: list[Interval],
+        *,
+        final: bool = False,
+        errors: Sequence[tuple[datetime, datetime]] = (),
     ) -> None:
         """Queue the session's USAGE reports (and event participation at the end)."""
         link = self.link
@@ -840,15 +846,55 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         async def _queue() -> None:
             await link.async_queue_usage(session.session_id, pev_id, frozen)
             if final:
-                for event, states in self.link_participation(pev_id, frozen):
-                    await link.async_queue_state(session.session_id, pev_id, event, states)
+                await self._async_queue_states(session.session_id, pev_id, frozen, errors)
 
         self.config_entry.async_create_background_task(self.hass, _queue(), "pev_portal_report")
 
+    async def _async_queue_states(
+        self,
+        session_id: str,
+        pev_id: str,
+        intervals: list[Interval],
+        errors: Sequence[tuple[datetime, datetime]],
+    ) -> None:
+        link = self.link
+        assert link is not None
+        for event, states in self.link_participation(pev_id, intervals, errors):
+            await link.async_queue_state(session_id, pev_id, event, states)
+
+    @callback
+    def report_charger_error(self, runtime: ChargerRuntime) -> None:
+        """The charger ignores commands: report OPERATING_STATE ERROR to the utility now.
+
+        For each event in force that asks for state reports, the session's participation so far
+        is queued, with the intervals since the charger stopped obeying (the open one included)
+        as ``ERROR``. The report at unplug updates the same report.
+        """
+        session, ledger = runtime.session, runtime.ledger
+        if self.link is None or session is None or not session.pev_id:
+            return
+        now = dt_util.utcnow()
+        intervals = list(runtime.intervals)
+        if ledger is not None and (pending := ledger.pending()) is not None:
+            intervals.append(pending)
+        errors = self.smart.error_windows(session, now + timedelta(minutes=self.interval_minutes))
+        self.config_entry.async_create_background_task(
+            self.hass,
+            self._async_queue_states(session.session_id, session.pev_id, intervals, errors),
+            "pev_portal_report_error",
+        )
+
     def link_participation(
-        self, pev_id: str, intervals: list[Interval]
+        self,
+        pev_id: str,
+        intervals: list[Interval],
+        errors: Sequence[tuple[datetime, datetime]] = (),
     ) -> list[tuple[Any, list[tuple[datetime, datetime, str]]]]:
-        """OPERATING_STATE per load-control event the session overlapped (curtailed or not)."""
+        """OPERATING_STATE per load-control event the session overlapped (curtailed or not).
+
+        An interval that overlaps one of ``errors`` (the charger was ignoring commands) is
+        ``ERROR``.
+        """
         link = self.link
         if link is None:
             return []
@@ -869,6 +915,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                     state = ("RUNNING" if running else "IDLE") + (
                         "_OPTED_OUT" if opted else "_CURTAILED"
                     )
+                    if any(s < interval.end and interval.start < e for s, e in errors):
+                        state = "ERROR"
                     states.append((interval.start, interval.end, state))
             if states:
                 result.append((event, states))

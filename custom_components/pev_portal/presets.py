@@ -1,12 +1,22 @@
-"""Presets: fill the charger's entity mapping from the entities of a known integration's device.
+"""Presets: what PEV Portal knows about the chargers of other integrations.
 
 Each preset lists, per role, the entity domain and the suffixes its integration uses in entity
 IDs or translation keys. Found entities are suggestions on the form; the user can change them.
+
+Each preset also says how the charger is best commanded (:class:`ControlPreset`): in which order
+to try the ways of pausing a charge (its switch, its stop button, a 0 A current limit, or the
+integration's charge-rate service at 0 A), whether 0 A pauses it at all, and the charge-rate
+service to use when no current entity is mapped. A pause the charger ignores moves on to the
+next way (see :meth:`adapters.EntityCharger.escalate_stop`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Final
+
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
 from .const import (
@@ -21,6 +31,45 @@ from .const import (
 )
 
 type Role = tuple[str, tuple[str, ...]]
+
+CONF_OCPP_DEVID: Final = "ocpp_devid"
+
+# The ways to pause a charge, by name (see ControlPreset.stop_order).
+STOP_SWITCH: Final = "switch"
+STOP_BUTTON: Final = "button"
+STOP_CURRENT_ZERO: Final = "current_zero"
+STOP_RATE_ZERO: Final = "rate_zero"
+
+
+@dataclass(frozen=True, slots=True)
+class ControlPreset:
+    """How a charger integration's entities and services are best commanded."""
+
+    stop_order: tuple[str, ...] = (STOP_SWITCH, STOP_BUTTON, STOP_CURRENT_ZERO, STOP_RATE_ZERO)
+    zero_amps_stops: bool = True
+    rate_service: tuple[str, str] | None = None
+
+
+CONTROL: dict[str, ControlPreset] = {
+    # lbbrhzn/ocpp: a charging profile of 0 A suspends the charge and keeps the transaction
+    # (the charge_control switch ends it, so it is the last resort); without a current entity
+    # the ocpp.set_charge_rate service sets the limit (devid: the charge point's ID).
+    "ocpp": ControlPreset(
+        stop_order=(STOP_CURRENT_ZERO, STOP_RATE_ZERO, STOP_SWITCH, STOP_BUTTON),
+        rate_service=("ocpp", "set_charge_rate"),
+    ),
+    # These accept 6 A as their lowest current: a pause needs their switch or button.
+    "wallbox": ControlPreset(zero_amps_stops=False),
+    "easee": ControlPreset(zero_amps_stops=False),
+    "zaptec": ControlPreset(stop_order=(STOP_BUTTON, STOP_SWITCH), zero_amps_stops=False),
+    "goecharger_api2": ControlPreset(zero_amps_stops=False),
+}
+
+
+def control_preset(preset: str | None) -> ControlPreset:
+    """The control preset of an integration (the generic one when unknown)."""
+    return CONTROL.get(preset or "", ControlPreset())
+
 
 PRESETS: dict[str, dict[str, Role]] = {
     # lbbrhzn/ocpp
@@ -91,4 +140,11 @@ def preset_mapping(hass: HomeAssistant, device_id: str) -> tuple[str | None, dic
             if match is not None:
                 found[role] = match
                 break
+    if platform == "ocpp":
+        device = dr.async_get(hass).async_get(device_id)
+        ids = [
+            value for domain, value in (device.identifiers if device else ()) if domain == "ocpp"
+        ]
+        if ids:
+            found[CONF_OCPP_DEVID] = sorted(ids)[0]
     return platform, found

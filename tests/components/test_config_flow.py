@@ -662,6 +662,7 @@ async def test_ocpp_preset(hass: HomeAssistant) -> None:
         "charger_name": "CP1",
         "charger_type": "entities",
         "preset": "ocpp",
+        "ocpp_devid": "cp1",  # for the ocpp.set_charge_rate service
         **expected,
         "meter_source": "charger",
     }

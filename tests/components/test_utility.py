@@ -453,3 +453,58 @@ async def test_diagnostics_show_exchanges_without_secrets(
     token = link.client._token
     assert token is None or token not in text
     assert diagnostics["entry"]["data"]["utility"]["client_secret"] == "**REDACTED**"
+
+
+def operating_states(report: dict[str, Any]) -> list[str]:
+    """The OPERATING_STATE values of a report, interval by interval."""
+    return [
+        payload["values"][0]
+        for resource in report["resources"]
+        for interval in resource["intervals"]
+        for payload in interval["payloads"]
+        if payload["type"] == "OPERATING_STATE"
+    ]
+
+
+async def test_charger_ignoring_a_cap_is_reported_as_error(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
+) -> None:
+    """A cap the charger ignores: OPERATING_STATE ERROR reaches the utility while it happens,
+    and the report at unplug keeps the curtailed intervals apart from the failing ones."""
+    vtn.approve("PEV-DEMO-0001")
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.demo is not None
+    event = vtn.create_dlc_event(
+        7.0, now_utc() - timedelta(seconds=1), timedelta(hours=2), report_state=True
+    )
+    await wait_for(hass, lambda: runtime.cap_kw == 7.0)
+    await advance(hass, ticking, 20 * 60)  # obeyed: curtailed intervals
+    assert runtime.demo.evse.current_limit_a == 10  # 7 kW at 230 V x 3 phases
+    assert not vtn.reports
+
+    # The charger stops obeying; a deeper cap (a second, more urgent event) is ignored.
+    runtime.demo.evse.ignore_commands = True
+    vtn.create_dlc_event(5.0, now_utc() - timedelta(seconds=1), timedelta(hours=1), priority=0)
+    await wait_for(hass, lambda: runtime.cap_kw == 5.0)
+    await advance(hass, ticking, 30)
+    await wait_for(hass, lambda: any(operating_states(r) for r in vtn.reports.values()))
+    (report,) = vtn.reports.values()
+    assert report["eventID"] == event["id"]
+    early = operating_states(report)
+    assert early[-1] == "ERROR"
+    assert "RUNNING_CURTAILED" in early
+    issue_id = f"charger_ignores_commands_{coordinator.config_entry.entry_id}_charger1"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+    await advance(hass, ticking, 10 * 60)
+    await plug(hass, on=False)
+    await wait_for(hass, lambda: len(vtn.report_versions[report["id"]]) >= 2)
+    await wait_for(hass, lambda: link_of(coordinator).state.backlog == 0)
+    final = operating_states(vtn.reports[report["id"]])
+    assert len(vtn.reports) == 1, "updated in place"
+    assert final[0] == "RUNNING_CURTAILED"
+    first_error = final.index("ERROR")
+    assert set(final[first_error:]) == {"ERROR"}, "ERROR from the ignored command on"

@@ -1,0 +1,159 @@
+"""How entity-mapped chargers are commanded: presets, the OCPP charge-rate service, and a pause
+that the charger ignores moving on to the preset's next way of pausing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import async_mock_service
+
+from custom_components.pev_portal.adapters import EntityCharger
+from custom_components.pev_portal.const import DOMAIN
+from custom_components.pev_portal.core.session import PauseReason
+
+from .common import advance, setup
+from .conftest import HOME_CAR, make_entry
+from .test_entity_charger import CP, ChargePoint, record_switch_calls
+from .test_smart_charging import CHEAP_FROM, EVENING, TOU_OPTIONS, _at, _cheapest
+
+ISSUE = "charger_ignores_commands_premise1_charger1"
+
+
+@pytest.fixture
+def cp(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> ChargePoint:
+    """The driveway charge point; its current limit takes 0 A (a charging profile of 0 A)."""
+    freezer.move_to(EVENING)
+    point = ChargePoint(hass, "cp", "sensor.meter_energy")
+    point.install()
+    hass.states.async_set("number.cp_current", "16", {"min": 0, "max": 32, "step": 1})
+    return point
+
+
+async def _plug(hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint) -> None:
+    await cp.id_tag(HOME_CAR["pev_id"])
+    await cp.power(7360)  # the car draws at once, before any command
+    await cp.status("Charging")
+    await advance(hass, freezer, 2)
+
+
+def _adapter(coordinator: Any) -> EntityCharger:
+    adapter = coordinator.chargers["charger1"].adapter
+    assert isinstance(adapter, EntityCharger)
+    return adapter
+
+
+async def test_ocpp_pauses_by_zero_amps_then_by_its_switch(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """OCPP: the plan's pause is a 0 A limit (the transaction stays open). The charger ignores
+    it: the next way (its charge-control switch) is used, and no repairs issue is raised."""
+    coordinator = await setup(
+        hass, make_entry(charger={**CP, "preset": "ocpp"}, options=TOU_OPTIONS)
+    )
+    await _cheapest(hass, target=20)
+    switch_calls = record_switch_calls(hass)
+    number_calls = async_mock_service(hass, "number", "set_value")
+    adapter = _adapter(coordinator)
+    assert adapter.stop_methods() == ["current_zero", "switch"]
+
+    await _plug(hass, freezer, cp)
+    assert [c.data["value"] for c in number_calls] == [0]
+    assert switch_calls == []
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.session is not None
+    assert runtime.session.pause_reason is PauseReason.PLAN
+
+    # Still drawing 10 s later: the switch is tried.
+    await advance(hass, freezer, 12)
+    assert [(c.service, c.data["entity_id"]) for c in switch_calls] == [
+        ("turn_off", "switch.cp_charge")
+    ]
+    trail = coordinator.smart.audit_for(runtime)
+    assert trail[0]["via"] == "current_zero"
+    assert trail[0]["obeyed"] is False
+    assert trail[0]["escalated_to"] == "switch"
+    assert trail[-1]["via"] == "switch"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is None
+
+    # The switch works: the command is obeyed.
+    await cp.power(0)
+    await advance(hass, freezer, 5)
+    assert coordinator.smart.audit_for(runtime)[-1]["obeyed"] is True
+    assert adapter.describe()["stop_method"] == "switch"
+
+    # Off-peak: resumed the way it was paused (its switch), then the current is set.
+    await _at(hass, freezer, CHEAP_FROM)
+    assert [c.service for c in switch_calls] == ["turn_off", "turn_on"]
+    assert number_calls[-1].data["value"] == 32
+
+
+async def test_every_way_ignored_raises_the_issue(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """When the last way of pausing is ignored as well, the repairs issue is raised."""
+    await setup(hass, make_entry(charger={**CP, "preset": "ocpp"}, options=TOU_OPTIONS))
+    await _cheapest(hass, target=20)
+    record_switch_calls(hass)
+    async_mock_service(hass, "number", "set_value")
+    await _plug(hass, freezer, cp)
+    await advance(hass, freezer, 12)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is None
+    await advance(hass, freezer, 12)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is not None
+
+
+async def test_ocpp_charge_rate_service_without_current_entity(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """Without a current entity, the OCPP integration's set_charge_rate service carries the
+    limit (with the charge point's devid): 0 A to pause, the plan's current to charge."""
+    charger = {k: v for k, v in CP.items() if k not in ("current_entity", "switch_entity")}
+    rate_calls = async_mock_service(hass, "ocpp", "set_charge_rate")
+    coordinator = await setup(
+        hass,
+        make_entry(charger={**charger, "preset": "ocpp", "ocpp_devid": "cp1"}, options=TOU_OPTIONS),
+    )
+    await _cheapest(hass, target=20)
+    assert _adapter(coordinator).controllable
+    await _plug(hass, freezer, cp)
+    assert [c.data for c in rate_calls] == [{"limit_amps": 0, "conn_id": 0, "devid": "cp1"}]
+    await cp.power(0)
+    await _at(hass, freezer, CHEAP_FROM)
+    assert rate_calls[-1].data == {"limit_amps": 32, "conn_id": 0, "devid": "cp1"}
+
+
+async def test_preset_where_zero_amps_does_not_pause(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """A Wallbox takes 6 A as its lowest current: it is paused by its switch, never 0 A."""
+    coordinator = await setup(
+        hass, make_entry(charger={**CP, "preset": "wallbox"}, options=TOU_OPTIONS)
+    )
+    await _cheapest(hass, target=20)
+    switch_calls = record_switch_calls(hass)
+    number_calls = async_mock_service(hass, "number", "set_value")
+    assert _adapter(coordinator).stop_methods() == ["switch"]
+    await _plug(hass, freezer, cp)
+    assert [c.service for c in switch_calls] == ["turn_off"]
+    assert number_calls == []
+
+
+async def test_no_way_to_pause_sends_the_lowest_current(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """Only a current entity whose lowest value is 6 A: the pause is 6 A, and when the charger
+    keeps charging above the plan's 0 kW the user learns it through the repairs issue."""
+    charger = {k: v for k, v in CP.items() if k != "switch_entity"}
+    hass.states.async_set("number.cp_current", "16", {"min": 6, "max": 32, "step": 1})
+    coordinator = await setup(hass, make_entry(charger=charger, options=TOU_OPTIONS))
+    await _cheapest(hass, target=20)
+    number_calls = async_mock_service(hass, "number", "set_value")
+    assert _adapter(coordinator).stop_methods() == []
+    await _plug(hass, freezer, cp)
+    assert [c.data["value"] for c in number_calls] == [6]
+    await advance(hass, freezer, 12)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is not None
