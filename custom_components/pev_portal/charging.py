@@ -27,6 +27,15 @@ Rules:
   capacity). Without a capacity the target is in kWh to add. A change of the sensor replans.
   Without a target: a full battery (the capacity, else :data:`DEFAULT_ENERGY_KWH`).
 
+* Random start: a planned charge that would start at a price or event boundary (after the plan
+  was made) starts up to ``start_delay_minutes`` (option, default 10) later, drawn at random for
+  each plan, so that the homes of a program do not all start at once; the ``randomizeStart`` of
+  a utility event whose boundary it is wins. Charging that starts at once is never delayed.
+* A vehicle that takes less than planned (measured power more than 0.5 kW below the plan, once
+  the last command was obeyed at least :data:`VERIFY_SECONDS` ago) is planned at what it takes
+  for :data:`LEARNED_LIMIT_MINUTES`, then at the charger's full power again (the car's own
+  limit, a cold battery, or the taper near full all show up this way).
+
 Every command (source ``plan``, ``event`` or ``user``) is kept in an audit trail with the power
 measured by the charger afterwards: a command is obeyed once the power is at or below the
 commanded power (plus a tolerance); still above it :data:`VERIFY_SECONDS` later, the charger
@@ -37,6 +46,7 @@ in memory and in the store's meta table under ``audit:<session_id>``.
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -52,10 +62,13 @@ from homeassistant.util import dt as dt_util
 from .adapters import EntityCharger
 from .const import (
     CONF_CURRENT_ENTITY,
+    CONF_START_DELAY,
     DEFAULT_DEPARTURE,
     DEFAULT_ENERGY_KWH,
+    DEFAULT_START_DELAY_MINUTES,
     DOMAIN,
     ISSUE_IGNORES_COMMANDS,
+    LEARNED_LIMIT_MINUTES,
     PLAN_HORIZON_HOURS,
     VERIFY_SECONDS,
     VERIFY_TOLERANCE_KW,
@@ -71,6 +84,7 @@ from .core.planner import (
     explanation_message,
     needs_replan,
     plan,
+    randomize_start,
 )
 from .core.session import ChargingSession, PauseReason
 from .openadr.models import event_mandatory
@@ -132,6 +146,9 @@ class SmartCharging:
         self._timer: CALLBACK_TYPE | None = None
         self._timer_at: datetime | None = None
         self._stopped = False
+        self.rng = random.Random()
+        # session ID -> (kW the vehicle was seen to take, until when it is planned at that)
+        self.learned: dict[str, tuple[float, datetime]] = {}
 
     @property
     def _meta_key(self) -> str:
@@ -237,13 +254,15 @@ class SmartCharging:
 
     # -- inputs ---------------------------------------------------------------------------
 
-    @staticmethod
-    def charger_model(runtime: ChargerRuntime) -> ChargerModel:
-        """What the charger can do, for the planner."""
+    def charger_model(self, runtime: ChargerRuntime) -> ChargerModel:
+        """What the charger can do, for the planner (with what the vehicle takes, if learned)."""
         adapter = runtime.adapter
         on_off = isinstance(adapter, EntityCharger) and not adapter.config.get(CONF_CURRENT_ENTITY)
+        max_kw = adapter.max_power_kw()
+        if runtime.session is not None and (seen := self.learned.get(runtime.session.session_id)):
+            max_kw = min(max_kw, max(seen[0], adapter.min_power_kw()))
         return ChargerModel(
-            max_kw=adapter.max_power_kw(),
+            max_kw=max_kw,
             phases=adapter.phases,
             voltage=adapter.voltage,
             min_a=int(adapter.min_current_a),
@@ -362,18 +381,96 @@ class SmartCharging:
         """Verify past commands, replan when needed, and apply the plan to every charger."""
         now = now or dt_util.utcnow()
         self._verify(now)
+        self._forget_learned(now)
         inputs = self.build_inputs(now)
         if not inputs.requests:
             self.plan, self.inputs, self.reason = None, None, None
         else:
-            reason = needs_replan(self.inputs, inputs, current=self.plan, now=now)
+            measured = self._measured(now)
+            reason = needs_replan(
+                self.inputs, inputs, current=self.plan, now=now, measured_kw=measured
+            )
+            if reason is not None and reason.startswith("under-delivery: "):
+                self._learn(reason.removeprefix("under-delivery: "), measured, now)
+                inputs = self.build_inputs(now)
             if reason is not None or self.plan is None:
                 _LOGGER.debug("Replanning: %s", reason)
-                self.plan, self.inputs, self.reason = self.compute(inputs, now), inputs, reason
+                self.plan = self._spread(self.compute(inputs, now))
+                self.inputs, self.reason = inputs, reason
                 self.coordinator.async_update_listeners()
         for runtime in list(self.coordinator.chargers.values()):
             await self._async_apply(runtime, now)
         self._schedule_timer(now)
+
+    def _spread(self, p: Plan) -> Plan:
+        """Delay starts at a shared price or event boundary by a random time (see module doc)."""
+        minutes = self.coordinator.config_entry.options.get(
+            CONF_START_DELAY, DEFAULT_START_DELAY_MINUTES
+        )
+        event_spread: timedelta | None = None
+        link = self.coordinator.link
+        if link is not None:
+            starts = {vp.start for vp in p.vehicles.values() if vp.start is not None}
+            spreads = [
+                e.randomize_start
+                for e in link.timeline.entries
+                if e.randomize_start is not None and (e.start in starts or e.end in starts)
+            ]
+            event_spread = max(spreads) if spreads else None
+        return randomize_start(
+            p,
+            max_delay=timedelta(minutes=float(minutes)),
+            rng=self.rng,
+            event_randomize=event_spread,
+        )
+
+    def _measured(self, now: datetime) -> dict[str, float]:
+        """The power of each charger that should be charging at the plan's power now.
+
+        Only chargers whose last command was obeyed at least :data:`VERIFY_SECONDS` ago count
+        (the car has had time to ramp up), in a planned mode, without "charge now".
+        """
+        found: dict[str, float] = {}
+        for runtime in self.coordinator.chargers.values():
+            session = runtime.session
+            if (
+                session is None
+                or session.session_id in self.overrides
+                or session.pause_reason is not None
+                or self.mode_of(runtime) is ChargeMode.IMMEDIATE
+            ):
+                continue
+            trail = self.audit.get(session.session_id)
+            last = trail[-1] if trail else None
+            if (
+                last is None
+                or last["obeyed"] is not True
+                or (now - datetime.fromisoformat(last["at"])).total_seconds() < VERIFY_SECONDS
+            ):
+                continue
+            power = runtime.adapter.power_kw()
+            if power is not None:
+                found[runtime.charger_id] = power
+        return found
+
+    def _learn(self, charger_id: str, measured: dict[str, float], now: datetime) -> None:
+        """The vehicle takes less than planned: plan it at what it takes, for a while."""
+        runtime = self.coordinator.chargers.get(charger_id)
+        if runtime is None or runtime.session is None:
+            return
+        until = now + timedelta(minutes=LEARNED_LIMIT_MINUTES)
+        self.learned[runtime.session.session_id] = (measured[charger_id], until)
+        _LOGGER.debug(
+            "%s takes %.2f kW, less than planned: planned at that until %s",
+            runtime.name,
+            measured[charger_id],
+            until,
+        )
+
+    def _forget_learned(self, now: datetime) -> None:
+        for session_id, (_kw, until) in list(self.learned.items()):
+            if until <= now:
+                del self.learned[session_id]
 
     def _schedule_timer(self, now: datetime) -> None:
         """Wake up at the next slot or local event boundary (commands within a second)."""
@@ -392,6 +489,7 @@ class SmartCharging:
                 for t in (s.start, s.end)
                 if t > now
             )
+        times.extend(until for _kw, until in self.learned.values() if until > now)
         wake = min(times) if times else None
         if wake == self._timer_at and self._timer is not None:
             return
@@ -489,6 +587,7 @@ class SmartCharging:
     def session_ended(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
         """Drop the session's override and command memory; replan for the others."""
         self.overrides.discard(session.session_id)
+        self.learned.pop(session.session_id, None)
         self._commanded.pop(runtime.charger_id, None)
         self.audit.pop(session.session_id, None)
         self.schedule()

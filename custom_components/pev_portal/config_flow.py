@@ -64,6 +64,7 @@ from .const import (
     CONF_REPORT_MINUTES,
     CONF_SOC_ENTITY,
     CONF_START_BUTTON,
+    CONF_START_DELAY,
     CONF_STATUS_ENTITY,
     CONF_STOP_BUTTON,
     CONF_SWITCH_ENTITY,
@@ -80,6 +81,7 @@ from .const import (
     DEFAULT_POLL_MINUTES,
     DEFAULT_PRICE,
     DEFAULT_REPORT_MINUTES,
+    DEFAULT_START_DELAY_MINUTES,
     DEFAULT_VALIDATION_WINDOW,
     DOMAIN,
     METER_SOURCE_CHARGER,
@@ -612,6 +614,22 @@ def _link_timing_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
     )
 
 
+def _charging_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
+    return {
+        vol.Optional(
+            CONF_START_DELAY, default=defaults.get(CONF_START_DELAY, DEFAULT_START_DELAY_MINUTES)
+        ): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0,
+                max=60,
+                step=1,
+                mode=selector.NumberSelectorMode.BOX,
+                unit_of_measurement="min",
+            )
+        )
+    }
+
+
 def _password() -> selector.TextSelector:
     return selector.TextSelector(
         selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
@@ -750,6 +768,7 @@ class PevPortalOptionsFlow(OptionsFlow):
             _tariff_schema(defaults)
             .extend(_metering_schema(defaults))
             .extend(_link_timing_schema(defaults))
+            .extend(_charging_schema(defaults))
         )
         return self.async_show_form(
             step_id="init", data_schema=schema, errors=errors, description_placeholders=placeholders

@@ -99,6 +99,13 @@ CONF_ZIGBEE_ESI: Final = "zigbee_esi"
 DEFAULT_DEPARTURE: Final = time(7, 0)
 DEFAULT_ENERGY_KWH: Final = 60.0
 PLAN_HORIZON_HOURS: Final = 48
+# The start of a planned charge at a price or event boundary is spread by a random delay of up
+# to this many minutes (an event's randomizeStart wins), so homes do not all start at once.
+CONF_START_DELAY: Final = "start_delay_minutes"
+DEFAULT_START_DELAY_MINUTES: Final = 10
+# A vehicle that draws less than planned is planned at what it draws for this long, then the
+# charger's full power is tried again.
+LEARNED_LIMIT_MINUTES: Final = 15
 VERIFY_SECONDS: Final = 10
 VERIFY_TOLERANCE_KW: Final = 0.3
 ISSUE_IGNORES_COMMANDS: Final = "charger_ignores_commands"

@@ -700,8 +700,14 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
     assert result["step_id"] == "init"
     assert result["errors"] == {}
     assert result["description_placeholders"] == {"error": ""}
-    # The utility link's timing defaults: poll every 5 minutes, report every 15.
-    assert defaults(result) == {**OPTIONS, "poll_minutes": 5, "report_minutes": 15}
+    # The utility link's timing defaults: poll every 5 minutes, report every 15; planned
+    # starts spread by up to 10 minutes.
+    assert defaults(result) == {
+        **OPTIONS,
+        "poll_minutes": 5,
+        "report_minutes": 15,
+        "start_delay_minutes": 10,
+    }
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -738,6 +744,7 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
         "interval_minutes": 5,
         "poll_minutes": 5,
         "report_minutes": 15,
+        "start_delay_minutes": 10,
     }
     assert type(loaded_demo.options["interval_minutes"]) is int
     assert loaded_demo.state is ConfigEntryState.LOADED

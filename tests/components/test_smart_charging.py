@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     async_mock_service,
@@ -56,7 +58,8 @@ TOU: dict[str, Any] = {
         }
     ],
 }
-TOU_OPTIONS = {**OPTIONS, "tariff": TOU}
+# Without the random start delay, so that starts are exact (test_random_start_delay has it).
+TOU_OPTIONS = {**OPTIONS, "tariff": TOU, "start_delay_minutes": 0}
 EVENING = "2026-11-23T20:50:00+00:00"  # peak, ten minutes before the off-peak period
 CHEAP_FROM = datetime.fromisoformat("2026-11-23T21:00:00+00:00")
 
@@ -428,3 +431,69 @@ async def test_settings_survive_a_restart(
     await hass.async_block_till_done()
     assert state(hass, f"select.{CAR}_charge_mode") == "cheapest"
     assert float(state(hass, f"number.{CAR}_charge_target")) == 70
+
+
+async def test_random_start_delay(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """A start at the off-peak boundary is spread by up to start_delay_minutes; charging
+    starts at the delayed time, not at the boundary."""
+    freezer.move_to(EVENING)
+    options = {**TOU_OPTIONS, "start_delay_minutes": 10}
+    coordinator = await setup(hass, make_entry(options=options))
+    coordinator.smart.rng = random.Random(4)
+    await _cheapest(hass)
+    await _plug_demo(hass)
+    await advance(hass, freezer, 5)
+    plan = coordinator.plan_for(coordinator.chargers["charger1"])
+    assert plan is not None
+    start = datetime.fromisoformat(plan["start"])
+    assert CHEAP_FROM < start <= CHEAP_FROM + timedelta(minutes=10)
+    assert plan["slots"][0]["start"] == plan["start"]
+
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.session is not None
+    await _at(hass, freezer, CHEAP_FROM + timedelta(seconds=1))
+    assert runtime.session.pause_reason is PauseReason.PLAN
+    await _at(hass, freezer, start + timedelta(seconds=1))
+    assert runtime.session.pause_reason is None
+    assert runtime.demo is not None
+    assert runtime.demo.evse.enabled
+
+
+async def test_vehicle_taking_less_is_planned_at_what_it_takes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """The car draws 3.6 kW where 7.36 kW was planned: the plan is redone at what it takes
+    (ready later), and the charger's full power is tried again after a while."""
+    freezer.move_to(EVENING)
+    coordinator = await setup(hass, make_entry(charger=CP, options=TOU_OPTIONS))
+    await _cheapest(hass, target=80)  # 48 kWh to add
+    record_switch_calls(hass)
+    async_mock_service(hass, "number", "set_value")
+    await cp.id_tag("PEV-DEMO-0001")
+    await cp.status("Preparing")
+    await advance(hass, freezer, 5)
+    runtime = coordinator.chargers["charger1"]
+    before = coordinator.plan_for(runtime)
+    assert before is not None
+    assert before["slots"][0]["power_kw"] == pytest.approx(7.36)
+
+    await _at(hass, freezer, CHEAP_FROM)
+    await cp.power(3600)
+    await cp.status("Charging")
+    await advance(hass, freezer, 20)
+    assert coordinator.smart.reason == "under-delivery: charger1"
+    after = coordinator.plan_for(runtime)
+    assert after is not None
+    assert max(s["power_kw"] for s in after["slots"]) <= 3.6
+    assert after["end"] > before["end"]
+
+    # 15 minutes later the full power is planned (and tried) again; the car still takes less.
+    assert runtime.session is not None
+    _kw, until = coordinator.smart.learned[runtime.session.session_id]
+    assert until - dt_util.utcnow() <= timedelta(minutes=15)
+    await _at(hass, freezer, until + timedelta(seconds=1))
+    retry = coordinator.plan_for(runtime)
+    assert retry is not None
+    assert retry["slots"][0]["power_kw"] == pytest.approx(7.36)
+    await advance(hass, freezer, 20)
+    assert coordinator.smart.reason == "under-delivery: charger1"
