@@ -197,6 +197,7 @@ class SmartCharging:
             current.target = target
         data = {sid: s.to_dict() for sid, s in self.settings.items()}
         self.coordinator._submit(lambda s: s.set_meta(self._meta_key, data))
+        self._send_request(vehicle)
         self.schedule()
         self.coordinator.async_update_listeners()
 
@@ -251,6 +252,42 @@ class SmartCharging:
         if target is None:
             return max(0.0, DEFAULT_ENERGY_KWH - delivered)
         return max(0.0, target - delivered)
+
+    def energy_request(self, runtime: ChargerRuntime) -> tuple[float | None, datetime | None]:
+        """The session's energy request and departure for the utility (UC133 step 4).
+
+        The departure is known in a planned mode only (``immediate`` has none).
+        """
+        if runtime.session is None:
+            return None, None
+        vehicle = self.vehicle_of(runtime)
+        settings = self.settings_of(vehicle)
+        energy = round(self.energy_wanted(runtime, vehicle), 3)
+        if settings.mode in (ChargeMode.IMMEDIATE, ChargeMode.OFF):
+            return energy, None
+        return energy, self.next_departure(settings, dt_util.utcnow())
+
+    def _send_request(self, vehicle: Vehicle) -> None:
+        """Tell the utility the new request of the vehicle's session in progress, if any."""
+        link = self.coordinator.link
+        if link is None:
+            return
+        for runtime in self.coordinator.chargers.values():
+            session = runtime.session
+            if session is None or session.pev_id != vehicle.pev_id or not session.bound:
+                continue
+            energy, departure = self.energy_request(runtime)
+            self.coordinator.config_entry.async_create_background_task(
+                self.hass,
+                link.async_update_request(
+                    pev_id=vehicle.pev_id,
+                    max_power_kw=runtime.adapter.max_power_kw(),
+                    connection=runtime.connection,
+                    energy_request_kwh=energy,
+                    departure=departure,
+                ),
+                "pev_portal_energy_request",
+            )
 
     # -- inputs ---------------------------------------------------------------------------
 

@@ -551,12 +551,13 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         answer: ValidationAnswer | None = None
         failure: str | None = "the vehicle could not be identified"
         if pev_id is not None:
+            energy, departure = self.smart.energy_request(runtime)
             answer, failure = await self.link.async_validate(
                 pev_id=pev_id,
                 max_power_kw=runtime.adapter.max_power_kw(),
                 connection=runtime.connection,
-                energy_request_kwh=None,
-                departure=None,
+                energy_request_kwh=energy,
+                departure=departure,
                 window=self.validation_window,
             )
         if runtime.session is not session or not session.active:

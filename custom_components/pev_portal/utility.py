@@ -388,6 +388,37 @@ class UtilityLink:
         finally:
             self._resource_waiters.pop(pev_id, None)
 
+    async def async_update_request(
+        self,
+        *,
+        pev_id: str,
+        max_power_kw: float,
+        connection: str,
+        energy_request_kwh: float | None,
+        departure: datetime | None,
+    ) -> None:
+        """The customer changed the energy request or the departure: update the PEV's resource
+        (the utility's answer on it is kept). A failure is logged; the next plug-in sends it."""
+        if self.client is None or self.state.ven_id is None:
+            return
+        attributes = pev_resource_attributes(
+            pev_id=pev_id,
+            premise_id=self.coordinator.premise_id,
+            max_power_kw=max_power_kw,
+            connection=connection,
+            energy_request_kwh=energy_request_kwh,
+            departure=departure,
+        )
+        try:
+            await self.client.async_upsert_resource(
+                self.state.ven_id, pev_id, attributes, keep_answer=True
+            )
+        except OpenADRError as err:
+            _LOGGER.warning("Could not update the energy request of %s: %s", pev_id, err)
+            self._failed(err)
+            return
+        self._succeeded()
+
     # -- reports (UC133 steps 8-11) -----------------------------------------------------
 
     def reporting_events(self, pev_id: str | None) -> list[Event]:

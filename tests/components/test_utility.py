@@ -508,3 +508,49 @@ async def test_charger_ignoring_a_cap_is_reported_as_error(
     assert final[0] == "RUNNING_CURTAILED"
     first_error = final.index("ERROR")
     assert set(final[first_error:]) == {"ERROR"}, "ERROR from the ignored command on"
+
+
+def resource_attributes(vtn: TestVtn, pev_id: str) -> dict[str, list[Any]]:
+    """The attributes of the PEV's resource at the VTN, by type."""
+    resource = vtn.resource_named(pev_id)
+    assert resource is not None
+    return {a["type"]: a["values"] for a in resource["attributes"]}
+
+
+async def test_energy_request_and_departure_on_the_resource(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """UC133 step 4: the PEV's resource carries the energy wanted and the departure; a change
+    of the target or departure updates it and keeps the utility's answer."""
+    await hass.config.async_set_time_zone("UTC")
+    vtn.approve("PEV-DEMO-0001")
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    for domain, service, entity, data in (
+        ("select", "select_option", "select.family_car_charge_mode", {"option": "cheapest"}),
+        ("number", "set_value", "number.family_car_charge_target", {"value": 80}),
+        ("time", "set_value", "time.family_car_departure", {"time": "07:30:00"}),
+    ):
+        await hass.services.async_call(
+            domain, service, {"entity_id": entity, **data}, blocking=True
+        )
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    attributes = resource_attributes(vtn, "PEV-DEMO-0001")
+    # The demo car is at 30 %: 50 % of 60 kWh to reach 80 %.
+    assert attributes["ENERGY_REQUEST"] == [pytest.approx(30.0)]
+    (departure,) = attributes["DEPARTURE"]
+    assert departure.endswith("07:30:00Z")
+
+    await hass.services.async_call(
+        "time",
+        "set_value",
+        {"entity_id": "time.family_car_departure", "time": "06:00:00"},
+        blocking=True,
+    )
+    await wait_for(
+        hass,
+        lambda: resource_attributes(vtn, "PEV-DEMO-0001")["DEPARTURE"][0].endswith("06:00:00Z"),
+    )
+    attributes = resource_attributes(vtn, "PEV-DEMO-0001")
+    assert attributes["BINDING"] == ["ENROLLED"], "the utility's answer is kept"
+    assert coordinator.chargers["charger1"].session is not None
