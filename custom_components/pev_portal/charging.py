@@ -87,7 +87,7 @@ from .core.planner import (
     randomize_start,
 )
 from .core.session import ChargingSession, PauseReason
-from .openadr.models import event_mandatory
+from .openadr.models import event_mandatory, opt_out_consequence
 
 if TYPE_CHECKING:
     from .coordinator import ChargerRuntime, PevPortalCoordinator, Vehicle
@@ -751,20 +751,33 @@ class SmartCharging:
 
     def active_events(self, runtime: ChargerRuntime, now: datetime) -> list[tuple[str, bool]]:
         """The load-control events in force on the charger's session: (event ID, mandatory)."""
-        found: dict[str, bool] = {}
+        return [(eid, mandatory) for eid, mandatory, _ in self._active_events(runtime, now)]
+
+    def consequences(self, runtime: ChargerRuntime, now: datetime | None = None) -> list[str]:
+        """What opting out of the events in force costs, as their programs declare it."""
+        events = self._active_events(runtime, now or dt_util.utcnow())
+        return list(dict.fromkeys(c for _, _, c in events if c))
+
+    def _active_events(
+        self, runtime: ChargerRuntime, now: datetime
+    ) -> list[tuple[str, bool, str | None]]:
+        found: dict[str, tuple[bool, str | None]] = {}
         link, session = self.coordinator.link, runtime.session
         if link is not None and session is not None:
             programs = {p.id: p for p in link.state.programs}
             for entry in link.timeline.active(now):
                 if entry.kind in ("cap", "level", "alert") and entry.applies_to_pev(session.pev_id):
                     event = link.state.events.get(entry.event_id)
-                    found[entry.event_id] = event is not None and event_mandatory(
-                        event, programs.get(entry.program_id)
+                    program = programs.get(entry.program_id)
+                    found[entry.event_id] = (
+                        (event_mandatory(event, program), opt_out_consequence(event, program))
+                        if event is not None
+                        else (False, None)
                     )
         for e in self.coordinator.local_events:
             if e["kind"] == "load_control" and e["start"] <= now < e["end"]:
-                found.setdefault(e["event_id"], False)
-        return list(found.items())
+                found.setdefault(e["event_id"], (False, None))
+        return [(eid, mandatory, c) for eid, (mandatory, c) in found.items()]
 
     def opted_out_now(self, runtime: ChargerRuntime, now: datetime | None = None) -> bool:
         """True when the user opted out of every load-control event in force on the session."""
@@ -772,9 +785,14 @@ class SmartCharging:
         return bool(events) and all(eid in self.coordinator.opted_out for eid, _ in events)
 
     @callback
-    def opt_out(self, runtime: ChargerRuntime) -> list[str]:
-        """Opt the charger's session out of the events in force (not of mandatory ones)."""
-        events = self.active_events(runtime, dt_util.utcnow())
+    def opt_out(self, runtime: ChargerRuntime, *, confirm: bool = False) -> list[str]:
+        """Opt the charger's session out of the events in force (not of mandatory ones).
+
+        When a program declares what opting out costs, the customer must have seen it:
+        without ``confirm`` the opt-out is refused with the consequence in the message.
+        """
+        now = dt_util.utcnow()
+        events = self.active_events(runtime, now)
         if not events:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="no_active_event"
@@ -782,6 +800,12 @@ class SmartCharging:
         if any(mandatory for _, mandatory in events):
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="event_mandatory"
+            )
+        if (consequences := self.consequences(runtime, now)) and not confirm:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="opt_out_needs_confirmation",
+                translation_placeholders={"consequence": " ".join(consequences)},
             )
         ids = [eid for eid, _ in events]
         self.coordinator.opted_out.update(ids)

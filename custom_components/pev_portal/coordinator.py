@@ -91,7 +91,7 @@ from .core.simulator import DemoCar, DemoEvse
 from .core.summary import SessionSummary, summarize, tariff_for
 from .core.tariff import CppEvent, FlatTariff, OverlayTariff, Tariff, tariff_from_dict
 from .io.store import AsyncLedgerStore, LedgerStore
-from .openadr.models import event_mandatory
+from .openadr.models import event_mandatory, opt_out_consequence
 from .statistics import async_record_session
 
 if TYPE_CHECKING:
@@ -463,7 +463,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         now = now or dt_util.utcnow()
         for event in self.local_events:
             if event["start"] <= now < event["end"]:
-                return event
+                # The premise's own load-control events may be opted out of (price ones not).
+                return {**event, "opt_out_allowed": event["kind"] == "load_control"}
         if self.link is not None:
             active = sorted(self.link.timeline.active(now), key=lambda e: e.priority)
             if active:
@@ -486,6 +487,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             (p for p in self.link.state.programs if event and p.id == event.program_id), None
         )
         mandatory = event is None or event_mandatory(event, program)
+        consequence = opt_out_consequence(event, program) if event is not None else None
         return {
             "event_id": entry.event_id,
             "kind": "price" if entry.price is not None else "load_control",
@@ -497,6 +499,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             "level": entry.level,
             "source": "utility",
             "opt_out_allowed": entry.price is None and not mandatory,
+            "opt_out_consequence": consequence,
         }
 
     def tariff_of(self, runtime: ChargerRuntime) -> Tariff:

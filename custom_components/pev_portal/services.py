@@ -46,6 +46,7 @@ ATTR_NAME = "name"
 ATTR_DEPARTURE = "departure"
 ATTR_TARGET = "target"
 ATTR_MODE = "mode"
+ATTR_CONFIRM = "confirm"
 
 BIND_SCHEMA = vol.Schema(
     {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Required(ATTR_PEV_ID): cv.string}
@@ -78,6 +79,7 @@ SETTINGS_SCHEMA = vol.Schema(
     }
 )
 DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+OPT_OUT_SCHEMA = DEVICE_SCHEMA.extend({vol.Optional(ATTR_CONFIRM, default=False): cv.boolean})
 
 
 def _coordinator(hass: HomeAssistant, entry_id: str | None) -> PevPortalCoordinator:
@@ -286,8 +288,11 @@ async def _charge_now(call: ServiceCall) -> None:
 
 async def _opt_out(call: ServiceCall) -> ServiceResponse:
     coordinator, runtime = _charger(call.hass, call.data[ATTR_DEVICE_ID])
-    event_ids: list[Any] = list(coordinator.smart.opt_out(runtime))
-    return {"event_ids": event_ids}
+    consequences: list[Any] = list(coordinator.smart.consequences(runtime))
+    event_ids: list[Any] = list(
+        coordinator.smart.opt_out(runtime, confirm=call.data.get(ATTR_CONFIRM, False))
+    )
+    return {"event_ids": event_ids, "consequences": consequences}
 
 
 def async_setup_smart_charging_services(hass: HomeAssistant) -> None:
@@ -307,6 +312,6 @@ def async_setup_smart_charging_services(hass: HomeAssistant) -> None:
         DOMAIN,
         SERVICE_OPT_OUT,
         _opt_out,
-        schema=DEVICE_SCHEMA,
+        schema=OPT_OUT_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

@@ -99,8 +99,14 @@ class OptOutSwitch(ChargerEntity, SwitchEntity):
         """True while every event in force on the session is opted out of."""
         return self.coordinator.smart.opted_out_now(self.runtime)
 
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """What opting out of the events in force costs, when their program says so."""
+        return {"consequence": " ".join(self.coordinator.smart.consequences(self.runtime)) or None}
+
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Opt out of the events in force (refused for a mandatory event)."""
+        """Opt out of the events in force (refused for a mandatory event, and with the
+        consequence in the message when the program declares one: a switch cannot ask)."""
         self.coordinator.smart.opt_out(self.runtime)
 
     async def async_turn_off(self, **kwargs: Any) -> None:

@@ -238,10 +238,16 @@ export class PevPortalCard extends LitElement {
     );
   }
 
-  private _optOut(event: EventData): void {
-    if (!this.hass) return;
+  private _optOut(charger: ChargerData, event: EventData): void {
+    if (!this.hass || !charger.device_id) return;
+    const consequence = event.opt_out_consequence;
+    // The program's consequence of opting out is shown, and must be accepted, first.
+    if (consequence && !window.confirm(this._t("opt_out.confirm", { consequence }))) return;
     this._run("opt_out", this._t("done.opt_out"), () =>
-      this.hass!.callService("pev_portal", "opt_out", { event_id: event.event_id }),
+      this.hass!.callService("pev_portal", "opt_out", {
+        device_id: charger.device_id,
+        confirm: Boolean(consequence),
+      }),
     );
   }
 
@@ -423,9 +429,12 @@ export class PevPortalCard extends LitElement {
           ${charger.cap_kw !== null
             ? html`<div class="banner-details">${this._t("event.cap_now", { limit: formatPower(charger.cap_kw, this._lang) })}</div>`
             : nothing}
+          ${event?.opt_out_allowed && event.opt_out_consequence
+            ? html`<div class="banner-details" data-test="opt-out-consequence">${this._t("event.consequence", { consequence: event.opt_out_consequence })}</div>`
+            : nothing}
         </div>
-        ${event?.opt_out_allowed
-          ? html`<button class="secondary" @click=${() => this._optOut(event)} ?disabled=${this._busy !== undefined}>
+        ${event?.opt_out_allowed && charger.device_id
+          ? html`<button class="secondary" data-test="opt-out" @click=${() => this._optOut(charger, event)} ?disabled=${this._busy !== undefined}>
               ${this._t("opt_out")}
             </button>`
           : nothing}

@@ -46,6 +46,8 @@ export interface EventData {
   limit_kw?: number | null;
   level?: string | number | null;
   opt_out_allowed: boolean;
+  /** What opting out costs, when the program declares it (shown before confirming). */
+  opt_out_consequence?: string | null;
 }
 
 export interface PlanSlot {

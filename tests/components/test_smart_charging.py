@@ -313,7 +313,7 @@ async def test_opt_out(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> N
         return_response=True,
     )
     await hass.async_block_till_done()
-    assert response == {"event_ids": [event_id]}
+    assert response == {"event_ids": [event_id], "consequences": []}
     assert event_id in coordinator.opted_out
     await advance(hass, freezer, 10)
     assert runtime.demo.evse.enabled is True

@@ -16,6 +16,8 @@ import pytest
 from freezegun import freeze_time
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -554,3 +556,56 @@ async def test_energy_request_and_departure_on_the_resource(
     attributes = resource_attributes(vtn, "PEV-DEMO-0001")
     assert attributes["BINDING"] == ["ENROLLED"], "the utility's answer is kept"
     assert coordinator.chargers["charger1"].session is not None
+
+
+CONSEQUENCE = "You forfeit this month's $10 participation credit."
+
+
+async def test_opt_out_consequence_shown_before_confirming(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """The program says what opting out costs: the card, the switch and the action show it,
+    and the opt-out only happens once confirmed."""
+    program = next(p for p in vtn.programs.values() if p["programName"] == PROGRAM)
+    program["attributes"] = [{"type": "OPT_OUT_CONSEQUENCE", "values": [CONSEQUENCE]}]
+    vtn.approve("PEV-DEMO-0001")
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    runtime = coordinator.chargers["charger1"]
+    event = vtn.create_dlc_event(7.0, now_utc() - timedelta(seconds=1), timedelta(hours=1))
+    await wait_for(hass, lambda: runtime.cap_kw == 7.0)
+
+    active = coordinator.active_event()
+    assert active is not None
+    assert active["opt_out_allowed"] is True
+    assert active["opt_out_consequence"] == CONSEQUENCE
+    switch = f"switch.{GARAGE}_opt_out_of_event"
+    await hass.async_block_till_done()
+    assert attrs(hass, switch)["consequence"] == CONSEQUENCE
+
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, "charger1"), "premise1")
+    assert device is not None
+    for call in (
+        hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True),
+        hass.services.async_call(
+            DOMAIN, "opt_out", {"device_id": device.id}, blocking=True, return_response=True
+        ),
+    ):
+        with pytest.raises(ServiceValidationError) as err:
+            await call
+        assert err.value.translation_key == "opt_out_needs_confirmation"
+        assert err.value.translation_placeholders == {"consequence": CONSEQUENCE}
+    assert coordinator.opted_out == set()
+    assert runtime.cap_kw == 7.0
+
+    response = await hass.services.async_call(
+        DOMAIN,
+        "opt_out",
+        {"device_id": device.id, "confirm": True},
+        blocking=True,
+        return_response=True,
+    )
+    assert response == {"event_ids": [event["id"]], "consequences": [CONSEQUENCE]}
+    await wait_for(hass, lambda: runtime.cap_kw is None)
+    assert state(hass, switch) == "on"

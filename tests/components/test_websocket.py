@@ -241,7 +241,7 @@ async def test_events_are_pushed(
     assert event["start"] == "2026-11-22T09:00:00+00:00"
     assert event["end"] == "2026-11-22T12:00:00+00:00"
     assert event["level"] is None
-    assert event["opt_out_allowed"] is False
+    assert event["opt_out_allowed"] is True  # the premise's own load-control event
     upcoming = latest["next_event"]
     assert upcoming["kind"] == "price"
     assert upcoming["price"] == 0.9

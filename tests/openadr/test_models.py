@@ -13,6 +13,7 @@ from custom_components.pev_portal.openadr.models import (
     INFINITE,
     event_mandatory,
     is_infinite,
+    opt_out_consequence,
     parse_datetime,
     parse_duration,
     parse_event,
@@ -173,6 +174,23 @@ def test_mandatory_rules() -> None:
     assert program.mandatory
     assert event_mandatory(parse_event(EVENT), program)
     assert not event_mandatory(parse_event(EVENT), None)
+
+
+def test_opt_out_consequence() -> None:
+    """The event's own text wins over the program's; blank texts do not count."""
+    program = parse_program(
+        {
+            "id": "p",
+            "programName": "DLC",
+            "attributes": [{"type": "OPT_OUT_CONSEQUENCE", "values": ["No credit this month."]}],
+        }
+    )
+    plain = parse_event(EVENT)
+    assert opt_out_consequence(plain, None) is None
+    assert opt_out_consequence(plain, program) == "No credit this month."
+    own = parse_event({**EVENT, "optOutConsequence": " A $5 charge. "})
+    assert opt_out_consequence(own, program) == "A $5 charge."
+    assert opt_out_consequence(parse_event({**EVENT, "optOutConsequence": "  "}), None) is None
 
 
 def test_parse_programs() -> None:

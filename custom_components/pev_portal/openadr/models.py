@@ -46,6 +46,7 @@ __all__ = [
     "format_duration",
     "is_infinite",
     "is_now_start",
+    "opt_out_consequence",
     "parse_datetime",
     "parse_duration",
     "parse_event",
@@ -505,6 +506,22 @@ class Program:
     def payload_descriptor(self, payload_type: str) -> dict[str, Any] | None:
         """The program's payload descriptor of a payload type, if any."""
         return _descriptor(self.payload_descriptors, payload_type)
+
+
+def opt_out_consequence(event: Event, program: Program | None = None) -> str | None:
+    """What opting out of the event costs the customer, when the program declares it.
+
+    The profile's convention (3.1.0 has no field for it): a private extension property
+    ``"optOutConsequence": "<text>"`` on the event, else the program's private attribute
+    ``OPT_OUT_CONSEQUENCE`` [text] (e.g. "You forfeit this month's $10 participation credit").
+    """
+    own = event.raw.get("optOutConsequence")
+    if isinstance(own, str) and own.strip():
+        return own.strip()
+    values = program.attributes.get("OPT_OUT_CONSEQUENCE") if program is not None else None
+    if values and isinstance(values[0], str) and values[0].strip():
+        return values[0].strip()
+    return None
 
 
 def event_mandatory(event: Event, program: Program | None = None) -> bool:
