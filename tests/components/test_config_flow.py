@@ -699,8 +699,20 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
     assert result["step_id"] == "init"
     assert result["errors"] == {}
     assert result["description_placeholders"] == {"error": ""}
-    # The utility link's timing defaults: poll every 5 minutes, report every 15.
-    assert defaults(result) == {**OPTIONS, "poll_minutes": 5, "report_minutes": 15}
+    # The utility link's timing defaults: poll every 5 minutes, report every 15; no notify
+    # target, every kind of notification.
+    assert defaults(result) == {
+        **OPTIONS,
+        "poll_minutes": 5,
+        "report_minutes": 15,
+        "notify_kinds": [
+            "plugged_not_bound",
+            "target_unreachable",
+            "event_starting",
+            "charger_ignoring",
+        ],
+    }
+    assert suggested_values(result)["notify_target"] is None
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -737,6 +749,12 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
         "interval_minutes": 5,
         "poll_minutes": 5,
         "report_minutes": 15,
+        "notify_kinds": [
+            "plugged_not_bound",
+            "target_unreachable",
+            "event_starting",
+            "charger_ignoring",
+        ],
     }
     assert type(loaded_demo.options["interval_minutes"]) is int
     assert loaded_demo.state is ConfigEntryState.LOADED
