@@ -355,6 +355,8 @@ class SmartCharging:
             if reason is not None or self.plan is None:
                 _LOGGER.debug("Replanning: %s", reason)
                 self.plan, self.inputs, self.reason = self.compute(inputs, now), inputs, reason
+                for runtime in self.coordinator.chargers.values():  # notifications
+                    self.coordinator.notifier.plan_computed(runtime, self.plan_dict(runtime))
                 self.coordinator.async_update_listeners()
         for runtime in list(self.coordinator.chargers.values()):
             await self._async_apply(runtime, now)
@@ -556,6 +558,8 @@ class SmartCharging:
         if command is None:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
+        notifier = self.coordinator.notifier  # notifications
+        notifier.charger_ignoring(runtime, command["target_kw"], command["measured_kw"])
         ir.async_create_issue(
             self.hass,
             DOMAIN,
