@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,7 @@ SEND_MESSAGE = "send_message"
 DELIVERY_TIMEOUT_S = 30
 NOT_BOUND_OUTCOMES = frozenset({BindingOutcome.NOT_ENROLLED, BindingOutcome.NO_COMMUNICATIONS})
 _UTILITY_EVENT_KINDS = frozenset({"cap", "level", "alert", "price"})
+_FIGURES = re.compile(r"\d+(?:[.:]\d+)*")
 
 
 # -- the target ----------------------------------------------------------------------------
@@ -272,13 +274,17 @@ class Notifier:
 
     @callback
     def target_unreachable(self, runtime: ChargerRuntime, reason: str | None) -> None:
-        """The plan cannot reach the session's target (again only when the reason changes)."""
+        """The plan cannot reach the session's target (again only when the reason changes).
+
+        The reason's figures (kWh short, times) change with every replan while the vehicle
+        charges; only a change in its words (another constraint) counts as a new reason.
+        """
         message = "notify_target_unreachable" if reason else "notify_target_unreachable_no_reason"
         self._send(
             runtime,
             NOTIFY_TARGET_UNREACHABLE,
             NOTIFY_TARGET_UNREACHABLE,
-            reason,
+            _FIGURES.sub("#", reason) if reason else None,
             message,
             {"charger": runtime.name, "reason": reason or ""},
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -234,6 +235,13 @@ async def test_target_unreachable(
     )
 
     coordinator.notifier.target_unreachable(runtime, plan["reason"])
+    await hass.async_block_till_done()
+    assert len(legacy_calls) == 1
+    # The same constraint with other figures (the car charged meanwhile): not news.
+    assert "kWh" in plan["reason"]
+    other_figures = re.sub(r"\d+\.\d", "1.5", plan["reason"])
+    assert other_figures != plan["reason"]
+    coordinator.notifier.target_unreachable(runtime, other_figures)
     await hass.async_block_till_done()
     assert len(legacy_calls) == 1
     coordinator.notifier.target_unreachable(runtime, "another reason")
