@@ -434,6 +434,8 @@ class SmartCharging:
                 _LOGGER.debug("Replanning: %s", reason)
                 self.plan = self._spread(self.compute(inputs, now))
                 self.inputs, self.reason = inputs, reason
+                for runtime in self.coordinator.chargers.values():  # notifications
+                    self.coordinator.notifier.plan_computed(runtime, self.plan_dict(runtime))
                 self.coordinator.async_update_listeners()
         for runtime in list(self.coordinator.chargers.values()):
             await self._async_apply(runtime, now)
@@ -733,6 +735,8 @@ class SmartCharging:
             return
         if not ir.async_get(self.hass).async_get_issue(DOMAIN, issue_id):
             self.coordinator.report_charger_error(runtime)
+        notifier = self.coordinator.notifier  # notifications
+        notifier.charger_ignoring(runtime, command["target_kw"], command["measured_kw"])
         ir.async_create_issue(
             self.hass,
             DOMAIN,

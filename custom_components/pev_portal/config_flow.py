@@ -53,6 +53,8 @@ from .const import (
     CONF_METER_ENTITY,
     CONF_METER_SOURCE,
     CONF_NAME,
+    CONF_NOTIFY_KINDS,
+    CONF_NOTIFY_TARGET,
     CONF_PEV_ID,
     CONF_POLL_MINUTES,
     CONF_POWER_ENTITY,
@@ -88,11 +90,13 @@ from .const import (
     METER_SOURCE_DEMO,
     METER_SOURCE_SENSOR,
     METER_SOURCE_ZHA,
+    NOTIFY_KINDS,
     SUBENTRY_CHARGER,
     SUBENTRY_VEHICLE,
 )
 from .core.binding import VALIDATION_WINDOW_MAX_S, VALIDATION_WINDOW_MIN_S, Relation
 from .core.tariff import TariffError, tariff_from_dict
+from .notifications import normalize_target, resolve_target, target_options
 from .presets import preset_mapping
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
@@ -630,6 +634,39 @@ def _charging_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
     }
 
 
+def _notify_schema(hass: HomeAssistant, defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
+    """The notify target (a list of notify entities and services, or typed) and the kinds."""
+    current = defaults.get(CONF_NOTIFY_TARGET)
+    return {
+        vol.Optional(
+            CONF_NOTIFY_TARGET, description={"suggested_value": current}
+        ): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=target_options(hass, current),
+                custom_value=True,
+                mode=selector.SelectSelectorMode.DROPDOWN,
+            )
+        ),
+        vol.Optional(
+            CONF_NOTIFY_KINDS, default=list(defaults.get(CONF_NOTIFY_KINDS, NOTIFY_KINDS))
+        ): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=list(NOTIFY_KINDS),
+                multiple=True,
+                translation_key=CONF_NOTIFY_KINDS,
+            )
+        ),
+    }
+
+
+def _validate_notify(hass: HomeAssistant, user_input: dict[str, Any]) -> dict[str, str]:
+    """The notify target must be an existing notify entity or notify service (or empty)."""
+    target = normalize_target(user_input.get(CONF_NOTIFY_TARGET))
+    if target is not None and resolve_target(hass, target) is None:
+        return {CONF_NOTIFY_TARGET: "notify_target_not_found"}
+    return {}
+
+
 def _password() -> selector.TextSelector:
     return selector.TextSelector(
         selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
@@ -741,7 +778,7 @@ async def _async_test_link(
 
 
 class PevPortalOptionsFlow(OptionsFlow):
-    """Change the tariff, default rate, metering interval and validation window.
+    """Change the tariff, default rate, metering interval, validation window and notifications.
 
     Not ``OptionsFlowWithReload``: the entry's update listener reloads it (it is needed for
     subentry changes too), and Home Assistant refuses that flow when a listener exists.
@@ -756,19 +793,24 @@ class PevPortalOptionsFlow(OptionsFlow):
             errors = _validate_metering(user_input)
             tariff_errors, placeholders = _validate_tariff(user_input)
             errors |= tariff_errors
+            errors |= _validate_notify(self.hass, user_input)
             if not errors:
-                return self.async_create_entry(
-                    data={
-                        **user_input,
-                        CONF_INTERVAL_MINUTES: int(user_input[CONF_INTERVAL_MINUTES]),
-                    }
-                )
+                data = {
+                    **user_input,
+                    CONF_INTERVAL_MINUTES: int(user_input[CONF_INTERVAL_MINUTES]),
+                }
+                if target := normalize_target(user_input.get(CONF_NOTIFY_TARGET)):
+                    data[CONF_NOTIFY_TARGET] = target
+                else:
+                    data.pop(CONF_NOTIFY_TARGET, None)  # no target: no notifications
+                return self.async_create_entry(data=data)
         defaults = user_input or current
         schema = (
             _tariff_schema(defaults)
             .extend(_metering_schema(defaults))
             .extend(_link_timing_schema(defaults))
             .extend(_charging_schema(defaults))
+            .extend(_notify_schema(self.hass, defaults))
         )
         return self.async_show_form(
             step_id="init", data_schema=schema, errors=errors, description_placeholders=placeholders

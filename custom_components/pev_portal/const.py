@@ -110,3 +110,17 @@ VERIFY_SECONDS: Final = 10
 VERIFY_TOLERANCE_KW: Final = 0.3
 ISSUE_IGNORES_COMMANDS: Final = "charger_ignores_commands"
 CHARGE_MODES: Final = ["immediate", "cheapest", "solar", "off"]
+
+# Notifications (notifications.py), in the entry's options
+CONF_NOTIFY_TARGET: Final = "notify_target"
+CONF_NOTIFY_KINDS: Final = "notify_kinds"
+NOTIFY_PLUGGED_NOT_BOUND: Final = "plugged_not_bound"
+NOTIFY_TARGET_UNREACHABLE: Final = "target_unreachable"
+NOTIFY_EVENT_STARTING: Final = "event_starting"
+NOTIFY_CHARGER_IGNORING: Final = "charger_ignoring"
+NOTIFY_KINDS: Final = [
+    NOTIFY_PLUGGED_NOT_BOUND,
+    NOTIFY_TARGET_UNREACHABLE,
+    NOTIFY_EVENT_STARTING,
+    NOTIFY_CHARGER_IGNORING,
+]

@@ -91,6 +91,7 @@ from .core.simulator import DemoCar, DemoEvse
 from .core.summary import SessionSummary, summarize, tariff_for
 from .core.tariff import CppEvent, FlatTariff, OverlayTariff, Tariff, tariff_from_dict
 from .io.store import AsyncLedgerStore, LedgerStore
+from .notifications import Notifier
 from .openadr.models import event_mandatory, opt_out_consequence
 from .statistics import async_record_session
 
@@ -201,6 +202,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self._price_marker: tuple[Any, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
         self.smart = SmartCharging(self)
+        self.notifier = Notifier(self, options)  # notifications
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -699,6 +701,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         session = runtime.session
         assert session is not None
         session.bind(decision, now)
+        self.notifier.binding_decided(runtime)  # notifications: plugged in but not bound
         self.hass.bus.async_fire(
             EVENT_SESSION_BOUND,
             {
@@ -1039,6 +1042,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             ):
                 runtime.last_report = now
                 self._queue_reports(runtime.session, runtime.intervals)
+        self.notifier.check_events(now)  # notifications: events that began
         self.smart.schedule()
 
     def _refresh_prices(self, now: datetime) -> None:

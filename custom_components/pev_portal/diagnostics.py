@@ -7,13 +7,14 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_PEV_ID, CONF_PREMISE_ID, CONF_TAGS
+from .const import CONF_NOTIFY_TARGET, CONF_PEV_ID, CONF_PREMISE_ID, CONF_TAGS
 from .coordinator import PevPortalConfigEntry
 
 TO_REDACT = {
     CONF_PREMISE_ID,
     CONF_PEV_ID,
     CONF_TAGS,
+    CONF_NOTIFY_TARGET,  # often names a person's phone
     "premise_id",
     "pev_id",
     "meter_id",

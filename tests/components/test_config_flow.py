@@ -701,13 +701,20 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
     assert result["errors"] == {}
     assert result["description_placeholders"] == {"error": ""}
     # The utility link's timing defaults: poll every 5 minutes, report every 15; planned
-    # starts spread by up to 10 minutes.
+    # starts spread by up to 10 minutes; no notify target, every kind of notification.
     assert defaults(result) == {
         **OPTIONS,
         "poll_minutes": 5,
         "report_minutes": 15,
         "start_delay_minutes": 10,
+        "notify_kinds": [
+            "plugged_not_bound",
+            "target_unreachable",
+            "event_starting",
+            "charger_ignoring",
+        ],
     }
+    assert suggested_values(result)["notify_target"] is None
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -745,6 +752,12 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
         "poll_minutes": 5,
         "report_minutes": 15,
         "start_delay_minutes": 10,
+        "notify_kinds": [
+            "plugged_not_bound",
+            "target_unreachable",
+            "event_starting",
+            "charger_ignoring",
+        ],
     }
     assert type(loaded_demo.options["interval_minutes"]) is int
     assert loaded_demo.state is ConfigEntryState.LOADED

@@ -1,0 +1,455 @@
+"""Notifications through a notify target the user picks in the premise's options.
+
+Four kinds, each switched on or off in the options (all on by default):
+
+* ``plugged_not_bound``: a vehicle is plugged in but not bound: no vehicle ID is known when the
+  validation window ends, or the utility answered NOT_ENROLLED or not at all;
+* ``target_unreachable``: the charging plan cannot reach the vehicle's target (with the
+  planner's explanation);
+* ``event_starting``: a load-control event (the utility's cap, level or alert, or a local
+  ``load_control`` event) or a critical-peak price event begins while a vehicle is plugged in;
+* ``charger_ignoring``: the charger ignored a command (the same moment the repairs issue is
+  raised).
+
+The target is a notify entity (``notify.send_message`` with its ``entity_id``) or a legacy notify
+service (``notify.<name>``); an entity wins when both have the same name. Each notification is
+sent at most once per session and kind (per event for ``event_starting``; ``target_unreachable``
+again only when the explanation changes). Delivery runs in its own task: a missing target or a
+failing notify platform is logged once (then at debug level until a delivery works again) and
+never reaches the charging code.
+
+Texts live in strings.json under ``exceptions`` (``notify_<kind>...`` keys, each with just a
+``message``): the section Home Assistant already loads for an integration's own messages, and
+one whose values hassfest checks for placeholders. They are read with
+:func:`homeassistant.helpers.translation.async_get_translations` in the system language; Home
+Assistant fills missing keys in from English, and a key missing even there is sent as its name.
+
+The hooks in the coordinator and in smart charging only call this module; what is sent, when and
+to whom is decided here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.selector import SelectOptionDict
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_NOTIFY_KINDS,
+    CONF_NOTIFY_TARGET,
+    DOMAIN,
+    NOTIFY_CHARGER_IGNORING,
+    NOTIFY_EVENT_STARTING,
+    NOTIFY_KINDS,
+    NOTIFY_PLUGGED_NOT_BOUND,
+    NOTIFY_TARGET_UNREACHABLE,
+)
+from .core.binding import BindingOutcome
+
+if TYPE_CHECKING:
+    from .coordinator import ChargerRuntime, PevPortalCoordinator
+    from .core.session import ChargingSession
+
+_LOGGER = logging.getLogger(__name__)
+
+NOTIFY_DOMAIN = "notify"
+SEND_MESSAGE = "send_message"
+DELIVERY_TIMEOUT_S = 30
+NOT_BOUND_OUTCOMES = frozenset({BindingOutcome.NOT_ENROLLED, BindingOutcome.NO_COMMUNICATIONS})
+_UTILITY_EVENT_KINDS = frozenset({"cap", "level", "alert", "price"})
+_FIGURES = re.compile(r"\d+(?:[.:]\d+)*")
+
+
+# -- the target ----------------------------------------------------------------------------
+
+
+def normalize_target(value: str | None) -> str | None:
+    """``notify.<name>`` for what the user typed or picked (a bare name gets the domain)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    return value if "." in value else f"{NOTIFY_DOMAIN}.{value}"
+
+
+def resolve_target(hass: HomeAssistant, target: str) -> tuple[str, dict[str, Any]] | None:
+    """The notify service to call for a target and its extra data; None if it does not exist."""
+    domain, _, name = target.partition(".")
+    if domain != NOTIFY_DOMAIN or not name:
+        return None
+    if hass.states.get(target) is not None:
+        return SEND_MESSAGE, {"entity_id": target}
+    if name != SEND_MESSAGE and hass.services.has_service(NOTIFY_DOMAIN, name):
+        return name, {}
+    return None
+
+
+def target_options(hass: HomeAssistant, current: str | None) -> list[SelectOptionDict]:
+    """The notify entities and legacy notify services, for the options form's list."""
+    options: dict[str, str] = {}
+    for state in hass.states.async_all(NOTIFY_DOMAIN):
+        options[state.entity_id] = f"{state.name} ({state.entity_id})"
+    for name in sorted(hass.services.async_services_for_domain(NOTIFY_DOMAIN)):
+        if name != SEND_MESSAGE:
+            options.setdefault(f"{NOTIFY_DOMAIN}.{name}", f"{NOTIFY_DOMAIN}.{name}")
+    if current and current not in options:
+        options[current] = current  # configured once, gone now: still shown, refused on save
+    return [SelectOptionDict(value=v, label=label) for v, label in sorted(options.items())]
+
+
+# -- what is happening -----------------------------------------------------------------------
+
+
+def not_bound(session: ChargingSession) -> bool:
+    """True when the session's vehicle is unknown, not enrolled or not answered for."""
+    return session.pev_id is None or session.decision.outcome in NOT_BOUND_OUTCOMES
+
+
+@dataclass(frozen=True, slots=True)
+class StartingEvent:
+    """An event in force: a local one or the utility's (its timeline entries together)."""
+
+    event_id: str
+    name: str
+    start: datetime
+    end: datetime
+    limit_kw: float | None
+    price: float | None
+    load_control: bool
+    applies_to: frozenset[str] | None  # PEV IDs, None for every vehicle
+
+    def applies(self, pev_id: str | None) -> bool:
+        """Whether it concerns a session of this PEV."""
+        return self.applies_to is None or (pev_id is not None and pev_id in self.applies_to)
+
+
+def events_in_force(coordinator: PevPortalCoordinator, now: datetime) -> list[StartingEvent]:
+    """Load-control and critical-peak price events in force now.
+
+    A utility price event counts as critical peak when its price is above the base tariff's
+    price at its start (a real-time price program's ordinary prices are not announced).
+    """
+    found: list[StartingEvent] = []
+    for e in coordinator.local_events:
+        if e["start"] <= now < e["end"] and e["kind"] in ("load_control", "price"):
+            found.append(
+                StartingEvent(
+                    e["event_id"],
+                    e.get("name") or e["kind"],
+                    e["start"],
+                    e["end"],
+                    e.get("limit_kw"),
+                    e.get("price"),
+                    e["kind"] == "load_control",
+                    None,
+                )
+            )
+    link = coordinator.link
+    if link is None:
+        return found
+    active = {
+        entry.event_id for entry in link.timeline.active(now) if entry.kind in _UTILITY_EVENT_KINDS
+    }
+    for event_id in sorted(active):
+        entries = [
+            e
+            for e in link.timeline.entries
+            if e.event_id == event_id and e.kind in _UTILITY_EVENT_KINDS
+        ]
+        start = min(e.start for e in entries)
+        caps = [e.cap_kw for e in entries if e.kind == "cap" and e.cap_kw is not None]
+        prices = [e.price for e in entries if e.kind == "price" and e.price is not None]
+        load_control = any(e.kind != "price" for e in entries)
+        price = float(prices[0]) if prices else None
+        if not load_control:
+            base = float(coordinator.base_tariff.price_at(start).price)
+            if price is None or price <= base:
+                continue
+        applies_to: frozenset[str] | None = frozenset()
+        for entry in entries:
+            if entry.applies_to is None or applies_to is None:
+                applies_to = None
+            else:
+                applies_to |= entry.applies_to
+        found.append(
+            StartingEvent(
+                event_id,
+                entries[0].label,
+                start,
+                max(e.end for e in entries),
+                min(caps) if caps else None,
+                price,
+                load_control,
+                applies_to,
+            )
+        )
+    return found
+
+
+# -- the notifier ----------------------------------------------------------------------------
+
+
+class Notifier:
+    """Sends the premise's notifications to the target of its options, each once."""
+
+    def __init__(self, coordinator: PevPortalCoordinator, options: dict[str, Any]) -> None:
+        self.coordinator = coordinator
+        self.hass: HomeAssistant = coordinator.hass
+        self.target: str | None = normalize_target(options.get(CONF_NOTIFY_TARGET))
+        self.kinds: frozenset[str] = frozenset(options.get(CONF_NOTIFY_KINDS, NOTIFY_KINDS))
+        self._since = dt_util.utcnow()  # events already running at start-up are not news
+        self._sent: dict[str, dict[str, Any]] = {}  # session ID -> dedup key -> value
+        self._seen_events: set[str] = set()
+        self._timers: dict[str, CALLBACK_TYPE] = {}
+        self._failing = False
+        coordinator.config_entry.async_on_unload(self.stop)
+
+    @property
+    def enabled(self) -> bool:
+        """True when a target is configured."""
+        return self.target is not None
+
+    @callback
+    def stop(self) -> None:
+        """Cancel the pending checks (at unload)."""
+        for unsub in self._timers.values():
+            unsub()
+        self._timers.clear()
+
+    # -- the four notifications ---------------------------------------------------------
+
+    @callback
+    def binding_decided(self, runtime: ChargerRuntime) -> None:
+        """A session was bound: tell the user if its vehicle is not (after the window)."""
+        session = runtime.session
+        if session is None or not self._wanted(NOTIFY_PLUGGED_NOT_BOUND) or not not_bound(session):
+            return
+        if session.pev_id is not None:
+            self.plugged_not_bound(runtime)
+            return
+        # No vehicle ID (yet): a charger may still report it, or the user bind it, in the window.
+        window_end = session.started_at + timedelta(seconds=self.coordinator.validation_window)
+        delay = (window_end - dt_util.utcnow()).total_seconds()
+        if delay <= 0:
+            self.plugged_not_bound(runtime)
+            return
+        if session.session_id in self._timers:
+            return
+
+        @callback
+        def _window_ended(_now: datetime) -> None:
+            self._timers.pop(session.session_id, None)
+            if runtime.session is session and not_bound(session):
+                self.plugged_not_bound(runtime)
+
+        self._timers[session.session_id] = async_call_later(self.hass, delay, _window_ended)
+
+    @callback
+    def plugged_not_bound(self, runtime: ChargerRuntime) -> None:
+        """The session's vehicle is not bound: how to bind it."""
+        session = runtime.session
+        if session is None:
+            return
+        placeholders = {"charger": runtime.name, "reason": session.decision.reason}
+        message = "notify_plugged_not_bound"
+        if session.pev_id is None:
+            message = "notify_plugged_not_bound_unknown"
+        self._send(
+            runtime, NOTIFY_PLUGGED_NOT_BOUND, NOTIFY_PLUGGED_NOT_BOUND, True, message, placeholders
+        )
+
+    @callback
+    def plan_computed(self, runtime: ChargerRuntime, plan: dict[str, Any] | None) -> None:
+        """A new plan (the dashboard's PLAN shape): notify if its target is out of reach."""
+        if plan is not None and not plan["reachable"]:
+            self.target_unreachable(runtime, plan.get("reason"))
+
+    @callback
+    def target_unreachable(self, runtime: ChargerRuntime, reason: str | None) -> None:
+        """The plan cannot reach the session's target (again only when the reason changes).
+
+        The reason's figures (kWh short, times) change with every replan while the vehicle
+        charges; only a change in its words (another constraint) counts as a new reason.
+        """
+        message = "notify_target_unreachable" if reason else "notify_target_unreachable_no_reason"
+        self._send(
+            runtime,
+            NOTIFY_TARGET_UNREACHABLE,
+            NOTIFY_TARGET_UNREACHABLE,
+            _FIGURES.sub("#", reason) if reason else None,
+            message,
+            {"charger": runtime.name, "reason": reason or ""},
+        )
+
+    @callback
+    def check_events(self, now: datetime | None = None) -> None:
+        """Announce the events that began since the last check to the plugged-in vehicles."""
+        now = now or dt_util.utcnow()
+        self._forget_ended_sessions()
+        if not self._wanted(NOTIFY_EVENT_STARTING):
+            return
+        found = events_in_force(self.coordinator, now)
+        for event in found:
+            if event.event_id in self._seen_events:
+                continue
+            self._seen_events.add(event.event_id)
+            if event.start < self._since:
+                continue
+            for runtime in self.coordinator.chargers.values():
+                session = runtime.session
+                if session is not None and event.applies(session.pev_id):
+                    limit = event.limit_kw
+                    if limit is None and event.load_control:
+                        limit = runtime.cap_kw  # a level or an alert: the cap it maps to
+                    self.event_starting(
+                        runtime,
+                        event.event_id,
+                        event.name,
+                        event.start,
+                        event.end,
+                        limit,
+                        event.price,
+                    )
+        self._seen_events &= {e.event_id for e in found}
+
+    @callback
+    def event_starting(
+        self,
+        runtime: ChargerRuntime | None,
+        event_id: str,
+        name: str,
+        start: datetime,
+        end: datetime,
+        limit_kw: float | None = None,
+        price: float | None = None,
+    ) -> None:
+        """An event began while the charger's session runs (None: the premise's)."""
+        placeholders = {
+            "event": name,
+            "charger": runtime.name if runtime is not None else "",
+            "start": self._time(start),
+            "end": self._time(end),
+            "limit": f"{limit_kw:g}" if limit_kw is not None else "",
+            "price": f"{price:g}" if price is not None else "",
+            "currency": self.coordinator.base_tariff.currency,
+        }
+        if limit_kw is not None and runtime is not None:
+            message = "notify_event_starting_limit"
+        elif price is not None:
+            message = "notify_event_starting_price"
+        else:
+            message = "notify_event_starting"
+        self._send(runtime, NOTIFY_EVENT_STARTING, f"event:{event_id}", True, message, placeholders)
+
+    @callback
+    def charger_ignoring(
+        self, runtime: ChargerRuntime, target_kw: float, measured_kw: float | None
+    ) -> None:
+        """The charger ignored a command (once per session)."""
+        self._send(
+            runtime,
+            NOTIFY_CHARGER_IGNORING,
+            NOTIFY_CHARGER_IGNORING,
+            True,
+            "notify_charger_ignoring",
+            {
+                "charger": runtime.name,
+                "target": f"{target_kw:.2f}",
+                "measured": f"{measured_kw or 0:.2f}",
+            },
+        )
+
+    # -- delivery -----------------------------------------------------------------------
+
+    def _wanted(self, kind: str) -> bool:
+        return self.target is not None and kind in self.kinds
+
+    def _forget_ended_sessions(self) -> None:
+        active = {r.session.session_id for r in self.coordinator.chargers.values() if r.session}
+        for session_id in self._sent.keys() - active - {""}:
+            del self._sent[session_id]
+
+    def _send(
+        self,
+        runtime: ChargerRuntime | None,
+        kind: str,
+        key: str,
+        value: Any,
+        message_key: str,
+        placeholders: dict[str, str],
+    ) -> None:
+        """Deliver unless this key was already sent with this value in the session."""
+        if not self._wanted(kind):
+            return
+        session = runtime.session if runtime is not None else None
+        sent = self._sent.setdefault(session.session_id if session is not None else "", {})
+        if key in sent and sent[key] == value:
+            return
+        sent[key] = value
+        self.coordinator.config_entry.async_create_task(
+            self.hass,
+            self._async_deliver(f"notify_{kind}_title", message_key, placeholders),
+            "pev_portal_notify",
+        )
+
+    async def _async_deliver(
+        self, title_key: str, message_key: str, placeholders: dict[str, str]
+    ) -> None:
+        target = self.target
+        assert target is not None
+        try:
+            strings = await async_get_translations(
+                self.hass, self.hass.config.language, "exceptions", [DOMAIN]
+            )
+            title = _text(strings, title_key, placeholders)
+            message = _text(strings, message_key, placeholders)
+            resolved = resolve_target(self.hass, target)
+            if resolved is None:
+                raise LookupError("no such notify entity or service")
+            service, data = resolved
+            async with asyncio.timeout(DELIVERY_TIMEOUT_S):
+                await self.hass.services.async_call(
+                    NOTIFY_DOMAIN,
+                    service,
+                    {**data, "message": message, "title": title},
+                    blocking=True,
+                )
+        except Exception as err:  # any notify platform error: charging goes on
+            if self._failing:
+                _LOGGER.debug("Notification to %s failed again: %s", target, err)
+            else:
+                self._failing = True
+                _LOGGER.warning(
+                    "Notification to %s failed (%s: %s); charging is not affected. Further "
+                    "failures are logged at debug level until a notification goes through",
+                    target,
+                    type(err).__name__,
+                    err,
+                )
+            return
+        if self._failing:
+            self._failing = False
+            _LOGGER.info("Notifications to %s work again", target)
+
+    def _time(self, when: datetime) -> str:
+        local, today = dt_util.as_local(when), dt_util.as_local(dt_util.utcnow()).date()
+        return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")
+
+
+def _text(strings: dict[str, str], key: str, placeholders: dict[str, str]) -> str:
+    """A translated text with its placeholders; the key itself if it has no text at all."""
+    raw = strings.get(f"component.{DOMAIN}.exceptions.{key}.message")
+    if raw is None:
+        return key
+    try:
+        return raw.format(**placeholders)
+    except KeyError, IndexError, ValueError:
+        return raw
