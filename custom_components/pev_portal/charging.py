@@ -18,6 +18,12 @@ Rules:
 * ``solar``: planned like ``cheapest`` (no solar forecast is configured yet, so there is no free
   surplus to plan with).
 * ``off``: no charging.
+* A circuit limit (the option ``circuit_limit_a``: amps per phase shared by all the premise's
+  chargers) is the planner's ``circuit_kw``: the amps times the chargers' phases x voltage (the
+  smallest of them when the chargers differ, which is safe on every phase). With it the
+  ``immediate`` vehicles and the "charge now" sessions follow the plan too (as soon as possible,
+  "charge now" first, then the earliest plugged-in), so the chargers' commanded powers never add up to more than
+  the limit; chargers being turned down are commanded before those being turned up.
 * "Charge now" overrides the plan for the rest of the session; the user's pause (the "Charging
   enabled" switch) and a utility cap that stops charging (``PauseReason.EVENT``) are left alone.
 * The energy wanted: with a battery capacity the target is a state of charge in %; the vehicle's
@@ -49,6 +55,7 @@ from homeassistant.util import dt as dt_util
 
 from .adapters import EntityCharger
 from .const import (
+    CONF_CIRCUIT_LIMIT,
     CONF_CURRENT_ENTITY,
     DEFAULT_DEPARTURE,
     DEFAULT_ENERGY_KWH,
@@ -264,22 +271,48 @@ class SmartCharging:
             )
         ]
 
+    def circuit_kw(self) -> float | None:
+        """The circuit limit shared by all the chargers in kW (None: no limit).
+
+        The amps per phase times the chargers' phases x voltage; when the chargers differ, the
+        smallest of those, so that no phase carries more than the limit whatever the chargers'
+        wiring (exact for chargers on the same supply, cautious for mixed ones).
+        """
+        amps = self.coordinator.config_entry.options.get(CONF_CIRCUIT_LIMIT)
+        chargers = self.coordinator.chargers.values()
+        if not amps or not chargers:
+            return None
+        volts = min(r.adapter.phases * r.adapter.voltage for r in chargers)
+        return float(amps) * volts / 1000.0
+
     def build_inputs(
         self, now: datetime, overrides: dict[str, VehicleSettings] | None = None
     ) -> PlanInputs:
         """The planner's inputs now (``overrides``: settings per charger, for a preview)."""
         requests: list[VehicleRequest] = []
         caps: list[PowerCap] = self.local_caps(now)
+        circuit = self.circuit_kw()
         self.departures = {}
-        for runtime in self.coordinator.chargers.values():
+        runtimes = [r for r in self.coordinator.chargers.values() if r.session is not None]
+        # Immediate charging on a shared circuit: "charge now", then the earliest plugged-in.
+        arrival = sorted(
+            runtimes,
+            key=lambda r: (
+                r.session.session_id not in self.overrides,  # type: ignore[union-attr]
+                r.session.started_at,  # type: ignore[union-attr]
+                r.charger_id,
+            ),
+        )
+        for runtime in runtimes:
             session = runtime.session
-            if session is None:
-                continue
+            assert session is not None
             vehicle = self.vehicle_of(runtime)
             settings = (overrides or {}).get(runtime.charger_id) or self.settings_of(vehicle)
             mode = settings.mode
             if mode is ChargeMode.SOLAR:
                 mode = ChargeMode.CHEAPEST  # no solar forecast configured
+            if circuit is not None and session.session_id in self.overrides:
+                mode = ChargeMode.IMMEDIATE  # charge now, within the circuit
             departure = None if mode is ChargeMode.IMMEDIATE else self.next_departure(settings, now)
             self.departures[runtime.charger_id] = departure
             requests.append(
@@ -290,10 +323,11 @@ class SmartCharging:
                     charger=self.charger_model(runtime),
                     mode=mode,
                     tariff=self.coordinator.tariff_of(runtime),
+                    priority=len(arrival) - arrival.index(runtime),
                 )
             )
             caps.extend(self.utility_caps(runtime, now))
-        return PlanInputs(tuple(requests), self.coordinator.program_tariff, tuple(caps))
+        return PlanInputs(tuple(requests), self.coordinator.program_tariff, tuple(caps), circuit)
 
     def _energy(
         self, runtime: ChargerRuntime, vehicle: Vehicle | None, settings: VehicleSettings
@@ -314,6 +348,7 @@ class SmartCharging:
             now=now,
             tariff=inputs.tariff,
             caps=inputs.caps,
+            circuit_kw=inputs.circuit_kw,
             horizon=timedelta(hours=PLAN_HORIZON_HOURS),
             tz=dt_util.get_default_time_zone(),
         )
@@ -356,7 +391,7 @@ class SmartCharging:
                 _LOGGER.debug("Replanning: %s", reason)
                 self.plan, self.inputs, self.reason = self.compute(inputs, now), inputs, reason
                 self.coordinator.async_update_listeners()
-        for runtime in list(self.coordinator.chargers.values()):
+        for runtime in self._apply_order(now):
             await self._async_apply(runtime, now)
         self._schedule_timer(now)
 
@@ -393,20 +428,51 @@ class SmartCharging:
         self.schedule()
 
     def _desired_kw(self, runtime: ChargerRuntime, now: datetime) -> tuple[float, str]:
-        """The power the charger should be allowed now, and why (the command's source)."""
+        """The power the charger should be allowed now, and why (the command's source).
+
+        ``immediate`` without a circuit limit: the charger's maximum under the local events in
+        force. Otherwise the plan's power now (on a shared circuit the plan is what keeps the
+        chargers' sum within the limit, so ``immediate`` and "charge now" follow it too).
+        """
         adapter = runtime.adapter
         local = [c.max_kw for c in self.local_caps(now) if c.start <= now < c.end]
-        if self.mode_of(runtime) is ChargeMode.IMMEDIATE:
+        circuit = self.circuit_kw()
+        if self.mode_of(runtime) is ChargeMode.IMMEDIATE and circuit is None:
             power = min([adapter.max_power_kw(), *local])
             return power, SOURCE_EVENT if local else SOURCE_PLAN
         vp = self.plan.vehicles.get(runtime.charger_id) if self.plan is not None else None
-        return (vp.power_at(now) if vp is not None else 0.0), SOURCE_PLAN
+        power = vp.power_at(now) if vp is not None else 0.0
+        if circuit is not None:
+            power = min(power, circuit)
+        immediate = self.mode_of(runtime) is ChargeMode.IMMEDIATE
+        if immediate and local and power >= min(local) - 1e-6:
+            return power, SOURCE_EVENT  # the local event is what holds it back
+        return power, SOURCE_PLAN
+
+    def _apply_order(self, now: datetime) -> list[ChargerRuntime]:
+        """The chargers in the order to command them: those being turned down first.
+
+        On a shared circuit a charger is only turned up once the others have made room.
+        """
+
+        def change(runtime: ChargerRuntime) -> float:
+            if runtime.session is None:
+                return 0.0
+            adapter = runtime.adapter
+            enabled, amps = self._commanded.get(
+                runtime.charger_id, (True, int(adapter.max_current_a))
+            )
+            before = amps * adapter.voltage * adapter.phases / 1000.0 if enabled else 0.0
+            return self._desired_kw(runtime, now)[0] - before
+
+        return sorted(self.coordinator.chargers.values(), key=change)
 
     async def _async_apply(self, runtime: ChargerRuntime, now: datetime) -> None:
         session, adapter = runtime.session, runtime.adapter
         if session is None or not adapter.controllable:
             return
-        if session.session_id in self.overrides or session.pause_reason in (
+        overridden = session.session_id in self.overrides and self.circuit_kw() is None
+        if overridden or session.pause_reason in (
             PauseReason.USER,
             PauseReason.EVENT,
         ):

@@ -1013,9 +1013,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.async_set_updated_data(None)
 
     async def async_charge_now(self, runtime: ChargerRuntime) -> None:
-        """Clear any pause and charge at full power."""
+        """Clear any pause and charge at full power (on a shared circuit: what it leaves)."""
         await self.async_set_charging_enabled(runtime, True)
-        await runtime.adapter.async_set_current(runtime.adapter.max_current_a)
+        if self.smart.circuit_kw() is None:  # else the plan sets the current
+            await runtime.adapter.async_set_current(runtime.adapter.max_current_a)
         self.smart.override(runtime)
 
     def plan_for(self, runtime: ChargerRuntime) -> dict[str, Any] | None:
