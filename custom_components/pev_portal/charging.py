@@ -533,6 +533,8 @@ class SmartCharging:
         """'Charge now': the plan leaves the session alone until it ends."""
         if runtime.session is not None:
             self.overrides.add(runtime.session.session_id)
+            if self.circuit_kw() is not None:  # the plan sets the current: send it
+                self._commanded[runtime.charger_id] = (False, 0)
             self.record(runtime, SOURCE_USER, True, int(runtime.adapter.max_current_a))
             self.schedule()
 
