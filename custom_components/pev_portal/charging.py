@@ -18,6 +18,12 @@ Rules:
 * ``solar``: planned like ``cheapest`` (no solar forecast is configured yet, so there is no free
   surplus to plan with).
 * ``off``: no charging.
+* A circuit limit (the option ``circuit_limit_a``: amps per phase shared by all the premise's
+  chargers) is the planner's ``circuit_kw``: the amps times the chargers' phases x voltage (the
+  smallest of them when the chargers differ, which is safe on every phase). With it the
+  ``immediate`` vehicles and the "charge now" sessions follow the plan too (as soon as possible,
+  "charge now" first, then the earliest plugged-in), so the chargers' commanded powers never add up to more than
+  the limit; chargers being turned down are commanded before those being turned up.
 * "Charge now" overrides the plan for the rest of the session; the user's pause (the "Charging
   enabled" switch) and a utility cap that stops charging (``PauseReason.EVENT``) are left alone.
 * The energy wanted: with a battery capacity the target is a state of charge in %; the vehicle's
@@ -28,9 +34,11 @@ Rules:
   Without a target: a full battery (the capacity, else :data:`DEFAULT_ENERGY_KWH`).
 
 * Random start: a planned charge that would start at a price or event boundary (after the plan
-  was made) starts up to ``start_delay_minutes`` (option, default 10) later, drawn at random for
-  each plan, so that the homes of a program do not all start at once; the ``randomizeStart`` of
-  a utility event whose boundary it is wins. Charging that starts at once is never delayed.
+  was made) starts up to ``start_delay_minutes`` (option, default 10) later, drawn at random once
+  per boundary, so that the homes of a program do not all start at once; the ``randomizeStart``
+  of a utility event whose boundary it is wins. The delay is a 0 kW hold in the plan (the
+  planner moves the energy to the next cheapest time), so a reachable target stays reachable.
+  Charging that starts at once is never delayed.
 * A vehicle that takes less than planned (measured power more than 0.5 kW below the plan, once
   the last command was obeyed at least :data:`VERIFY_SECONDS` ago) is planned at what it takes
   for :data:`LEARNED_LIMIT_MINUTES`, then at the charger's full power again (the car's own
@@ -47,7 +55,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
@@ -61,6 +69,7 @@ from homeassistant.util import dt as dt_util
 
 from .adapters import EntityCharger
 from .const import (
+    CONF_CIRCUIT_LIMIT,
     CONF_CURRENT_ENTITY,
     CONF_START_DELAY,
     DEFAULT_DEPARTURE,
@@ -84,7 +93,6 @@ from .core.planner import (
     explanation_message,
     needs_replan,
     plan,
-    randomize_start,
 )
 from .core.session import ChargingSession, PauseReason
 from .openadr.models import event_mandatory, opt_out_consequence
@@ -147,6 +155,7 @@ class SmartCharging:
         self._timer_at: datetime | None = None
         self._stopped = False
         self.rng = random.Random()
+        self._delays: dict[str, tuple[datetime, timedelta]] = {}
         # session ID -> (kW the vehicle was seen to take, until when it is planned at that)
         self.learned: dict[str, tuple[float, datetime]] = {}
 
@@ -335,22 +344,48 @@ class SmartCharging:
             )
         ]
 
+    def circuit_kw(self) -> float | None:
+        """The circuit limit shared by all the chargers in kW (None: no limit).
+
+        The amps per phase times the chargers' phases x voltage; when the chargers differ, the
+        smallest of those, so that no phase carries more than the limit whatever the chargers'
+        wiring (exact for chargers on the same supply, cautious for mixed ones).
+        """
+        amps = self.coordinator.config_entry.options.get(CONF_CIRCUIT_LIMIT)
+        chargers = self.coordinator.chargers.values()
+        if not amps or not chargers:
+            return None
+        volts = min(r.adapter.phases * r.adapter.voltage for r in chargers)
+        return float(amps) * volts / 1000.0
+
     def build_inputs(
         self, now: datetime, overrides: dict[str, VehicleSettings] | None = None
     ) -> PlanInputs:
         """The planner's inputs now (``overrides``: settings per charger, for a preview)."""
         requests: list[VehicleRequest] = []
         caps: list[PowerCap] = self.local_caps(now)
+        circuit = self.circuit_kw()
         self.departures = {}
-        for runtime in self.coordinator.chargers.values():
+        runtimes = [r for r in self.coordinator.chargers.values() if r.session is not None]
+        # Immediate charging on a shared circuit: "charge now", then the earliest plugged-in.
+        arrival = sorted(
+            runtimes,
+            key=lambda r: (
+                r.session.session_id not in self.overrides,  # type: ignore[union-attr]
+                r.session.started_at,  # type: ignore[union-attr]
+                r.charger_id,
+            ),
+        )
+        for runtime in runtimes:
             session = runtime.session
-            if session is None:
-                continue
+            assert session is not None
             vehicle = self.vehicle_of(runtime)
             settings = (overrides or {}).get(runtime.charger_id) or self.settings_of(vehicle)
             mode = settings.mode
             if mode is ChargeMode.SOLAR:
                 mode = ChargeMode.CHEAPEST  # no solar forecast configured
+            if circuit is not None and session.session_id in self.overrides:
+                mode = ChargeMode.IMMEDIATE  # charge now, within the circuit
             departure = None if mode is ChargeMode.IMMEDIATE else self.next_departure(settings, now)
             self.departures[runtime.charger_id] = departure
             requests.append(
@@ -361,10 +396,11 @@ class SmartCharging:
                     charger=self.charger_model(runtime),
                     mode=mode,
                     tariff=self.coordinator.tariff_of(runtime),
+                    priority=len(arrival) - arrival.index(runtime),
                 )
             )
             caps.extend(self.utility_caps(runtime, now))
-        return PlanInputs(tuple(requests), self.coordinator.program_tariff, tuple(caps))
+        return PlanInputs(tuple(requests), self.coordinator.program_tariff, tuple(caps), circuit)
 
     def _energy(
         self, runtime: ChargerRuntime, vehicle: Vehicle | None, settings: VehicleSettings
@@ -385,6 +421,7 @@ class SmartCharging:
             now=now,
             tariff=inputs.tariff,
             caps=inputs.caps,
+            circuit_kw=inputs.circuit_kw,
             horizon=timedelta(hours=PLAN_HORIZON_HOURS),
             tz=dt_util.get_default_time_zone(),
         )
@@ -432,36 +469,57 @@ class SmartCharging:
                 inputs = self.build_inputs(now)
             if reason is not None or self.plan is None:
                 _LOGGER.debug("Replanning: %s", reason)
-                self.plan = self._spread(self.compute(inputs, now))
+                self.plan = self._spread(inputs, self.compute(inputs, now), now)
                 self.inputs, self.reason = inputs, reason
                 for runtime in self.coordinator.chargers.values():  # notifications
                     self.coordinator.notifier.plan_computed(runtime, self.plan_dict(runtime))
                 self.coordinator.async_update_listeners()
-        for runtime in list(self.coordinator.chargers.values()):
+        for runtime in self._apply_order(now):
             await self._async_apply(runtime, now)
         self._schedule_timer(now)
 
-    def _spread(self, p: Plan) -> Plan:
-        """Delay starts at a shared price or event boundary by a random time (see module doc)."""
-        minutes = self.coordinator.config_entry.options.get(
-            CONF_START_DELAY, DEFAULT_START_DELAY_MINUTES
+    def _spread(self, inputs: PlanInputs, p: Plan, now: datetime) -> Plan:
+        """Delay starts at a shared price or event boundary by a random time (see module doc).
+
+        A vehicle whose plan starts after ``now`` (at a boundary many homes share) gets a
+        random delay in ``[0, spread]``, drawn once per boundary and kept while it runs; the
+        plan is then computed again with the vehicle held at 0 kW over the delay, so the energy
+        moves where it costs least and the target stays reachable whenever it can be.
+        """
+        minutes = float(
+            self.coordinator.config_entry.options.get(CONF_START_DELAY, DEFAULT_START_DELAY_MINUTES)
         )
-        event_spread: timedelta | None = None
+        delays: dict[str, tuple[datetime, timedelta]] = {}
+        for vid, vp in p.vehicles.items():
+            kept = self._delays.get(vid)
+            if vp.start is not None and vp.start > now:
+                if kept is None or kept[0] != vp.start:
+                    spread = self._event_spread(vp.start) or timedelta(minutes=minutes)
+                    kept = (vp.start, spread * self.rng.random())
+                delays[vid] = kept
+            elif kept is not None and kept[0] <= now < kept[0] + kept[1]:
+                delays[vid] = kept  # inside the delay drawn earlier: it holds
+        self._delays = delays
+        holds = tuple(
+            PowerCap(max(start, now), start + delay, 0.0, "random start delay", frozenset({vid}))
+            for vid, (start, delay) in delays.items()
+            if start + delay > max(start, now)
+        )
+        if not holds:
+            return p
+        return self.compute(replace(inputs, caps=inputs.caps + holds), now)
+
+    def _event_spread(self, at: datetime) -> timedelta | None:
+        """The ``randomizeStart`` of a utility event with a boundary at ``at``, if any."""
         link = self.coordinator.link
-        if link is not None:
-            starts = {vp.start for vp in p.vehicles.values() if vp.start is not None}
-            spreads = [
-                e.randomize_start
-                for e in link.timeline.entries
-                if e.randomize_start is not None and (e.start in starts or e.end in starts)
-            ]
-            event_spread = max(spreads) if spreads else None
-        return randomize_start(
-            p,
-            max_delay=timedelta(minutes=float(minutes)),
-            rng=self.rng,
-            event_randomize=event_spread,
-        )
+        if link is None:
+            return None
+        spreads = [
+            e.randomize_start
+            for e in link.timeline.entries
+            if e.randomize_start is not None and at in (e.start, e.end)
+        ]
+        return max(spreads) if spreads else None
 
     def _measured(self, now: datetime) -> dict[str, float]:
         """The power of each charger that should be charging at the plan's power now.
@@ -545,20 +603,51 @@ class SmartCharging:
         self.schedule()
 
     def _desired_kw(self, runtime: ChargerRuntime, now: datetime) -> tuple[float, str]:
-        """The power the charger should be allowed now, and why (the command's source)."""
+        """The power the charger should be allowed now, and why (the command's source).
+
+        ``immediate`` without a circuit limit: the charger's maximum under the local events in
+        force. Otherwise the plan's power now (on a shared circuit the plan is what keeps the
+        chargers' sum within the limit, so ``immediate`` and "charge now" follow it too).
+        """
         adapter = runtime.adapter
         local = [c.max_kw for c in self.local_caps(now) if c.start <= now < c.end]
-        if self.mode_of(runtime) is ChargeMode.IMMEDIATE:
+        circuit = self.circuit_kw()
+        if self.mode_of(runtime) is ChargeMode.IMMEDIATE and circuit is None:
             power = min([adapter.max_power_kw(), *local])
             return power, SOURCE_EVENT if local else SOURCE_PLAN
         vp = self.plan.vehicles.get(runtime.charger_id) if self.plan is not None else None
-        return (vp.power_at(now) if vp is not None else 0.0), SOURCE_PLAN
+        power = vp.power_at(now) if vp is not None else 0.0
+        if circuit is not None:
+            power = min(power, circuit)
+        immediate = self.mode_of(runtime) is ChargeMode.IMMEDIATE
+        if immediate and local and power >= min(local) - 1e-6:
+            return power, SOURCE_EVENT  # the local event is what holds it back
+        return power, SOURCE_PLAN
+
+    def _apply_order(self, now: datetime) -> list[ChargerRuntime]:
+        """The chargers in the order to command them: those being turned down first.
+
+        On a shared circuit a charger is only turned up once the others have made room.
+        """
+
+        def change(runtime: ChargerRuntime) -> float:
+            if runtime.session is None:
+                return 0.0
+            adapter = runtime.adapter
+            enabled, amps = self._commanded.get(
+                runtime.charger_id, (True, int(adapter.max_current_a))
+            )
+            before = amps * adapter.voltage * adapter.phases / 1000.0 if enabled else 0.0
+            return self._desired_kw(runtime, now)[0] - before
+
+        return sorted(self.coordinator.chargers.values(), key=change)
 
     async def _async_apply(self, runtime: ChargerRuntime, now: datetime) -> None:
         session, adapter = runtime.session, runtime.adapter
         if session is None or not adapter.controllable:
             return
-        if session.session_id in self.overrides or session.pause_reason in (
+        overridden = session.session_id in self.overrides and self.circuit_kw() is None
+        if overridden or session.pause_reason in (
             PauseReason.USER,
             PauseReason.EVENT,
         ):
@@ -619,6 +708,8 @@ class SmartCharging:
         """'Charge now': the plan leaves the session alone until it ends."""
         if runtime.session is not None:
             self.overrides.add(runtime.session.session_id)
+            if self.circuit_kw() is not None:  # the plan sets the current: send it
+                self._commanded[runtime.charger_id] = (False, 0)
             self.record(runtime, SOURCE_USER, True, int(runtime.adapter.max_current_a))
             self.schedule()
 
@@ -627,6 +718,7 @@ class SmartCharging:
         """Drop the session's override and command memory; replan for the others."""
         self.overrides.discard(session.session_id)
         self.learned.pop(session.session_id, None)
+        self._delays.pop(runtime.charger_id, None)
         self._commanded.pop(runtime.charger_id, None)
         self.audit.pop(session.session_id, None)
         self.schedule()

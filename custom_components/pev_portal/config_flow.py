@@ -34,6 +34,8 @@ from .const import (
     AUTH_TOKEN,
     CHARGER_TYPE_DEMO,
     CHARGER_TYPE_ENTITIES,
+    CIRCUIT_LIMIT_MAX_A,
+    CIRCUIT_LIMIT_MIN_A,
     CONF_ALLOW_HTTP,
     CONF_AUTH_TYPE,
     CONF_CA_BUNDLE,
@@ -41,6 +43,7 @@ from .const import (
     CONF_CAPACITY,
     CONF_CHARGER_NAME,
     CONF_CHARGER_TYPE,
+    CONF_CIRCUIT_LIMIT,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_CURRENT_ENTITY,
@@ -189,6 +192,28 @@ def _validate_tariff(user_input: dict[str, Any]) -> tuple[dict[str, str], dict[s
     if user_input[CONF_DEFAULT_PRICE] < 0:
         return {CONF_DEFAULT_PRICE: "invalid_price"}, {"error": ""}
     return {}, {"error": ""}
+
+
+def _circuit_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
+    """The circuit limit shared by all the premise's chargers (optional, amps per phase)."""
+    return {
+        vol.Optional(
+            CONF_CIRCUIT_LIMIT, description={"suggested_value": defaults.get(CONF_CIRCUIT_LIMIT)}
+        ): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0, step=1, mode=selector.NumberSelectorMode.BOX, unit_of_measurement="A"
+            )
+        ),
+    }
+
+
+def _validate_circuit(user_input: dict[str, Any]) -> dict[str, str]:
+    amps = user_input.get(CONF_CIRCUIT_LIMIT)
+    if amps is None:
+        return {}
+    if amps != int(amps) or not CIRCUIT_LIMIT_MIN_A <= amps <= CIRCUIT_LIMIT_MAX_A:
+        return {CONF_CIRCUIT_LIMIT: "invalid_circuit_limit"}
+    return {}
 
 
 def _default_tariff(hass: HomeAssistant) -> dict[str, Any]:
@@ -778,7 +803,8 @@ async def _async_test_link(
 
 
 class PevPortalOptionsFlow(OptionsFlow):
-    """Change the tariff, default rate, metering interval, validation window and notifications.
+    """Change the tariff, default rate, metering interval, validation window, circuit limit,
+    random start delay and notifications.
 
     Not ``OptionsFlowWithReload``: the entry's update listener reloads it (it is needed for
     subentry changes too), and Home Assistant refuses that flow when a listener exists.
@@ -790,7 +816,7 @@ class PevPortalOptionsFlow(OptionsFlow):
         placeholders = {"error": ""}
         current = dict(self.config_entry.options)
         if user_input is not None:
-            errors = _validate_metering(user_input)
+            errors = _validate_metering(user_input) | _validate_circuit(user_input)
             tariff_errors, placeholders = _validate_tariff(user_input)
             errors |= tariff_errors
             errors |= _validate_notify(self.hass, user_input)
@@ -803,6 +829,8 @@ class PevPortalOptionsFlow(OptionsFlow):
                     data[CONF_NOTIFY_TARGET] = target
                 else:
                     data.pop(CONF_NOTIFY_TARGET, None)  # no target: no notifications
+                if CONF_CIRCUIT_LIMIT in data:
+                    data[CONF_CIRCUIT_LIMIT] = int(data[CONF_CIRCUIT_LIMIT])
                 return self.async_create_entry(data=data)
         defaults = user_input or current
         schema = (
@@ -811,6 +839,7 @@ class PevPortalOptionsFlow(OptionsFlow):
             .extend(_link_timing_schema(defaults))
             .extend(_charging_schema(defaults))
             .extend(_notify_schema(self.hass, defaults))
+            .extend(_circuit_schema(defaults))
         )
         return self.async_show_form(
             step_id="init", data_schema=schema, errors=errors, description_placeholders=placeholders

@@ -14,6 +14,8 @@ CONF_INTERVAL_MINUTES: Final = "interval_minutes"
 CONF_VALIDATION_WINDOW: Final = "validation_window"
 CONF_TARIFF: Final = "tariff"
 CONF_DEFAULT_PRICE: Final = "default_price"
+# Amps per phase shared by all the premise's chargers (optional; see charging.SmartCharging)
+CONF_CIRCUIT_LIMIT: Final = "circuit_limit_a"
 
 # Charger subentry
 SUBENTRY_CHARGER: Final = "charger"
@@ -107,6 +109,8 @@ DEFAULT_START_DELAY_MINUTES: Final = 10
 # charger's full power is tried again.
 LEARNED_LIMIT_MINUTES: Final = 15
 VERIFY_SECONDS: Final = 10
+CIRCUIT_LIMIT_MIN_A: Final = 6  # below this no charger can charge (IEC 61851)
+CIRCUIT_LIMIT_MAX_A: Final = 1000
 VERIFY_TOLERANCE_KW: Final = 0.3
 ISSUE_IGNORES_COMMANDS: Final = "charger_ignores_commands"
 CHARGE_MODES: Final = ["immediate", "cheapest", "solar", "off"]

@@ -1082,7 +1082,15 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.async_set_updated_data(None)
 
     async def async_charge_now(self, runtime: ChargerRuntime) -> None:
-        """Clear any pause and charge at full power."""
+        """Clear any pause and charge at full power (on a shared circuit: what it leaves)."""
+        if self.smart.circuit_kw() is not None and runtime.session is not None:
+            # The plan turns the other chargers down first, then this one on (smart.override).
+            runtime.session.resume(dt_util.utcnow())
+            runtime.dirty = True
+            self._schedule_save(runtime)
+            self.smart.override(runtime)
+            self.async_set_updated_data(None)
+            return
         await self.async_set_charging_enabled(runtime, True)
         await runtime.adapter.async_set_current(runtime.adapter.max_current_a)
         self.smart.override(runtime)

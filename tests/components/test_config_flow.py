@@ -767,6 +767,38 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
     assert str(coordinator.default_tariff.to_dict()["price"]) in ("0.5", "0.50")
 
 
+async def test_options_circuit_limit(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """The optional circuit limit: whole amps from 6; kept as an int; empty removes it."""
+    result = await hass.config_entries.options.async_init(loaded_demo.entry_id)
+    assert "circuit_limit_a" not in defaults(result)  # optional, no default
+    for bad in (4, 32.5, 2000):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**OPTIONS, "circuit_limit_a": bad}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"circuit_limit_a": "invalid_circuit_limit"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS, "circuit_limit_a": 32.0}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_demo.options["circuit_limit_a"] == 32
+    assert type(loaded_demo.options["circuit_limit_a"]) is int
+    assert loaded_demo.state is ConfigEntryState.LOADED
+    # The demo charger is three-phase at 230 V: 32 A per phase is 22.08 kW for all chargers.
+    assert loaded_demo.runtime_data.smart.circuit_kw() == pytest.approx(22.08)
+
+    result = await hass.config_entries.options.async_init(loaded_demo.entry_id)
+    schema = result["data_schema"]
+    assert schema is not None
+    marker = next(m for m in schema.schema if str(m) == "circuit_limit_a")
+    assert marker.description == {"suggested_value": 32}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], dict(OPTIONS))
+    await hass.async_block_till_done()
+    assert "circuit_limit_a" not in loaded_demo.options
+    assert loaded_demo.runtime_data.smart.circuit_kw() is None
+
+
 # -- reconfigure the premise ----------------------------------------------------------------
 
 

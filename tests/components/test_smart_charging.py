@@ -448,10 +448,20 @@ async def test_random_start_delay(hass: HomeAssistant, freezer: FrozenDateTimeFa
     start = datetime.fromisoformat(plan["start"])
     assert CHEAP_FROM < start <= CHEAP_FROM + timedelta(minutes=10)
     assert plan["slots"][0]["start"] == plan["start"]
+    assert plan["reachable"] is True  # the delay is a hold in the plan, not lost energy
+    assert plan["target_kwh"] == pytest.approx(30.0, abs=0.01)
 
     runtime = coordinator.chargers["charger1"]
     assert runtime.session is not None
     await _at(hass, freezer, CHEAP_FROM + timedelta(seconds=1))
+    assert runtime.session.pause_reason is PauseReason.PLAN
+    await _call(hass, "number", "set_value", f"number.{CAR}_charge_target", value=90)
+    await advance(hass, freezer, 1)
+    assert coordinator.smart.reason is not None
+    assert coordinator.smart.reason.startswith("energy changed")
+    replanned = coordinator.plan_for(runtime)
+    assert replanned is not None
+    assert replanned["start"] == plan["start"], "the delay drawn for the boundary holds"
     assert runtime.session.pause_reason is PauseReason.PLAN
     await _at(hass, freezer, start + timedelta(seconds=1))
     assert runtime.session.pause_reason is None
