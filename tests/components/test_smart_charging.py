@@ -390,3 +390,38 @@ async def test_settings_survive_a_restart(
     await hass.async_block_till_done()
     assert state(hass, f"select.{CAR}_charge_mode") == "cheapest"
     assert float(state(hass, f"number.{CAR}_charge_target")) == 70
+
+
+async def test_audit_trail_kept_with_the_session(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The commands are stored with the session: read back after a restart, kept at its end."""
+    freezer.move_to(EVENING)
+    entry = make_entry(options=TOU_OPTIONS)
+    coordinator: PevPortalCoordinator = await setup(hass, entry)
+    await _cheapest(hass)
+    await _plug_demo(hass)
+    await advance(hass, freezer, 10)
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.session is not None
+    session_id = runtime.session.session_id
+    trail = coordinator.smart.audit_for(runtime)
+    assert [(c["source"], c["enabled"], c["obeyed"]) for c in trail] == [("plan", False, True)]
+    await coordinator.store.call(lambda s: None)  # the writes are done
+    assert await coordinator.store.call(lambda s: s.commands(session_id)) == trail
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.session is not None
+    assert runtime.session.session_id == session_id
+    assert coordinator.smart.audit_for(runtime)[: len(trail)] == trail
+
+    await _call(hass, "button", "press", f"button.{GARAGE}_charge_now")
+    await advance(hass, freezer, 10)
+    await _call(hass, "switch", "turn_off", f"switch.{GARAGE}_demo_car_plugged_in")
+    assert coordinator.smart.audit == {}  # dropped from memory with the session
+    stored = await coordinator.store.call(lambda s: s.commands(session_id))
+    assert [c["source"] for c in stored][-1] == "user"
+    assert stored[: len(trail)] == trail
