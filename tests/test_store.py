@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,10 @@ import pytest
 
 from custom_components.pev_portal.core.metering import Anomaly, AnomalyKind, Interval, Quality
 from custom_components.pev_portal.io.store import (
+    SCHEMA_VERSION,
     AsyncLedgerStore,
     LedgerStore,
+    command_csv_rows,
     csv_rows,
     iso,
     parse_iso,
@@ -66,7 +69,7 @@ def test_wal_mode_and_schema(store: LedgerStore) -> None:
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert store.get_meta("schema_version") == 1
+    assert store.get_meta("schema_version") == SCHEMA_VERSION == 2
     assert store.path.parent.name == "sub"
 
 
@@ -274,3 +277,130 @@ async def test_async_store_in_order(tmp_path: Path) -> None:
     reopened = LedgerStore(tmp_path / "ledger.db")
     assert reopened.get_meta("last") is True
     reopened.close()
+
+
+def command(at: datetime, source: str = "plan", **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "at": at.isoformat(),
+        "source": source,
+        "enabled": False,
+        "current_a": 0,
+        "target_kw": 0.0,
+        "measured_kw": None,
+        "obeyed": None,
+        "response_s": None,
+        "via": None,
+        "escalated_to": None,
+    }
+    data.update(changes)
+    return data
+
+
+def test_commands_round_trip(store: LedgerStore) -> None:
+    """A session's audit trail is stored in order; verifying a command updates it in place."""
+    store.save_session(session(), None)
+    trail = [command(T0), command(T0 + timedelta(hours=1), "event", enabled=True, current_a=16)]
+    store.save_commands("s1", trail)
+    assert store.commands("s1") == trail
+    trail[0].update(measured_kw=0.0, obeyed=True, response_s=2.5)
+    trail.append(command(T0 + timedelta(hours=2), "user", enabled=True, current_a=32.0))
+    store.save_commands("s1", trail)
+    assert store.commands("s1") == trail
+    assert store.commands("s1")[0]["obeyed"] is True
+    assert store.commands("s2") == []
+    assert store.open_commands() == {"s1": trail}
+    store.save_session(session(ended_at=T0.isoformat(), state="completed"), None)
+    assert store.open_commands() == {}
+    assert store.commands("s1") == trail  # kept with the closed session
+
+
+def test_recent_commands(store: LedgerStore) -> None:
+    """A charger's last commands over its sessions, oldest first, with their session."""
+    store.save_session(session("a"), None)
+    store.save_session(session("b", started_at=(T0 + timedelta(days=1)).isoformat()), None)
+    store.save_session(session("c", charger_id="charger2"), None)
+    store.save_commands("a", [command(T0 + timedelta(minutes=n)) for n in range(3)])
+    store.save_commands("b", [command(T0 + timedelta(days=1, minutes=n)) for n in range(2)])
+    store.save_commands("c", [command(T0)])
+    recent = store.recent_commands("charger1", 3)
+    assert [(c["session_id"], c["at"]) for c in recent] == [
+        ("a", (T0 + timedelta(minutes=2)).isoformat()),
+        ("b", (T0 + timedelta(days=1)).isoformat()),
+        ("b", (T0 + timedelta(days=1, minutes=1)).isoformat()),
+    ]
+    assert [c["session_id"] for c in store.recent_commands("charger2")] == ["c"]
+    assert store.recent_commands("charger3") == []
+
+
+def test_migration_from_version_1(tmp_path: Path) -> None:
+    """A version-1 database (audit trails in meta rows) opens as version 2 with its commands."""
+    path = tmp_path / "ledger.db"
+    old = sqlite3.connect(path)
+    # The version-1 schema: every table but commands (its CREATE statements are unchanged).
+    old.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE sessions (
+            session_id TEXT PRIMARY KEY, charger_id TEXT NOT NULL, premise_id TEXT NOT NULL,
+            pev_id TEXT, started_at TEXT NOT NULL, ended_at TEXT, state TEXT NOT NULL,
+            outcome TEXT NOT NULL, billing_party TEXT NOT NULL,
+            energy_kwh REAL NOT NULL DEFAULT 0, cost TEXT, currency TEXT, data TEXT NOT NULL,
+            ledger TEXT, summary TEXT, updated_at TEXT NOT NULL
+        );
+        """
+    )
+    trail = [
+        command(T0, enabled=False, measured_kw=0.2, obeyed=True, response_s=3.0),
+        command(T0 + timedelta(hours=1), "user", enabled=True, current_a=32),
+    ]
+    old.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?)",
+        [
+            ("schema_version", "1"),
+            ("audit:s1", json.dumps(trail)),
+            ("smart_charging:PREMISE-1", json.dumps({"vehicle1": {"mode": "cheapest"}})),
+        ],
+    )
+    old.execute(
+        "INSERT INTO sessions (session_id, charger_id, premise_id, started_at, state, outcome,"
+        " billing_party, data, updated_at) VALUES ('s1', 'charger1', 'P', ?, 'completed',"
+        " 'home', 'premise_customer', ?, ?)",
+        (iso(T0), json.dumps(session()), iso(T0)),
+    )
+    old.commit()
+    old.close()
+
+    store = LedgerStore(path)
+    try:
+        assert store.get_meta("schema_version") == 2
+        assert store.commands("s1") == trail
+        assert store.get_meta("audit:s1") is None  # moved, not copied
+        assert store.get_meta("smart_charging:PREMISE-1") == {"vehicle1": {"mode": "cheapest"}}
+        assert store.session("s1") is not None
+        store.save_session(session("s2"), None, [interval(0)])  # the other tables work
+        assert store.interval_count() == 1
+    finally:
+        store.close()
+    reopened = LedgerStore(path)  # a second open migrates nothing
+    assert reopened.get_meta("schema_version") == 2
+    assert reopened.commands("s1") == trail
+    reopened.close()
+
+
+def test_command_csv_rows() -> None:
+    """Header first, one row per command; empty for unknowns."""
+    rows = command_csv_rows([("s1", command(T0, enabled=True, current_a=16, target_kw=11.04))])
+    assert rows[0] == [
+        "session_id",
+        "at",
+        "source",
+        "enabled",
+        "current_a",
+        "target_kw",
+        "measured_kw",
+        "obeyed",
+        "response_s",
+        "via",
+        "escalated_to",
+    ]
+    assert rows[1] == ["s1", T0.isoformat(), "plan", "True", "16", "11.04", "", "", "", "", ""]

@@ -1,13 +1,20 @@
-"""Button: charge now."""
+"""Buttons: charge now, on each charger and on each vehicle (where it is plugged in)."""
 
 from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
 from .coordinator import PevPortalConfigEntry
-from .entity import ChargerEntity, async_add_charger_entities
+from .entity import (
+    ChargerEntity,
+    PevPortalEntity,
+    VehicleSessionEntity,
+    async_add_charger_entities,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -17,17 +24,34 @@ async def async_setup_entry(
     entry: PevPortalConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a charge-now button per charger."""
+    """Add a charge-now button per charger and per vehicle."""
     async_add_charger_entities(
         entry,
         async_add_entities,
         lambda coordinator, runtime: [ChargeNowButton(coordinator, runtime, "charge_now")],
     )
+    coordinator = entry.runtime_data
+    for vehicle_id, vehicle in coordinator.vehicles.items():
+        async_add_entities(
+            [VehicleChargeNowButton(coordinator, vehicle, "charge_now")],
+            config_subentry_id=vehicle_id,
+        )
 
 
-class ChargeNowButton(ChargerEntity, ButtonEntity):
+class ChargeNowMixin(PevPortalEntity, ButtonEntity):
     """Clear any pause and charge at full power now."""
 
     async def async_press(self) -> None:
         """Charge now."""
-        await self.coordinator.async_charge_now(self.runtime)
+        runtime = self.session_charger()
+        if runtime is None:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_session")
+        await self.coordinator.async_charge_now(runtime)
+
+
+class ChargeNowButton(ChargerEntity, ChargeNowMixin):
+    """Charge now on the charger."""
+
+
+class VehicleChargeNowButton(VehicleSessionEntity, ChargeNowMixin):
+    """Charge now on the charger the vehicle is plugged in at."""

@@ -1,8 +1,15 @@
-"""Calendar: the utility program's events (prices, critical peaks, load control)."""
+"""Calendars: the utility program's events, and the premise's charging plan.
+
+The charging-plan calendar (one per premise, always present) shows the planned charging windows
+of every session (the plan's contiguous charging slots merged into one event per window) and the
+load-control events in force: the local ``load_control`` events and the utility's caps the
+planner saw. It follows the plan: a new plan updates it (through the coordinator's listeners).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant
@@ -10,7 +17,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import PevPortalConfigEntry
-from .entity import UtilityEntity
+from .core.planner import PlanSlot
+from .entity import PevPortalEntity, PremiseEntity, UtilityEntity
 
 PARALLEL_UPDATES = 0
 
@@ -20,13 +28,39 @@ async def async_setup_entry(
     entry: PevPortalConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the program calendar when the premise has a utility link."""
+    """Add the charging-plan calendar, and the program calendar with a utility link."""
     coordinator = entry.runtime_data
+    entities: list[CalendarEntity] = [ChargingPlanCalendar(coordinator, "charging_plan")]
     if coordinator.link is not None:
-        async_add_entities([ProgramCalendar(coordinator, "program_events")])
+        entities.append(ProgramCalendar(coordinator, "program_events"))
+    async_add_entities(entities)
 
 
-class ProgramCalendar(UtilityEntity, CalendarEntity):
+class _EventsCalendar(PevPortalEntity, CalendarEntity):
+    """A calendar whose events are computed on demand by :meth:`_events`."""
+
+    def _events(self) -> list[CalendarEvent]:
+        raise NotImplementedError
+
+    @property
+    def event(self) -> CalendarEvent | None:
+        """The event in progress, else the next one."""
+        now = dt_util.utcnow()
+        upcoming = [e for e in self._events() if e.end_datetime_local > now]
+        return upcoming[0] if upcoming else None
+
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        """Events overlapping the window."""
+        return [
+            e
+            for e in self._events()
+            if e.start_datetime_local < end_date and e.end_datetime_local > start_date
+        ]
+
+
+class ProgramCalendar(UtilityEntity, _EventsCalendar):
     """Each timeline entry of the program's events as a calendar event."""
 
     def _events(self) -> list[CalendarEvent]:
@@ -53,19 +87,100 @@ class ProgramCalendar(UtilityEntity, CalendarEntity):
             )
         return sorted(found, key=lambda e: e.start_datetime_local)
 
-    @property
-    def event(self) -> CalendarEvent | None:
-        """The event in progress, else the next one."""
-        now = dt_util.utcnow()
-        upcoming = [e for e in self._events() if e.end_datetime_local > now]
-        return upcoming[0] if upcoming else None
 
-    async def async_get_events(
-        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
-    ) -> list[CalendarEvent]:
-        """Events overlapping the window."""
+def charging_windows(slots: tuple[PlanSlot, ...]) -> list[list[PlanSlot]]:
+    """The plan's charging slots (power > 0) grouped into windows of touching slots."""
+    windows: list[list[PlanSlot]] = []
+    for slot in slots:
+        if slot.power_kw <= 0:
+            continue
+        if windows and windows[-1][-1].end == slot.start:
+            windows[-1].append(slot)
+        else:
+            windows.append([slot])
+    return windows
+
+
+class ChargingPlanCalendar(PremiseEntity, _EventsCalendar):
+    """The planned charging windows of the sessions and the load-control events in force."""
+
+    def _events(self) -> list[CalendarEvent]:
+        return sorted(
+            [*self._windows(), *self._local_events(), *self._utility_caps()],
+            key=lambda e: (e.start_datetime_local, e.summary),
+        )
+
+    def _windows(self) -> list[CalendarEvent]:
+        coordinator = self.coordinator
+        smart = coordinator.smart
+        if smart.plan is None:
+            return []
+        currency = coordinator.base_tariff.currency
+        found = []
+        for charger_id, vehicle_plan in smart.plan.vehicles.items():
+            runtime = coordinator.chargers.get(charger_id)
+            if runtime is None:
+                continue
+            vehicle = smart.vehicle_of(runtime)
+            name = vehicle.name if vehicle is not None else runtime.name
+            for window in charging_windows(vehicle_plan.slots):
+                energy = sum(s.energy_kwh for s in window)
+                cost = sum(
+                    (Decimal(str(max(0.0, s.energy_kwh - s.solar_kwh))) * s.price for s in window),
+                    Decimal(0),
+                )
+                power = max(s.power_kw for s in window)
+                found.append(
+                    CalendarEvent(
+                        start=window[0].start,
+                        end=window[-1].end,
+                        summary=f"Charging {name} · {power:.1f} kW",
+                        description=(
+                            f"{energy:.2f} kWh on {runtime.name}, "
+                            f"{cost.quantize(Decimal('0.01'))} {currency}"
+                        ),
+                        uid=f"plan-{charger_id}-{window[0].start.isoformat()}",
+                    )
+                )
+        return found
+
+    def _local_events(self) -> list[CalendarEvent]:
+        coordinator = self.coordinator
+        found = []
+        for event in coordinator.local_events:
+            if event["kind"] != "load_control" or event.get("limit_kw") is None:
+                continue
+            opted_out = event["event_id"] in coordinator.opted_out
+            found.append(
+                CalendarEvent(
+                    start=event["start"],
+                    end=event["end"],
+                    summary=f"{event.get('name') or 'Load control'} · ≤ {event['limit_kw']:g} kW",
+                    description="Local load-control event" + (" (opted out)" if opted_out else ""),
+                    uid=f"local-{event['event_id']}",
+                )
+            )
+        return found
+
+    def _utility_caps(self) -> list[CalendarEvent]:
+        """The utility's caps in the plan's inputs (one event for a cap on several chargers)."""
+        inputs = self.coordinator.smart.inputs
+        if inputs is None:
+            return []
+        chargers = self.coordinator.chargers
+        merged: dict[tuple[datetime, datetime, float, str], list[str]] = {}
+        for cap in inputs.caps:
+            if cap.vehicle_ids is None:
+                continue  # a local event (shown from the local events)
+            names = merged.setdefault((cap.start, cap.end, cap.max_kw, cap.name), [])
+            names.extend(chargers[c].name for c in sorted(cap.vehicle_ids) if c in chargers)
         return [
-            e
-            for e in self._events()
-            if e.start_datetime_local < end_date and e.end_datetime_local > start_date
+            CalendarEvent(
+                start=start,
+                end=end,
+                summary=f"{name} · ≤ {max_kw:g} kW",
+                description="Utility load-control event on " + ", ".join(sorted(set(names))),
+                uid=f"cap-{name}-{start.isoformat()}",
+            )
+            for (start, end, max_kw, name), names in merged.items()
         ]

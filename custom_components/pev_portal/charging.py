@@ -48,7 +48,8 @@ Every command (source ``plan``, ``event`` or ``user``) is kept in an audit trail
 measured by the charger afterwards: a command is obeyed once the power is at or below the
 commanded power (plus a tolerance); still above it :data:`VERIFY_SECONDS` later, the charger
 ignored it and a repairs issue is raised (cleared by the next obeyed command). The trail is kept
-in memory and in the store's meta table under ``audit:<session_id>``.
+in memory while the session runs and with the session in the store's ``commands`` table (written
+at each command and each verification; read back for the open sessions after a restart).
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ class SmartCharging:
                 self.settings[subentry_id] = VehicleSettings.from_dict(saved[subentry_id])
             else:
                 self.settings[subentry_id] = VehicleSettings(target=vehicle.default_target)
+        self.audit = await self.coordinator.store.call(lambda s: s.open_commands())
 
     def stop(self) -> None:
         """Stop the timer (at unload)."""
@@ -751,8 +753,15 @@ class SmartCharging:
                 "measured_kw": None,
                 "obeyed": None,
                 "response_s": None,
+                "escalated_to": None,
             }
         )
+        self._save_trail(session.session_id)
+
+    def _save_trail(self, session_id: str) -> None:
+        """Store the session's audit trail (a copy, written on the store's thread)."""
+        frozen = [dict(c) for c in self.audit.get(session_id, ())]
+        self.coordinator._submit(partial(_save_audit, session_id, frozen))
 
     def error_windows(
         self, session: ChargingSession, until: datetime
@@ -763,7 +772,7 @@ class SmartCharging:
         since: datetime | None = None
         for command in self.audit.get(session.session_id, ()):
             at = datetime.fromisoformat(command["at"])
-            if command["obeyed"] is False and "escalated_to" not in command:
+            if command["obeyed"] is False and command.get("escalated_to") is None:
                 since = since or at
             elif command["obeyed"] is True and since is not None:
                 windows.append((since, at))
@@ -815,9 +824,7 @@ class SmartCharging:
                     )
                     self._issue(runtime, command)
             if changed:
-                frozen = [dict(c) for c in trail]
-                key = f"audit:{session.session_id}"
-                self.coordinator._submit(partial(_save_audit, key, frozen))
+                self._save_trail(session.session_id)
 
     def _issue(self, runtime: ChargerRuntime, command: dict[str, Any] | None) -> None:
         entry_id = self.coordinator.config_entry.entry_id
@@ -989,6 +996,6 @@ class SmartCharging:
         return result
 
 
-def _save_audit(key: str, trail: list[dict[str, Any]], store: LedgerStore) -> None:
+def _save_audit(session_id: str, trail: list[dict[str, Any]], store: LedgerStore) -> None:
     """Store a session's command audit trail (on the store's thread)."""
-    store.set_meta(key, trail)
+    store.save_commands(session_id, trail)

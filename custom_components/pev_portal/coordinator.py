@@ -1146,7 +1146,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     async def async_export(
         self, start: datetime, end: datetime
     ) -> tuple[list[dict[str, Any]], list[tuple[str, Interval]]]:
-        """Sessions started in [start, end) with their intervals."""
+        """Sessions started in [start, end) with their intervals (and their commands)."""
         rows = await self.store.call(lambda s: s.sessions_between(start, end))
         sessions: list[dict[str, Any]] = []
         intervals: list[tuple[str, Interval]] = []
@@ -1154,7 +1154,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             if row.data.get("premise_id") != self.premise_id:
                 continue
             found = await self.store.call(partial(LedgerStore.intervals, session_id=row.session_id))
-            sessions.append({**row.data, "summary": row.summary})
+            commands = await self.store.call(
+                partial(LedgerStore.commands, session_id=row.session_id)
+            )
+            sessions.append({**row.data, "summary": row.summary, "commands": commands})
             intervals.extend((row.session_id, i) for i in found)
         return sessions, intervals
 

@@ -1,7 +1,12 @@
-"""Diagnostics with PEV IDs, premise ID, tags and secrets redacted."""
+"""Diagnostics with PEV IDs, premise ID, tags and secrets redacted.
+
+Each charger's entry carries its last :data:`RECENT_COMMANDS` smart-charging commands (from the
+store, over its sessions, oldest first) with their measured result.
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -9,6 +14,9 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_NOTIFY_TARGET, CONF_PEV_ID, CONF_PREMISE_ID, CONF_TAGS
 from .coordinator import PevPortalConfigEntry
+from .io.store import LedgerStore
+
+RECENT_COMMANDS = 10
 
 TO_REDACT = {
     CONF_PREMISE_ID,
@@ -41,6 +49,11 @@ async def async_get_config_entry_diagnostics(
     chargers: dict[str, Any] = {}
     for runtime in coordinator.chargers.values():
         summary = coordinator.live_summary(runtime)
+        commands = await coordinator.store.call(
+            partial(
+                LedgerStore.recent_commands, charger_id=runtime.charger_id, limit=RECENT_COMMANDS
+            )
+        )
         chargers[runtime.name] = {
             "adapter": runtime.adapter.describe(),
             "status": runtime.adapter.status(),
@@ -49,6 +62,7 @@ async def async_get_config_entry_diagnostics(
             "session": runtime.session.to_dict() if runtime.session else None,
             "closed_intervals": len(runtime.intervals),
             "summary": summary.to_dict() if summary else None,
+            "commands": commands,
         }
     interval_count = await coordinator.store.call(lambda s: s.interval_count())
     return async_redact_data(

@@ -1,4 +1,10 @@
-"""Base entities: one device per charger and one per vehicle."""
+"""Base entities: one device per charger, one per vehicle, one per premise (and its utility link).
+
+Entities acting on a session (the plan sensor, charge now, opt-out) exist on the charger's device
+and on the vehicle's: :meth:`PevPortalEntity.session_charger` is the charger whose session they
+act on (a charger entity: its charger; a vehicle entity: the charger the vehicle is plugged in
+at, if any), so each such entity's logic is written once, as a mixin, for both.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +35,10 @@ class PevPortalEntity(CoordinatorEntity[PevPortalCoordinator]):
 
     _attr_has_entity_name = True
 
+    def session_charger(self) -> ChargerRuntime | None:
+        """The charger whose session the entity acts on (None: not a session's entity)."""
+        return None
+
 
 class ChargerEntity(PevPortalEntity):
     """An entity on a charger's device."""
@@ -48,6 +58,10 @@ class ChargerEntity(PevPortalEntity):
             model="Demo charger" if demo else "Charger",
         )
 
+    def session_charger(self) -> ChargerRuntime:
+        """The entity's charger."""
+        return self.runtime
+
 
 class VehicleEntity(PevPortalEntity):
     """An entity on a vehicle's device."""
@@ -61,6 +75,44 @@ class VehicleEntity(PevPortalEntity):
             identifiers={(DOMAIN, vehicle.subentry_id)},
             name=vehicle.name,
             model="Vehicle",
+        )
+
+    def session_charger(self) -> ChargerRuntime | None:
+        """The charger the vehicle is plugged in at (its session's vehicle), if any."""
+        smart = self.coordinator.smart
+        return next(
+            (
+                runtime
+                for runtime in self.coordinator.chargers.values()
+                if (vehicle := smart.vehicle_of(runtime)) is not None
+                and vehicle.subentry_id == self.vehicle.subentry_id
+            ),
+            None,
+        )
+
+
+class VehicleSessionEntity(VehicleEntity):
+    """A vehicle entity acting on its session: unavailable while the vehicle is not plugged in."""
+
+    @property
+    def available(self) -> bool:
+        """Available while the vehicle has a session on one of the premise's chargers."""
+        return super().available and self.session_charger() is not None
+
+
+class PremiseEntity(PevPortalEntity):
+    """An entity of the whole premise (its own device, always present)."""
+
+    def __init__(self, coordinator: PevPortalCoordinator, key: str) -> None:
+        super().__init__(coordinator)
+        entry = coordinator.config_entry
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{entry.entry_id}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, entry.entry_id)},
+            name=entry.title,
+            model="Premise",
+            manufacturer="PEV Portal",
         )
 
 

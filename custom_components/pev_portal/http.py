@@ -1,8 +1,10 @@
 """The session export as a download (the card's "Export CSV"), for a logged-in user.
 
-``GET /api/pev_portal/export?start=...&end=...&format=csv|json[&entry_id=...][&session_id=...]``
-answers the same file the ``pev_portal.export_sessions`` action writes, as an attachment.
-Without ``start`` and ``end`` it covers the last 30 days.
+``GET /api/pev_portal/export?start=...&end=...&format=csv|json[&content=intervals|commands]``
+``[&entry_id=...][&session_id=...]`` answers the same file the ``pev_portal.export_sessions``
+action writes, as an attachment. Without ``start`` and ``end`` it covers the last 30 days. A CSV
+holds the intervals, or with ``content=commands`` the smart-charging command audit trail; a JSON
+export holds the sessions, each with its ``commands``, and the intervals.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
-from .services import _coordinator, export_filename, export_text
+from .services import EXPORT_CONTENTS, _coordinator, export_filename, export_text
 
 EXPORT_URL = "/api/pev_portal/export"
 DEFAULT_DAYS = 30
@@ -55,6 +57,11 @@ class ExportView(HomeAssistantView):
         fmt = query.get("format", "csv")
         if fmt not in CONTENT_TYPES:
             return self.json_message("format must be csv or json", HTTPStatus.BAD_REQUEST)
+        content = query.get("content", EXPORT_CONTENTS[0])
+        if content not in EXPORT_CONTENTS:
+            return self.json_message(
+                "content must be intervals or commands", HTTPStatus.BAD_REQUEST
+            )
         now = dt_util.utcnow()
         try:
             end = _when(query.get("end"), now + timedelta(days=1))
@@ -73,10 +80,11 @@ class ExportView(HomeAssistantView):
         if session_id := query.get("session_id"):
             sessions = [s for s in sessions if s.get("session_id") == session_id]
             intervals = [i for i in intervals if i[0] == session_id]
-        text = export_text(sessions, intervals, fmt)
-        filename = export_filename(start, end, fmt)
+        text = export_text(sessions, intervals, fmt, content)
+        filename = export_filename(start, end, fmt, content)
         if session_id:
-            filename = f"session_{session_id}.{fmt}"
+            kind = "commands" if filename.startswith("commands") else "session"
+            filename = f"{kind}_{session_id}.{fmt}"
         return web.Response(
             text=text,
             content_type=CONTENT_TYPES[fmt],

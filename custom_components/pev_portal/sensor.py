@@ -26,7 +26,14 @@ from .core.session import SessionState
 if TYPE_CHECKING:
     from .utility import UtilityLink
 
-from .entity import ChargerEntity, UtilityEntity, VehicleEntity, async_add_charger_entities
+from .entity import (
+    ChargerEntity,
+    PevPortalEntity,
+    UtilityEntity,
+    VehicleEntity,
+    VehicleSessionEntity,
+    async_add_charger_entities,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -200,7 +207,10 @@ async def async_setup_entry(
         async_add_entities(UtilitySensor(coordinator, d) for d in UTILITY_SENSORS)
     for vehicle_id, vehicle in coordinator.vehicles.items():
         async_add_entities(
-            [VehicleStateSensor(coordinator, vehicle, "vehicle_state")],
+            [
+                VehicleStateSensor(coordinator, vehicle, "vehicle_state"),
+                VehiclePlanSensor(coordinator, vehicle, "plan"),
+            ],
             config_subentry_id=vehicle_id,
         )
 
@@ -243,16 +253,10 @@ class VehicleStateSensor(VehicleEntity, SensorEntity):
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_options = [s.value for s in SessionState if s is not SessionState.COMPLETED]
 
-    def _runtime(self) -> ChargerRuntime | None:
-        for runtime in self.coordinator.chargers.values():
-            if runtime.session is not None and runtime.session.pev_id == self.vehicle.pev_id:
-                return runtime
-        return None
-
     @property
     def native_value(self) -> str:
         """The state of the vehicle's active session."""
-        runtime = self._runtime()
+        runtime = self.session_charger()
         if runtime is None or runtime.session is None:
             return SessionState.UNPLUGGED.value
         return runtime.session.state.value
@@ -260,7 +264,7 @@ class VehicleStateSensor(VehicleEntity, SensorEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """The charger and session it is on."""
-        runtime = self._runtime()
+        runtime = self.session_charger()
         if runtime is None or runtime.session is None:
             return {"charger": None, "session_id": None}
         return {"charger": runtime.name, "session_id": runtime.session.session_id}
@@ -398,7 +402,7 @@ class UtilitySensor(UtilityEntity, SensorEntity):
         return self.entity_description.attributes(link)
 
 
-class PlanSensor(ChargerEntity, SensorEntity):
+class PlanSensorMixin(PevPortalEntity, SensorEntity):
     """The session's charging plan: its start, with the slots, cost and ready-by beside."""
 
     _attr_device_class = SensorDeviceClass.TIMESTAMP
@@ -406,15 +410,17 @@ class PlanSensor(ChargerEntity, SensorEntity):
     @property
     def native_value(self) -> datetime | None:
         """When the plan starts charging (unknown without a session or planned charging)."""
-        plan = self.coordinator.plan_for(self.runtime)
+        runtime = self.session_charger()
+        plan = self.coordinator.plan_for(runtime) if runtime is not None else None
         start = plan.get("start") if plan else None
         return datetime.fromisoformat(start) if start else None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """The plan: mode, slots, end, cost, departure, ready-by, reachable, reason."""
-        plan = self.coordinator.plan_for(self.runtime) or {}
-        trail = self.coordinator.smart.audit_for(self.runtime)
+        runtime = self.session_charger()
+        plan = (self.coordinator.plan_for(runtime) if runtime is not None else None) or {}
+        trail = self.coordinator.smart.audit_for(runtime) if runtime is not None else []
         return {
             key: plan.get(key)
             for key in (
@@ -429,3 +435,11 @@ class PlanSensor(ChargerEntity, SensorEntity):
                 "slots",
             )
         } | {"last_command": trail[-1] if trail else None}
+
+
+class PlanSensor(ChargerEntity, PlanSensorMixin):
+    """The plan of the charger's session (whichever vehicle, also a guest's or an unknown one)."""
+
+
+class VehiclePlanSensor(VehicleSessionEntity, PlanSensorMixin):
+    """The plan of the vehicle's session, on the charger it is plugged in at."""

@@ -23,7 +23,7 @@ from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordina
 from .core.metering import Interval
 from .core.planner import ChargeMode
 from .core.session import VehicleSource
-from .io.store import csv_rows
+from .io.store import command_csv_rows, csv_rows
 
 SERVICE_BIND_VEHICLE = "bind_vehicle"
 SERVICE_EXPORT_SESSIONS = "export_sessions"
@@ -39,6 +39,7 @@ ATTR_PEV_ID = "pev_id"
 ATTR_START = "start"
 ATTR_END = "end"
 ATTR_FORMAT = "format"
+ATTR_CONTENT = "content"
 ATTR_KIND = "kind"
 ATTR_PRICE = "price"
 ATTR_LIMIT_KW = "limit_kw"
@@ -47,6 +48,12 @@ ATTR_DEPARTURE = "departure"
 ATTR_TARGET = "target"
 ATTR_MODE = "mode"
 ATTR_CONFIRM = "confirm"
+
+# What a CSV export holds: the intervals (the default) or the command audit trail. A JSON
+# export always holds both: the sessions, each with its commands, and the intervals.
+CONTENT_INTERVALS = "intervals"
+CONTENT_COMMANDS = "commands"
+EXPORT_CONTENTS = [CONTENT_INTERVALS, CONTENT_COMMANDS]
 
 BIND_SCHEMA = vol.Schema(
     {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Required(ATTR_PEV_ID): cv.string}
@@ -57,6 +64,7 @@ EXPORT_SCHEMA = vol.Schema(
         vol.Required(ATTR_START): cv.datetime,
         vol.Required(ATTR_END): cv.datetime,
         vol.Optional(ATTR_FORMAT, default="csv"): vol.In(["csv", "json"]),
+        vol.Optional(ATTR_CONTENT, default=CONTENT_INTERVALS): vol.In(EXPORT_CONTENTS),
     }
 )
 EVENT_SCHEMA = vol.Schema(
@@ -124,18 +132,32 @@ async def _bind_vehicle(call: ServiceCall) -> None:
     )
 
 
-def export_filename(start: datetime, end: datetime, fmt: str) -> str:
-    """The export's file name: the UTC range and the format."""
-    return f"sessions_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}.{fmt}"
+def export_filename(
+    start: datetime, end: datetime, fmt: str, content: str = CONTENT_INTERVALS
+) -> str:
+    """The export's file name: what it holds, the UTC range and the format."""
+    kind = "commands" if fmt == "csv" and content == CONTENT_COMMANDS else "sessions"
+    return f"{kind}_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}.{fmt}"
 
 
 def export_text(
-    sessions: list[dict[str, Any]], intervals: list[tuple[str, Interval]], fmt: str
+    sessions: list[dict[str, Any]],
+    intervals: list[tuple[str, Interval]],
+    fmt: str,
+    content: str = CONTENT_INTERVALS,
 ) -> str:
-    """The export as CSV (the intervals) or JSON (sessions and intervals)."""
+    """The export as CSV (the intervals, or the commands) or JSON (sessions with their
+    commands, and the intervals)."""
     if fmt == "csv":
+        rows = (
+            command_csv_rows(
+                (s["session_id"], c) for s in sessions for c in s.get("commands") or ()
+            )
+            if content == CONTENT_COMMANDS
+            else csv_rows(intervals)
+        )
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(csv_rows(intervals))
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
         return buffer.getvalue()
     return json.dumps(
         {
@@ -157,10 +179,10 @@ async def _export_sessions(call: ServiceCall) -> ServiceResponse:
             translation_domain=DOMAIN, translation_key="event_end_before_start"
         )
     sessions, intervals = await coordinator.async_export(start, end)
-    fmt = call.data[ATTR_FORMAT]
+    fmt, content = call.data[ATTR_FORMAT], call.data[ATTR_CONTENT]
     folder = Path(call.hass.config.path(DOMAIN, "exports"))
-    text = export_text(sessions, intervals, fmt)
-    path = folder / export_filename(start, end, fmt)
+    text = export_text(sessions, intervals, fmt, content)
+    path = folder / export_filename(start, end, fmt, content)
 
     def _write() -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -173,6 +195,7 @@ async def _export_sessions(call: ServiceCall) -> ServiceResponse:
         "path": str(path),
         "sessions": len(sessions),
         "intervals": len(intervals),
+        "commands": sum(len(s.get("commands") or ()) for s in sessions),
     }
     if fmt == "json":
         response["data"] = json.loads(text)

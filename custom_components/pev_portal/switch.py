@@ -1,4 +1,5 @@
-"""Switches: charging enabled (the user's pause), opt-out of the event, the demo's cable."""
+"""Switches: charging enabled (the user's pause), opt-out of the event (per charger and per
+vehicle), the demo's cable."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
 from .core.simulator import DemoCar
-from .entity import ChargerEntity, async_add_charger_entities
+from .entity import (
+    ChargerEntity,
+    PevPortalEntity,
+    VehicleSessionEntity,
+    async_add_charger_entities,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -36,6 +42,11 @@ async def async_setup_entry(
         return entities
 
     async_add_charger_entities(entry, async_add_entities, build)
+    coordinator = entry.runtime_data
+    for vehicle_id, vehicle in coordinator.vehicles.items():
+        async_add_entities(
+            [VehicleOptOutSwitch(coordinator, vehicle, "opt_out")], config_subentry_id=vehicle_id
+        )
 
 
 class ChargingEnabledSwitch(ChargerEntity, SwitchEntity):
@@ -87,7 +98,7 @@ class DemoPlugSwitch(ChargerEntity, SwitchEntity):
         self.demo.step(dt_util.utcnow())
 
 
-class OptOutSwitch(ChargerEntity, SwitchEntity):
+class OptOutMixin(PevPortalEntity, SwitchEntity):
     """On: the session is opted out of the load-control events in force (not mandatory ones).
 
     Turning it on lifts their caps for this session; the reports say ``*_OPTED_OUT``. An opt-out
@@ -97,19 +108,33 @@ class OptOutSwitch(ChargerEntity, SwitchEntity):
     @property
     def is_on(self) -> bool:
         """True while every event in force on the session is opted out of."""
-        return self.coordinator.smart.opted_out_now(self.runtime)
+        runtime = self.session_charger()
+        return runtime is not None and self.coordinator.smart.opted_out_now(runtime)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """What opting out of the events in force costs, when their program says so."""
-        return {"consequence": " ".join(self.coordinator.smart.consequences(self.runtime)) or None}
+        runtime = self.session_charger()
+        found = self.coordinator.smart.consequences(runtime) if runtime is not None else []
+        return {"consequence": " ".join(found) or None}
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Opt out of the events in force (refused for a mandatory event, and with the
         consequence in the message when the program declares one: a switch cannot ask)."""
-        self.coordinator.smart.opt_out(self.runtime)
+        runtime = self.session_charger()
+        if runtime is None:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_session")
+        self.coordinator.smart.opt_out(runtime)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """An opt-out holds until the event ends."""
         if self.is_on:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="opt_out_final")
+
+
+class OptOutSwitch(ChargerEntity, OptOutMixin):
+    """Opt the charger's session out of the events in force."""
+
+
+class VehicleOptOutSwitch(VehicleSessionEntity, OptOutMixin):
+    """Opt the vehicle's session (where it is plugged in) out of the events in force."""

@@ -38,6 +38,10 @@ async def _mid_session(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> A
     await hass.services.async_call(
         "switch", "turn_on", {"entity_id": "switch.garage_demo_car_plugged_in"}, blocking=True
     )
+    # A command for the audit trail (charge now: the demo charger's full 16 A).
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.garage_charge_now"}, blocking=True
+    )
     for _ in range(20 * 12):
         freezer.tick(timedelta(seconds=5))
         async_fire_time_changed(hass)
@@ -86,6 +90,8 @@ async def test_diagnostics_redacted(hass: HomeAssistant, freezer: FrozenDateTime
     assert session["premise_id"] == REDACTED
     assert garage["summary"]["session_id"] == REDACTED
     assert garage["summary"]["pev_id"] == REDACTED
+    assert [c["source"] for c in garage["commands"]] == ["user"]
+    assert garage["commands"][0]["session_id"] == REDACTED
     assert garage["closed_intervals"] == 1
     assert data["stored_intervals"] == 1
 

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.http import EXPORT_URL
-from custom_components.pev_portal.io.store import csv_rows
+from custom_components.pev_portal.io.store import command_csv_rows, csv_rows
 
 from .common import advance, setup
 from .conftest import make_entry
@@ -110,10 +110,46 @@ async def test_json_download_of_one_session(
     assert {i["session_id"] for i in data["intervals"]} == {first}
 
 
+async def test_commands_download(
+    hass: HomeAssistant,
+    coordinator: PevPortalCoordinator,
+    freezer: FrozenDateTimeFactory,
+    hass_admin_user: User,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """content=commands: the command audit trail as CSV (also of one session)."""
+    await plug(hass, True)
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.garage_charge_now"}, blocking=True
+    )
+    session_id = await one_session(hass, freezer)
+    client = await login(hass, hass_admin_user, hass_client)
+    response = await client.get(EXPORT_URL, params={**RANGE, "content": "commands"})
+    assert response.status == 200
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="commands_20261122T000000Z_20261123T000000Z.csv"'
+    )
+    rows = list(csv.reader((await response.text()).splitlines()))
+    stored = await coordinator.store.call(lambda s: s.commands(session_id))
+    assert rows == command_csv_rows((session_id, c) for c in stored)
+    assert [r[2] for r in rows[1:]] == ["user"]
+
+    response = await client.get(
+        EXPORT_URL, params={**RANGE, "content": "commands", "session_id": session_id}
+    )
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="commands_{session_id}.csv"'
+    )
+    response = await client.get(EXPORT_URL, params={**RANGE, "format": "json"})
+    data = json.loads(await response.text())
+    assert data["sessions"][0]["commands"] == stored
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
         ({"format": "xml"}, "format must be csv or json"),
+        ({"content": "anomalies"}, "content must be intervals or commands"),
         ({"start": "yesterday"}, "not a date and time: yesterday"),
         ({**RANGE, "end": "2026-11-21T00:00:00"}, "end must be after start"),
         ({"entry_id": "nope"}, "not set up"),

@@ -30,8 +30,21 @@ async def test_setup_and_unload(hass: HomeAssistant, loaded_demo: MockConfigEntr
     assert await hass.async_add_executor_job(Path(hass.config.path(STORE_FILENAME)).exists)
     entities = er.async_entries_for_config_entry(er.async_get(hass), loaded_demo.entry_id)
     # 9 sensors (plan included), 2 binary sensors, select, button, 3 switches (opt-out
-    # included); the vehicle's state sensor, charge mode, charge target and departure.
-    assert len(entities) == 20
+    # included); the vehicle's state sensor, charge mode, charge target, departure, plan sensor,
+    # charge-now button and opt-out switch; the premise's charging-plan calendar.
+    assert len(entities) == 24
+    unique_ids = {e.unique_id for e in entities}
+    assert {
+        "vehicle1_plan",
+        "vehicle1_charge_now",
+        "vehicle1_opt_out",
+        "premise1_charging_plan",
+    } <= unique_ids
+    names = {e.entity_id: e.translation_key for e in entities}
+    assert names["sensor.family_car_charging_plan"] == "plan"
+    assert names["button.family_car_charge_now"] == "charge_now"
+    assert names["switch.family_car_opt_out_of_event"] == "opt_out"
+    assert names["calendar.test_home_charging_plan"] == "charging_plan"
     assert state(hass, f"sensor.{GARAGE}_session_state") == "unplugged"
 
     assert await hass.config_entries.async_unload(loaded_demo.entry_id)

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
-from custom_components.pev_portal.io.store import csv_rows, iso
+from custom_components.pev_portal.io.store import COMMAND_FIELDS, csv_rows, iso
 
 from .common import advance, attrs, setup, state
 from .conftest import DEMO_CHARGER, OPTIONS, make_entry
@@ -150,6 +150,41 @@ async def test_export_json(
     )
     total = sum(float(i["kwh"]) for i in data["intervals"])
     assert total == pytest.approx(session["summary"]["energy_kwh"], abs=1e-5)
+
+
+async def test_export_commands(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, coordinator: PevPortalCoordinator
+) -> None:
+    """The command audit trail: in each JSON session, and as CSV with content: commands."""
+    await plug(hass, True)
+    await advance(hass, freezer, 10)
+    await hass.services.async_call(
+        "button", "press", {"entity_id": f"button.{GARAGE}_charge_now"}, blocking=True
+    )
+    await advance(hass, freezer, 60)
+    await plug(hass, False)
+    session_id = attrs(hass, f"sensor.{GARAGE}_session_energy")["session_id"]
+    window = {"start": "2026-11-22T00:00:00+00:00", "end": "2026-11-23T00:00:00+00:00"}
+
+    response = await call(hass, "export_sessions", {**window, "format": "json"})
+    assert response["commands"] == 1
+    commands = response["data"]["sessions"][0]["commands"]
+    assert commands == await coordinator.store.call(lambda s: s.commands(session_id))
+    assert [(c["source"], c["enabled"], c["current_a"], c["obeyed"]) for c in commands] == [
+        ("user", True, 16, True)
+    ]
+    assert commands[0]["target_kw"] == pytest.approx(11.04)
+    assert commands[0]["measured_kw"] == pytest.approx(11.0, abs=0.1)
+
+    response = await call(hass, "export_sessions", {**window, "content": "commands"})
+    path = Path(response["path"])
+    assert path.name == "commands_20261122T000000Z_20261123T000000Z.csv"
+    rows = list(csv.reader((await hass.async_add_executor_job(path.read_text)).splitlines()))
+    assert rows[0] == ["session_id", *COMMAND_FIELDS]
+    assert [r[:3] for r in rows[1:]] == [[session_id, commands[0]["at"], "user"]]
+    # The intervals export is unchanged by the content option's default.
+    response = await call(hass, "export_sessions", window)
+    assert Path(response["path"]).name.startswith("sessions_")
 
 
 async def test_export_date_range(

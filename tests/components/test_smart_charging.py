@@ -8,6 +8,10 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.button import DATA_COMPONENT as BUTTONS
+from homeassistant.components.calendar import DATA_COMPONENT as CALENDARS
+from homeassistant.components.switch import DATA_COMPONENT as SWITCHES
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
@@ -23,7 +27,7 @@ from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.core.session import PauseReason
 
 from .common import advance, attrs, setup, state
-from .conftest import HOME_CAR, OPTIONS, make_entry
+from .conftest import GUEST_CAR, HOME_CAR, OPTIONS, make_entry
 from .test_entity_charger import CP, ChargePoint, record_switch_calls
 
 GARAGE = "garage"
@@ -507,3 +511,187 @@ async def test_vehicle_taking_less_is_planned_at_what_it_takes(
     assert retry["slots"][0]["power_kw"] == pytest.approx(7.36)
     await advance(hass, freezer, 20)
     assert coordinator.smart.reason == "under-delivery: charger1"
+
+
+async def test_audit_trail_kept_with_the_session(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The commands are stored with the session: read back after a restart, kept at its end."""
+    freezer.move_to(EVENING)
+    entry = make_entry(options=TOU_OPTIONS)
+    coordinator: PevPortalCoordinator = await setup(hass, entry)
+    await _cheapest(hass)
+    await _plug_demo(hass)
+    await advance(hass, freezer, 10)
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.session is not None
+    session_id = runtime.session.session_id
+    trail = coordinator.smart.audit_for(runtime)
+    assert [(c["source"], c["enabled"], c["obeyed"]) for c in trail] == [("plan", False, True)]
+    await coordinator.store.call(lambda s: None)  # the writes are done
+    assert await coordinator.store.call(lambda s: s.commands(session_id)) == trail
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.session is not None
+    assert runtime.session.session_id == session_id
+    assert coordinator.smart.audit_for(runtime)[: len(trail)] == trail
+
+    await _call(hass, "button", "press", f"button.{GARAGE}_charge_now")
+    await advance(hass, freezer, 10)
+    await _call(hass, "switch", "turn_off", f"switch.{GARAGE}_demo_car_plugged_in")
+    assert coordinator.smart.audit == {}  # dropped from memory with the session
+    stored = await coordinator.store.call(lambda s: s.commands(session_id))
+    assert [c["source"] for c in stored][-1] == "user"
+    assert stored[: len(trail)] == trail
+
+
+PLAN_CALENDAR = "calendar.test_home_charging_plan"
+DATA_DOMAINS: dict[str, Any] = {"button": BUTTONS, "switch": SWITCHES}
+
+
+async def test_calendar_of_planned_charging(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The premise's calendar shows the planned windows and the load-control events."""
+    freezer.move_to(EVENING)
+    coordinator = await setup(hass, make_entry(options=TOU_OPTIONS))
+    calendar = hass.data[CALENDARS].get_entity(PLAN_CALENDAR)
+    assert calendar is not None
+    day = (CHEAP_FROM - timedelta(hours=12), CHEAP_FROM + timedelta(hours=24))
+    assert await calendar.async_get_events(hass, *day) == []
+    assert state(hass, PLAN_CALENDAR) == "off"
+
+    await _cheapest(hass)
+    await _plug_demo(hass)
+    await advance(hass, freezer, 10)
+    runtime = coordinator.chargers["charger1"]
+    plan = coordinator.plan_for(runtime)
+    assert plan is not None
+    events = await calendar.async_get_events(hass, *day)
+    # 30 kWh at 11.04 kW from 21:00: one window of touching slots, merged.
+    assert len(events) == 1
+    window = events[0]
+    assert window.start == CHEAP_FROM
+    assert window.end == datetime.fromisoformat(plan["end"])
+    assert window.summary == "Charging Family car · 11.0 kW"
+    assert window.description == "30.00 kWh on Garage, 3.00 EUR"
+    assert state(hass, PLAN_CALENDAR) == "off"  # not yet
+    assert attrs(hass, PLAN_CALENDAR)["message"] == window.summary
+
+    # A local load-control event in the window: shown, and the plan (and window) follow it.
+    start = CHEAP_FROM + timedelta(hours=1)
+    await coordinator.async_add_local_event(
+        "load_control", start, start + timedelta(hours=1), limit_kw=0, name="Grid peak"
+    )
+    await advance(hass, freezer, 5)
+    events = await calendar.async_get_events(hass, *day)
+    assert [(e.start, e.summary) for e in events] == [
+        (CHEAP_FROM, "Charging Family car · 11.0 kW"),
+        (start, "Grid peak · ≤ 0 kW"),
+        (start + timedelta(hours=1), "Charging Family car · 11.0 kW"),
+    ]
+    assert events[0].end == start
+
+    # The calendar.get_events action.
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "entity_id": PLAN_CALENDAR,
+            "start_date_time": CHEAP_FROM.isoformat(),
+            "end_date_time": (CHEAP_FROM + timedelta(minutes=90)).isoformat(),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    found = response[PLAN_CALENDAR]["events"]  # type: ignore[index]
+    assert [e["summary"] for e in found] == [
+        "Charging Family car · 11.0 kW",
+        "Grid peak · ≤ 0 kW",
+    ]
+    assert found[1]["description"] == "Local load-control event"
+
+    # In the window: the calendar is on. Unplugged: only the event is left.
+    await _at(hass, freezer, CHEAP_FROM + timedelta(minutes=1))
+    assert state(hass, PLAN_CALENDAR) == "on"
+    await _call(hass, "switch", "turn_off", f"switch.{GARAGE}_demo_car_plugged_in")
+    await advance(hass, freezer, 5)
+    events = await calendar.async_get_events(hass, *day)
+    assert [e.summary for e in events] == ["Grid peak · ≤ 0 kW"]
+
+
+async def test_vehicle_entities_act_where_it_is_plugged_in(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The vehicle's plan sensor, charge-now button and opt-out switch follow its session."""
+    freezer.move_to(EVENING)
+    coordinator = await setup(hass, make_entry(vehicles=[HOME_CAR, GUEST_CAR], options=TOU_OPTIONS))
+    per_vehicle = ("sensor.{}_charging_plan", "button.{}_charge_now", "switch.{}_opt_out_of_event")
+    for template in per_vehicle:
+        assert state(hass, template.format(CAR)) == STATE_UNAVAILABLE
+        assert state(hass, template.format("visitor")) == STATE_UNAVAILABLE
+        assert state(hass, template.format(GARAGE)) != STATE_UNAVAILABLE  # guests, unknowns
+
+    await _cheapest(hass)
+    await _plug_demo(hass)  # the demo car is the family car
+    await advance(hass, freezer, 10)
+    for template in per_vehicle:
+        assert state(hass, template.format(CAR)) != STATE_UNAVAILABLE
+        assert state(hass, template.format("visitor")) == STATE_UNAVAILABLE
+    plan_sensor = f"sensor.{CAR}_charging_plan"
+    assert datetime.fromisoformat(state(hass, plan_sensor)) == CHEAP_FROM
+    assert attrs(hass, plan_sensor) | {"friendly_name": None} == attrs(
+        hass, f"sensor.{GARAGE}_charging_plan"
+    ) | {"friendly_name": None}
+    assert attrs(hass, plan_sensor)["mode"] == "cheapest"
+    assert attrs(hass, plan_sensor)["last_command"]["source"] == "plan"
+
+    # Opt-out from the vehicle: the event's stop is lifted on the charger it is plugged in at.
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.demo is not None
+    now = datetime.fromisoformat(EVENING)
+    event_id = await coordinator.async_add_local_event(
+        "load_control", now, now + timedelta(hours=1), limit_kw=0
+    )
+    await advance(hass, freezer, 5)
+    assert state(hass, f"switch.{CAR}_opt_out_of_event") == "off"
+    await _call(hass, "switch", "turn_on", f"switch.{CAR}_opt_out_of_event")
+    assert event_id in coordinator.opted_out
+    assert state(hass, f"switch.{CAR}_opt_out_of_event") == "on"
+    assert state(hass, f"switch.{GARAGE}_opt_out_of_event") == "on"
+
+    # Charge now from the vehicle: the session charges at once, in the peak.
+    await _call(hass, "button", "press", f"button.{CAR}_charge_now")
+    await advance(hass, freezer, 30)
+    assert state(hass, f"sensor.{GARAGE}_session_state") == "charging"
+    assert runtime.demo.evse.enabled
+    assert coordinator.smart.audit_for(runtime)[-1]["source"] == "user"
+    assert attrs(hass, plan_sensor)["last_command"]["source"] == "user"
+
+    # Unplugged: unavailable again (the charger's own entities stay).
+    await _call(hass, "switch", "turn_off", f"switch.{GARAGE}_demo_car_plugged_in")
+    for template in per_vehicle:
+        assert state(hass, template.format(CAR)) == STATE_UNAVAILABLE
+        assert state(hass, template.format(GARAGE)) != STATE_UNAVAILABLE
+
+
+async def test_vehicle_entities_refuse_without_a_session(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Pressed directly while the vehicle is away: a translated error, no command."""
+    freezer.move_to(EVENING)
+    coordinator = await setup(hass, make_entry(options=TOU_OPTIONS))
+    for domain, entity_id, method in (
+        ("button", f"button.{CAR}_charge_now", "async_press"),
+        ("switch", f"switch.{CAR}_opt_out_of_event", "async_turn_on"),
+    ):
+        entity = hass.data[DATA_DOMAINS[domain]].get_entity(entity_id)
+        assert entity is not None
+        with pytest.raises(ServiceValidationError) as err:
+            await getattr(entity, method)()
+        assert err.value.translation_key == "no_session"
+    assert coordinator.smart.audit == {}

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
+from homeassistant.components.calendar import DATA_COMPONENT as CALENDARS
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -240,6 +241,22 @@ async def test_dlc_curtails_mid_session(
     )
     assert state(hass, "sensor.test_home_utility_link_active_event") == "load control"
     assert attrs(hass, "sensor.test_home_utility_link_active_event")["cap_kw"] == 7.0
+    # The charging-plan calendar shows the utility's cap the planner sees.
+    calendar = hass.data[CALENDARS].get_entity("calendar.test_home_charging_plan")
+    assert calendar is not None
+    window = (now_utc() - timedelta(hours=1), now_utc() + timedelta(hours=2))
+
+    async def caps() -> list[str]:
+        events = await calendar.async_get_events(hass, *window)
+        return [f"{e.summary} / {e.description}" for e in events if "≤" in e.summary]
+
+    for _ in range(100):
+        if await caps():
+            break
+        await asyncio.sleep(0.05)
+        await hass.async_block_till_done()
+    [cap] = await caps()
+    assert cap.endswith("≤ 7 kW / Utility load-control event on Garage")
 
     vtn.cancel_event(event["id"])
     await wait_for(hass, lambda: runtime.cap_kw is None)

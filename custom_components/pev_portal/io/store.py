@@ -1,9 +1,15 @@
-"""Durable, crash-safe ledger of sessions, intervals and local events.
+"""Durable, crash-safe ledger of sessions, intervals, commands and local events.
 
 SQLite in WAL mode with ``synchronous=FULL``: a committed transaction survives a crash or a
 power cut. A session's row, its ledger snapshot and the intervals the ledger closed are written
 in one transaction, so after a restart the ledger resumes exactly where the stored intervals end:
 no interval is lost or counted twice.
+
+The schema's version is kept in the meta table (``schema_version``); opening an older database
+migrates it step by step (:data:`MIGRATIONS`), each step in one transaction with the version it
+reaches. Version 2 added the ``commands`` table (the smart-charging command audit trail, one row
+per command of a session) and moved the trails kept before in meta rows ``audit:<session_id>``
+into it.
 
 All SQLite work runs on one dedicated thread (the connection belongs to it); the async facade
 :class:`AsyncLedgerStore` hands calls to that thread so the event loop never blocks.
@@ -23,7 +29,7 @@ from typing import Any
 
 from ..core.metering import Anomaly, Interval, Quality
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -96,7 +102,41 @@ CREATE TABLE IF NOT EXISTS local_events (
     data TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS commands (
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    current_a NUMERIC NOT NULL,
+    target_kw REAL NOT NULL,
+    measured_kw REAL,
+    obeyed INTEGER,
+    response_s REAL,
+    via TEXT,
+    escalated_to TEXT,
+    PRIMARY KEY (session_id, seq)
+);
 """
+
+# The columns of a command, in the audit trail's order (see charging.SmartCharging.record).
+COMMAND_FIELDS = (
+    "at",
+    "source",
+    "enabled",
+    "current_a",
+    "target_kw",
+    "measured_kw",
+    "obeyed",
+    "response_s",
+    "via",
+    "escalated_to",
+)
+_COMMAND_INSERT = (
+    f"INSERT INTO commands (session_id, seq, {', '.join(COMMAND_FIELDS)}) "
+    f"VALUES ({', '.join('?' * (len(COMMAND_FIELDS) + 2))})"
+)
+_AUDIT_PREFIX = "audit:"
 
 
 def iso(when: datetime) -> str:
@@ -167,6 +207,20 @@ class LedgerStore:
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
             (json.dumps(SCHEMA_VERSION),),
         )
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an older database up to :data:`SCHEMA_VERSION`, one step at a time."""
+        version = int(self.get_meta("schema_version") or 1)
+        while version < SCHEMA_VERSION:
+            step = MIGRATIONS[version]
+            with self._transaction():
+                step(self._db)
+                version += 1
+                self._db.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                    (json.dumps(version),),
+                )
 
     def close(self) -> None:
         """Checkpoint the WAL and close."""
@@ -318,6 +372,47 @@ class LedgerStore:
         ).fetchall()
         return [dict(row) for row in rows]
 
+    # -- command audit trail: every smart-charging command of a session ----------------
+
+    def save_commands(self, session_id: str, commands: Sequence[dict[str, Any]]) -> None:
+        """Store a session's audit trail (the whole trail; a command is updated in place)."""
+        with self._transaction():
+            self._db.executemany(
+                _COMMAND_INSERT
+                + """ ON CONFLICT (session_id, seq) DO UPDATE SET
+                       measured_kw = excluded.measured_kw, obeyed = excluded.obeyed,
+                       response_s = excluded.response_s, escalated_to = excluded.escalated_to""",
+                [_command_row(session_id, seq, c) for seq, c in enumerate(commands)],
+            )
+
+    def commands(self, session_id: str) -> list[dict[str, Any]]:
+        """A session's audit trail, in the order the commands were sent."""
+        rows = self._db.execute(
+            "SELECT * FROM commands WHERE session_id = ? ORDER BY seq", (session_id,)
+        ).fetchall()
+        return [_row_to_command(row) for row in rows]
+
+    def open_commands(self) -> dict[str, list[dict[str, Any]]]:
+        """The audit trails of the sessions not yet ended, by session ID."""
+        rows = self._db.execute(
+            """SELECT commands.* FROM commands JOIN sessions USING (session_id)
+               WHERE sessions.ended_at IS NULL ORDER BY commands.session_id, commands.seq"""
+        ).fetchall()
+        found: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            found.setdefault(row["session_id"], []).append(_row_to_command(row))
+        return found
+
+    def recent_commands(self, charger_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        """A charger's last commands (of any of its sessions), oldest first, with the session."""
+        rows = self._db.execute(
+            """SELECT commands.* FROM commands JOIN sessions USING (session_id)
+               WHERE sessions.charger_id = ?
+               ORDER BY sessions.started_at DESC, commands.seq DESC LIMIT ?""",
+            (charger_id, limit),
+        ).fetchall()
+        return [{"session_id": row["session_id"], **_row_to_command(row)} for row in reversed(rows)]
+
     def add_local_event(
         self, event_id: str, kind: str, start: datetime, end: datetime, data: dict[str, Any]
     ) -> None:
@@ -456,6 +551,38 @@ class LedgerStore:
         return _Transaction(self._db)
 
 
+def _command_row(session_id: str, seq: int, command: dict[str, Any]) -> tuple[Any, ...]:
+    return (session_id, seq, *(command.get(name) for name in COMMAND_FIELDS))
+
+
+def _row_to_command(row: sqlite3.Row) -> dict[str, Any]:
+    command = {name: row[name] for name in COMMAND_FIELDS}
+    command["enabled"] = bool(command["enabled"])
+    if command["obeyed"] is not None:
+        command["obeyed"] = bool(command["obeyed"])
+    return command
+
+
+def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+    """Move the audit trails from meta rows ``audit:<session_id>`` to the commands table."""
+    rows = db.execute(
+        "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?",
+        (len(_AUDIT_PREFIX), _AUDIT_PREFIX),
+    ).fetchall()
+    for row in rows:
+        session_id = row["key"][len(_AUDIT_PREFIX) :]
+        trail = json.loads(row["value"]) or []
+        db.executemany(
+            _COMMAND_INSERT.replace("INSERT", "INSERT OR REPLACE", 1),
+            [_command_row(session_id, seq, c) for seq, c in enumerate(trail)],
+        )
+    db.execute("DELETE FROM meta WHERE substr(key, 1, ?) = ?", (len(_AUDIT_PREFIX), _AUDIT_PREFIX))
+
+
+# Schema migrations: from version N (the key) to N + 1.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+
+
 class _Transaction:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
@@ -538,6 +665,22 @@ def csv_rows(intervals: Iterable[tuple[str, Interval]]) -> list[list[str]]:
                 i.quality.value,
                 str(i.meter_epoch),
                 "" if i.register_end is None else f"{i.register_end:.6f}",
+            ]
+        )
+    return rows
+
+
+def command_csv_rows(commands: Iterable[tuple[str, dict[str, Any]]]) -> list[list[str]]:
+    """Command audit trail export rows (header first) for CSV: one row per command."""
+    rows = [["session_id", *COMMAND_FIELDS]]
+    for session_id, command in commands:
+        rows.append(
+            [
+                session_id,
+                *(
+                    "" if command.get(name) is None else str(command[name])
+                    for name in COMMAND_FIELDS
+                ),
             ]
         )
     return rows
