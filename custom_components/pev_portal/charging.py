@@ -15,8 +15,9 @@ Rules:
   is only shown). No command is sent while nothing limits the charger.
 * ``cheapest``: the cost-optimal plan to reach the target by the departure (the next occurrence
   of the vehicle's departure time, 07:00 local by default).
-* ``solar``: planned like ``cheapest`` (no solar forecast is configured yet, so there is no free
-  surplus to plan with).
+* ``solar``: the forecast surplus (see :mod:`.solar`: the options' forecast integration minus the
+  home's base load) is free and used first; grid energy only as needed for the target by the
+  departure, cheapest first. Without a forecast it is planned like ``cheapest``.
 * ``off``: no charging.
 * A circuit limit (the option ``circuit_limit_a``: amps per phase shared by all the premise's
   chargers) is the planner's ``circuit_kw``: the amps times the chargers' phases x voltage (the
@@ -65,16 +66,23 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_time_interval,
+)
+from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
 from .adapters import EntityCharger
 from .const import (
     CONF_CIRCUIT_LIMIT,
     CONF_CURRENT_ENTITY,
+    CONF_SOLAR_BASE_LOAD,
+    CONF_SOLAR_FORECAST,
     CONF_START_DELAY,
     DEFAULT_DEPARTURE,
     DEFAULT_ENERGY_KWH,
+    DEFAULT_SOLAR_BASE_LOAD_KW,
     DEFAULT_START_DELAY_MINUTES,
     DOMAIN,
     ISSUE_IGNORES_COMMANDS,
@@ -89,6 +97,7 @@ from .core.planner import (
     Plan,
     PlanInputs,
     PowerCap,
+    SolarForecast,
     VehiclePlan,
     VehicleRequest,
     explanation_message,
@@ -97,6 +106,8 @@ from .core.planner import (
 )
 from .core.session import ChargingSession, PauseReason
 from .openadr.models import event_mandatory, opt_out_consequence
+from .solar import REFRESH as SOLAR_REFRESH
+from .solar import SolarSource
 
 if TYPE_CHECKING:
     from .coordinator import ChargerRuntime, PevPortalCoordinator, Vehicle
@@ -157,6 +168,8 @@ class SmartCharging:
         self._stopped = False
         self.rng = random.Random()
         self._delays: dict[str, tuple[datetime, timedelta]] = {}
+        self.solar: SolarSource | None = None
+        self._unsubscribers: list[CALLBACK_TYPE] = []
         # session ID -> (kW the vehicle was seen to take, until when it is planned at that)
         self.learned: dict[str, tuple[float, datetime]] = {}
 
@@ -173,6 +186,26 @@ class SmartCharging:
             else:
                 self.settings[subentry_id] = VehicleSettings(target=vehicle.default_target)
         self.audit = await self.coordinator.store.call(lambda s: s.open_commands())
+        options = self.coordinator.config_entry.options
+        if entry_id := options.get(CONF_SOLAR_FORECAST):
+            self.solar = SolarSource(
+                self.hass,
+                entry_id,
+                float(options.get(CONF_SOLAR_BASE_LOAD, DEFAULT_SOLAR_BASE_LOAD_KW)),
+            )
+            self._unsubscribers.append(async_at_started(self.hass, self._async_update_solar))
+            self._unsubscribers.append(
+                async_track_time_interval(self.hass, self._async_update_solar, SOLAR_REFRESH)
+            )
+
+    @property
+    def solar_forecast(self) -> SolarForecast | None:
+        """The surplus forecast for the solar mode (None: the mode is planned as cheapest)."""
+        return self.solar.forecast if self.solar is not None else None
+
+    async def _async_update_solar(self, _now: Any = None) -> None:
+        if self.solar is not None and await self.solar.async_update():
+            self.schedule()
 
     def stop(self) -> None:
         """Stop the timer (at unload)."""
@@ -180,6 +213,8 @@ class SmartCharging:
         if self._timer is not None:
             self._timer()
             self._timer = None
+        while self._unsubscribers:
+            self._unsubscribers.pop()()
 
     # -- settings -------------------------------------------------------------------------
 
@@ -384,8 +419,8 @@ class SmartCharging:
             vehicle = self.vehicle_of(runtime)
             settings = (overrides or {}).get(runtime.charger_id) or self.settings_of(vehicle)
             mode = settings.mode
-            if mode is ChargeMode.SOLAR:
-                mode = ChargeMode.CHEAPEST  # no solar forecast configured
+            if mode is ChargeMode.SOLAR and self.solar_forecast is None:
+                mode = ChargeMode.CHEAPEST  # no solar forecast (none configured, or none now)
             if circuit is not None and session.session_id in self.overrides:
                 mode = ChargeMode.IMMEDIATE  # charge now, within the circuit
             departure = None if mode is ChargeMode.IMMEDIATE else self.next_departure(settings, now)
@@ -402,7 +437,13 @@ class SmartCharging:
                 )
             )
             caps.extend(self.utility_caps(runtime, now))
-        return PlanInputs(tuple(requests), self.coordinator.program_tariff, tuple(caps), circuit)
+        return PlanInputs(
+            tuple(requests),
+            self.coordinator.program_tariff,
+            tuple(caps),
+            circuit,
+            self.solar_forecast,
+        )
 
     def _energy(
         self, runtime: ChargerRuntime, vehicle: Vehicle | None, settings: VehicleSettings
@@ -424,6 +465,7 @@ class SmartCharging:
             tariff=inputs.tariff,
             caps=inputs.caps,
             circuit_kw=inputs.circuit_kw,
+            solar=inputs.solar,
             horizon=timedelta(hours=PLAN_HORIZON_HOURS),
             tz=dt_util.get_default_time_zone(),
         )
@@ -919,6 +961,18 @@ class SmartCharging:
         return ids
 
     # -- reading --------------------------------------------------------------------------
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The controller's state, for diagnostics (no identifiers)."""
+        return {
+            "settings": {sid: s.to_dict() for sid, s in self.settings.items()},
+            "last_replan": self.reason,
+            "planned_vehicles": len(self.plan.vehicles) if self.plan is not None else 0,
+            "charge_now_sessions": len(self.overrides),
+            "learned_limits_kw": [round(kw, 3) for kw, _ in self.learned.values()],
+            "start_delays_s": [d.total_seconds() for _, d in self._delays.values()],
+            "solar": self.solar.diagnostics() if self.solar is not None else None,
+        }
 
     def vehicle_plan(self, runtime: ChargerRuntime) -> VehiclePlan | None:
         """The plan of the charger's session."""

@@ -68,6 +68,8 @@ from .const import (
     CONF_RELATION,
     CONF_REPORT_MINUTES,
     CONF_SOC_ENTITY,
+    CONF_SOLAR_BASE_LOAD,
+    CONF_SOLAR_FORECAST,
     CONF_START_BUTTON,
     CONF_START_DELAY,
     CONF_STATUS_ENTITY,
@@ -86,6 +88,7 @@ from .const import (
     DEFAULT_POLL_MINUTES,
     DEFAULT_PRICE,
     DEFAULT_REPORT_MINUTES,
+    DEFAULT_SOLAR_BASE_LOAD_KW,
     DEFAULT_START_DELAY_MINUTES,
     DEFAULT_VALIDATION_WINDOW,
     DOMAIN,
@@ -101,6 +104,7 @@ from .core.binding import VALIDATION_WINDOW_MAX_S, VALIDATION_WINDOW_MIN_S, Rela
 from .core.tariff import TariffError, tariff_from_dict
 from .notifications import normalize_target, resolve_target, target_options
 from .presets import preset_mapping
+from .solar import async_forecast_entries
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
@@ -643,6 +647,35 @@ def _link_timing_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
     )
 
 
+def _solar_schema(entries: dict[str, str], defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
+    """The solar mode's forecast source (a loaded forecast integration) and base load."""
+    current = defaults.get(CONF_SOLAR_FORECAST)
+    choices = [selector.SelectOptionDict(value=k, label=v) for k, v in entries.items()]
+    if current and current not in entries:
+        choices.append(selector.SelectOptionDict(value=current, label=current))
+    return {
+        vol.Optional(
+            CONF_SOLAR_FORECAST, description={"suggested_value": current}
+        ): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=choices, mode=selector.SelectSelectorMode.DROPDOWN
+            )
+        ),
+        vol.Optional(
+            CONF_SOLAR_BASE_LOAD,
+            default=defaults.get(CONF_SOLAR_BASE_LOAD, DEFAULT_SOLAR_BASE_LOAD_KW),
+        ): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0,
+                max=50,
+                step="any",
+                mode=selector.NumberSelectorMode.BOX,
+                unit_of_measurement="kW",
+            )
+        ),
+    }
+
+
 def _charging_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
     return {
         vol.Optional(
@@ -829,6 +862,8 @@ class PevPortalOptionsFlow(OptionsFlow):
                     data[CONF_NOTIFY_TARGET] = target
                 else:
                     data.pop(CONF_NOTIFY_TARGET, None)  # no target: no notifications
+                if not data.get(CONF_SOLAR_FORECAST):
+                    data.pop(CONF_SOLAR_FORECAST, None)  # no forecast: solar = cheapest
                 if CONF_CIRCUIT_LIMIT in data:
                     data[CONF_CIRCUIT_LIMIT] = int(data[CONF_CIRCUIT_LIMIT])
                 return self.async_create_entry(data=data)
@@ -840,6 +875,7 @@ class PevPortalOptionsFlow(OptionsFlow):
             .extend(_charging_schema(defaults))
             .extend(_notify_schema(self.hass, defaults))
             .extend(_circuit_schema(defaults))
+            .extend(_solar_schema(await async_forecast_entries(self.hass), defaults))
         )
         return self.async_show_form(
             step_id="init", data_schema=schema, errors=errors, description_placeholders=placeholders

@@ -108,6 +108,11 @@ DEFAULT_START_DELAY_MINUTES: Final = 10
 # A vehicle that draws less than planned is planned at what it draws for this long, then the
 # charger's full power is tried again.
 LEARNED_LIMIT_MINUTES: Final = 15
+# The solar mode's forecast: a config entry whose energy platform forecasts solar production
+# (as the Energy dashboard uses), minus the home's base load.
+CONF_SOLAR_FORECAST: Final = "solar_forecast_entry"
+CONF_SOLAR_BASE_LOAD: Final = "solar_base_load_kw"
+DEFAULT_SOLAR_BASE_LOAD_KW: Final = 0.5
 VERIFY_SECONDS: Final = 10
 CIRCUIT_LIMIT_MIN_A: Final = 6  # below this no charger can charge (IEC 61851)
 CIRCUIT_LIMIT_MAX_A: Final = 1000

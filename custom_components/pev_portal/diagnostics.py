@@ -82,6 +82,7 @@ async def async_get_config_entry_diagnostics(
             "local_events": len(coordinator.local_events),
             "stored_intervals": interval_count,
             "utility": coordinator.link.diagnostics() if coordinator.link is not None else None,
+            "smart_charging": coordinator.smart.diagnostics(),
         },
         TO_REDACT,
     )

@@ -701,12 +701,14 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
     assert result["errors"] == {}
     assert result["description_placeholders"] == {"error": ""}
     # The utility link's timing defaults: poll every 5 minutes, report every 15; planned
-    # starts spread by up to 10 minutes; no notify target, every kind of notification.
+    # starts spread by up to 10 minutes; no notify target, every kind of notification; no
+    # solar forecast, a 0.5 kW base load.
     assert defaults(result) == {
         **OPTIONS,
         "poll_minutes": 5,
         "report_minutes": 15,
         "start_delay_minutes": 10,
+        "solar_base_load_kw": 0.5,
         "notify_kinds": [
             "plugged_not_bound",
             "target_unreachable",
@@ -715,6 +717,7 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
         ],
     }
     assert suggested_values(result)["notify_target"] is None
+    assert suggested_values(result)["solar_forecast_entry"] is None
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -752,6 +755,7 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
         "poll_minutes": 5,
         "report_minutes": 15,
         "start_delay_minutes": 10,
+        "solar_base_load_kw": 0.5,
         "notify_kinds": [
             "plugged_not_bound",
             "target_unreachable",

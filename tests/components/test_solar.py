@@ -22,6 +22,10 @@ from custom_components.pev_portal.solar import (
     forecast_from_wh_hours,
 )
 
+from .common import advance, setup
+from .conftest import make_entry
+from .test_smart_charging import TOU_OPTIONS
+
 NOW = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 
 
@@ -108,3 +112,62 @@ async def test_forecast_entries(hass: HomeAssistant, forecast_integration: dict[
     plain.add_to_hass(hass)
     plain.mock_state(hass, ConfigEntryState.LOADED)
     assert await async_forecast_entries(hass) == {roof.entry_id: "Roof (sunny)"}
+
+
+async def test_solar_mode_plans_on_the_forecast(
+    hass: HomeAssistant, forecast_integration: dict[str, Any], freezer: Any
+) -> None:
+    """Solar mode with a forecast: the charging is planned in the sunny hours (free), not in
+    the cheap night; the options offer the forecast integration."""
+    evening = datetime(2026, 11, 23, 20, 50, tzinfo=UTC)
+    freezer.move_to(evening)
+    await hass.config.async_set_time_zone("UTC")
+    sunny_from = datetime(2026, 11, 24, 10, tzinfo=UTC)
+    forecast_integration["wh_hours"] = {
+        (sunny_from + timedelta(hours=i)).isoformat(): 11500 for i in range(4)
+    }
+    roof = MockConfigEntry(domain="sunny", title="Roof")
+    roof.add_to_hass(hass)
+    roof.mock_state(hass, ConfigEntryState.LOADED)
+    options = {
+        **TOU_OPTIONS,
+        "solar_forecast_entry": roof.entry_id,
+        "solar_base_load_kw": 0.5,
+    }
+    coordinator = await setup(hass, make_entry(options=options))
+    await hass.async_block_till_done()
+    assert coordinator.smart.solar_forecast is not None
+    for domain, service, entity, data in (
+        ("select", "select_option", "select.family_car_charge_mode", {"option": "solar"}),
+        ("number", "set_value", "number.family_car_charge_target", {"value": 80}),
+        ("time", "set_value", "time.family_car_departure", {"time": "17:00:00"}),
+    ):
+        await hass.services.async_call(
+            domain, service, {"entity_id": entity, **data}, blocking=True
+        )
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.garage_demo_car_plugged_in"}, blocking=True
+    )
+    await advance(hass, freezer, 5)
+    plan = coordinator.plan_for(coordinator.chargers["charger1"])
+    assert plan is not None
+    assert plan["mode"] == "solar"
+    # 30 kWh; 11 kW of surplus (11.5 - 0.5) from 10:00 to 14:00: under 3 hours of it, all
+    # in the sun (ties go late), nothing bought.
+    assert datetime.fromisoformat(plan["start"]) >= sunny_from
+    assert datetime.fromisoformat(plan["end"]) <= sunny_from + timedelta(hours=4)
+    assert plan["cost"] == 0
+    assert plan["reachable"] is True
+
+    # Without the forecast (the integration fails), solar is planned like cheapest: at night.
+    forecast_integration["fail"] = True
+    await coordinator.smart._async_update_solar()
+    await advance(hass, freezer, 5)
+    plan = coordinator.plan_for(coordinator.chargers["charger1"])
+    assert plan is not None
+    assert datetime.fromisoformat(plan["start"]) == datetime(2026, 11, 23, 21, tzinfo=UTC)
+
+    result = await hass.config_entries.options.async_init(coordinator.config_entry.entry_id)
+    field = next(k for k in result["data_schema"].schema if k == "solar_forecast_entry")
+    choices = result["data_schema"].schema[field].config["options"]
+    assert choices == [{"value": roof.entry_id, "label": "Roof (sunny)"}]
