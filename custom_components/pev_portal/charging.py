@@ -242,7 +242,7 @@ class SmartCharging:
         if target is not None:
             current.target = target
         data = {sid: s.to_dict() for sid, s in self.settings.items()}
-        self.coordinator._submit(lambda s: s.set_meta(self._meta_key, data))
+        self.coordinator.submit(lambda s: s.set_meta(self._meta_key, data))
         self._send_request(vehicle)
         self.schedule()
         self.coordinator.async_update_listeners()
@@ -699,14 +699,19 @@ class SmartCharging:
         power, source = self._desired_kw(runtime, now)
         if runtime.cap_kw is not None:
             power = min(power, runtime.cap_kw)
+        if source == SOURCE_PLAN and self._cap_binds(runtime, now, power):
+            source = SOURCE_EVENT  # the plan is at a load-control cap: the event commands
         max_a = int(adapter.max_current_a)
         if power <= 0 or power < adapter.min_power_kw() - 1e-6:
             desired = (False, 0)
         else:
             desired = (True, min(adapter.amps_for(power), max_a))
+        # What the charger does without a command from here: full current, or the utility's
+        # cap, which the coordinator applies itself unless the chargers share a circuit.
+        coordinator_caps = runtime.cap_kw is not None and self.circuit_kw() is None
         baseline = (
             True,
-            adapter.amps_for(runtime.cap_kw) if runtime.cap_kw is not None else max_a,
+            adapter.amps_for(runtime.cap_kw) if coordinator_caps and runtime.cap_kw else max_a,
         )
         last = self._commanded.get(runtime.charger_id, baseline)
         if desired == last:
@@ -733,8 +738,25 @@ class SmartCharging:
             await adapter.async_set_current(amps)
         self.record(runtime, source, enabled, amps, now)
         runtime.dirty = True
-        self.coordinator._schedule_save(runtime)
+        self.coordinator.schedule_save(runtime)
         self.coordinator.async_update_listeners()
+
+    def _cap_binds(self, runtime: ChargerRuntime, now: datetime, power: float) -> bool:
+        """Whether a load-control cap in force on the charger is what limits ``power``."""
+        if self.inputs is None or power >= runtime.adapter.max_power_kw() - 1e-6:
+            return False
+        return any(
+            c.start <= now < c.end
+            and (c.vehicle_ids is None or runtime.charger_id in c.vehicle_ids)
+            and c.name != "random start delay"
+            and power
+            >= runtime.adapter.amps_for(c.max_kw)
+            * runtime.adapter.voltage
+            * runtime.adapter.phases
+            / 1000.0
+            - 1e-6
+            for c in self.inputs.caps
+        )
 
     def _last_source(self, session: ChargingSession) -> str | None:
         trail = self.audit.get(session.session_id)
@@ -803,7 +825,7 @@ class SmartCharging:
     def _save_trail(self, session_id: str) -> None:
         """Store the session's audit trail (a copy, written on the store's thread)."""
         frozen = [dict(c) for c in self.audit.get(session_id, ())]
-        self.coordinator._submit(partial(_save_audit, session_id, frozen))
+        self.coordinator.submit(partial(_save_audit, session_id, frozen))
 
     def error_windows(
         self, session: ChargingSession, until: datetime
@@ -955,7 +977,7 @@ class SmartCharging:
         ids = [eid for eid, _ in events]
         self.coordinator.opted_out.update(ids)
         self._next_source[runtime.charger_id] = SOURCE_USER  # the commands that follow
-        self.coordinator._apply_caps(runtime)  # lifts the utility's cap
+        self.coordinator.apply_caps(runtime)  # lifts the utility's cap
         self.schedule()
         self.coordinator.async_update_listeners()
         return ids

@@ -300,7 +300,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 unsub()
             runtime.unsubscribers.clear()
             if runtime.session is not None:
-                self._schedule_save(runtime)
+                self.schedule_save(runtime)
             elif runtime.demo is not None:
                 self._save_demo(runtime)
         await self.store.close()
@@ -419,7 +419,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         """The utility's events changed: new prices and caps take effect now."""
         self._rebuild_program_tariff()
         for runtime in self.chargers.values():
-            self._apply_caps(runtime)
+            self.apply_caps(runtime)
         self._schedule_boundary()
         self.smart.schedule()
         self.async_update_listeners()
@@ -572,7 +572,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         )
         self._bind(runtime, decision, dt_util.utcnow())
         self._rebuild_program_tariff()
-        self._apply_caps(runtime)
+        self.apply_caps(runtime)
 
     def cap_for(self, runtime: ChargerRuntime, at: datetime | None = None) -> float | None:
         """The utility's power cap on the charger's session now (None: no cap)."""
@@ -587,7 +587,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         )
 
     @callback
-    def _apply_caps(self, runtime: ChargerRuntime) -> None:
+    def apply_caps(self, runtime: ChargerRuntime) -> None:
         """Enforce the load-control cap in force (DLC): on change only."""
         cap = self.cap_for(runtime)
         if cap == runtime.cap_kw or runtime.session is None:
@@ -603,6 +603,12 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if session is None:
             return
         adapter, now = runtime.adapter, dt_util.utcnow()
+        if self.smart.circuit_kw() is not None:
+            # On a shared circuit the plan (which has the cap) commands every charger, turning
+            # one down before another up: a cap's start or end must not jump one to full current.
+            _LOGGER.info("%s: load-control cap %s, applied by the plan", runtime.name, cap)
+            self.smart.schedule()
+            return
         if cap is None:
             _LOGGER.info("%s: load-control cap lifted", runtime.name)
             if session.pause_reason is PauseReason.EVENT:
@@ -687,7 +693,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if runtime.ledger is not None:
             runtime.ledger.pev_id = pev_id
         runtime.intervals = [replace(i, pev_id=pev_id) for i in runtime.intervals]
-        self._submit(lambda s: s.assign_pev(session.session_id, pev_id))
+        self.submit(lambda s: s.assign_pev(session.session_id, pev_id))
         if self.link is None:
             self._bind(runtime, self._decide(pev_id), now)
             return
@@ -715,7 +721,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             },
         )
         runtime.dirty = True
-        self._schedule_save(runtime)
+        self.schedule_save(runtime)
         self.smart.schedule()
         self.async_set_updated_data(None)
 
@@ -763,7 +769,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             return
         if session.state is not previous:
             runtime.dirty = True
-            self._schedule_save(runtime)
+            self.schedule_save(runtime)
         self.async_set_updated_data(None)
 
     def _start_session(self, runtime: ChargerRuntime, status: ChargerStatus, now: datetime) -> None:
@@ -827,7 +833,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             {"charger": runtime.name, **summary.to_dict()},
         )
         data, sdict = session.to_dict(), summary.to_dict()
-        self._submit(lambda s: s.save_session(data, None, closed, anomalies, sdict))
+        self.submit(lambda s: s.save_session(data, None, closed, anomalies, sdict))
         if runtime.demo is not None:
             self._save_demo(runtime)
         if self.link is not None:
@@ -952,12 +958,12 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         session.meter_kwh = ledger.total_kwh
         if closed or anomalies:
             runtime.intervals.extend(closed)
-            self._schedule_save(runtime, closed, anomalies)
+            self.schedule_save(runtime, closed, anomalies)
         else:
             runtime.dirty = True
         self.async_set_updated_data(None)
 
-    def _schedule_save(
+    def schedule_save(
         self,
         runtime: ChargerRuntime,
         closed: list[Interval] | None = None,
@@ -976,13 +982,13 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         new, found = list(closed or ()), list(anomalies or ())
         runtime.dirty = False
         runtime.last_saved = dt_util.utcnow()
-        self._submit(lambda s: s.save_session(data, snapshot, new, found))
+        self.submit(lambda s: s.save_session(data, snapshot, new, found))
         if runtime.demo is not None:
             # The simulated register must be restored together with the ledger snapshot that
             # read it, or a crash rewinds it (a spurious 'backwards' reading at restart).
             self._save_demo(runtime)
 
-    def _submit(self, job: Callable[[LedgerStore], None]) -> None:
+    def submit(self, job: Callable[[LedgerStore], None]) -> None:
         """Hand a write to the store now (in order); log if it fails."""
         future = self.store.submit(job)
 
@@ -1011,7 +1017,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 else None
             ),
         }
-        self._submit(lambda s: s.set_meta(f"demo:{runtime.charger_id}", state))
+        self.submit(lambda s: s.set_meta(f"demo:{runtime.charger_id}", state))
 
     @callback
     def _tick(self, now: datetime) -> None:
@@ -1030,7 +1036,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                     or (now - runtime.last_saved).total_seconds() >= CHECKPOINT_SECONDS
                 )
             ):
-                self._schedule_save(runtime)
+                self.schedule_save(runtime)
             link = self.link
             if (
                 link is not None
@@ -1075,7 +1081,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             else:
                 runtime.session.pause(PauseReason.USER, now)
             runtime.dirty = True
-            self._schedule_save(runtime)
+            self.schedule_save(runtime)
         self.smart.forget(runtime)
         await runtime.adapter.async_set_enabled(enabled)
         self._on_charger(runtime)
@@ -1087,7 +1093,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             # The plan turns the other chargers down first, then this one on (smart.override).
             runtime.session.resume(dt_util.utcnow())
             runtime.dirty = True
-            self._schedule_save(runtime)
+            self.schedule_save(runtime)
             self.smart.override(runtime)
             self.async_set_updated_data(None)
             return
@@ -1163,8 +1169,6 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
 
 
 def _with_end(interval: Interval, end: datetime) -> Interval:
-    from dataclasses import replace
-
     return replace(interval, end=end)
 
 

@@ -26,7 +26,7 @@ from custom_components.pev_portal.core.session import PauseReason
 from tests.vtn.server import TestVtn, now_utc
 
 from .common import attrs, setup, state
-from .conftest import HOME_CAR, make_entry
+from .conftest import HOME_CAR, OPTIONS, make_entry
 from .test_entity_charger import CP, CP2, SECOND_HOME_CAR, ChargePoint
 from .test_smart_charging import CHEAP_FROM, EVENING, GARAGE, TOU_OPTIONS, _at, _call, utc
 from .test_utility import callback_base, linked_entry, plug, vtn, wait_for
@@ -369,13 +369,16 @@ async def test_utility_cpp_event_shifts_charging(
     assert runtime.session.pause_reason is PauseReason.PLAN
 
 
+@pytest.mark.parametrize("circuit_a", [None, 16])
 async def test_utility_dlc_event_in_cheapest_mode(
-    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, circuit_a: int | None
 ) -> None:
     """A DLC event arriving mid-session caps the charger within 2 s of its start and is
-    lifted at its end, while the plan drives the charger."""
+    lifted at its end, while the plan drives the charger (on a shared circuit too, where the
+    plan alone commands the chargers)."""
     vtn.approve("PEV-DEMO-0001")
-    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    options = {**OPTIONS, "circuit_limit_a": circuit_a} if circuit_a is not None else None
+    coordinator = await setup(hass, linked_entry(vtn, callback_base, options=options))
     await _settings(hass, "family_car", "cheapest", 80, _departure_in_12_hours())
     await plug(hass)
     await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")

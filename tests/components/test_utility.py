@@ -73,9 +73,14 @@ def utility_config(vtn: TestVtn, callback: str | None, **changes: Any) -> dict[s
 
 
 def linked_entry(
-    vtn: TestVtn, callback: str | None, vehicles: list[dict[str, Any]] | None = None, **changes: Any
+    vtn: TestVtn,
+    callback: str | None,
+    vehicles: list[dict[str, Any]] | None = None,
+    *,
+    options: dict[str, Any] | None = None,
+    **changes: Any,
 ) -> MockConfigEntry:
-    """The demo premise with a utility link."""
+    """The demo premise with a utility link (``changes``: to the link's settings)."""
     entry = make_entry(vehicles=vehicles)
     data = {**PREMISE, "utility": utility_config(vtn, callback, **changes)}
     return MockConfigEntry(
@@ -83,7 +88,7 @@ def linked_entry(
         title=entry.title,
         unique_id=entry.unique_id,
         data=data,
-        options=OPTIONS,
+        options=options or OPTIONS,
         subentries_data=[
             {
                 "subentry_type": s.subentry_type,
