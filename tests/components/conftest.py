@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pev_portal.const import DOMAIN
+from tests.vtn.server import TestVtn
 
+PROGRAM = "PEV-TOU"
 PREMISE = {"premise_name": "Test home", "premise_id": "PREMISE-1"}
 OPTIONS = {
     "interval_minutes": 15,
@@ -102,3 +106,24 @@ async def loaded_demo(hass: HomeAssistant, demo_entry: MockConfigEntry) -> MockC
     assert await hass.config_entries.async_setup(demo_entry.entry_id)
     await hass.async_block_till_done()
     return demo_entry
+
+
+@pytest.fixture
+async def vtn(socket_enabled: None) -> AsyncIterator[TestVtn]:
+    """A running test VTN on 127.0.0.1 with the customer's program."""
+    server = TestVtn()
+    await server.start()
+    server.add_program(PROGRAM)
+    yield server
+    await server.stop()
+    assert server.violations == [], server.violations
+
+
+@pytest.fixture
+async def callback_base(hass: HomeAssistant, aiohttp_client: Callable[..., Any]) -> str:
+    """Home Assistant's HTTP server on 127.0.0.1, where the VTN pushes to."""
+    assert await async_setup_component(hass, "http", {})
+    assert await async_setup_component(hass, DOMAIN, {})  # serves the push endpoint
+    assert await async_setup_component(hass, "calendar", {})  # its views, before the freeze
+    client = await aiohttp_client(hass.http.app)
+    return str(client.make_url("")).rstrip("/")

@@ -14,7 +14,6 @@ from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.pev_portal.const import DOMAIN
@@ -405,46 +404,8 @@ async def test_diagnostics_redact_target(
 # -- with the utility --------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def vtn_server(socket_enabled: None) -> Any:
-    """A running test VTN with the customer's program (as in test_utility)."""
-    server = TestVtn()
-    await server.start()
-    server.add_program("PEV-TOU")
-    yield server
-    await server.stop()
-    assert server.violations == [], server.violations
-
-
-@pytest.fixture
-async def push_base(hass: HomeAssistant, aiohttp_client: Callable[..., Any]) -> str:
-    """Home Assistant's HTTP server, where the VTN pushes to (as in test_utility)."""
-    assert await async_setup_component(hass, "http", {})
-    assert await async_setup_component(hass, DOMAIN, {})
-    client = await aiohttp_client(hass.http.app)
-    return str(client.make_url("")).rstrip("/")
-
-
 def _linked(vtn: TestVtn, callback: str, **options: Any) -> MockConfigEntry:
-    entry = linked_entry(vtn, callback)
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=entry.title,
-        unique_id=entry.unique_id,
-        data=dict(entry.data),
-        options=notifying(OPTIONS, **options),
-        subentries_data=[
-            {
-                "subentry_type": s.subentry_type,
-                "title": s.title,
-                "data": dict(s.data),
-                "subentry_id": s.subentry_id,
-                "unique_id": s.unique_id,
-            }
-            for s in entry.subentries.values()
-        ],
-        entry_id="premise1",
-    )
+    return linked_entry(vtn, callback, options=notifying(OPTIONS, **options))
 
 
 def _sent(calls: list[ServiceCall], title: str) -> Callable[[], bool]:
@@ -452,11 +413,11 @@ def _sent(calls: list[ServiceCall], title: str) -> Callable[[], bool]:
 
 
 async def test_not_enrolled_and_utility_event(
-    hass: HomeAssistant, vtn_server: TestVtn, push_base: str, legacy_calls: list[ServiceCall]
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, legacy_calls: list[ServiceCall]
 ) -> None:
     """The utility says NOT_ENROLLED: bind notification; its DLC event begins: announced."""
-    vtn_server.deny("PEV-DEMO-0001")
-    await setup(hass, _linked(vtn_server, push_base))
+    vtn.deny("PEV-DEMO-0001")
+    await setup(hass, _linked(vtn, callback_base))
     await plug(hass)
     await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "not_enrolled")
     await wait_for(hass, _sent(legacy_calls, "Garage: vehicle not bound"))
@@ -464,7 +425,7 @@ async def test_not_enrolled_and_utility_event(
     assert "the utility reports the vehicle as not enrolled" in message
     assert "pev_portal.bind_vehicle" in message
 
-    vtn_server.create_dlc_event(7.0, now_utc() + timedelta(seconds=1), timedelta(hours=1))
+    vtn.create_dlc_event(7.0, now_utc() + timedelta(seconds=1), timedelta(hours=1))
     await wait_for(hass, lambda: len(legacy_calls) == 2)
     assert legacy_calls[1].data["title"].endswith("started")
     assert "limited to 7 kW" in legacy_calls[1].data["message"]

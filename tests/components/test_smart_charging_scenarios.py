@@ -29,9 +29,9 @@ from .common import attrs, setup, state
 from .conftest import HOME_CAR, OPTIONS, make_entry
 from .test_entity_charger import CP, CP2, SECOND_HOME_CAR, ChargePoint
 from .test_smart_charging import CHEAP_FROM, EVENING, GARAGE, TOU_OPTIONS, _at, _call, utc
-from .test_utility import callback_base, linked_entry, plug, vtn, wait_for
+from .test_utility import linked_entry, plug, wait_for
 
-__all__ = ["callback_base", "utc", "vtn"]  # fixtures used here
+__all__ = ["utc"]  # a fixture used here
 
 SECOND_CAR = {**SECOND_HOME_CAR, "capacity_kwh": 40}
 CIRCUIT_OPTIONS = {**TOU_OPTIONS, "circuit_limit_a": 32}

@@ -8,7 +8,7 @@ Assistant's own HTTP server receives its pushes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +20,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.pev_portal.const import DOMAIN
@@ -29,31 +28,9 @@ from custom_components.pev_portal.utility import UtilityLink
 from tests.vtn.server import TestVtn, now_utc
 
 from .common import attrs, setup, state
-from .conftest import GUEST_CAR, HOME_CAR, OPTIONS, PREMISE, make_entry
+from .conftest import GUEST_CAR, HOME_CAR, OPTIONS, PREMISE, PROGRAM, make_entry
 
 GARAGE = "garage"
-PROGRAM = "PEV-TOU"
-
-
-@pytest.fixture
-async def vtn(socket_enabled: None) -> AsyncIterator[TestVtn]:
-    """A running test VTN with the customer's program."""
-    server = TestVtn()
-    await server.start()
-    server.add_program(PROGRAM)
-    yield server
-    await server.stop()
-    assert server.violations == [], server.violations
-
-
-@pytest.fixture
-async def callback_base(hass: HomeAssistant, aiohttp_client: Callable[..., Any]) -> str:
-    """Home Assistant's HTTP server on 127.0.0.1, where the VTN pushes to."""
-    assert await async_setup_component(hass, "http", {})
-    assert await async_setup_component(hass, DOMAIN, {})  # serves the push endpoint
-    assert await async_setup_component(hass, "calendar", {})  # its views, before the freeze
-    client = await aiohttp_client(hass.http.app)
-    return str(client.make_url("")).rstrip("/")
 
 
 def utility_config(vtn: TestVtn, callback: str | None, **changes: Any) -> dict[str, Any]:

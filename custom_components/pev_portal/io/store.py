@@ -617,9 +617,13 @@ class AsyncLedgerStore:
                 store = self._store
                 self._store = None
                 await self._submit(store.close)
-        finally:
+        except BaseException:
             # Even when cancelled mid-close: the queued close still runs, then the thread ends.
             self._executor.shutdown(wait=False)
+            raise
+        # All work is done: the thread only has to see the shutdown and end (microseconds).
+        # Joining it here means an unloaded entry leaves no thread behind.
+        self._executor.shutdown(wait=True)
 
     def submit[T](self, func: Callable[[LedgerStore], T]) -> asyncio.Future[T]:
         """Hand ``func(store)`` to the store's thread now; await the result when needed."""
