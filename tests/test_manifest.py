@@ -715,3 +715,37 @@ def test_quality_scale_rules() -> None:
         elif value not in {"done", "todo"}:
             errors.append(f"{rule}: status {value!r} is not done, todo or exempt")
     assert not errors, "quality_scale.yaml is invalid:\n  " + "\n  ".join(errors)
+
+
+# -- icons.json (hassfest icons.py; the icon-translations rule) --------------------------------
+
+ICONS = INTEGRATION / "icons.json"
+# Entities whose icon comes from their device class (energy, power, plug, battery charging,
+# connectivity), so icons.json need not name one.
+DEVICE_CLASS_ICONS = {
+    ("sensor", "session_energy"),
+    ("sensor", "charging_power"),
+    ("binary_sensor", "plugged"),
+    ("binary_sensor", "charging"),
+    ("binary_sensor", "utility_connection"),
+}
+MDI = re.compile(r"^mdi:[a-z0-9-]+$")
+
+
+def test_icons_cover_entities_and_services(strings: dict[str, Any]) -> None:
+    """Every translated entity has an icon (or a device class's), every action has one, and
+    icons.json names nothing that does not exist."""
+    icons = _load_json(ICONS)
+    have = {(p, k) for p, keys in icons["entity"].items() for k in keys}
+    translated = {(p, k) for p, keys in strings["entity"].items() for k in keys}
+    assert translated - have - DEVICE_CLASS_ICONS == set()
+    assert have - translated == set()
+    assert translated >= DEVICE_CLASS_ICONS
+    services = set(_load_yaml(SERVICES_YAML))
+    assert set(icons["services"]) == services
+    for (platform, key), entry in (
+        ((p, k), e) for p, keys in icons["entity"].items() for k, e in keys.items()
+    ):
+        found = [entry["default"], *entry.get("state", {}).values()]
+        assert all(MDI.match(i) for i in found), (platform, key, found)
+    assert all(MDI.match(s["service"]) for s in icons["services"].values())
