@@ -7,7 +7,8 @@ Four kinds, each switched on or off in the options (all on by default):
 * ``target_unreachable``: the charging plan cannot reach the vehicle's target (with the
   planner's explanation);
 * ``event_starting``: a load-control event (the utility's cap, level or alert, or a local
-  ``load_control`` event) or a critical-peak price event begins while a vehicle is plugged in;
+  ``load_control`` event) or a critical-peak price event begins while a vehicle is plugged in,
+  or a vehicle plugs in while one is in progress ("… in progress");
 * ``charger_ignoring``: the charger ignored a command (the same moment the repairs issue is
   raised).
 
@@ -291,33 +292,40 @@ class Notifier:
 
     @callback
     def check_events(self, now: datetime | None = None) -> None:
-        """Announce the events that began since the last check to the plugged-in vehicles."""
+        """Announce the events in force to the plugged-in vehicles: an event that began since
+        the last check to every session, one in progress to a session that began during it.
+
+        Events and sessions that were already there when Home Assistant started are not news
+        (they were announced before, or began while it was down). Each session hears of an
+        event once (:meth:`_send`).
+        """
         now = now or dt_util.utcnow()
         self._forget_ended_sessions()
         if not self._wanted(NOTIFY_EVENT_STARTING):
             return
         found = events_in_force(self.coordinator, now)
         for event in found:
-            if event.event_id in self._seen_events:
-                continue
+            began = event.event_id not in self._seen_events and event.start >= self._since
             self._seen_events.add(event.event_id)
-            if event.start < self._since:
-                continue
             for runtime in self.coordinator.chargers.values():
                 session = runtime.session
-                if session is not None and event.applies(session.pev_id):
-                    limit = event.limit_kw
-                    if limit is None and event.load_control:
-                        limit = runtime.cap_kw  # a level or an alert: the cap it maps to
-                    self.event_starting(
-                        runtime,
-                        event.event_id,
-                        event.name,
-                        event.start,
-                        event.end,
-                        limit,
-                        event.price,
-                    )
+                if session is None or not event.applies(session.pev_id):
+                    continue
+                if not began and session.started_at < max(event.start, self._since):
+                    continue  # it was there before the event, and was told (or not: restart)
+                limit = event.limit_kw
+                if limit is None and event.load_control:
+                    limit = runtime.cap_kw  # a level or an alert: the cap it maps to
+                self.event_starting(
+                    runtime,
+                    event.event_id,
+                    event.name,
+                    event.start,
+                    event.end,
+                    limit,
+                    event.price,
+                    in_progress=not began,
+                )
         self._seen_events &= {e.event_id for e in found}
 
     @callback
@@ -330,8 +338,11 @@ class Notifier:
         end: datetime,
         limit_kw: float | None = None,
         price: float | None = None,
+        *,
+        in_progress: bool = False,
     ) -> None:
-        """An event began while the charger's session runs (None: the premise's)."""
+        """An event began while the charger's session runs (None: the premise's), or the
+        session began while the event runs (``in_progress``)."""
         placeholders = {
             "event": name,
             "charger": runtime.name if runtime is not None else "",
@@ -347,7 +358,15 @@ class Notifier:
             message = "notify_event_starting_price"
         else:
             message = "notify_event_starting"
-        self._send(runtime, NOTIFY_EVENT_STARTING, f"event:{event_id}", True, message, placeholders)
+        self._send(
+            runtime,
+            NOTIFY_EVENT_STARTING,
+            f"event:{event_id}",
+            True,
+            message,
+            placeholders,
+            title_key="notify_event_in_progress_title" if in_progress else None,
+        )
 
     @callback
     def charger_ignoring(
@@ -385,6 +404,8 @@ class Notifier:
         value: Any,
         message_key: str,
         placeholders: dict[str, str],
+        *,
+        title_key: str | None = None,
     ) -> None:
         """Deliver unless this key was already sent with this value in the session."""
         if not self._wanted(kind):
@@ -396,7 +417,7 @@ class Notifier:
         sent[key] = value
         self.coordinator.config_entry.async_create_task(
             self.hass,
-            self._async_deliver(f"notify_{kind}_title", message_key, placeholders),
+            self._async_deliver(title_key or f"notify_{kind}_title", message_key, placeholders),
             "pev_portal_notify",
         )
 

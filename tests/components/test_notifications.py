@@ -273,10 +273,11 @@ async def test_local_load_control_event_starting(
     assert len(legacy_calls) == 1
 
 
-async def test_event_without_session_and_price_event(
+async def test_event_in_progress_at_plug_in_and_price_event(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, legacy_calls: list[ServiceCall]
 ) -> None:
-    """An event that begins with nothing plugged in is not announced; a price event is."""
+    """An event that begins with nothing plugged in is announced at the plug-in, as in
+    progress, once; a price event beginning later is announced as started."""
     freezer.move_to(EVENING)
     coordinator = await setup(hass, make_entry(options=notifying(TOU_OPTIONS)))
     now = datetime.fromisoformat(EVENING)
@@ -284,21 +285,53 @@ async def test_event_without_session_and_price_event(
         "load_control", now, now + timedelta(hours=1), limit_kw=3.0, name="Unplugged"
     )
     await advance(hass, freezer, 10)
+    assert legacy_calls == []  # nothing plugged in
     await _plug_demo(hass)
     await advance(hass, freezer, 10)
-    assert legacy_calls == []  # it began before the plug-in
+    assert [c.data for c in legacy_calls] == [
+        {
+            "title": "Unplugged in progress",
+            "message": "Unplugged runs from 20:50 to 21:50: charging on Garage is limited to 3 kW.",
+        }
+    ]
+    await advance(hass, freezer, 30)
+    assert len(legacy_calls) == 1  # once per session
 
     start = now + timedelta(minutes=1)
     await coordinator.async_add_local_event(
         "price", start, start + timedelta(hours=2), price=0.9, name="Critical peak"
     )
     await advance(hass, freezer, 60)
-    assert len(legacy_calls) == 1
-    assert legacy_calls[0].data["title"] == "Critical peak started"
-    assert legacy_calls[0].data["message"] == (
+    assert len(legacy_calls) == 2
+    assert legacy_calls[1].data["title"] == "Critical peak started"
+    assert legacy_calls[1].data["message"] == (
         "Critical peak runs from 20:51 to 22:51: electricity costs 0.9 EUR per kWh while a "
         "vehicle charges on Garage."
     )
+
+
+async def test_event_in_progress_not_repeated_after_restart(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, legacy_calls: list[ServiceCall]
+) -> None:
+    """A session and an event that were there before Home Assistant (re)started are not
+    announced again."""
+    freezer.move_to(EVENING)
+    entry = make_entry(options=notifying(TOU_OPTIONS))
+    coordinator = await setup(hass, entry)
+    now = datetime.fromisoformat(EVENING)
+    await coordinator.async_add_local_event(
+        "load_control", now, now + timedelta(hours=1), limit_kw=3.0, name="Grid peak"
+    )
+    await _plug_demo(hass)
+    await advance(hass, freezer, 10)
+    assert len(legacy_calls) == 1
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    assert coordinator.chargers["charger1"].session is not None  # the session was restored
+    await advance(hass, freezer, 30)
+    assert len(legacy_calls) == 1
 
 
 async def test_unknown_vehicle_not_bound_after_window(
