@@ -5,10 +5,12 @@ from __future__ import annotations
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .coordinator import PevPortalConfigEntry, PevPortalCoordinator
+from .entity import current_device_identifiers
 from .frontend_panel import async_register_frontend
 from .http import async_setup_http
 from .services import async_setup_services
@@ -56,7 +58,28 @@ async def async_setup_entry(hass: HomeAssistant, entry: PevPortalConfigEntry) ->
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    _async_remove_stale_devices(hass, entry)
     return True
+
+
+def _async_remove_stale_devices(hass: HomeAssistant, entry: PevPortalConfigEntry) -> None:
+    """Remove the entry's devices that are no charger, vehicle, premise or utility link of it.
+
+    Runs once the platforms are set up, so an entity an older version put on another device has
+    already moved to its current one; removing a device removes the entities still on it.
+    """
+    current = current_device_identifiers(entry)
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if current.isdisjoint(device.identifiers):
+            registry.async_remove_device(device.id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: PevPortalConfigEntry, device: dr.AnyDeviceEntry
+) -> bool:
+    """Let the user delete a device only if the entry no longer has it (see setup's cleanup)."""
+    return current_device_identifiers(entry).isdisjoint(device.identifiers)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PevPortalConfigEntry) -> bool:

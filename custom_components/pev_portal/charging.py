@@ -203,7 +203,8 @@ class SmartCharging:
         """The surplus forecast for the solar mode (None: the mode is planned as cheapest)."""
         return self.solar.forecast if self.solar is not None else None
 
-    async def _async_update_solar(self, _now: Any = None) -> None:
+    async def _async_update_solar(self, _trigger: HomeAssistant | datetime | None = None) -> None:
+        """Refresh the solar forecast (called at start with ``hass``, then with the time)."""
         if self.solar is not None and await self.solar.async_update():
             self.schedule()
 
@@ -403,16 +404,22 @@ class SmartCharging:
         caps: list[PowerCap] = self.local_caps(now)
         circuit = self.circuit_kw()
         self.departures = {}
-        runtimes = [r for r in self.coordinator.chargers.values() if r.session is not None]
+        plugged = [
+            (r, r.session) for r in self.coordinator.chargers.values() if r.session is not None
+        ]
+        runtimes = [runtime for runtime, _ in plugged]
         # Immediate charging on a shared circuit: "charge now", then the earliest plugged-in.
-        arrival = sorted(
-            runtimes,
-            key=lambda r: (
-                r.session.session_id not in self.overrides,  # type: ignore[union-attr]
-                r.session.started_at,  # type: ignore[union-attr]
-                r.charger_id,
-            ),
-        )
+        arrival = [
+            runtime
+            for runtime, _ in sorted(
+                plugged,
+                key=lambda pair: (
+                    pair[1].session_id not in self.overrides,
+                    pair[1].started_at,
+                    pair[0].charger_id,
+                ),
+            )
+        ]
         for runtime in runtimes:
             session = runtime.session
             assert session is not None

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import probatio as vol
 import yarl
 from homeassistant.config_entries import (
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryData,
@@ -105,6 +104,9 @@ from .core.tariff import TariffError, tariff_from_dict
 from .notifications import normalize_target, resolve_target, target_options
 from .presets import preset_mapping
 from .solar import async_forecast_entries
+
+if TYPE_CHECKING:
+    from .coordinator import PevPortalConfigEntry
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
@@ -445,14 +447,14 @@ class PevPortalConfigFlow(ChargerSteps[ConfigFlowResult], ConfigFlow, domain=DOM
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> PevPortalOptionsFlow:
+    def async_get_options_flow(config_entry: PevPortalConfigEntry) -> PevPortalOptionsFlow:
         """The options flow: tariff, metering interval, validation window."""
         return PevPortalOptionsFlow()
 
     @classmethod
     @callback
     def async_get_supported_subentry_types(
-        cls, config_entry: ConfigEntry
+        cls, config_entry: PevPortalConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Chargers and vehicles are subentries of the premise."""
         return {SUBENTRY_CHARGER: ChargerSubentryFlow, SUBENTRY_VEHICLE: VehicleSubentryFlow}

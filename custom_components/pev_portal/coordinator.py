@@ -734,7 +734,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
 
         return _changed
 
-    def _reading_callback(self, runtime: ChargerRuntime) -> Any:
+    def _reading_callback(self, runtime: ChargerRuntime) -> Callable[[datetime, float, str], None]:
         @callback
         def _reading(at: datetime, kwh: float, meter_id: str) -> None:
             self._on_reading(runtime, at, kwh, meter_id)

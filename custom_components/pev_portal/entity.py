@@ -4,6 +4,10 @@ Entities acting on a session (the plan sensor, charge now, opt-out) exist on the
 and on the vehicle's: :meth:`PevPortalEntity.session_charger` is the charger whose session they
 act on (a charger entity: its charger; a vehicle entity: the charger the vehicle is plugged in
 at, if any), so each such entity's logic is written once, as a mixin, for both.
+
+A device's identifier is its subentry's ID (a charger or a vehicle), the entry's ID (the premise)
+or the entry's ID with ``_utility`` (the utility link); :func:`current_device_identifiers` is the
+set of those the entry has now, anything else of the entry's is stale.
 """
 
 from __future__ import annotations
@@ -15,8 +19,30 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
+from .const import CONF_UTILITY, DOMAIN, SUBENTRY_CHARGER, SUBENTRY_VEHICLE
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator, Vehicle
+
+
+def utility_device_key(entry_id: str) -> str:
+    """The identifier of a premise's utility-link device."""
+    return f"{entry_id}_utility"
+
+
+def current_device_identifiers(entry: PevPortalConfigEntry) -> set[tuple[str, str]]:
+    """The identifiers of the devices the entry has now, from its data (loaded or not).
+
+    The premise's device, the utility link's (while the entry has one), and one per charger or
+    vehicle subentry.
+    """
+    keys = {entry.entry_id}
+    if entry.data.get(CONF_UTILITY):
+        keys.add(utility_device_key(entry.entry_id))
+    keys.update(
+        subentry.subentry_id
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type in (SUBENTRY_CHARGER, SUBENTRY_VEHICLE)
+    )
+    return {(DOMAIN, key) for key in keys}
 
 
 def async_add_charger_entities(
@@ -125,7 +151,7 @@ class UtilityEntity(PevPortalEntity):
         self._attr_translation_key = key
         self._attr_unique_id = f"{entry_id}_utility_{key}"
         self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"{entry_id}_utility")},
+            identifiers={(DOMAIN, utility_device_key(entry_id))},
             name=f"{coordinator.config_entry.title} utility link",
             model="OpenADR 3.1 VEN",
             manufacturer="PEV Portal",

@@ -24,6 +24,7 @@ from .core.binding import BillingParty, BindingOutcome
 from .core.session import SessionState
 
 if TYPE_CHECKING:
+    from .openadr.timeline import TimelineEntry
     from .utility import UtilityLink
 
 from .entity import (
@@ -273,7 +274,7 @@ class VehicleStateSensor(VehicleEntity, SensorEntity):
 # -- the utility link ---------------------------------------------------------------------
 
 
-def _entry_attrs(entry: Any) -> dict[str, Any]:
+def _entry_attrs(entry: TimelineEntry) -> dict[str, Any]:
     return {
         "event_id": entry.event_id,
         "program_id": entry.program_id,
@@ -287,7 +288,7 @@ def _entry_attrs(entry: Any) -> dict[str, Any]:
     }
 
 
-def _active(link: UtilityLink) -> Any:
+def _active(link: UtilityLink) -> TimelineEntry | None:
     active = sorted(link.timeline.active(dt_util.utcnow()), key=lambda e: e.priority)
     return active[0] if active else None
 

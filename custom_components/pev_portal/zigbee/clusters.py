@@ -13,6 +13,7 @@ a server *sends* (PublishPrice, LoadControlEvent). All times are UTCTime: second
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
@@ -32,6 +33,12 @@ UNUSED_LOAD_ADJUSTMENT: Final = -128
 
 # LoadControlEvent device class bit 10: electric vehicle (SE 1.1 table D-3).
 DEVICE_CLASS_EV: Final = 0x0400
+
+# zigpy leaves FixedIntType.__new__ (``*args, **kwargs``) and LVBytes.serialize unannotated; their
+# signatures, as this module calls them.
+_uint8: Final = cast(Callable[[int], t.uint8_t], t.uint8_t)
+_uint16: Final = cast(Callable[[int], t.uint16_t], t.uint16_t)
+_lv_bytes_serialize: Final = cast(Callable[[t.LVBytes], bytes], t.LVBytes.serialize)
 
 
 def utc_time(at: datetime) -> int:
@@ -53,11 +60,12 @@ class RateLabel(t.LVBytes):
         """Refuse labels longer than the specification allows."""
         if len(self) > 12:
             raise ValueError(f"a rate label has at most 12 octets, got {len(self)}")
-        data: bytes = super().serialize()
-        return data
+        return _lv_bytes_serialize(self)
 
 
-Signature: Any = cast(Any, FixedList)[t.uint8_t, 42]  # 42 octets
+# ReportEventStatus signature: 42 octets. zigpy's metaclass takes ``[item type, length]``, which
+# mypy reads as a generic's single parameter.
+Signature: type[FixedList[t.uint8_t]] = cast(Any, FixedList)[t.uint8_t, 42]
 
 
 class EventStatus(t.enum8):
@@ -80,16 +88,16 @@ class EventStatus(t.enum8):
     Rejected = 0xFE
 
 
-def _command(*, id: int, schema: dict[str, Any]) -> Any:
+def _command(*, id: int, schema: dict[str, Any]) -> ZCLCommandDef:
     """A command definition (zigpy compiles the schema when the cluster class is created)."""
-    return ZCLCommandDef(id=t.uint8_t(id), schema=cast(Any, schema))
+    return ZCLCommandDef(id=_uint8(id), schema=cast(Any, schema))
 
 
 class Price(Cluster):
     """The Price cluster (SE 1.1 D.4)."""
 
     _skip_registry = True
-    cluster_id = t.uint16_t(0x0700)
+    cluster_id = _uint16(0x0700)
     ep_attribute = "pev_portal_price"
 
     class ServerCommandDefs(BaseCommandDefs):
@@ -139,7 +147,7 @@ class Drlc(Cluster):
     """The Demand Response and Load Control cluster (SE 1.1 D.2)."""
 
     _skip_registry = True
-    cluster_id = t.uint16_t(0x0701)
+    cluster_id = _uint16(0x0701)
     ep_attribute = "pev_portal_drlc"
 
     class ServerCommandDefs(BaseCommandDefs):
