@@ -34,6 +34,9 @@ from homeassistant.util import dt as dt_util
 from .const import (
     CONF_CURRENT_ENTITY,
     CONF_ENERGY_ENTITY,
+    CONF_MAX_CURRENT,
+    CONF_MIN_CURRENT,
+    CONF_PHASES,
     CONF_POWER_ENTITY,
     CONF_PRESET,
     CONF_START_BUTTON,
@@ -41,6 +44,8 @@ from .const import (
     CONF_STOP_BUTTON,
     CONF_SWITCH_ENTITY,
     CONF_VEHICLE_ID_ENTITY,
+    CONF_VOLTAGE,
+    DEFAULT_MIN_CURRENT_A,
 )
 from .core.metering import Interval
 from .core.session import ChargerStatus
@@ -252,10 +257,20 @@ class EntityCharger(ChargerAdapter):
             or config.get(CONF_CURRENT_ENTITY)
             or self.control.rate_service
         )
-        self.phases = int(config.get("phases", 1))
+        # The electrical connection from the charger's form (older entries: 1 phase, 230 V);
+        # the current-limit entity's own maximum bounds it.
+        self.phases = int(config.get(CONF_PHASES, 1))
+        self.voltage = float(config.get(CONF_VOLTAGE, 230.0))
+        self.min_current_a = float(config.get(CONF_MIN_CURRENT, DEFAULT_MIN_CURRENT_A))
+        configured = config.get(CONF_MAX_CURRENT)
         current = hass.states.get(config.get(CONF_CURRENT_ENTITY) or "")
-        if current is not None and current.attributes.get("max") is not None:
-            self.max_current_a = float(current.attributes["max"])
+        entity_max = current.attributes.get("max") if current is not None else None
+        if configured is not None and entity_max is not None:
+            self.max_current_a = min(float(configured), float(entity_max))
+        elif configured is not None:
+            self.max_current_a = float(configured)
+        elif entity_max is not None:
+            self.max_current_a = float(entity_max)
         self._stop_index = 0
         self._paused_by: str | None = None
 
@@ -431,6 +446,9 @@ class EntityCharger(ChargerAdapter):
             "entities": {k: v for k, v in self.config.items() if k.endswith(("entity", "button"))},
             "controllable": self.controllable,
             "preset": self.config.get(CONF_PRESET),
+            "phases": self.phases,
+            "voltage": self.voltage,
+            "current_range_a": [self.min_current_a, self.max_current_a],
             "stop_methods": self.stop_methods(),
             "stop_method": self.stop_method,
         }

@@ -23,6 +23,7 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 
 from . import zigbee
@@ -52,12 +53,15 @@ from .const import (
     CONF_DEVICE,
     CONF_ENERGY_ENTITY,
     CONF_INTERVAL_MINUTES,
+    CONF_MAX_CURRENT,
     CONF_METER_ENTITY,
     CONF_METER_SOURCE,
+    CONF_MIN_CURRENT,
     CONF_NAME,
     CONF_NOTIFY_KINDS,
     CONF_NOTIFY_TARGET,
     CONF_PEV_ID,
+    CONF_PHASES,
     CONF_POLL_MINUTES,
     CONF_POWER_ENTITY,
     CONF_PREMISE_ID,
@@ -82,8 +86,11 @@ from .const import (
     CONF_VALIDATION_WINDOW,
     CONF_VEHICLE_ID_ENTITY,
     CONF_VEN_NAME,
+    CONF_VOLTAGE,
     CONF_VTN_URL,
     DEFAULT_INTERVAL_MINUTES,
+    DEFAULT_MAX_CURRENT_A,
+    DEFAULT_MIN_CURRENT_A,
     DEFAULT_POLL_MINUTES,
     DEFAULT_PRICE,
     DEFAULT_REPORT_MINUTES,
@@ -96,6 +103,7 @@ from .const import (
     METER_SOURCE_SENSOR,
     METER_SOURCE_ZHA,
     NOTIFY_KINDS,
+    SECTION_ELECTRICAL,
     SUBENTRY_CHARGER,
     SUBENTRY_VEHICLE,
 )
@@ -257,7 +265,7 @@ class ChargerSteps[ResultT]:
                 self._charger.update(user_input)
                 if user_input[CONF_CHARGER_TYPE] == CHARGER_TYPE_DEMO:
                     # A mapped charger reconfigured as the demo one keeps no stale mapping.
-                    for key in (*_ENTITY_KEYS, CONF_PRESET, CONF_METER_ENTITY):
+                    for key in (*_ENTITY_KEYS, *_ELECTRICAL_KEYS, CONF_PRESET, CONF_METER_ENTITY):
                         self._charger.pop(key, None)
                     self._charger[CONF_METER_SOURCE] = METER_SOURCE_DEMO
                     return await self._async_charger_done(self._charger)
@@ -302,10 +310,18 @@ class ChargerSteps[ResultT]:
         placeholders = {"status": ""}
         if user_input is not None:
             errors, placeholders = self._validate_entities(user_input)
+            electrical = dict(user_input.get(SECTION_ELECTRICAL) or {})
+            if not errors and (
+                electrical.get(CONF_MIN_CURRENT, DEFAULT_MIN_CURRENT_A)
+                > electrical.get(CONF_MAX_CURRENT, DEFAULT_MAX_CURRENT_A)
+            ):
+                errors["base"] = "min_above_max_current"
             if not errors:
                 for key in _ENTITY_KEYS:
                     self._charger.pop(key, None)
-                self._charger.update(user_input)
+                mapping = {k: v for k, v in user_input.items() if k != SECTION_ELECTRICAL}
+                self._charger.update(mapping)
+                self._charger.update(_electrical_data(electrical))
                 return await self.async_step_meter()
         defaults = user_input or self._charger
         fields: dict[vol.Marker, Any] = {}
@@ -317,6 +333,12 @@ class ChargerSteps[ResultT]:
             fields[marker(key, description={"suggested_value": defaults.get(key)})] = (
                 selector.EntitySelector(config)
             )
+        shown = self._charger
+        if user_input is not None:  # shown again with what was entered
+            shown = {**user_input, **_electrical_data(user_input.get(SECTION_ELECTRICAL) or {})}
+        fields[vol.Required(SECTION_ELECTRICAL, default={})] = section(
+            _electrical_schema(self.hass, shown), {"collapsed": False}
+        )
         return self.async_show_form(
             step_id="charger_entities",
             data_schema=vol.Schema(fields),
@@ -432,6 +454,67 @@ _ENTITY_FIELDS: tuple[tuple[str, list[str], str | None], ...] = (
     (CONF_VEHICLE_ID_ENTITY, ["sensor"], None),
 )
 _ENTITY_KEYS = tuple(key for key, _, _ in _ENTITY_FIELDS)
+
+_ELECTRICAL_KEYS = (CONF_PHASES, CONF_VOLTAGE, CONF_MAX_CURRENT, CONF_MIN_CURRENT)
+# Mains voltage where it is not 230 V (a North American charger is wired 240 V line to line).
+_COUNTRY_VOLTAGE = {"US": 240.0, "CA": 240.0, "MX": 220.0, "JP": 200.0, "TW": 220.0}
+
+
+def _electrical_schema(hass: HomeAssistant, charger: Mapping[str, Any]) -> vol.Schema:
+    """The charger's electrical connection: phases, voltage and its current range.
+
+    Defaults: what is stored, else the current-limit entity's range, else 1 phase at the
+    country's mains voltage, 6 to 32 A. A three-phase charger set up as one phase would get
+    three times the power a cap allows, so the form asks rather than guesses.
+    """
+    current = hass.states.get(charger.get(CONF_CURRENT_ENTITY) or "")
+    entity_max = current.attributes.get("max") if current is not None else None
+    entity_min = current.attributes.get("min") if current is not None else None
+    voltage = _COUNTRY_VOLTAGE.get(hass.config.country or "", 230.0)
+    max_a = charger.get(CONF_MAX_CURRENT) or entity_max or DEFAULT_MAX_CURRENT_A
+    min_a = charger.get(CONF_MIN_CURRENT) or (
+        max(float(entity_min), DEFAULT_MIN_CURRENT_A) if entity_min else DEFAULT_MIN_CURRENT_A
+    )
+
+    def amps() -> selector.NumberSelector:
+        return selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=1, max=80, step=1, unit_of_measurement="A", mode=selector.NumberSelectorMode.BOX
+            )
+        )
+
+    return vol.Schema(
+        {
+            vol.Required(
+                CONF_PHASES, default=str(charger.get(CONF_PHASES, 1))
+            ): selector.SelectSelector(
+                selector.SelectSelectorConfig(options=["1", "3"], translation_key=CONF_PHASES)
+            ),
+            vol.Required(
+                CONF_VOLTAGE, default=charger.get(CONF_VOLTAGE, voltage)
+            ): selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    min=100,
+                    max=480,
+                    step=1,
+                    unit_of_measurement="V",
+                    mode=selector.NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Required(CONF_MAX_CURRENT, default=float(max_a)): amps(),
+            vol.Required(CONF_MIN_CURRENT, default=float(min_a)): amps(),
+        }
+    )
+
+
+def _electrical_data(electrical: Mapping[str, Any]) -> dict[str, Any]:
+    """The section's values as stored in the charger's data."""
+    return {
+        CONF_PHASES: int(electrical.get(CONF_PHASES, 1)),
+        CONF_VOLTAGE: float(electrical.get(CONF_VOLTAGE, 230.0)),
+        CONF_MAX_CURRENT: float(electrical.get(CONF_MAX_CURRENT, DEFAULT_MAX_CURRENT_A)),
+        CONF_MIN_CURRENT: float(electrical.get(CONF_MIN_CURRENT, DEFAULT_MIN_CURRENT_A)),
+    }
 
 
 class PevPortalConfigFlow(ChargerSteps[ConfigFlowResult], ConfigFlow, domain=DOMAIN):

@@ -30,6 +30,14 @@ CONF_SWITCH_ENTITY: Final = "switch_entity"
 CONF_START_BUTTON: Final = "start_button"
 CONF_STOP_BUTTON: Final = "stop_button"
 CONF_CURRENT_ENTITY: Final = "current_entity"
+# A mapped charger's electrical connection (the "electrical" section of its entities step)
+SECTION_ELECTRICAL: Final = "electrical"
+CONF_PHASES: Final = "phases"
+CONF_VOLTAGE: Final = "voltage"
+CONF_MAX_CURRENT: Final = "max_current_a"
+CONF_MIN_CURRENT: Final = "min_current_a"
+DEFAULT_MIN_CURRENT_A: Final = 6.0  # IEC 61851
+DEFAULT_MAX_CURRENT_A: Final = 32.0
 CONF_POWER_ENTITY: Final = "power_entity"
 CONF_ENERGY_ENTITY: Final = "energy_entity"
 CONF_VEHICLE_ID_ENTITY: Final = "vehicle_id_entity"

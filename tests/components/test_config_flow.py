@@ -59,6 +59,8 @@ ENTITIES: dict[str, str] = {
     "vehicle_id_entity": "sensor.wb_vehicle_id",
 }
 METER = "sensor.house_meter_energy"
+# The electrical section's defaults with the fixtures' current entity (6-32 A).
+ELECTRICAL = {"phases": 1, "voltage": 230.0, "max_current_a": 32.0, "min_current_a": 6.0}
 
 
 @pytest.fixture
@@ -247,6 +249,7 @@ async def test_user_flow_entity_charger(hass: HomeAssistant) -> None:
         "charger_name": "Wallbox",
         "charger_type": "entities",
         **ENTITIES,
+        **ELECTRICAL,
         "meter_source": "sensor",
         "meter_entity": METER,
     }
@@ -521,6 +524,103 @@ async def test_charger_entities_schema(hass: HomeAssistant) -> None:
     assert result["errors"] == {}
 
 
+def section_defaults(result: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The defaults of a form section's fields."""
+    schema = result["data_schema"]
+    assert schema is not None
+    (marker,) = [m for m in schema.schema if str(m) == name]
+    return defaults({"data_schema": schema.schema[marker].schema})
+
+
+@pytest.mark.usefixtures("charger_states")
+async def test_three_phase_charger(hass: HomeAssistant) -> None:
+    """The electrical section: a three-phase 16 A charger is stored as such, and its caps are
+    converted to amperes on three phases (a 3.7 kW cap: 5 A, below its 6 A minimum)."""
+    hass.config.country = "DE"
+    flow_id = await flow_at_charger(hass)
+    await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "Wallbox", "charger_type": "entities"}
+    )
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    # 6-32 A from number.wb_current, 1 phase, 230 V
+    assert section_defaults(result, "electrical") == {**ELECTRICAL, "phases": "1"}
+
+    electrical = {"phases": "3", "voltage": 230, "max_current_a": 16, "min_current_a": 6}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**ENTITIES, "electrical": electrical}
+    )
+    assert result["step_id"] == "meter"
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"meter_source": "sensor", "meter_entity": METER}
+    )
+    await hass.async_block_till_done()
+    entry = result["result"]
+    (charger,) = entry.subentries.values()
+    assert {k: charger.data[k] for k in ELECTRICAL} == {
+        "phases": 3,
+        "voltage": 230.0,
+        "max_current_a": 16.0,
+        "min_current_a": 6.0,
+    }
+    adapter = entry.runtime_data.chargers[charger.subentry_id].adapter
+    assert adapter.max_power_kw() == pytest.approx(11.04)
+    assert adapter.min_power_kw() == pytest.approx(4.14)
+    assert adapter.amps_for(3.7) == 5
+    assert adapter.amps_for(11.0) == 15
+
+    # Reconfiguring suggests what is stored.
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "charger"),
+        context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": charger.subentry_id},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"charger_name": "Wallbox", "charger_type": "entities"}
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "charger_entities"
+    assert section_defaults(result, "electrical") == {
+        "phases": "3",
+        "voltage": 230.0,
+        "max_current_a": 16.0,
+        "min_current_a": 6.0,
+    }
+
+
+@pytest.mark.usefixtures("charger_states")
+async def test_electrical_defaults_by_country_and_errors(hass: HomeAssistant) -> None:
+    """North America: 240 V by default; a minimum above the maximum is refused on the form."""
+    hass.config.country = "US"
+    flow_id = await flow_at_charger(hass)
+    await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "Wallbox", "charger_type": "entities"}
+    )
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert section_defaults(result, "electrical") == {
+        "phases": "1",
+        "voltage": 240.0,
+        "max_current_a": 32.0,
+        "min_current_a": 6.0,
+    }
+    bad = {"phases": "1", "voltage": 240, "max_current_a": 10, "min_current_a": 12}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**ENTITIES, "electrical": bad}
+    )
+    assert result["step_id"] == "charger_entities"
+    assert result["errors"] == {"base": "min_above_max_current"}
+    # The form keeps what was entered.
+    assert section_defaults(result, "electrical") == {
+        "phases": "1",
+        "voltage": 240.0,
+        "max_current_a": 10.0,
+        "min_current_a": 12.0,
+    }
+    good = {**bad, "max_current_a": 40, "min_current_a": 6}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**ENTITIES, "electrical": good}
+    )
+    assert result["step_id"] == "meter"
+
+
 @pytest.mark.usefixtures("charger_states")
 @pytest.mark.parametrize(
     ("entities", "meter", "errors", "fixed"),
@@ -649,6 +749,7 @@ async def test_ocpp_preset(hass: HomeAssistant) -> None:
         **expected,
         "start_button": None,
         "stop_button": None,
+        "electrical": None,  # a section: its fields have defaults
     }
 
     # Accept the suggestions; the charger's own register is the meter.
@@ -664,6 +765,7 @@ async def test_ocpp_preset(hass: HomeAssistant) -> None:
         "preset": "ocpp",
         "ocpp_devid": "cp1",  # for the ocpp.set_charge_rate service
         **expected,
+        **ELECTRICAL,
         "meter_source": "charger",
     }
 
@@ -1107,6 +1209,7 @@ async def test_reconfigure_demo_into_entity_charger(
         "charger_name": "Garage wallbox",
         "charger_type": "entities",
         **ENTITIES,
+        **ELECTRICAL,
         "meter_source": "sensor",
         "meter_entity": METER,
     }
@@ -1161,6 +1264,7 @@ async def test_reconfigure_entity_charger_keeps_mapping(hass: HomeAssistant) -> 
         "charger_type": "entities",
         "preset": "wallbox",
         **buttons,
+        **ELECTRICAL,
         "meter_source": "charger",
     }
 
