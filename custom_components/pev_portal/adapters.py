@@ -181,6 +181,18 @@ class ChargerAdapter:
         """The charger's status now (None while unknown)."""
         raise NotImplementedError
 
+    def available(self) -> bool:
+        """Whether Home Assistant can see the charger now (its status is not unavailable)."""
+        return True
+
+    def power_available(self) -> bool:
+        """Whether the charging power can be read now (the charger's and its power sensor's)."""
+        return self.available()
+
+    def unavailable_reason(self) -> str | None:
+        """Why the charger is unavailable, for the log (None while it is available)."""
+        return None
+
     def power_kw(self) -> float | None:
         """Charging power now."""
         return None
@@ -295,6 +307,28 @@ class EntityCharger(ChargerAdapter):
         if status is ChargerStatus.PLUGGED and self._drawing():
             return ChargerStatus.CHARGING
         return status
+
+    def _reachable(self, key: str) -> bool:
+        """The mapped entity exists and is not unavailable (an ``unknown`` state is reachable)."""
+        state = self._state(key)
+        return state is not None and state.state != STATE_UNAVAILABLE
+
+    def available(self) -> bool:
+        """The status entity exists and is not unavailable: the charger's state is followed."""
+        return self._reachable(CONF_STATUS_ENTITY)
+
+    def power_available(self) -> bool:
+        """The charger is available and so is its power sensor (when one is mapped)."""
+        return self.available() and (
+            not self.config.get(CONF_POWER_ENTITY) or self._reachable(CONF_POWER_ENTITY)
+        )
+
+    def unavailable_reason(self) -> str | None:
+        if self.available():
+            return None
+        if self._state(CONF_STATUS_ENTITY) is None:
+            return f"{self._status_entity} does not exist"
+        return f"{self._status_entity} is unavailable"
 
     def _drawing(self) -> bool:
         power = self.power_kw()

@@ -36,6 +36,7 @@ class PluggedSensor(ChargerEntity, BinarySensorEntity):
     """A vehicle is connected."""
 
     _attr_device_class = BinarySensorDeviceClass.PLUG
+    follows_charger = True
 
     @property
     def is_on(self) -> bool:
@@ -47,6 +48,7 @@ class ChargingSensor(ChargerEntity, BinarySensorEntity):
     """Energy is flowing into a vehicle."""
 
     _attr_device_class = BinarySensorDeviceClass.BATTERY_CHARGING
+    follows_charger = True
 
     @property
     def is_on(self) -> bool:

@@ -39,7 +39,12 @@ async def async_setup_entry(
 
 
 class ChargeNowMixin(PevPortalEntity, ButtonEntity):
-    """Clear any pause and charge at full power now."""
+    """Clear any pause and charge at full power now.
+
+    Unavailable while the session's charger is: the command could not reach it.
+    """
+
+    follows_charger = True
 
     async def async_press(self) -> None:
         """Charge now."""

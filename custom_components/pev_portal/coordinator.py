@@ -159,6 +159,8 @@ class ChargerRuntime:
     connection: str = "PREMISE_AC_L2"
     dirty: bool = False
     unsubscribers: list[CALLBACK_TYPE] = field(default_factory=list)
+    availability: tuple[bool, bool] | None = None  # (charger, its power), as entities last saw
+    unavailable_logged: bool = False
 
     @property
     def current(self) -> ChargingSession | None:
@@ -199,6 +201,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.vehicles: dict[str, Vehicle] = {}
         self._last_tag: tuple[str, datetime] | None = None
         self._missing_entities = False
+        self._started = False  # Home Assistant runs: availability is logged from then on
         self._price_marker: tuple[Any, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
         self.smart = SmartCharging(self)
@@ -259,9 +262,16 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.smart.schedule()
 
     async def _async_check_entities(self, _hass: HomeAssistant) -> None:
-        """Once Home Assistant runs (every integration loaded), report missing entities."""
+        """Once Home Assistant runs (every integration loaded), report missing entities.
+
+        A charger unavailable since start-up is logged now: before, its integration may simply
+        not have loaded yet.
+        """
+        self._started = True
         self._check_entities(log=True)
         repairs.async_clear_stale(self.hass, self.config_entry.entry_id, set(self.chargers))
+        for runtime in self.chargers.values():
+            self._follow_availability(runtime)
 
     def _check_entities(self, log: bool) -> None:
         self._missing_entities = False
@@ -742,7 +752,29 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         return _reading
 
     @callback
+    def _follow_availability(self, runtime: ChargerRuntime) -> None:
+        """Write the entities' states when the charger (or its power sensor) becomes unavailable
+        or returns; log the charger's unavailability once, and once its return (at INFO)."""
+        adapter = runtime.adapter
+        available = adapter.available()
+        if not available and not runtime.unavailable_logged and self._started:
+            runtime.unavailable_logged = True
+            _LOGGER.info(
+                "Charger %s is unavailable (%s); its live entities follow it until it returns",
+                runtime.name,
+                adapter.unavailable_reason(),
+            )
+        elif available and runtime.unavailable_logged:
+            runtime.unavailable_logged = False
+            _LOGGER.info("Charger %s is available again", runtime.name)
+        marker = (available, adapter.power_available())
+        if marker != runtime.availability:
+            runtime.availability = marker
+            self.async_update_listeners()
+
+    @callback
     def _on_charger(self, runtime: ChargerRuntime) -> None:
+        self._follow_availability(runtime)
         status = runtime.adapter.status()
         if status is None:
             return

@@ -57,13 +57,43 @@ def async_add_charger_entities(
 
 
 class PevPortalEntity(CoordinatorEntity[PevPortalCoordinator]):
-    """An entity of PEV Portal; names are translated."""
+    """An entity of PEV Portal; names are translated.
+
+    Availability: an entity that mirrors a charger's live state, or commands the charger, sets
+    :attr:`follows_charger` and is unavailable while its charger is (a mapped charger whose
+    status entity is unavailable or missing; the demo charger always is available). These are
+    Session state, Plugged in, Charging and Charging power (what the charger reports: while it
+    is unavailable the last state seen would be shown as if it were true), Charging enabled and
+    Charge now (their commands could not reach the charger), and a vehicle's Charging state and
+    Charge now while it is plugged in at such a charger. Charging power also follows the power
+    sensor it mirrors (:meth:`charger_available`).
+
+    Everything computed from the premise's own ledger, tariff and plan stays available: session
+    energy (the meter readings recorded), session cost, binding, billing party, price, tariff
+    period, the plan, opt-out and the vehicle select. Their values remain true while the charger
+    cannot be seen: the session stays open (and is metered on while its meter reads).
+    """
 
     _attr_has_entity_name = True
+    follows_charger: bool = False
 
     def session_charger(self) -> ChargerRuntime | None:
         """The charger whose session the entity acts on (None: not a session's entity)."""
         return None
+
+    def charger_available(self, runtime: ChargerRuntime) -> bool:
+        """Whether what the entity mirrors of the charger can be seen now."""
+        return runtime.adapter.available()
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while a charger the entity follows is (see the class)."""
+        if not super().available:
+            return False
+        if not self.follows_charger:
+            return True
+        runtime = self.session_charger()
+        return runtime is None or self.charger_available(runtime)
 
 
 class ChargerEntity(PevPortalEntity):

@@ -19,6 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .adapters import ChargerAdapter
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
 from .core.binding import BillingParty, BindingOutcome
 from .core.session import SessionState
@@ -45,6 +46,8 @@ class ChargerSensorDescription(SensorEntityDescription):
 
     value: Callable[[PevPortalCoordinator, ChargerRuntime], StateType]
     attributes: Callable[[PevPortalCoordinator, ChargerRuntime], dict[str, Any]] | None = None
+    # What must be available for the value to be true (None: the ledger's, always available).
+    follows: Callable[[ChargerAdapter], bool] | None = None
 
 
 def _session_state(_: PevPortalCoordinator, runtime: ChargerRuntime) -> str:
@@ -130,6 +133,7 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[s.value for s in SessionState],
         value=_session_state,
+        follows=lambda adapter: adapter.available(),
     ),
     ChargerSensorDescription(
         key="binding_outcome",
@@ -184,6 +188,7 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=2,
         value=_power,
+        follows=lambda adapter: adapter.power_available(),
     ),
 )
 
@@ -230,10 +235,16 @@ class ChargerSensor(ChargerEntity, SensorEntity):
     ) -> None:
         super().__init__(coordinator, runtime, description.key)
         self.entity_description = description
+        self.follows_charger = description.follows is not None
         if description.key == "session_cost":
             self._attr_native_unit_of_measurement = currency
         elif description.key == "current_price":
             self._attr_native_unit_of_measurement = f"{currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
+
+    def charger_available(self, runtime: ChargerRuntime) -> bool:
+        """Whether what the sensor mirrors (the charger, or its power sensor) can be seen."""
+        follows = self.entity_description.follows
+        return follows is None or follows(runtime.adapter)
 
     @property
     def native_value(self) -> StateType:
@@ -249,7 +260,12 @@ class ChargerSensor(ChargerEntity, SensorEntity):
 
 
 class VehicleStateSensor(VehicleEntity, SensorEntity):
-    """Where a vehicle is: charging, plugged in somewhere, or not connected."""
+    """Where a vehicle is: charging, plugged in somewhere, or not connected.
+
+    Unavailable while the charger it is plugged in at is.
+    """
+
+    follows_charger = True
 
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_options = [s.value for s in SessionState if s is not SessionState.COMPLETED]

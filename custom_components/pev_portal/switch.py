@@ -50,7 +50,12 @@ async def async_setup_entry(
 
 
 class ChargingEnabledSwitch(ChargerEntity, SwitchEntity):
-    """Off pauses charging (by the user) until switched on or 'charge now'."""
+    """Off pauses charging (by the user) until switched on or 'charge now'.
+
+    Unavailable while the charger is: the command could not reach it.
+    """
+
+    follows_charger = True
 
     @property
     def is_on(self) -> bool:

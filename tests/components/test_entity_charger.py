@@ -7,6 +7,7 @@ and a separate end-use meter in Wh. Commands to the charge point are recorded.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -14,8 +15,12 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.select import DATA_COMPONENT as SELECT_COMPONENT
 from homeassistant.components.switch import DATA_COMPONENT as SWITCH_COMPONENT
-from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import Event, HomeAssistant, ServiceCall
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    EVENT_HOMEASSISTANT_STARTED,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import CoreState, Event, HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import (
@@ -602,3 +607,214 @@ async def test_two_chargers_at_once(hass: HomeAssistant, freezer: FrozenDateTime
         stored = await coordinator.store.call(lambda s, i=last.session_id: s.intervals(i))
         assert sum(i.kwh for i in stored) == pytest.approx(kwh)
         assert {i.pev_id for i in stored} == {pev}
+
+
+# -- availability ---------------------------------------------------------------------------
+
+# The entities that mirror the charger's live state or command it: unavailable with it.
+FOLLOWING = (
+    f"sensor.{DRIVEWAY}_session_state",
+    f"sensor.{DRIVEWAY}_charging_power",
+    f"binary_sensor.{DRIVEWAY}_plugged_in",
+    f"binary_sensor.{DRIVEWAY}_charging",
+    f"switch.{DRIVEWAY}_charging_enabled",
+    f"button.{DRIVEWAY}_charge_now",
+    "sensor.family_car_charging_state",
+    "button.family_car_charge_now",
+)
+# The entities computed from the premise's own ledger, tariff and plan: always available.
+LEDGER = (
+    f"sensor.{DRIVEWAY}_session_energy",
+    f"sensor.{DRIVEWAY}_session_cost",
+    f"sensor.{DRIVEWAY}_binding",
+    f"sensor.{DRIVEWAY}_billing_party",
+    f"sensor.{DRIVEWAY}_current_price",
+    f"sensor.{DRIVEWAY}_tariff_period",
+    f"sensor.{DRIVEWAY}_charging_plan",
+    f"switch.{DRIVEWAY}_opt_out_of_event",
+    f"select.{DRIVEWAY}_vehicle",
+    "sensor.family_car_charging_plan",
+    "switch.family_car_opt_out_of_event",
+)
+UNAVAILABLE_LOG = "Charger Driveway is unavailable"
+BACK_LOG = "Charger Driveway is available again"
+
+
+def _logged(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogRecord]:
+    return [
+        r
+        for r in caplog.records
+        if r.name == "custom_components.pev_portal.coordinator" and text in r.getMessage()
+    ]
+
+
+async def test_entities_follow_unavailable_charger(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    cp: ChargePoint,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The live entities follow the status entity; the ledger's stay; logged once each way."""
+    caplog.set_level(logging.INFO, logger="custom_components.pev_portal")
+    coordinator = await setup(hass, make_entry(charger=CP))
+    await cp.id_tag("PEV-DEMO-0001")
+    cp.set_power(7200)
+    await cp.status("Charging")
+    await run(hass, freezer, 5, [cp])
+    for entity_id in (*FOLLOWING, *LEDGER):
+        assert state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    session_id = _session_id(coordinator)
+    energy = float(state(hass, f"sensor.{DRIVEWAY}_session_energy"))
+    assert energy == pytest.approx(0.6)
+    assert not _logged(caplog, UNAVAILABLE_LOG)
+
+    # The charge point drops off the network: its integration marks the status unavailable.
+    await cp.status(STATE_UNAVAILABLE)
+    for entity_id in FOLLOWING:
+        assert state(hass, entity_id) == STATE_UNAVAILABLE, entity_id
+    for entity_id in LEDGER:
+        assert state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    records = _logged(caplog, UNAVAILABLE_LOG)
+    assert len(records) == 1
+    assert records[0].levelno == logging.INFO
+    assert "sensor.cp_status is unavailable" in records[0].getMessage()
+
+    # Meanwhile the session stays open and the meter keeps counting; nothing is logged again.
+    await run(hass, freezer, 5, [cp])
+    await cp.power(7000)
+    await cp.status(STATE_UNAVAILABLE)
+    assert _session_id(coordinator) == session_id
+    assert float(state(hass, f"sensor.{DRIVEWAY}_session_energy")) == pytest.approx(1.2)
+    assert state(hass, f"sensor.{DRIVEWAY}_charging_power") == STATE_UNAVAILABLE
+    assert len(_logged(caplog, UNAVAILABLE_LOG)) == 1
+    assert not _logged(caplog, BACK_LOG)
+
+    # It comes back: everything is available again, with the charger's state.
+    await cp.status("Charging")
+    for entity_id in (*FOLLOWING, *LEDGER):
+        assert state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    assert state(hass, f"sensor.{DRIVEWAY}_session_state") == "charging"
+    assert float(state(hass, f"sensor.{DRIVEWAY}_charging_power")) == 7.0
+    assert _session_id(coordinator) == session_id
+    back = _logged(caplog, BACK_LOG)
+    assert len(back) == 1
+    assert back[0].levelno == logging.INFO
+    await run(hass, freezer, 2, [cp])
+    await cp.status("Charging")
+    assert len(_logged(caplog, UNAVAILABLE_LOG)) == 1
+    assert len(_logged(caplog, BACK_LOG)) == 1
+
+    # A second outage is logged once more, and its end too.
+    await cp.status(STATE_UNAVAILABLE)
+    await cp.status("Charging")
+    assert len(_logged(caplog, UNAVAILABLE_LOG)) == 2
+    assert len(_logged(caplog, BACK_LOG)) == 2
+
+
+async def test_missing_status_entity(
+    hass: HomeAssistant, cp: ChargePoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A status entity that disappears makes the live entities unavailable until it is back."""
+    caplog.set_level(logging.INFO, logger="custom_components.pev_portal")
+    await setup(hass, make_entry(charger=CP))
+    await cp.status("Preparing")
+    hass.states.async_remove("sensor.cp_status")
+    await hass.async_block_till_done()
+    for entity_id in FOLLOWING:
+        assert state(hass, entity_id) == STATE_UNAVAILABLE, entity_id
+    for entity_id in LEDGER:
+        assert state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    records = _logged(caplog, UNAVAILABLE_LOG)
+    assert len(records) == 1
+    assert "sensor.cp_status does not exist" in records[0].getMessage()
+
+    await cp.status("Preparing")
+    assert state(hass, f"binary_sensor.{DRIVEWAY}_plugged_in") == "on"
+    assert state(hass, f"button.{DRIVEWAY}_charge_now") != STATE_UNAVAILABLE
+    assert len(_logged(caplog, BACK_LOG)) == 1
+
+
+async def test_unavailable_at_start(
+    hass: HomeAssistant, cp: ChargePoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A charger already unavailable when the premise is set up is unavailable and logged."""
+    caplog.set_level(logging.INFO, logger="custom_components.pev_portal")
+    hass.states.async_set("sensor.cp_status", STATE_UNAVAILABLE)
+    await setup(hass, make_entry(charger=CP))
+    assert state(hass, f"binary_sensor.{DRIVEWAY}_plugged_in") == STATE_UNAVAILABLE
+    assert state(hass, f"sensor.{DRIVEWAY}_session_energy") != STATE_UNAVAILABLE
+    assert len(_logged(caplog, UNAVAILABLE_LOG)) == 1
+
+    await cp.status("Available")
+    assert state(hass, f"binary_sensor.{DRIVEWAY}_plugged_in") == "off"
+    assert len(_logged(caplog, UNAVAILABLE_LOG)) == 1
+    assert len(_logged(caplog, BACK_LOG)) == 1
+
+
+@pytest.mark.parametrize("returns_before_start", [True, False])
+async def test_unavailable_during_start_up(
+    hass: HomeAssistant,
+    cp: ChargePoint,
+    caplog: pytest.LogCaptureFixture,
+    returns_before_start: bool,
+) -> None:
+    """While Home Assistant starts, the charger's integration may not have loaded yet: its
+    absence is logged only if it lasts until Home Assistant has started."""
+    caplog.set_level(logging.INFO, logger="custom_components.pev_portal")
+    hass.set_state(CoreState.not_running)
+    hass.states.async_remove("sensor.cp_status")
+    await setup(hass, make_entry(charger=CP))
+    assert state(hass, f"binary_sensor.{DRIVEWAY}_plugged_in") == STATE_UNAVAILABLE
+    if returns_before_start:
+        await cp.status("Available")
+        assert state(hass, f"binary_sensor.{DRIVEWAY}_plugged_in") == "off"
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert len(_logged(caplog, UNAVAILABLE_LOG)) == (0 if returns_before_start else 1)
+    await cp.status("Available")
+    assert len(_logged(caplog, BACK_LOG)) == (0 if returns_before_start else 1)
+
+
+async def test_power_sensor_follows_its_entity(
+    hass: HomeAssistant, cp: ChargePoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Charging power also follows the power sensor it mirrors; the charger stays available."""
+    caplog.set_level(logging.INFO, logger="custom_components.pev_portal")
+    await setup(hass, make_entry(charger=CP))
+    cp.set_power(7200)
+    await cp.status("Charging")
+    hass.states.async_set("sensor.cp_power", STATE_UNAVAILABLE)
+    await hass.async_block_till_done()
+    assert state(hass, f"sensor.{DRIVEWAY}_charging_power") == STATE_UNAVAILABLE
+    assert state(hass, f"binary_sensor.{DRIVEWAY}_plugged_in") == "on"
+    assert state(hass, f"switch.{DRIVEWAY}_charging_enabled") == "on"
+    assert not _logged(caplog, UNAVAILABLE_LOG)
+
+    await cp.power(3600)
+    assert float(state(hass, f"sensor.{DRIVEWAY}_charging_power")) == 3.6
+
+
+async def test_unknown_status_is_available(hass: HomeAssistant, cp: ChargePoint) -> None:
+    """An ``unknown`` status is a charger Home Assistant sees: its entities stay available."""
+    await setup(hass, make_entry(charger=CP))
+    await cp.status("Preparing")
+    await cp.status("unknown")
+    for entity_id in (*FOLLOWING, *LEDGER):
+        assert state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+
+
+async def test_demo_charger_always_available(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The demo charger has no entities to lose: none of its entities is unavailable."""
+    freezer.move_to(START)
+    await setup(hass, make_entry())
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: "switch.garage_demo_car_plugged_in"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert state(hass, "binary_sensor.garage_plugged_in") == "on"
+    for found in hass.states.async_all():
+        if found.entity_id.split(".", 1)[1].startswith("garage_"):
+            assert found.state != STATE_UNAVAILABLE, found.entity_id
