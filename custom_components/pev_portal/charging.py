@@ -106,6 +106,7 @@ from .core.planner import (
 )
 from .core.session import ChargingSession, PauseReason
 from .openadr.models import event_mandatory, opt_out_consequence
+from .repairs import async_three_phase_issue
 from .solar import REFRESH as SOLAR_REFRESH
 from .solar import SolarSource
 
@@ -881,6 +882,12 @@ class SmartCharging:
                 elif age >= VERIFY_SECONDS:
                     command.update(obeyed=False, measured_kw=measured)
                     changed = True
+                    if self._three_phase(runtime, command, measured):
+                        # Not disobedience: the amps were right, the phases wrong. Commanded
+                        # again as three-phase at once (see _three_phase).
+                        command["escalated_to"] = "three_phase"
+                        self.forget(runtime)
+                        continue
                     if not command["enabled"] and (via := runtime.adapter.escalate_stop()):
                         # The pause was ignored: the preset's next way of pausing is tried.
                         command["escalated_to"] = via
@@ -896,6 +903,39 @@ class SmartCharging:
                     self._issue(runtime, command)
             if changed:
                 self._save_trail(session.session_id)
+
+    def _three_phase(
+        self, runtime: ChargerRuntime, command: dict[str, Any], measured: float | None
+    ) -> bool:
+        """A charger set up as one phase drawing three times the power of the current it was
+        given is a three-phase charger: treat it as one from now on and ask the user to fix it.
+
+        Only a current limit above the charger's minimum tells this (a pause does not), and
+        only a ratio near 3 (2.6-3.4): a charger ignoring the limit draws its full power, which
+        is three times a third of it by chance only.
+        """
+        adapter = runtime.adapter
+        if (
+            not isinstance(adapter, EntityCharger)
+            or adapter.phases != 1
+            or not command["enabled"]
+            or measured is None
+            or command["target_kw"] <= 0
+            or not 2.6 <= measured / command["target_kw"] <= 3.4
+        ):
+            return False
+        adapter.phases = 3
+        _LOGGER.warning(
+            "%s draws %.2f kW at %s A: it is three-phase, not one-phase as set up; treated as "
+            "three-phase until its electrical connection is corrected",
+            runtime.name,
+            measured,
+            command["current_a"],
+        )
+        async_three_phase_issue(
+            self.hass, self.coordinator.config_entry.entry_id, runtime.charger_id, runtime.name
+        )
+        return True
 
     def _issue(self, runtime: ChargerRuntime, command: dict[str, Any] | None) -> None:
         entry_id = self.coordinator.config_entry.entry_id

@@ -1,14 +1,20 @@
-"""Repairs issues: what the homeowner must fix for sessions to be metered."""
+"""Repairs issues: what the homeowner must fix for sessions to be metered and charging to be
+controlled, and the fix flows of those PEV Portal can fix itself."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import probatio as vol
+from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .const import DOMAIN
+from .const import CONF_PHASES, DOMAIN
 
 MISSING_ENTITIES = "missing_entities"
 METER_STATUS = "meter_status"
+THREE_PHASE = "charger_three_phase"
 
 
 def _issue_id(entry_id: str, charger_id: str) -> str:
@@ -42,7 +48,7 @@ def async_check_entities(
 def async_clear_stale(hass: HomeAssistant, entry_id: str, charger_ids: set[str]) -> None:
     """Remove the issues of chargers the premise no longer has."""
     registry = ir.async_get(hass)
-    for kind in (MISSING_ENTITIES, METER_STATUS):
+    for kind in (MISSING_ENTITIES, METER_STATUS, THREE_PHASE):
         prefix = f"{kind}_{entry_id}_"
         for domain, issue_id in list(registry.issues):
             if (
@@ -71,3 +77,65 @@ def async_meter_status(
         )
     else:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+def async_three_phase_issue(
+    hass: HomeAssistant, entry_id: str, charger_id: str, charger_name: str
+) -> None:
+    """Raise the fixable issue that a charger set up as one-phase draws on three phases."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"{THREE_PHASE}_{entry_id}_{charger_id}",
+        is_fixable=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=THREE_PHASE,
+        translation_placeholders={"charger": charger_name},
+        data={"entry_id": entry_id, "charger_id": charger_id},
+    )
+
+
+class ThreePhaseFlow(RepairsFlow):
+    """Set the charger's electrical connection to three phases (then the entry reloads)."""
+
+    def __init__(self, entry_id: str, charger_id: str, charger_name: str) -> None:
+        self.entry_id = entry_id
+        self.charger_id = charger_id
+        self.charger_name = charger_name
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Confirm."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Store three phases in the charger's data."""
+        if user_input is None:
+            return self.async_show_form(
+                step_id="confirm",
+                data_schema=vol.Schema({}),
+                description_placeholders={"charger": self.charger_name},
+            )
+        entry = self.hass.config_entries.async_get_entry(self.entry_id)
+        subentry = entry.subentries.get(self.charger_id) if entry is not None else None
+        if entry is None or subentry is None:
+            return self.async_abort(reason="charger_gone")
+        self.hass.config_entries.async_update_subentry(
+            entry, subentry, data={**subentry.data, CONF_PHASES: 3}
+        )
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_create_entry(data={})
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    """The fix flow of a fixable issue."""
+    assert data is not None
+    assert issue_id.startswith(THREE_PHASE)
+    entry = hass.config_entries.async_get_entry(str(data["entry_id"]))
+    charger_id = str(data["charger_id"])
+    subentry = entry.subentries.get(charger_id) if entry is not None else None
+    name = subentry.title if subentry is not None else charger_id
+    return ThreePhaseFlow(str(data["entry_id"]), charger_id, name)

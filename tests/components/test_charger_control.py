@@ -3,12 +3,17 @@ that the charger ignores moving on to the preset's next way of pausing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.components.repairs import repairs_flow_manager
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_mock_service
 
 from custom_components.pev_portal.adapters import EntityCharger
@@ -157,3 +162,86 @@ async def test_no_way_to_pause_sends_the_lowest_current(
     assert [c.data["value"] for c in number_calls] == [6]
     await advance(hass, freezer, 12)
     assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is not None
+
+
+async def test_three_phase_charger_set_up_as_one_phase(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """A charger set up as one phase draws three times the power of its current limit: it is
+    treated as three-phase at once (the cap holds again), no 'ignores commands' issue is
+    raised, and the fixable issue stores three phases in its electrical connection."""
+    coordinator = await setup(hass, make_entry(charger=CP))
+    adapter = _adapter(coordinator)
+    assert adapter.phases == 1
+
+    async def set_current(call: ServiceCall) -> None:  # the charger: three phases at 230 V
+        amps = float(call.data["value"])
+        cp.set_power(amps * 230 * 3)
+        hass.states.async_set("number.cp_current", str(amps), {"min": 0, "max": 32})
+
+    hass.services.async_register("number", "set_value", set_current)
+    now = dt_util.utcnow()
+    await coordinator.async_add_local_event(
+        "load_control", now, now + timedelta(hours=1), limit_kw=7.0, name="Grid peak"
+    )
+    await cp.id_tag(HOME_CAR["pev_id"])
+    await cp.status("Charging")
+    await advance(hass, freezer, 2)
+    assert float(hass.states.get("number.cp_current").state) == 30  # 7 kW on one phase
+    assert cp.power_w == pytest.approx(20_700)
+
+    await advance(hass, freezer, 12)
+    assert adapter.phases == 3
+    assert float(hass.states.get("number.cp_current").state) == 10  # 6.9 kW on three
+    await advance(hass, freezer, 5)
+    runtime = coordinator.chargers["charger1"]
+    trail = coordinator.smart.audit_for(runtime)
+    assert trail[0]["obeyed"] is False
+    assert trail[0]["escalated_to"] == "three_phase"
+    assert trail[-1]["current_a"] == 10
+    assert trail[-1]["obeyed"] is True
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, ISSUE) is None
+    issue_id = "charger_three_phase_premise1_charger1"
+    issue = issues.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.is_fixable
+
+    # The fix: three phases stored, the entry reloaded with them.
+    assert await async_setup_component(hass, "repairs", {})
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, context={"issue_id": issue_id})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "confirm"
+    assert result["description_placeholders"] == {"charger": "Driveway"}
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_get_entry("premise1")
+    assert entry is not None
+    assert entry.subentries["charger1"].data["phases"] == 3
+    assert _adapter(entry.runtime_data).phases == 3
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_full_power_ignoring_a_limit_is_not_taken_for_three_phases(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """A one-phase charger that ignores a limit and keeps its full power is not three-phase:
+    the ratio to the limit is not 3. It is reported as ignoring commands."""
+    coordinator = await setup(hass, make_entry(charger=CP))
+    async_mock_service(hass, "number", "set_value")
+    now = dt_util.utcnow()
+    await coordinator.async_add_local_event(
+        "load_control", now, now + timedelta(hours=1), limit_kw=4.0, name="Grid peak"
+    )
+    await cp.id_tag(HOME_CAR["pev_id"])
+    await cp.power(7360)
+    await cp.status("Charging")
+    await advance(hass, freezer, 14)
+    assert _adapter(coordinator).phases == 1
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is not None
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, "charger_three_phase_premise1_charger1") is None
+    )
