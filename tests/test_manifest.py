@@ -466,6 +466,18 @@ def _string_problem(value: Any, placeholders: bool = True) -> str | None:
     return None
 
 
+def _placeholders_allowed(path: str) -> bool:
+    """Entity states, state attributes and units are shown as they are: no placeholders."""
+    return not (
+        path.startswith(".entity.")
+        and (
+            ".state." in path
+            or ".state_attributes." in path
+            or path.endswith(".unit_of_measurement")
+        )
+    )
+
+
 def _placeholders(value: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(value) if f}
 
@@ -509,16 +521,7 @@ def _check_data_entry(node: Any, where: str, errors: list[str], subentry: bool =
 def test_strings_values_well_formed(strings: dict[str, Any]) -> None:
     errors = []
     for path, value in _leaves(strings, ""):
-        # Entity states, state attributes and units are shown as they are: no placeholders.
-        placeholders = not (
-            path.startswith(".entity.")
-            and (
-                ".state." in path
-                or ".state_attributes." in path
-                or path.endswith(".unit_of_measurement")
-            )
-        )
-        if problem := _string_problem(value, placeholders):
+        if problem := _string_problem(value, _placeholders_allowed(path)):
             errors.append(f"{path[1:]} {problem}")
     assert not errors, "strings.json values hassfest would reject:\n  " + "\n  ".join(errors)
 
@@ -580,27 +583,38 @@ def test_strings_entities_and_exceptions_well_formed(strings: dict[str, Any]) ->
     )
 
 
-def test_other_translations_match_english(strings: dict[str, Any]) -> None:
+OTHER_TRANSLATIONS = sorted(
+    path for path in (INTEGRATION / "translations").glob("*.json") if path.name != "en.json"
+)
+# A translation may keep a string the same as English (a name, "Roaming", "Format"), but not
+# more than this share of the longer ones: more means the file is an untranslated copy.
+MAX_SHARE_AS_ENGLISH = 0.25
+LONG_STRING = 12
+
+
+@pytest.mark.parametrize("path", OTHER_TRANSLATIONS, ids=lambda path: path.name)
+def test_other_translations_match_english(strings: dict[str, Any], path: Path) -> None:
     english = dict(_leaves(strings, ""))
-    errors = []
-    for path in sorted((INTEGRATION / "translations").glob("*.json")):
-        if path.name == "en.json":
+    ours = dict(_leaves(_load_json(path), ""))
+    errors = [f"{key[1:]} is missing" for key in english.keys() - ours.keys()]
+    errors += [f"{key[1:]} is not in strings.json" for key in ours.keys() - english.keys()]
+    for key in sorted(english.keys() & ours.keys()):
+        value, theirs = ours[key], english[key]
+        if problem := _string_problem(value, _placeholders_allowed(key)):
+            errors.append(f"{key[1:]} {problem}")
             continue
-        for key, value in _leaves(_load_json(path), ""):
-            if key not in english:
-                errors.append(f"{path.name}: {key[1:]} is not in strings.json")
-            elif isinstance(value, str) and isinstance(english[key], str):
-                try:
-                    ours, theirs = _placeholders(value), _placeholders(english[key])
-                except ValueError as err:
-                    errors.append(f"{path.name}: {key[1:]} has malformed placeholders ({err})")
-                    continue
-                if ours != theirs:
-                    errors.append(
-                        f"{path.name}: {key[1:]} has placeholders {sorted(ours)}, "
-                        f"English has {sorted(theirs)}"
-                    )
-    assert not errors, "translations disagree with strings.json:\n  " + "\n  ".join(errors)
+        if _placeholders(value) != _placeholders(theirs):
+            errors.append(
+                f"{key[1:]} has placeholders {sorted(_placeholders(value))}, "
+                f"English has {sorted(_placeholders(theirs))}"
+            )
+    assert not errors, f"{path.name} disagrees with strings.json:\n  " + "\n  ".join(errors)
+
+    long_keys = [key for key, value in english.items() if len(value) > LONG_STRING]
+    same = [key[1:] for key in long_keys if ours.get(key) == english[key]]
+    assert len(same) <= MAX_SHARE_AS_ENGLISH * len(long_keys), (
+        f"{path.name} keeps {len(same)} of {len(long_keys)} longer strings in English: {same}"
+    )
 
 
 # --- services.yaml --------------------------------------------------------------------------
