@@ -89,67 +89,72 @@ HACS_KEYS: dict[str, type] = {
     "render_readme": bool,
     "zip_release": bool,
 }
-# hassfest quality_scale.py ALL_RULES.
-QUALITY_SCALE_RULES = {
-    # bronze
-    "action-setup",
-    "appropriate-polling",
-    "brands",
-    "common-modules",
-    "config-flow",
-    "config-flow-test-coverage",
-    "dependency-transparency",
-    "docs-actions",
-    "docs-conditions",
-    "docs-high-level-description",
-    "docs-installation-instructions",
-    "docs-removal-instructions",
-    "docs-triggers",
-    "entity-event-setup",
-    "entity-unique-id",
-    "has-entity-name",
-    "runtime-data",
-    "test-before-configure",
-    "test-before-setup",
-    "unique-config-entry",
-    # silver
-    "action-exceptions",
-    "config-entry-unloading",
-    "docs-configuration-parameters",
-    "docs-installation-parameters",
-    "entity-unavailable",
-    "integration-owner",
-    "log-when-unavailable",
-    "parallel-updates",
-    "reauthentication-flow",
-    "test-coverage",
-    # gold
-    "devices",
-    "diagnostics",
-    "discovery",
-    "discovery-update-info",
-    "docs-data-update",
-    "docs-examples",
-    "docs-known-limitations",
-    "docs-supported-devices",
-    "docs-supported-functions",
-    "docs-troubleshooting",
-    "docs-use-cases",
-    "dynamic-devices",
-    "entity-category",
-    "entity-device-class",
-    "entity-disabled-by-default",
-    "entity-translations",
-    "exception-translations",
-    "icon-translations",
-    "reconfiguration-flow",
-    "repair-issues",
-    "stale-devices",
-    # platinum
-    "async-dependency",
-    "inject-websession",
-    "strict-typing",
+# hassfest quality_scale.py ALL_RULES, by tier.
+QUALITY_SCALE_TIERS: dict[str, set[str]] = {
+    "bronze": {
+        "action-setup",
+        "appropriate-polling",
+        "brands",
+        "common-modules",
+        "config-flow",
+        "config-flow-test-coverage",
+        "dependency-transparency",
+        "docs-actions",
+        "docs-conditions",
+        "docs-high-level-description",
+        "docs-installation-instructions",
+        "docs-removal-instructions",
+        "docs-triggers",
+        "entity-event-setup",
+        "entity-unique-id",
+        "has-entity-name",
+        "runtime-data",
+        "test-before-configure",
+        "test-before-setup",
+        "unique-config-entry",
+    },
+    "silver": {
+        "action-exceptions",
+        "config-entry-unloading",
+        "docs-configuration-parameters",
+        "docs-installation-parameters",
+        "entity-unavailable",
+        "integration-owner",
+        "log-when-unavailable",
+        "parallel-updates",
+        "reauthentication-flow",
+        "test-coverage",
+    },
+    "gold": {
+        "devices",
+        "diagnostics",
+        "discovery",
+        "discovery-update-info",
+        "docs-data-update",
+        "docs-examples",
+        "docs-known-limitations",
+        "docs-supported-devices",
+        "docs-supported-functions",
+        "docs-troubleshooting",
+        "docs-use-cases",
+        "dynamic-devices",
+        "entity-category",
+        "entity-device-class",
+        "entity-disabled-by-default",
+        "entity-translations",
+        "exception-translations",
+        "icon-translations",
+        "reconfiguration-flow",
+        "repair-issues",
+        "stale-devices",
+    },
+    "platinum": {
+        "async-dependency",
+        "inject-websession",
+        "strict-typing",
+    },
 }
+QUALITY_SCALE_RULES = set().union(*QUALITY_SCALE_TIERS.values())
 
 # hassfest translations.py
 RE_TRANSLATION_KEY = re.compile(r"^(?!.+[_-]{2})(?![_-])[a-z0-9-_]+(?<![_-])$")
@@ -729,6 +734,24 @@ def test_quality_scale_rules() -> None:
         elif value not in {"done", "todo"}:
             errors.append(f"{rule}: status {value!r} is not done, todo or exempt")
     assert not errors, "quality_scale.yaml is invalid:\n  " + "\n  ".join(errors)
+
+
+def test_quality_scale_tier_is_earned(manifest: dict[str, Any]) -> None:
+    """The manifest's tier holds only when every rule of it and the tiers below is done or
+    exempt in quality_scale.yaml (hassfest's check for core integrations)."""
+    tier = manifest.get("quality_scale")
+    if tier not in QUALITY_SCALE_TIERS:
+        return
+    rules = _load_yaml(QUALITY_SCALE)["rules"]
+    names = list(QUALITY_SCALE_TIERS)
+    needed = set().union(*(QUALITY_SCALE_TIERS[t] for t in names[: names.index(tier) + 1]))
+
+    def status(rule: str) -> str | None:
+        value = rules.get(rule)
+        return value.get("status") if isinstance(value, dict) else value
+
+    missing = sorted(r for r in needed if status(r) not in ("done", "exempt"))
+    assert not missing, f"quality_scale {tier!r} needs these rules done or exempt: {missing}"
 
 
 # -- icons.json (hassfest icons.py; the icon-translations rule) --------------------------------

@@ -15,6 +15,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import UnitOfEnergy, UnitOfPower
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import EntityCategory
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
@@ -178,6 +179,8 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
     ChargerSensorDescription(
         key="tariff_period",
         translation_key="tariff_period",
+        # The current price has the period as an attribute; this one is for automations.
+        entity_registry_enabled_default=False,
         value=_period,
     ),
     ChargerSensorDescription(
@@ -378,6 +381,7 @@ UTILITY_SENSORS: tuple[UtilitySensorDescription, ...] = (
     UtilitySensorDescription(
         key="outbox_backlog",
         translation_key="outbox_backlog",
+        entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.MEASUREMENT,
         value=lambda link: link.state.backlog,
     ),
@@ -385,6 +389,8 @@ UTILITY_SENSORS: tuple[UtilitySensorDescription, ...] = (
         key="last_report_ack",
         translation_key="last_report_ack",
         device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value=lambda link: link.state.last_ack,
     ),
 )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import PropertyMock, patch
 
 import pytest
 from homeassistant.config_entries import ConfigSubentryData
@@ -127,3 +128,14 @@ async def callback_base(hass: HomeAssistant, aiohttp_client: Callable[..., Any])
     assert await async_setup_component(hass, "calendar", {})  # its views, before the freeze
     client = await aiohttp_client(hass.http.app)
     return str(client.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Entities disabled by default are enabled (as in Home Assistant core's tests)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield

@@ -629,7 +629,6 @@ LEDGER = (
     f"sensor.{DRIVEWAY}_binding",
     f"sensor.{DRIVEWAY}_billing_party",
     f"sensor.{DRIVEWAY}_current_price",
-    f"sensor.{DRIVEWAY}_tariff_period",
     f"sensor.{DRIVEWAY}_charging_plan",
     f"switch.{DRIVEWAY}_opt_out_of_event",
     f"select.{DRIVEWAY}_vehicle",

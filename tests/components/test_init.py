@@ -152,3 +152,22 @@ async def test_removed_charger_closes_its_open_session(
         hass.states.get(f"sensor.{GARAGE}_session_state") is None
         or state(hass, f"sensor.{GARAGE}_session_state") == STATE_UNAVAILABLE
     )
+
+
+async def test_less_used_entities_disabled_or_diagnostic(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """The tariff period is disabled by default (the current price has it as an attribute);
+    the charger's other entities are enabled and not diagnostic."""
+    registry = er.async_get(hass)
+    entries = er.async_entries_for_config_entry(registry, loaded_demo.entry_id)
+    disabled = {e.entity_id for e in entries if e.disabled_by is not None}
+    assert disabled == {"sensor.garage_tariff_period"}
+    entry = registry.async_get("sensor.garage_tariff_period")
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get("sensor.garage_tariff_period") is None
+    assert "period" in hass.states.get("sensor.garage_current_price").attributes
+    assert {e.entity_id for e in entries if e.entity_category is not None} == {
+        "switch.garage_demo_car_plugged_in"
+    }

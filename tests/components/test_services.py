@@ -250,6 +250,7 @@ async def test_export_includes_active_session(
 # -- add_local_event ----------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the disabled-by-default sensors
 async def test_price_event(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, coordinator: PevPortalCoordinator
 ) -> None:
@@ -304,6 +305,7 @@ def s_time(text: str) -> Any:
     return datetime.fromisoformat(text)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the disabled-by-default sensors
 async def test_price_event_starts_while_idle(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, coordinator: PevPortalCoordinator
 ) -> None:
@@ -325,6 +327,7 @@ async def test_price_event_starts_while_idle(
     assert float(state(hass, f"sensor.{GARAGE}_current_price")) == pytest.approx(0.20)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the disabled-by-default sensors
 async def test_price_event_survives_reload(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, coordinator: PevPortalCoordinator
 ) -> None:

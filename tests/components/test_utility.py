@@ -16,9 +16,11 @@ import pytest
 from freezegun import freeze_time
 from homeassistant.components.calendar import DATA_COMPONENT as CALENDARS
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -248,6 +250,7 @@ async def test_dlc_curtails_mid_session(
     assert state(hass, "sensor.test_home_utility_link_active_event") == "unknown"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the disabled-by-default sensors
 async def test_cpp_price_applies_to_enrolled_session(
     hass: HomeAssistant, vtn: TestVtn, callback_base: str
 ) -> None:
@@ -349,6 +352,7 @@ def usage_intervals(report: dict[str, Any]) -> list[tuple[str, float]]:
     return found
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the disabled-by-default sensors
 async def test_usage_report_updated_in_place(
     hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
 ) -> None:
@@ -608,3 +612,30 @@ async def test_opt_out_consequence_shown_before_confirming(
     assert response == {"event_ids": [event["id"]], "consequences": [CONSEQUENCE]}
     await wait_for(hass, lambda: runtime.cap_kw is None)
     assert state(hass, switch) == "on"
+
+
+async def test_link_diagnostic_entities(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """The link's connectivity and its report outbox are diagnostic; the last acknowledged
+    report is disabled by default."""
+    await setup(hass, linked_entry(vtn, callback_base))
+    registry = er.async_get(hass)
+    prefix = "test_home_utility_link"
+    for entity_id in (
+        f"binary_sensor.{prefix}_utility_connection",
+        f"sensor.{prefix}_reports_waiting",
+        f"sensor.{prefix}_last_report_acknowledged",
+    ):
+        entry = registry.async_get(entity_id)
+        assert entry is not None, entity_id
+        assert entry.entity_category is EntityCategory.DIAGNOSTIC
+    ack = registry.async_get(f"sensor.{prefix}_last_report_acknowledged")
+    assert ack is not None
+    assert ack.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert state(hass, f"sensor.{prefix}_reports_waiting") == "0"
+    for key in ("program", "active_event", "next_event", "utility_price"):
+        entry = registry.async_get(f"sensor.{prefix}_{key}")
+        assert entry is not None, key
+        assert entry.entity_category is None
+        assert entry.disabled_by is None
