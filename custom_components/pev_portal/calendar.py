@@ -4,6 +4,10 @@ The charging-plan calendar (one per premise, always present) shows the planned c
 of every session (the plan's contiguous charging slots merged into one event per window) and the
 load-control events in force: the local ``load_control`` events and the utility's caps the
 planner saw. It follows the plan: a new plan updates it (through the coordinator's listeners).
+
+The events' texts are in Home Assistant's language (``calendar_*`` keys of strings.json's
+``exceptions``, read when the calendar is added; English for a key without a translation).
+Event names are the utility's or the user's, as given.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from decimal import Decimal
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
+from .const import DOMAIN
 from .coordinator import PevPortalConfigEntry
 from .core.planner import PlanSlot
 from .entity import PevPortalEntity, PremiseEntity, UtilityEntity
@@ -38,6 +44,23 @@ async def async_setup_entry(
 
 class _EventsCalendar(PevPortalEntity, CalendarEntity):
     """A calendar whose events are computed on demand by :meth:`_events`."""
+
+    _strings: dict[str, str] | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Read the event texts in Home Assistant's language."""
+        await super().async_added_to_hass()
+        self._strings = await async_get_translations(
+            self.hass, self.hass.config.language, "exceptions", [DOMAIN]
+        )
+
+    def _text(self, key: str, fallback: str, **placeholders: str) -> str:
+        """A translated event text (``fallback``, in English, when there is none)."""
+        raw = (self._strings or {}).get(f"component.{DOMAIN}.exceptions.{key}.message", fallback)
+        try:
+            return raw.format(**placeholders)
+        except KeyError, IndexError, ValueError:
+            return fallback.format(**placeholders)
 
     def _events(self) -> list[CalendarEvent]:
         raise NotImplementedError
@@ -71,11 +94,15 @@ class ProgramCalendar(UtilityEntity, _EventsCalendar):
         for entry in link.timeline.entries:
             details = []
             if entry.price is not None:
-                details.append(f"price {entry.price}")
+                details.append(
+                    self._text("calendar_price", "price {price}", price=f"{entry.price}")
+                )
             if entry.cap_kw is not None:
-                details.append(f"cap {entry.cap_kw:g} kW")
+                details.append(self._text("calendar_cap", "cap {kw} kW", kw=f"{entry.cap_kw:g}"))
             if entry.level is not None:
-                details.append(f"level {entry.level}")
+                details.append(
+                    self._text("calendar_level", "level {level}", level=f"{entry.level}")
+                )
             found.append(
                 CalendarEvent(
                     start=entry.start,
@@ -134,10 +161,19 @@ class ChargingPlanCalendar(PremiseEntity, _EventsCalendar):
                     CalendarEvent(
                         start=window[0].start,
                         end=window[-1].end,
-                        summary=f"Charging {name} · {power:.1f} kW",
-                        description=(
-                            f"{energy:.2f} kWh on {runtime.name}, "
-                            f"{cost.quantize(Decimal('0.01'))} {currency}"
+                        summary=self._text(
+                            "calendar_charging",
+                            "Charging {vehicle} · {kw} kW",
+                            vehicle=name,
+                            kw=f"{power:.1f}",
+                        ),
+                        description=self._text(
+                            "calendar_charging_description",
+                            "{kwh} kWh on {charger}, {cost} {currency}",
+                            kwh=f"{energy:.2f}",
+                            charger=runtime.name,
+                            cost=f"{cost.quantize(Decimal('0.01'))}",
+                            currency=currency,
                         ),
                         uid=f"plan-{charger_id}-{window[0].start.isoformat()}",
                     )
@@ -155,8 +191,21 @@ class ChargingPlanCalendar(PremiseEntity, _EventsCalendar):
                 CalendarEvent(
                     start=event["start"],
                     end=event["end"],
-                    summary=f"{event.get('name') or 'Load control'} · ≤ {event['limit_kw']:g} kW",
-                    description="Local load-control event" + (" (opted out)" if opted_out else ""),
+                    summary=self._text(
+                        "calendar_cap_summary",
+                        "{name} · ≤ {kw} kW",
+                        name=event.get("name")
+                        or self._text("calendar_load_control", "Load control"),
+                        kw=f"{event['limit_kw']:g}",
+                    ),
+                    description=(
+                        self._text(
+                            "calendar_local_event_opted_out",
+                            "Local load-control event (opted out)",
+                        )
+                        if opted_out
+                        else self._text("calendar_local_event", "Local load-control event")
+                    ),
                     uid=f"local-{event['event_id']}",
                 )
             )
@@ -178,8 +227,14 @@ class ChargingPlanCalendar(PremiseEntity, _EventsCalendar):
             CalendarEvent(
                 start=start,
                 end=end,
-                summary=f"{name} · ≤ {max_kw:g} kW",
-                description="Utility load-control event on " + ", ".join(sorted(set(names))),
+                summary=self._text(
+                    "calendar_cap_summary", "{name} · ≤ {kw} kW", name=name, kw=f"{max_kw:g}"
+                ),
+                description=self._text(
+                    "calendar_utility_event",
+                    "Utility load-control event on {chargers}",
+                    chargers=", ".join(sorted(set(names))),
+                ),
                 uid=f"cap-{name}-{start.isoformat()}",
             )
             for (start, end, max_kw, name), names in merged.items()

@@ -88,6 +88,7 @@ from .const import (
     ISSUE_IGNORES_COMMANDS,
     LEARNED_LIMIT_MINUTES,
     PLAN_HORIZON_HOURS,
+    RANDOM_START_CAP,
     VERIFY_SECONDS,
     VERIFY_TOLERANCE_KW,
 )
@@ -553,7 +554,7 @@ class SmartCharging:
                 delays[vid] = kept  # inside the delay drawn earlier: it holds
         self._delays = delays
         holds = tuple(
-            PowerCap(max(start, now), start + delay, 0.0, "random start delay", frozenset({vid}))
+            PowerCap(max(start, now), start + delay, 0.0, RANDOM_START_CAP, frozenset({vid}))
             for vid, (start, delay) in delays.items()
             if start + delay > max(start, now)
         )
@@ -756,7 +757,7 @@ class SmartCharging:
         return any(
             c.start <= now < c.end
             and (c.vehicle_ids is None or runtime.charger_id in c.vehicle_ids)
-            and c.name != "random start delay"
+            and c.name != RANDOM_START_CAP
             and power
             >= runtime.adapter.amps_for(c.max_kw)
             * runtime.adapter.voltage
@@ -1079,6 +1080,19 @@ class SmartCharging:
             "cost": float(vp.cost) if isinstance(vp.cost, Decimal) else vp.cost,
             "reachable": vp.reachable,
             "reason": reason,
+            "explanations": [
+                {
+                    "constraint": e.constraint,
+                    "name": e.name,
+                    "start": e.start.isoformat() if e.start else None,
+                    "end": e.end.isoformat() if e.end else None,
+                    "kwh": round(e.delayed_kwh, 3),
+                    "ready_by": e.ready_by.isoformat() if e.ready_by else None,
+                    "ready_without": e.ready_without.isoformat() if e.ready_without else None,
+                    "circuit_kw": self.circuit_kw() if e.constraint == "circuit" else None,
+                }
+                for e in vp.explanations
+            ],
         }
 
     def caps_list(self, runtime: ChargerRuntime) -> list[dict[str, Any]]:

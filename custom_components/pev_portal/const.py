@@ -127,6 +127,8 @@ CIRCUIT_LIMIT_MAX_A: Final = 1000
 VERIFY_TOLERANCE_KW: Final = 0.3
 ISSUE_IGNORES_COMMANDS: Final = "charger_ignores_commands"
 CHARGE_MODES: Final = ["immediate", "cheapest", "solar", "off"]
+# The name of the 0 kW cap that holds a start back by the random start delay
+RANDOM_START_CAP: Final = "random start delay"
 
 # Notifications (notifications.py), in the entry's options
 CONF_NOTIFY_TARGET: Final = "notify_target"

@@ -53,6 +53,7 @@ from .const import (
     NOTIFY_KINDS,
     NOTIFY_PLUGGED_NOT_BOUND,
     NOTIFY_TARGET_UNREACHABLE,
+    RANDOM_START_CAP,
 )
 from .core.binding import BindingOutcome
 
@@ -68,6 +69,10 @@ DELIVERY_TIMEOUT_S = 30
 NOT_BOUND_OUTCOMES = frozenset({BindingOutcome.NOT_ENROLLED, BindingOutcome.NO_COMMUNICATIONS})
 _UTILITY_EVENT_KINDS = frozenset({"cap", "level", "alert", "price"})
 _FIGURES = re.compile(r"\d+(?:[.:]\d+)*")
+# The binding outcomes whose reason is written in the user's language (notify_reason_<outcome>).
+_TRANSLATED_OUTCOMES = frozenset({"not_enrolled", "no_communications"})
+# The planner's constraints with a text of their own (notify_reason_<constraint>).
+_REASONS = frozenset({"cap", "circuit", "combined", "departure", "horizon", "charger", "mode"})
 
 
 # -- the target ----------------------------------------------------------------------------
@@ -259,7 +264,10 @@ class Notifier:
         session = runtime.session
         if session is None:
             return
-        placeholders = {"charger": runtime.name, "reason": session.decision.reason}
+        placeholders: dict[str, Any] = {"charger": runtime.name, "reason": session.decision.reason}
+        outcome = session.decision.outcome.value
+        if outcome in _TRANSLATED_OUTCOMES:  # the binding's reason in the user's language
+            placeholders["reason"] = [(f"notify_reason_{outcome}", {})]
         message = "notify_plugged_not_bound"
         if session.pev_id is None:
             message = "notify_plugged_not_bound_unknown"
@@ -271,24 +279,73 @@ class Notifier:
     def plan_computed(self, runtime: ChargerRuntime, plan: dict[str, Any] | None) -> None:
         """A new plan (the dashboard's PLAN shape): notify if its target is out of reach."""
         if plan is not None and not plan["reachable"]:
-            self.target_unreachable(runtime, plan.get("reason"))
+            self.target_unreachable(runtime, plan.get("reason"), plan.get("explanations"))
 
     @callback
-    def target_unreachable(self, runtime: ChargerRuntime, reason: str | None) -> None:
+    def target_unreachable(
+        self,
+        runtime: ChargerRuntime,
+        reason: str | None,
+        explanations: list[dict[str, Any]] | None = None,
+    ) -> None:
         """The plan cannot reach the session's target (again only when the reason changes).
 
         The reason's figures (kWh short, times) change with every replan while the vehicle
-        charges; only a change in its words (another constraint) counts as a new reason.
+        charges; only a change in its words (another constraint) counts as a new reason. With
+        the planner's ``explanations`` (the plan's structured reasons) the reason is written in
+        the user's language; the planner's English ``reason`` is the fallback.
         """
         message = "notify_target_unreachable" if reason else "notify_target_unreachable_no_reason"
+        text: str | list[tuple[str, dict[str, str]]] = reason or ""
+        same: Any = _FIGURES.sub("#", reason) if reason else None
+        if explanations:
+            text = [part for e in explanations for part in self._reason_parts(e)]
+            same = tuple((e["constraint"], _FIGURES.sub("#", e["name"])) for e in explanations)
         self._send(
             runtime,
             NOTIFY_TARGET_UNREACHABLE,
             NOTIFY_TARGET_UNREACHABLE,
-            _FIGURES.sub("#", reason) if reason else None,
+            same,
             message,
-            {"charger": runtime.name, "reason": reason or ""},
+            {"charger": runtime.name, "reason": text},
         )
+
+    def _reason_parts(self, e: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+        """One explanation of the planner as translated parts: what, then when ready."""
+        constraint = e["constraint"]
+        if constraint not in _REASONS:
+            return [("notify_reason_other", {"name": e["name"], "kwh": f"{e['kwh']:.1f}"})]
+        ph = {"name": e["name"], "kwh": f"{e['kwh']:.1f}", "start": "", "end": ""}
+        key = f"notify_reason_{constraint}"
+        if constraint == "cap" and e["name"] == RANDOM_START_CAP:
+            key = "notify_reason_random_start"
+        elif constraint == "cap" and e.get("start") and e.get("end"):
+            key = "notify_reason_cap_window"
+        for field in ("start", "end"):
+            if e.get(field):
+                ph[field] = self._time(datetime.fromisoformat(e[field]))
+        if constraint == "circuit" and e.get("circuit_kw") is not None:
+            ph["name"] = f"{e['circuit_kw']:g}"
+        parts = [(key, ph)]
+        if constraint == "mode":
+            return parts
+        ready = e.get("ready_by")
+        without = e.get("ready_without")
+        if ready and without and constraint in ("cap", "circuit", "combined"):
+            parts.append(
+                (
+                    "notify_reason_ready_instead",
+                    {
+                        "ready": self._time(datetime.fromisoformat(ready)),
+                        "without": self._time(datetime.fromisoformat(without)),
+                    },
+                )
+            )
+        elif ready:
+            parts.append(
+                ("notify_reason_ready", {"ready": self._time(datetime.fromisoformat(ready))})
+            )
+        return parts
 
     @callback
     def check_events(self, now: datetime | None = None) -> None:
@@ -403,7 +460,7 @@ class Notifier:
         key: str,
         value: Any,
         message_key: str,
-        placeholders: dict[str, str],
+        placeholders: dict[str, Any],
         *,
         title_key: str | None = None,
     ) -> None:
@@ -422,7 +479,7 @@ class Notifier:
         )
 
     async def _async_deliver(
-        self, title_key: str, message_key: str, placeholders: dict[str, str]
+        self, title_key: str, message_key: str, placeholders: dict[str, Any]
     ) -> None:
         target = self.target
         assert target is not None
@@ -430,6 +487,7 @@ class Notifier:
             strings = await async_get_translations(
                 self.hass, self.hass.config.language, "exceptions", [DOMAIN]
             )
+            placeholders = _resolve(strings, placeholders)
             title = _text(strings, title_key, placeholders)
             message = _text(strings, message_key, placeholders)
             resolved = resolve_target(self.hass, target)
@@ -463,6 +521,17 @@ class Notifier:
     def _time(self, when: datetime) -> str:
         local, today = dt_util.as_local(when), dt_util.as_local(dt_util.utcnow()).date()
         return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")
+
+
+def _resolve(strings: dict[str, str], placeholders: dict[str, Any]) -> dict[str, str]:
+    """Placeholders whose values are translated parts (``[(key, placeholders), ...]``) become
+    those texts, joined with "; "."""
+    return {
+        name: "; ".join(_text(strings, key, ph) for key, ph in value)
+        if isinstance(value, list)
+        else str(value)
+        for name, value in placeholders.items()
+    }
 
 
 def _text(strings: dict[str, str], key: str, placeholders: dict[str, str]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -228,25 +227,69 @@ async def test_target_unreachable(
     assert plan["reason"]
     assert len(legacy_calls) == 1
     assert legacy_calls[0].data["title"] == "Garage: charging target out of reach"
+    # The planner's reason, written from its explanations in the user's language (English
+    # here, as the planner's own text).
+    assert [e["constraint"] for e in plan["explanations"]] == ["departure"]
     assert legacy_calls[0].data["message"] == (
         f"The vehicle on Garage will not reach its charging target: {plan['reason']}. "
         "Change the departure time or the target, or use Charge now."
     )
 
-    coordinator.notifier.target_unreachable(runtime, plan["reason"])
+    notifier = coordinator.notifier
+    notifier.target_unreachable(runtime, plan["reason"], plan["explanations"])
     await hass.async_block_till_done()
     assert len(legacy_calls) == 1
     # The same constraint with other figures (the car charged meanwhile): not news.
-    assert "kWh" in plan["reason"]
-    other_figures = re.sub(r"\d+\.\d", "1.5", plan["reason"])
-    assert other_figures != plan["reason"]
-    coordinator.notifier.target_unreachable(runtime, other_figures)
+    other_figures = [{**e, "kwh": 1.5} for e in plan["explanations"]]
+    notifier.target_unreachable(runtime, "other figures", other_figures)
     await hass.async_block_till_done()
     assert len(legacy_calls) == 1
-    coordinator.notifier.target_unreachable(runtime, "another reason")
+    peak = {
+        "constraint": "cap",
+        "name": "Grid peak",
+        "start": "2026-11-23T21:00:00+00:00",
+        "end": "2026-11-23T22:00:00+00:00",
+        "kwh": 4.2,
+        "ready_by": "2026-11-23T23:10:00+00:00",
+        "ready_without": "2026-11-23T22:10:00+00:00",
+    }
+    notifier.target_unreachable(runtime, "another reason", [peak])
     await hass.async_block_till_done()
     assert len(legacy_calls) == 2
-    assert "another reason" in legacy_calls[1].data["message"]
+    assert legacy_calls[1].data["message"] == (
+        "The vehicle on Garage will not reach its charging target: Grid peak from 21:00 to "
+        "22:00 delays 4.2 kWh; ready at 23:10 instead of 22:10. Change the departure time or "
+        "the target, or use Charge now."
+    )
+    # Without explanations (an older plan), the planner's English text is sent.
+    notifier.target_unreachable(runtime, "another reason")
+    await hass.async_block_till_done()
+    assert len(legacy_calls) == 3
+    assert "another reason" in legacy_calls[2].data["message"]
+
+
+async def test_reason_in_the_users_language(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, legacy_calls: list[ServiceCall]
+) -> None:
+    """In German, the planner's reason is German too (from its explanations)."""
+    freezer.move_to(EVENING)
+    coordinator = await setup(hass, make_entry(options=notifying(TOU_OPTIONS)))
+    await _cheapest(hass, departure="21:00:00")
+    hass.config.language = "de"  # after the set-up: the entity IDs stay English
+    await _plug_demo(hass)
+    await advance(hass, freezer, 10)
+    plan = coordinator.plan_for(coordinator.chargers["charger1"])
+    assert plan is not None
+    (explanation,) = plan["explanations"]
+    assert len(legacy_calls) == 1
+    assert legacy_calls[0].data["title"] == "Garage: Ladeziel nicht erreichbar"
+    message = legacy_calls[0].data["message"]
+    kwh = f"{explanation['kwh']:.1f}"
+    assert message.startswith(
+        "Das Fahrzeug an Garage wird sein Ladeziel nicht erreichen: bei Abfahrt um 21:00 "
+        f"fehlen selbst mit voller Leistung {kwh} kWh; fertig um "
+    )
+    assert "departure" not in message
 
 
 async def test_local_load_control_event_starting(
@@ -455,7 +498,7 @@ async def test_not_enrolled_and_utility_event(
     await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "not_enrolled")
     await wait_for(hass, _sent(legacy_calls, "Garage: vehicle not bound"))
     message = legacy_calls[0].data["message"]
-    assert "the utility reports the vehicle as not enrolled" in message
+    assert "not bound to the program (the utility reports it as not enrolled)" in message
     assert "pev_portal.bind_vehicle" in message
 
     vtn.create_dlc_event(7.0, now_utc() + timedelta(seconds=1), timedelta(hours=1))

@@ -695,3 +695,31 @@ async def test_vehicle_entities_refuse_without_a_session(
             await getattr(entity, method)()
         assert err.value.translation_key == "no_session"
     assert coordinator.smart.audit == {}
+
+
+async def test_charging_plan_calendar_in_german(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The calendar's texts follow Home Assistant's language (read when it is added)."""
+    freezer.move_to(EVENING)
+    entry = make_entry(options=TOU_OPTIONS)
+    await setup(hass, entry)
+    await _cheapest(hass)
+    hass.config.language = "de"  # after the set-up: the entity IDs stay English
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await _plug_demo(hass)
+    await advance(hass, freezer, 10)
+    calendar = hass.data[CALENDARS].get_entity(PLAN_CALENDAR)
+    assert calendar is not None
+    start = CHEAP_FROM + timedelta(hours=1)
+    await entry.runtime_data.async_add_local_event(
+        "load_control", start, start + timedelta(hours=1), limit_kw=0, name="Netzspitze"
+    )
+    await advance(hass, freezer, 5)
+    day = (CHEAP_FROM - timedelta(hours=12), CHEAP_FROM + timedelta(hours=24))
+    events = await calendar.async_get_events(hass, *day)
+    assert [(e.summary, e.description) for e in events[:2]] == [
+        ("Family car laden · 11.0 kW", "11.04 kWh an Garage, 1.10 EUR"),
+        ("Netzspitze · ≤ 0 kW", "Lokales Laststeuerungs-Ereignis"),
+    ]
