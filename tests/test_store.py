@@ -69,7 +69,7 @@ def test_wal_mode_and_schema(store: LedgerStore) -> None:
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert store.get_meta("schema_version") == SCHEMA_VERSION == 2
+    assert store.get_meta("schema_version") == SCHEMA_VERSION == 3
     assert store.path.parent.name == "sub"
 
 
@@ -291,6 +291,7 @@ def command(at: datetime, source: str = "plan", **changes: Any) -> dict[str, Any
         "response_s": None,
         "via": None,
         "escalated_to": None,
+        "measured_by": None,
     }
     data.update(changes)
     return data
@@ -333,7 +334,7 @@ def test_recent_commands(store: LedgerStore) -> None:
 
 
 def test_migration_from_version_1(tmp_path: Path) -> None:
-    """A version-1 database (audit trails in meta rows) opens as version 2 with its commands."""
+    """A version-1 database (audit trails in meta rows) opens as version 3 with its commands."""
     path = tmp_path / "ledger.db"
     old = sqlite3.connect(path)
     # The version-1 schema: every table but commands (its CREATE statements are unchanged).
@@ -372,7 +373,7 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
 
     store = LedgerStore(path)
     try:
-        assert store.get_meta("schema_version") == 2
+        assert store.get_meta("schema_version") == 3
         assert store.commands("s1") == trail
         assert store.get_meta("audit:s1") is None  # moved, not copied
         assert store.get_meta("smart_charging:PREMISE-1") == {"vehicle1": {"mode": "cheapest"}}
@@ -382,9 +383,34 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
     finally:
         store.close()
     reopened = LedgerStore(path)  # a second open migrates nothing
-    assert reopened.get_meta("schema_version") == 2
+    assert reopened.get_meta("schema_version") == 3
     assert reopened.commands("s1") == trail
     reopened.close()
+
+
+def test_migration_from_version_2(tmp_path: Path) -> None:
+    """A version-2 database gets commands.measured_by; its commands keep their values."""
+    path = tmp_path / "ledger.db"
+    store = LedgerStore(path)
+    store.save_session(session(), None)
+    store.save_commands("s1", [command(T0, enabled=True, current_a=16, obeyed=True)])
+    store.close()
+    old = sqlite3.connect(path)  # back to version 2: the column did not exist
+    old.execute("ALTER TABLE commands DROP COLUMN measured_by")
+    old.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    old.commit()
+    old.close()
+
+    store = LedgerStore(path)
+    try:
+        assert store.get_meta("schema_version") == 3
+        (found,) = store.commands("s1")
+        assert found["obeyed"] is True
+        assert found["measured_by"] is None
+        store.save_commands("s1", [{**found, "measured_by": "meter"}])
+        assert store.commands("s1")[0]["measured_by"] == "meter"
+    finally:
+        store.close()
 
 
 def test_command_csv_rows() -> None:
@@ -402,5 +428,6 @@ def test_command_csv_rows() -> None:
         "response_s",
         "via",
         "escalated_to",
+        "measured_by",
     ]
-    assert rows[1] == ["s1", T0.isoformat(), "plan", "True", "16", "11.04", "", "", "", "", ""]
+    assert rows[1] == ["s1", T0.isoformat(), "plan", "True", "16", "11.04", "", "", "", "", "", ""]

@@ -87,6 +87,7 @@ from .const import (
     DOMAIN,
     ISSUE_IGNORES_COMMANDS,
     LEARNED_LIMIT_MINUTES,
+    METER_UNVERIFIED_SECONDS,
     PLAN_HORIZON_HOURS,
     RANDOM_START_CAP,
     VERIFY_SECONDS,
@@ -827,6 +828,7 @@ class SmartCharging:
                 "obeyed": None,
                 "response_s": None,
                 "escalated_to": None,
+                "measured_by": None,
             }
         )
         self._save_trail(session.session_id)
@@ -866,22 +868,39 @@ class SmartCharging:
             if session is None:
                 continue
             trail = self.audit.get(session.session_id) or []
-            pending = [c for c in trail if c["obeyed"] is None]
+            pending = [c for c in trail if c["obeyed"] is None and c.get("measured_by") != "none"]
             if not pending:
                 continue
-            measured = runtime.adapter.power_kw()
+            charger_kw = runtime.adapter.power_kw()
             changed = False
             for command in pending:
-                age = (now - datetime.fromisoformat(command["at"])).total_seconds()
+                at = datetime.fromisoformat(command["at"])
+                age = (now - at).total_seconds()
                 if age <= 0:
                     continue
+                measured, measured_by, deadline = charger_kw, "charger", VERIFY_SECONDS
+                if charger_kw is None:
+                    # No power sensor (or it is unavailable): the meter's register tells.
+                    measured = self.coordinator.meter_power_kw(runtime, at, now)
+                    measured_by, deadline = "meter", 0  # the meter's answer is final
+                    if measured is None:
+                        if age >= METER_UNVERIFIED_SECONDS:
+                            command["measured_by"] = "none"  # nothing measures this charger
+                            changed = True
+                        continue
+                    measured = round(measured, 3)
                 limit = command["target_kw"] * 1.05 + VERIFY_TOLERANCE_KW
                 if measured is not None and measured <= limit:
-                    command.update(obeyed=True, measured_kw=measured, response_s=round(age, 1))
+                    command.update(
+                        obeyed=True,
+                        measured_kw=measured,
+                        measured_by=measured_by,
+                        response_s=round(age, 1),
+                    )
                     changed = True
                     self._issue(runtime, None)
-                elif age >= VERIFY_SECONDS:
-                    command.update(obeyed=False, measured_kw=measured)
+                elif age >= deadline:
+                    command.update(obeyed=False, measured_kw=measured, measured_by=measured_by)
                     changed = True
                     if self._three_phase(runtime, command, measured):
                         # Not disobedience: the amps were right, the phases wrong. Commanded

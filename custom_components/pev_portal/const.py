@@ -122,6 +122,16 @@ CONF_SOLAR_FORECAST: Final = "solar_forecast_entry"
 CONF_SOLAR_BASE_LOAD: Final = "solar_base_load_kw"
 DEFAULT_SOLAR_BASE_LOAD_KW: Final = 0.5
 VERIFY_SECONDS: Final = 10
+# Without a power reading from the charger, a command is verified on the meter's register: its
+# slope over the readings from METER_SETTLE_SECONDS after the command; a register that has not
+# moved by METER_VERIFY_SECONDS (or three of the meter's usual reading intervals, at most
+# METER_QUIET_MAX_SECONDS) is idle (0 kW). A command nothing can measure within
+# METER_UNVERIFIED_SECONDS is left unverified. See charging.SmartCharging._verify.
+METER_SETTLE_SECONDS: Final = 5
+METER_MIN_SPAN_SECONDS: Final = 20
+METER_VERIFY_SECONDS: Final = 90
+METER_QUIET_MAX_SECONDS: Final = 900
+METER_UNVERIFIED_SECONDS: Final = 1800
 CIRCUIT_LIMIT_MIN_A: Final = 6  # below this no charger can charge (IEC 61851)
 CIRCUIT_LIMIT_MAX_A: Final = 1000
 VERIFY_TOLERANCE_KW: Final = 0.3

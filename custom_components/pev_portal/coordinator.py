@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,9 +64,13 @@ from .const import (
     EVENT_SESSION_BOUND,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
+    METER_MIN_SPAN_SECONDS,
+    METER_QUIET_MAX_SECONDS,
+    METER_SETTLE_SECONDS,
     METER_SOURCE_CHARGER,
     METER_SOURCE_DEMO,
     METER_SOURCE_ZHA,
+    METER_VERIFY_SECONDS,
     STORE_FILENAME,
     SUBENTRY_CHARGER,
     SUBENTRY_VEHICLE,
@@ -161,6 +167,9 @@ class ChargerRuntime:
     unsubscribers: list[CALLBACK_TYPE] = field(default_factory=list)
     availability: tuple[bool, bool] | None = None  # (charger, its power), as entities last saw
     unavailable_logged: bool = False
+    # The meter's latest readings (time, kWh, meter ID): a command's result when the charger
+    # has no power sensor (see meter_power_kw).
+    readings: deque[tuple[datetime, float, str]] = field(default_factory=lambda: deque(maxlen=64))
 
     @property
     def current(self) -> ChargingSession | None:
@@ -971,6 +980,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     def _on_reading(self, runtime: ChargerRuntime, at: datetime, kwh: float, meter_id: str) -> None:
         at = at.replace(microsecond=0)
         runtime.last_reading = (at, kwh, meter_id)
+        runtime.readings.append((at, kwh, meter_id))
         ledger, session = runtime.ledger, runtime.session
         if ledger is None or session is None:
             return
@@ -994,6 +1004,38 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         else:
             runtime.dirty = True
         self.async_set_updated_data(None)
+
+    def meter_power_kw(
+        self, runtime: ChargerRuntime, since: datetime, now: datetime
+    ) -> float | None:
+        """The power the meter's register shows since ``since`` (plus a settling time).
+
+        Its slope over the readings after that, once they span METER_MIN_SPAN_SECONDS. A
+        register that has not moved twice by then is idle (0 kW) once METER_VERIFY_SECONDS
+        have passed, or three of the meter's usual reading intervals if it reports more slowly
+        (a meter reports when its register moves, or on its own period). None while it is too
+        early to tell, or across a meter change or reset.
+        """
+        if not runtime.readings:
+            return None
+        start = since + timedelta(seconds=METER_SETTLE_SECONDS)
+        meter_id = runtime.readings[-1][2]
+        mine = [(at, kwh) for at, kwh, mid in runtime.readings if mid == meter_id]
+        points = [(at, kwh) for at, kwh in mine if at >= start]
+        if len(points) >= 2:
+            (t0, k0), (t1, k1) = points[0], points[-1]
+            span = (t1 - t0).total_seconds()
+            if k1 < k0:
+                return None  # a reset or rollover: not a measurement
+            if span >= METER_MIN_SPAN_SECONDS:
+                return (k1 - k0) * 3600.0 / span
+        before = [at for at, _ in mine if at < start][-9:]
+        gaps = sorted((b - a).total_seconds() for a, b in pairwise(before))
+        usual = gaps[len(gaps) // 2] if gaps else 0.0
+        quiet_after = min(max(METER_VERIFY_SECONDS, 3 * usual), METER_QUIET_MAX_SECONDS)
+        if len(points) < 2 and (now - start).total_seconds() >= quiet_after:
+            return 0.0
+        return None
 
     def schedule_save(
         self,

@@ -221,7 +221,7 @@ const fr: Strings = {
   "party.premise_customer": "client du site",
   "party.pev_customer": "client du véhicule",
   "party.clearinghouse": "chambre de compensation (itinérance)",
-  billed_to: "facturé au {party}",
+  billed_to: "facturé à : {party}",
   program_rate: "tarif du programme",
   vehicle: "Véhicule",
   vehicle_auto: "Automatique",

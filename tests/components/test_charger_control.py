@@ -22,7 +22,7 @@ from custom_components.pev_portal.core.session import PauseReason
 
 from .common import advance, setup
 from .conftest import HOME_CAR, make_entry
-from .test_entity_charger import CP, ChargePoint, record_switch_calls
+from .test_entity_charger import CP, ChargePoint, record_switch_calls, run
 from .test_smart_charging import CHEAP_FROM, EVENING, TOU_OPTIONS, _at, _cheapest
 
 ISSUE = "charger_ignores_commands_premise1_charger1"
@@ -245,3 +245,52 @@ async def test_full_power_ignoring_a_limit_is_not_taken_for_three_phases(
     assert (
         ir.async_get(hass).async_get_issue(DOMAIN, "charger_three_phase_premise1_charger1") is None
     )
+
+
+NO_POWER_SENSOR = {k: v for k, v in CP.items() if k != "power_entity"} | {"preset": "wallbox"}
+
+
+async def test_pause_verified_on_the_meter_without_a_power_sensor(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """No power sensor: the plan's pause is verified on the meter. Its register stops moving,
+    so after 90 s the charger is idle: obeyed, measured by the meter, and no issue."""
+    coordinator = await setup(hass, make_entry(charger=NO_POWER_SENSOR, options=TOU_OPTIONS))
+    await _cheapest(hass, target=20)
+    switch_calls = record_switch_calls(hass)
+    await cp.id_tag(HOME_CAR["pev_id"])
+    await cp.status("Charging")
+    await advance(hass, freezer, 2)
+    assert [c.service for c in switch_calls] == ["turn_off"]
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.adapter.power_kw() is None
+    await advance(hass, freezer, 30)
+    assert coordinator.smart.audit_for(runtime)[0]["obeyed"] is None  # too early to tell
+
+    await run(hass, freezer, 2, [cp])  # the register does not move: no readings
+    (command,) = coordinator.smart.audit_for(runtime)
+    assert command["obeyed"] is True
+    assert command["measured_by"] == "meter"
+    assert command["measured_kw"] == 0.0
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is None
+
+
+async def test_ignored_pause_seen_on_the_meter(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """No power sensor, and the charger keeps charging: the meter's register climbs at
+    7.36 kW, so the pause is ignored (and the issue raised: the switch is its only way)."""
+    coordinator = await setup(hass, make_entry(charger=NO_POWER_SENSOR, options=TOU_OPTIONS))
+    await _cheapest(hass, target=20)
+    record_switch_calls(hass)
+    cp.set_power(7360)  # the car draws, whatever the switch says
+    await cp.id_tag(HOME_CAR["pev_id"])
+    await cp.status("Charging")
+    await advance(hass, freezer, 2)
+    runtime = coordinator.chargers["charger1"]
+    await run(hass, freezer, 3, [cp])  # a reading a minute
+    command = coordinator.smart.audit_for(runtime)[0]
+    assert command["obeyed"] is False
+    assert command["measured_by"] == "meter"
+    assert command["measured_kw"] == pytest.approx(7.36, abs=0.01)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is not None

@@ -9,7 +9,8 @@ The schema's version is kept in the meta table (``schema_version``); opening an 
 migrates it step by step (:data:`MIGRATIONS`), each step in one transaction with the version it
 reaches. Version 2 added the ``commands`` table (the smart-charging command audit trail, one row
 per command of a session) and moved the trails kept before in meta rows ``audit:<session_id>``
-into it.
+into it. Version 3 added ``commands.measured_by`` (what measured a command's result: the
+charger's power sensor or the meter; "none" when nothing could).
 
 All SQLite work runs on one dedicated thread (the connection belongs to it); the async facade
 :class:`AsyncLedgerStore` hands calls to that thread so the event loop never blocks.
@@ -29,7 +30,7 @@ from typing import Any
 
 from ..core.metering import Anomaly, Interval, Quality
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -115,6 +116,7 @@ CREATE TABLE IF NOT EXISTS commands (
     response_s REAL,
     via TEXT,
     escalated_to TEXT,
+    measured_by TEXT,
     PRIMARY KEY (session_id, seq)
 );
 """
@@ -131,6 +133,7 @@ COMMAND_FIELDS = (
     "response_s",
     "via",
     "escalated_to",
+    "measured_by",
 )
 _COMMAND_INSERT = (
     f"INSERT INTO commands (session_id, seq, {', '.join(COMMAND_FIELDS)}) "
@@ -381,7 +384,8 @@ class LedgerStore:
                 _COMMAND_INSERT
                 + """ ON CONFLICT (session_id, seq) DO UPDATE SET
                        measured_kw = excluded.measured_kw, obeyed = excluded.obeyed,
-                       response_s = excluded.response_s, escalated_to = excluded.escalated_to""",
+                       response_s = excluded.response_s, escalated_to = excluded.escalated_to,
+                       measured_by = excluded.measured_by""",
                 [_command_row(session_id, seq, c) for seq, c in enumerate(commands)],
             )
 
@@ -580,7 +584,17 @@ def _migrate_1_to_2(db: sqlite3.Connection) -> None:
 
 
 # Schema migrations: from version N (the key) to N + 1.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+def _migrate_2_to_3(db: sqlite3.Connection) -> None:
+    """Add ``commands.measured_by`` (a table created by this version has it already)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(commands)")}
+    if "measured_by" not in columns:
+        db.execute("ALTER TABLE commands ADD COLUMN measured_by TEXT")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+}
 
 
 class _Transaction:
