@@ -221,6 +221,10 @@ class ChargerAdapter:
     async def async_set_current(self, amps: float) -> None:
         """Set the current limit."""
 
+    def sets_current(self) -> bool:
+        """Whether :meth:`async_set_current` reaches the charger."""
+        return False
+
     def describe(self) -> dict[str, Any]:
         """What this adapter drives, for diagnostics."""
         return {}
@@ -449,6 +453,9 @@ class EntityCharger(ChargerAdapter):
             # Nothing pauses this charger: the lowest current it takes is the best we can do.
             await self.async_set_current(self.min_current_a)
 
+    def sets_current(self) -> bool:
+        return bool(self.config.get(CONF_CURRENT_ENTITY) or self._rate_service())
+
     async def async_set_current(self, amps: float) -> None:
         if self.config.get(CONF_CURRENT_ENTITY):
             self.last_via = "current"
@@ -578,6 +585,9 @@ class DemoCharger(ChargerAdapter, MeterAdapter):
     async def async_set_current(self, amps: float) -> None:
         self.evse.set_current(amps)
         self.step(dt_util.utcnow())
+
+    def sets_current(self) -> bool:
+        return True
 
     def describe(self) -> dict[str, Any]:
         return {"type": "demo", "controllable": True}

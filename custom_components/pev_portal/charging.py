@@ -64,7 +64,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
@@ -163,6 +163,7 @@ class SmartCharging:
         self.overrides: set[str] = set()
         self.audit: dict[str, list[dict[str, Any]]] = {}
         self._commanded: dict[str, tuple[bool, int]] = {}
+        self._parked: dict[str, int] = {}  # idle chargers waiting at their minimum current
         self._next_source: dict[str, str] = {}
         self._running = False
         self._again = False
@@ -200,6 +201,35 @@ class SmartCharging:
             self._unsubscribers.append(
                 async_track_time_interval(self.hass, self._async_update_solar, SOLAR_REFRESH)
             )
+
+    async def async_park_idle(self, _hass: HomeAssistant | None = None) -> None:
+        """At start (the sessions resumed), park the idle chargers of a shared circuit (see
+        :meth:`_async_park`)."""
+        for runtime in list(self.coordinator.chargers.values()):
+            await self._async_park(runtime)
+
+    async def _async_park(self, runtime: ChargerRuntime) -> None:
+        """On a shared circuit an idle charger waits at its minimum current: a car plugging in
+        then starts small, on top of the others, until the plan (a second later) gives it its
+        share, instead of at the charger's full current. A charger that cannot take a current
+        limit, or refuses one while idle, is left alone."""
+        adapter = runtime.adapter
+        if (
+            self._stopped
+            or self.circuit_kw() is None
+            or runtime.session is not None
+            or not adapter.sets_current()
+        ):
+            return
+        amps = max(1, int(adapter.min_current_a))
+        try:
+            await adapter.async_set_current(amps)
+        except HomeAssistantError as err:
+            _LOGGER.debug("%s: not parked at %s A (%s)", runtime.name, amps, err)
+            return
+        # Also when a car plugged in meanwhile: what was commanded since (if anything) wins.
+        self._parked[runtime.charger_id] = amps
+        _LOGGER.debug("%s: idle on a shared circuit, parked at %s A", runtime.name, amps)
 
     @property
     def solar_forecast(self) -> SolarForecast | None:
@@ -723,10 +753,13 @@ class SmartCharging:
             True,
             adapter.amps_for(runtime.cap_kw) if coordinator_caps and runtime.cap_kw else max_a,
         )
+        if (parked := self._parked.get(runtime.charger_id)) is not None:
+            baseline = (True, parked)  # parked while idle (see _async_park)
         last = self._commanded.get(runtime.charger_id, baseline)
         if desired == last:
             return
         self._commanded[runtime.charger_id] = desired
+        self._parked.pop(runtime.charger_id, None)
         if (
             source == SOURCE_PLAN
             and last[0]
@@ -798,6 +831,9 @@ class SmartCharging:
         self._commanded.pop(runtime.charger_id, None)
         self.audit.pop(session.session_id, None)
         self.schedule()
+        self.coordinator.config_entry.async_create_task(
+            self.hass, self._async_park(runtime), "pev_portal_park"
+        )
 
     @callback
     def record(

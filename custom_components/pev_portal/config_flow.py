@@ -10,7 +10,7 @@ import re
 import ssl
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import probatio as vol
 import yarl
@@ -135,27 +135,11 @@ def _metering_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
         vol.Required(
             CONF_INTERVAL_MINUTES,
             default=defaults.get(CONF_INTERVAL_MINUTES, DEFAULT_INTERVAL_MINUTES),
-        ): selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=1,
-                max=60,
-                step=1,
-                mode=selector.NumberSelectorMode.BOX,
-                unit_of_measurement="min",
-            )
-        ),
+        ): _box("min", 1, 60, 1),
         vol.Required(
             CONF_VALIDATION_WINDOW,
             default=defaults.get(CONF_VALIDATION_WINDOW, DEFAULT_VALIDATION_WINDOW),
-        ): selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=VALIDATION_WINDOW_MIN_S,
-                max=VALIDATION_WINDOW_MAX_S,
-                step=1,
-                mode=selector.NumberSelectorMode.BOX,
-                unit_of_measurement="s",
-            )
-        ),
+        ): _box("s", VALIDATION_WINDOW_MIN_S, VALIDATION_WINDOW_MAX_S, 1),
     }
 
 
@@ -455,6 +439,19 @@ _ENTITY_FIELDS: tuple[tuple[str, list[str], str | None], ...] = (
 )
 _ENTITY_KEYS = tuple(key for key, _, _ in _ENTITY_FIELDS)
 
+
+def _box(
+    unit: str, minimum: float, maximum: float | None = None, step: float | Literal["any"] = 1
+) -> selector.NumberSelector:
+    """A number typed into a box, with its unit and range."""
+    config = selector.NumberSelectorConfig(
+        min=minimum, step=step, mode=selector.NumberSelectorMode.BOX, unit_of_measurement=unit
+    )
+    if maximum is not None:
+        config["max"] = maximum
+    return selector.NumberSelector(config)
+
+
 _ELECTRICAL_KEYS = (CONF_PHASES, CONF_VOLTAGE, CONF_MAX_CURRENT, CONF_MIN_CURRENT)
 # Mains voltage where it is not 230 V (a North American charger is wired 240 V line to line).
 _COUNTRY_VOLTAGE = {"US": 240.0, "CA": 240.0, "MX": 220.0, "JP": 200.0, "TW": 220.0}
@@ -476,13 +473,6 @@ def _electrical_schema(hass: HomeAssistant, charger: Mapping[str, Any]) -> vol.S
         max(float(entity_min), DEFAULT_MIN_CURRENT_A) if entity_min else DEFAULT_MIN_CURRENT_A
     )
 
-    def amps() -> selector.NumberSelector:
-        return selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=1, max=80, step=1, unit_of_measurement="A", mode=selector.NumberSelectorMode.BOX
-            )
-        )
-
     return vol.Schema(
         {
             vol.Required(
@@ -490,19 +480,11 @@ def _electrical_schema(hass: HomeAssistant, charger: Mapping[str, Any]) -> vol.S
             ): selector.SelectSelector(
                 selector.SelectSelectorConfig(options=["1", "3"], translation_key=CONF_PHASES)
             ),
-            vol.Required(
-                CONF_VOLTAGE, default=charger.get(CONF_VOLTAGE, voltage)
-            ): selector.NumberSelector(
-                selector.NumberSelectorConfig(
-                    min=100,
-                    max=480,
-                    step=1,
-                    unit_of_measurement="V",
-                    mode=selector.NumberSelectorMode.BOX,
-                )
+            vol.Required(CONF_VOLTAGE, default=charger.get(CONF_VOLTAGE, voltage)): _box(
+                "V", 100, 480, 1
             ),
-            vol.Required(CONF_MAX_CURRENT, default=float(max_a)): amps(),
-            vol.Required(CONF_MIN_CURRENT, default=float(min_a)): amps(),
+            vol.Required(CONF_MAX_CURRENT, default=float(max_a)): _box("A", 1, 80),
+            vol.Required(CONF_MIN_CURRENT, default=float(min_a)): _box("A", 1, 80),
         }
     )
 
@@ -714,15 +696,7 @@ class PevPortalConfigFlow(ChargerSteps[ConfigFlowResult], ConfigFlow, domain=DOM
 
 def _link_timing_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
     def minutes(key: str, default: int) -> tuple[vol.Marker, Any]:
-        return vol.Optional(key, default=defaults.get(key, default)), selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=1,
-                max=60,
-                step=1,
-                mode=selector.NumberSelectorMode.BOX,
-                unit_of_measurement="min",
-            )
-        )
+        return vol.Optional(key, default=defaults.get(key, default)), _box("min", 1, 60, 1)
 
     return dict(
         [
@@ -749,15 +723,7 @@ def _solar_schema(entries: dict[str, str], defaults: dict[str, Any]) -> dict[vol
         vol.Optional(
             CONF_SOLAR_BASE_LOAD,
             default=defaults.get(CONF_SOLAR_BASE_LOAD, DEFAULT_SOLAR_BASE_LOAD_KW),
-        ): selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=0,
-                max=50,
-                step="any",
-                mode=selector.NumberSelectorMode.BOX,
-                unit_of_measurement="kW",
-            )
-        ),
+        ): _box("kW", 0, 50, "any"),
     }
 
 
@@ -765,15 +731,7 @@ def _charging_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
     return {
         vol.Optional(
             CONF_START_DELAY, default=defaults.get(CONF_START_DELAY, DEFAULT_START_DELAY_MINUTES)
-        ): selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=0,
-                max=60,
-                step=1,
-                mode=selector.NumberSelectorMode.BOX,
-                unit_of_measurement="min",
-            )
-        )
+        ): _box("min", 0, 60, 1)
     }
 
 
@@ -1058,15 +1016,7 @@ class VehicleSubentryFlow(ConfigSubentryFlow):
                 ),
                 vol.Optional(
                     CONF_CAPACITY, description={"suggested_value": defaults.get(CONF_CAPACITY)}
-                ): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=1,
-                        max=300,
-                        step="any",
-                        unit_of_measurement="kWh",
-                        mode=selector.NumberSelectorMode.BOX,
-                    )
-                ),
+                ): _box("kWh", 1, 300, "any"),
                 vol.Optional(
                     CONF_SOC_ENTITY, description={"suggested_value": defaults.get(CONF_SOC_ENTITY)}
                 ): selector.EntitySelector(
@@ -1075,15 +1025,7 @@ class VehicleSubentryFlow(ConfigSubentryFlow):
                 vol.Optional(
                     CONF_DEFAULT_TARGET,
                     description={"suggested_value": defaults.get(CONF_DEFAULT_TARGET)},
-                ): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=1,
-                        max=100,
-                        step=1,
-                        unit_of_measurement="%",
-                        mode=selector.NumberSelectorMode.BOX,
-                    )
-                ),
+                ): _box("%", 1, 100, 1),
                 vol.Optional(CONF_TAGS, default=defaults.get(CONF_TAGS, "")): str,
                 vol.Optional(
                     CONF_DEFAULT_VEHICLE, default=defaults.get(CONF_DEFAULT_VEHICLE, False)

@@ -238,6 +238,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         await self.smart.async_load()
         self._rebuild_program_tariff()
         await self._resume_sessions()
+        self.config_entry.async_on_unload(async_at_started(self.hass, self.smart.async_park_idle))
         for runtime in self.chargers.values():
             runtime.unsubscribers.append(
                 runtime.adapter.async_listen(self._charger_callback(runtime))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +29,6 @@ TARIFF_INPUT = {
     "tariff": {"type": "flat", "currency": "EUR", "price": "0.25"},
     "default_price": 0.35,
 }
-
-
-@pytest.fixture
-async def vtn(socket_enabled: None) -> AsyncIterator[TestVtn]:
-    """A running test VTN with the customer's program."""
-    server = TestVtn()
-    await server.start()
-    server.add_program(PROGRAM)
-    yield server
-    await server.stop()
 
 
 def link_input(vtn: TestVtn, **changes: Any) -> dict[str, Any]:

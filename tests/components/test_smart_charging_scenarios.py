@@ -407,3 +407,45 @@ async def test_utility_dlc_event_in_cheapest_mode(
     assert evse.enabled
     assert runtime.session is not None
     assert runtime.session.pause_reason is None
+
+
+async def test_idle_chargers_wait_at_their_minimum_on_a_shared_circuit(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """On a shared circuit an idle charger is parked at 6 A (at start and when its car
+    leaves): a car plugging in starts at 6 A, not at the charger's own 16-32 A on top of the
+    other charger, until the plan gives it its share."""
+    coordinator, cp1, cp2, circuit = await _two_points(hass, freezer, CIRCUIT_OPTIONS)
+    await coordinator.smart.async_park_idle()  # as at start (the fakes answer only now)
+    assert sorted(circuit.log) == [
+        ("number.cp2_current", "set_value", 6),
+        ("number.cp_current", "set_value", 6),
+    ]
+    await cp1.plug(HOME_CAR["pev_id"])
+    await circuit.run(freezer, 2)
+    assert cp1.drawing_a == 32  # alone: the plan gives it the whole circuit
+
+    mark = len(circuit.log)
+    await cp2.plug(SECOND_CAR["pev_id"])
+    await circuit.run(freezer, 2)
+    assert circuit.peak_a <= 32
+    assert ("switch.cp2_charge", "turn_off", None) in circuit.log[mark:]  # immediate: it waits
+
+    await cp1.unplug()
+    await circuit.run(freezer, 2)
+    assert cp1.current_a == 6  # parked again
+    assert cp2.drawing_a == 32  # the second car gets the circuit
+    assert circuit.peak_a <= 32
+
+
+async def test_no_parking_without_a_circuit_limit(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Without a circuit limit, idle chargers keep their own settings."""
+    coordinator, cp1, _cp2, circuit = await _two_points(hass, freezer, TOU_OPTIONS)
+    await coordinator.smart.async_park_idle()
+    await cp1.plug(HOME_CAR["pev_id"])
+    await cp1.unplug()
+    await circuit.run(freezer, 2)
+    assert circuit.log == []
+    assert cp1.current_a == 16
