@@ -77,7 +77,11 @@ async def _setup_once(config_dir: str) -> tuple[float, int]:
         start = time.perf_counter()
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
-        entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        entities = [
+            e
+            for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+            if e.disabled_by is None  # disabled by default: no state to wait for
+        ]
         missing = [e.entity_id for e in entities if hass.states.get(e.entity_id) is None]
         elapsed = time.perf_counter() - start
         if missing or not entities:
