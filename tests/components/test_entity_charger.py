@@ -635,6 +635,16 @@ LEDGER = (
     "sensor.family_car_charging_plan",
     "switch.family_car_opt_out_of_event",
 )
+
+
+def _assert_following(hass: HomeAssistant, *, unavailable: bool) -> None:
+    """The charger's live entities are unavailable (or not); the ledger's never are."""
+    for entity_id in FOLLOWING:
+        assert (state(hass, entity_id) == STATE_UNAVAILABLE) is unavailable, entity_id
+    for entity_id in LEDGER:
+        assert state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+
+
 UNAVAILABLE_LOG = "Charger Driveway is unavailable"
 BACK_LOG = "Charger Driveway is available again"
 
@@ -660,8 +670,7 @@ async def test_entities_follow_unavailable_charger(
     cp.set_power(7200)
     await cp.status("Charging")
     await run(hass, freezer, 5, [cp])
-    for entity_id in (*FOLLOWING, *LEDGER):
-        assert state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    _assert_following(hass, unavailable=False)
     session_id = _session_id(coordinator)
     energy = float(state(hass, f"sensor.{DRIVEWAY}_session_energy"))
     assert energy == pytest.approx(0.6)
@@ -669,10 +678,7 @@ async def test_entities_follow_unavailable_charger(
 
     # The charge point drops off the network: its integration marks the status unavailable.
     await cp.status(STATE_UNAVAILABLE)
-    for entity_id in FOLLOWING:
-        assert state(hass, entity_id) == STATE_UNAVAILABLE, entity_id
-    for entity_id in LEDGER:
-        assert state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    _assert_following(hass, unavailable=True)
     records = _logged(caplog, UNAVAILABLE_LOG)
     assert len(records) == 1
     assert records[0].levelno == logging.INFO
@@ -690,8 +696,7 @@ async def test_entities_follow_unavailable_charger(
 
     # It comes back: everything is available again, with the charger's state.
     await cp.status("Charging")
-    for entity_id in (*FOLLOWING, *LEDGER):
-        assert state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    _assert_following(hass, unavailable=False)
     assert state(hass, f"sensor.{DRIVEWAY}_session_state") == "charging"
     assert float(state(hass, f"sensor.{DRIVEWAY}_charging_power")) == 7.0
     assert _session_id(coordinator) == session_id
@@ -719,10 +724,7 @@ async def test_missing_status_entity(
     await cp.status("Preparing")
     hass.states.async_remove("sensor.cp_status")
     await hass.async_block_till_done()
-    for entity_id in FOLLOWING:
-        assert state(hass, entity_id) == STATE_UNAVAILABLE, entity_id
-    for entity_id in LEDGER:
-        assert state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    _assert_following(hass, unavailable=True)
     records = _logged(caplog, UNAVAILABLE_LOG)
     assert len(records) == 1
     assert "sensor.cp_status does not exist" in records[0].getMessage()
@@ -799,8 +801,7 @@ async def test_unknown_status_is_available(hass: HomeAssistant, cp: ChargePoint)
     await setup(hass, make_entry(charger=CP))
     await cp.status("Preparing")
     await cp.status("unknown")
-    for entity_id in (*FOLLOWING, *LEDGER):
-        assert state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    _assert_following(hass, unavailable=False)
 
 
 async def test_demo_charger_always_available(
