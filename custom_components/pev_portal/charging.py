@@ -117,6 +117,8 @@ if TYPE_CHECKING:
     from .io.store import LedgerStore
 
 _LOGGER = logging.getLogger(__name__)
+# How far back the meter is read for what a vehicle takes (no power sensor)
+UNDER_DELIVERY_WINDOW = timedelta(minutes=5)
 
 SOURCE_PLAN = "plan"
 SOURCE_EVENT = "event"
@@ -609,7 +611,8 @@ class SmartCharging:
         """The power of each charger that should be charging at the plan's power now.
 
         Only chargers whose last command was obeyed at least :data:`VERIFY_SECONDS` ago count
-        (the car has had time to ramp up), in a planned mode, without "charge now".
+        (the car has had time to ramp up), in a planned mode, without "charge now". Without a
+        power sensor the meter's slope over the last minutes tells (never its silence).
         """
         found: dict[str, float] = {}
         for runtime in self.coordinator.chargers.values():
@@ -630,6 +633,9 @@ class SmartCharging:
             ):
                 continue
             power = runtime.adapter.power_kw()
+            if power is None:  # no power sensor: the meter's last minutes since the command
+                since = max(datetime.fromisoformat(last["at"]), now - UNDER_DELIVERY_WINDOW)
+                power = self.coordinator.meter_power_kw(runtime, since, now, quiet_is_idle=False)
             if power is not None:
                 found[runtime.charger_id] = power
         return found

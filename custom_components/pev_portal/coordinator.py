@@ -1007,7 +1007,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.async_set_updated_data(None)
 
     def meter_power_kw(
-        self, runtime: ChargerRuntime, since: datetime, now: datetime
+        self, runtime: ChargerRuntime, since: datetime, now: datetime, *, quiet_is_idle: bool = True
     ) -> float | None:
         """The power the meter's register shows since ``since`` (plus a settling time).
 
@@ -1015,7 +1015,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         register that has not moved twice by then is idle (0 kW) once METER_VERIFY_SECONDS
         have passed, or three of the meter's usual reading intervals if it reports more slowly
         (a meter reports when its register moves, or on its own period). None while it is too
-        early to tell, or across a meter change or reset.
+        early to tell, or across a meter change or reset (and for a quiet register unless
+        ``quiet_is_idle``: a slowly reporting meter is not an idle charger when it matters).
         """
         if not runtime.readings:
             return None
@@ -1034,7 +1035,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         gaps = sorted((b - a).total_seconds() for a, b in pairwise(before))
         usual = gaps[len(gaps) // 2] if gaps else 0.0
         quiet_after = min(max(METER_VERIFY_SECONDS, 3 * usual), METER_QUIET_MAX_SECONDS)
-        if len(points) < 2 and (now - start).total_seconds() >= quiet_after:
+        if quiet_is_idle and len(points) < 2 and (now - start).total_seconds() >= quiet_after:
             return 0.0
         return None
 

@@ -294,3 +294,34 @@ async def test_ignored_pause_seen_on_the_meter(
     assert command["measured_by"] == "meter"
     assert command["measured_kw"] == pytest.approx(7.36, abs=0.01)
     assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is not None
+
+
+async def test_vehicle_taking_less_seen_on_the_meter(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """No power sensor: the meter's slope shows the car takes 3.6 kW of the 7.36 kW planned;
+    at the next replan the session is planned at what it takes."""
+    coordinator = await setup(hass, make_entry(charger=NO_POWER_SENSOR, options=TOU_OPTIONS))
+    await _cheapest(hass, target=80)
+    record_switch_calls(hass)
+    async_mock_service(hass, "number", "set_value")
+    await cp.id_tag(HOME_CAR["pev_id"])
+    await cp.status("Preparing")
+    await advance(hass, freezer, 5)
+    runtime = coordinator.chargers["charger1"]
+    await _at(hass, freezer, CHEAP_FROM)
+    cp.set_power(3600)
+    await cp.status("Charging")
+    await run(hass, freezer, 20, [cp])  # a reading a minute; a slot boundary on the way
+    trail = coordinator.smart.audit_for(runtime)
+    full = trail[1]  # off-peak: 32 A; verified on the meter at what the car takes
+    assert (full["current_a"], full["measured_by"], full["obeyed"]) == (32, "meter", True)
+    assert full["measured_kw"] == pytest.approx(3.6, abs=0.05)
+    assert trail[2]["current_a"] == 15  # then planned at 3.6 kW: 15 A
+    assert coordinator.smart.reason == "under-delivery: charger1"
+    assert runtime.session is not None
+    kw, _until = coordinator.smart.learned[runtime.session.session_id]
+    assert kw == pytest.approx(3.6, abs=0.05)
+    plan = coordinator.plan_for(runtime)
+    assert plan is not None
+    assert max(s["power_kw"] for s in plan["slots"]) <= 3.65
