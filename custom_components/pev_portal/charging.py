@@ -119,6 +119,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 # How far back the meter is read for what a vehicle takes (no power sensor)
 UNDER_DELIVERY_WINDOW = timedelta(minutes=5)
+# An on/off charger's learned power holds for the session (its end forgets it); this bounds it
+LEARNED_ON_OFF_DAYS = 7
 
 SOURCE_PLAN = "plan"
 SOURCE_EVENT = "event"
@@ -641,11 +643,15 @@ class SmartCharging:
         return found
 
     def _learn(self, charger_id: str, measured: dict[str, float], now: datetime) -> None:
-        """The vehicle takes less than planned: plan it at what it takes, for a while."""
+        """The vehicle takes less than planned: plan it at what it takes, for a while; on a
+        charger that is only switched on and off, for the rest of the session (trying its full
+        power again would send the same "on")."""
         runtime = self.coordinator.chargers.get(charger_id)
         if runtime is None or runtime.session is None:
             return
         until = now + timedelta(minutes=LEARNED_LIMIT_MINUTES)
+        if not runtime.adapter.sets_current():
+            until = now + timedelta(days=LEARNED_ON_OFF_DAYS)
         self.learned[runtime.session.session_id] = (measured[charger_id], until)
         _LOGGER.debug(
             "%s takes %.2f kW, less than planned: planned at that until %s",

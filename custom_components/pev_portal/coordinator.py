@@ -30,6 +30,7 @@ from homeassistant.helpers.event import (
     async_track_time_interval,
 )
 from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -468,7 +469,13 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 translation_domain=DOMAIN, translation_key="event_needs_limit"
             )
         event_id = uuid.uuid4().hex
-        data: dict[str, Any] = {"name": name or kind, "price": price, "limit_kw": limit_kw}
+        if not name:  # named after its kind, in Home Assistant's language
+            strings = await async_get_translations(
+                self.hass, self.hass.config.language, "exceptions", [DOMAIN]
+            )
+            key = f"component.{DOMAIN}.exceptions.local_event_name_{kind}.message"
+            name = strings.get(key) or kind
+        data: dict[str, Any] = {"name": name, "price": price, "limit_kw": limit_kw}
         start_utc, end_utc = dt_util.as_utc(start), dt_util.as_utc(end)
         await self.store.call(lambda s: s.add_local_event(event_id, kind, start_utc, end_utc, data))
         self.local_events.append(

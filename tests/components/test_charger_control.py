@@ -325,3 +325,33 @@ async def test_vehicle_taking_less_seen_on_the_meter(
     plan = coordinator.plan_for(runtime)
     assert plan is not None
     assert max(s["power_kw"] for s in plan["slots"]) <= 3.65
+
+
+async def test_on_off_charger_keeps_what_the_vehicle_takes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """A charger that is only switched (a smart plug): the car takes 2.3 kW; that is what the
+    session is planned at from then on, not retried at full power every 15 minutes."""
+    on_off = {k: v for k, v in CP.items() if k != "current_entity"}
+    coordinator = await setup(hass, make_entry(charger=on_off, options=TOU_OPTIONS))
+    runtime = coordinator.chargers["charger1"]
+    assert not runtime.adapter.sets_current()
+    await _cheapest(hass, target=20)
+    record_switch_calls(hass)
+    await cp.id_tag(HOME_CAR["pev_id"])
+    await cp.status("Preparing")
+    await advance(hass, freezer, 5)
+    await _at(hass, freezer, CHEAP_FROM)
+    await cp.power(2300)
+    await cp.status("Charging")
+    await advance(hass, freezer, 20)
+    assert coordinator.smart.reason == "under-delivery: charger1"
+    assert runtime.session is not None
+    kw, until = coordinator.smart.learned[runtime.session.session_id]
+    assert kw == pytest.approx(2.3)
+    assert until - dt_util.utcnow() > timedelta(days=1)
+
+    await run(hass, freezer, 20, [cp])  # past the 15 minutes a current-limited one retries
+    plan = coordinator.plan_for(runtime)
+    assert plan is not None
+    assert max(s["power_kw"] for s in plan["slots"]) == pytest.approx(2.3)

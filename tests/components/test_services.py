@@ -322,7 +322,7 @@ async def test_price_event_starts_while_idle(
     )
     await advance(hass, freezer, 16 * 60)
     assert float(state(hass, f"sensor.{GARAGE}_current_price")) == pytest.approx(0.9)
-    assert state(hass, f"sensor.{GARAGE}_tariff_period") == "price"
+    assert state(hass, f"sensor.{GARAGE}_tariff_period") == "Price event"  # named after its kind
     await advance(hass, freezer, 15 * 60)
     assert float(state(hass, f"sensor.{GARAGE}_current_price")) == pytest.approx(0.20)
 
@@ -577,3 +577,28 @@ async def test_two_premises(
     row = await coordinator.store.call(lambda s: s.session(session_id))
     assert row is not None
     assert row.data["ended_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("language", "names"),
+    [("en", ["Load control", "Price event"]), ("de", ["Laststeuerung", "Preisereignis"])],
+)
+async def test_local_event_without_name_is_named_after_its_kind(
+    hass: HomeAssistant, language: str, names: list[str]
+) -> None:
+    """A local event added without a name gets its kind's name in Home Assistant's language."""
+    coordinator = await setup(hass, make_entry())
+    hass.config.language = language
+    for kind, extra in (("load_control", {"limit_kw": 3.0}), ("price", {"price": 0.9})):
+        await hass.services.async_call(
+            DOMAIN,
+            "add_local_event",
+            {
+                "kind": kind,
+                "start": "2030-01-01T10:00:00+00:00",
+                "end": "2030-01-01T11:00:00+00:00",
+                **extra,
+            },
+            blocking=True,
+        )
+    assert [e["name"] for e in coordinator.local_events] == names
