@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from bench_entry import bench_entry  # noqa: E402
 from bench_metering import TARGET_US  # noqa: E402
 from bench_metering import bench as bench_metering  # noqa: E402
 from bench_planner import main as bench_planner_main  # noqa: E402
@@ -35,44 +36,12 @@ from bench_utility import bench as bench_utility  # noqa: E402
 async def _setup_once(config_dir: str) -> tuple[float, int]:
     """Set up a premise with the demo charger and two vehicles; seconds until all entities exist."""
     from homeassistant import loader
-    from homeassistant.config_entries import ConfigSubentryData
     from homeassistant.helpers import entity_registry as er
-    from pytest_homeassistant_custom_component.common import (
-        MockConfigEntry,
-        async_test_home_assistant,
-    )
+    from pytest_homeassistant_custom_component.common import async_test_home_assistant
 
     async with async_test_home_assistant(config_dir=config_dir) as hass:
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-        entry = MockConfigEntry(
-            domain="pev_portal",
-            title="Bench home",
-            unique_id="BENCH-1",
-            data={"premise_name": "Bench home", "premise_id": "BENCH-1"},
-            options={
-                "interval_minutes": 15,
-                "validation_window": 60,
-                "tariff": {"type": "flat", "currency": "EUR", "price": "0.30"},
-                "default_price": 0.35,
-            },
-            subentries_data=[
-                ConfigSubentryData(
-                    subentry_type="charger",
-                    title="Demo charger",
-                    data={"charger_name": "Demo charger", "charger_type": "demo"},
-                    unique_id=None,
-                ),
-                *(
-                    ConfigSubentryData(
-                        subentry_type="vehicle",
-                        title=f"Car {n}",
-                        data={"pev_id": f"PEV-{n}", "name": f"Car {n}", "relation": "home"},
-                        unique_id=f"PEV-{n}",
-                    )
-                    for n in (1, 2)
-                ),
-            ],
-        )
+        entry = bench_entry([(f"PEV-{n}", f"Car {n}") for n in (1, 2)])
         entry.add_to_hass(hass)
         start = time.perf_counter()
         assert await hass.config_entries.async_setup(entry.entry_id)

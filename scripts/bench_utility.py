@@ -21,11 +21,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_entry import bench_entry  # noqa: E402
+
 
 def _entry(vtn_url: str, callback: str | None) -> Any:
-    from homeassistant.config_entries import ConfigSubentryData
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
-
     utility = {
         "vtn_url": vtn_url,
         "auth_type": "client_credentials",
@@ -37,32 +36,12 @@ def _entry(vtn_url: str, callback: str | None) -> Any:
     }
     if callback:
         utility["callback_url"] = callback
-    return MockConfigEntry(
-        domain="pev_portal",
-        title="Bench home",
-        unique_id="BENCH-1",
-        data={"premise_name": "Bench home", "premise_id": "BENCH-1", "utility": utility},
-        options={
-            "interval_minutes": 1,
-            "validation_window": 60,
-            "tariff": {"type": "flat", "currency": "USD", "price": "0.30"},
-            "default_price": 0.35,
-        },
-        subentries_data=[
-            ConfigSubentryData(
-                subentry_type="charger",
-                title="Demo charger",
-                data={"charger_name": "Demo charger", "charger_type": "demo"},
-                subentry_id="charger1",
-                unique_id=None,
-            ),
-            ConfigSubentryData(
-                subentry_type="vehicle",
-                title="Car",
-                data={"pev_id": "PEV-DEMO-0001", "name": "Car", "relation": "home"},
-                unique_id="PEV-DEMO-0001",
-            ),
-        ],
+    return bench_entry(
+        [("PEV-DEMO-0001", "Car")],
+        interval_minutes=1,
+        currency="USD",
+        utility=utility,
+        charger_id="charger1",
     )
 
 

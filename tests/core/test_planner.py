@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,7 +22,6 @@ from custom_components.pev_portal.core.planner import (
     immediate_cost,
     needs_replan,
     plan,
-    randomize_start,
 )
 from custom_components.pev_portal.core.tariff import (
     CppEvent,
@@ -437,50 +435,6 @@ def test_departure_in_the_past_and_no_departure() -> None:
     assert p.vehicles["gone"].energy_kwh == 0.0
     assert not p.vehicles["gone"].reachable
     assert p.vehicles["free"].start == at(40)  # no departure: the cheapest hour in the horizon
-
-
-# --------------------------------------------------------------------------- randomized start
-
-
-def test_randomize_start_spreads_a_boundary_start() -> None:
-    tariff = hourly({18: "0.60", 19: "0.60", 20: "0.60"}, other="0.30", hours=36)
-    p = plan([VehicleRequest("car", 10.0, at(31), EV)], now=at(18), tariff=tariff)
-    starts = set()
-    for seed in range(20):
-        q = randomize_start(p, max_delay=timedelta(minutes=10), rng=random.Random(seed))
-        vp = q.vehicles["car"]
-        assert vp.start is not None
-        assert at(21) <= vp.start <= at(21) + timedelta(minutes=10)
-        starts.add(vp.start)
-        # energy not delivered is accounted as a shortfall; the power never changes
-        assert vp.energy_kwh + vp.shortfall_kwh == pytest.approx(10.0)
-        assert all(s.power_kw <= KW32 + 1e-9 for s in vp.slots)
-        assert q.total_cost == vp.cost
-    assert len(starts) > 10
-    # The event's randomizeStart wins.
-    q = randomize_start(
-        p,
-        max_delay=timedelta(minutes=10),
-        rng=random.Random(3),
-        event_randomize=timedelta(minutes=60),
-    )
-    assert q.vehicles["car"].start is not None
-    late = [
-        randomize_start(
-            p, max_delay=timedelta(0), rng=random.Random(s), event_randomize=timedelta(hours=1)
-        )
-        .vehicles["car"]
-        .start
-        for s in range(30)
-    ]
-    assert any(x is not None and x > at(21) + timedelta(minutes=10) for x in late)
-
-
-def test_randomize_start_leaves_an_immediate_start_alone() -> None:
-    tariff = FlatTariff("USD", Decimal("0.30"))
-    p = plan([VehicleRequest("car", 5.0, at(23), EV)], now=at(18), tariff=tariff)
-    q = randomize_start(p, max_delay=timedelta(minutes=10), rng=random.Random(1))
-    assert q == p
 
 
 # --------------------------------------------------------------------------- replanning

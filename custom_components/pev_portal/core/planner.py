@@ -122,7 +122,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import random
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -150,7 +149,6 @@ __all__ = [
     "min_cost_allocation",
     "needs_replan",
     "plan",
-    "randomize_start",
 ]
 
 EPS: Final = 1e-9
@@ -1178,64 +1176,6 @@ def immediate_cost(
         discretize=discretize,
         explain=False,
     ).total_cost
-
-
-def randomize_start(
-    p: Plan,
-    *,
-    max_delay: timedelta = timedelta(minutes=10),
-    rng: random.Random,
-    event_randomize: timedelta | None = None,
-) -> Plan:
-    """Delay each vehicle's first charging slot by a random time in ``[0, max_delay]``.
-
-    The event's ``randomizeStart`` (``event_randomize``) wins over ``max_delay`` when given.
-    Only a start at a *boundary* is delayed (a plan starting after ``p.created_at``: a price
-    or event boundary that many homes share); charging that starts at once is left alone.
-    The delay cuts into the start of the first charging block (it may drop whole slots); the
-    energy not delivered is moved into ``shortfall_kwh`` so caps are never exceeded, and is
-    recovered by the next replan. One delay is drawn per delayed vehicle, in vehicle id order.
-    """
-    spread = event_randomize if event_randomize is not None else max_delay
-    if spread <= timedelta(0):
-        return p
-    spread_us = spread // _ONE_US
-    vehicles: dict[str, VehiclePlan] = {}
-    for vid in sorted(p.vehicles):
-        vp = p.vehicles[vid]
-        if not vp.slots or vp.slots[0].start <= p.created_at:
-            vehicles[vid] = vp
-            continue
-        cut = vp.slots[0].start + timedelta(microseconds=rng.randint(0, spread_us))
-        slots: list[PlanSlot] = []
-        lost = 0.0
-        for s in vp.slots:
-            if s.end <= cut:
-                lost += s.energy_kwh
-            elif s.start < cut:
-                frac = ((s.end - cut) / _ONE_US) / ((s.end - s.start) / _ONE_US)
-                kept = s.energy_kwh * frac
-                lost += s.energy_kwh - kept
-                slots.append(replace(s, start=cut, energy_kwh=kept, solar_kwh=s.solar_kwh * frac))
-            else:
-                slots.append(s)
-        cost = sum(
-            (_kwh_decimal(s.energy_kwh - s.solar_kwh) * s.price for s in slots), Decimal(0)
-        ).quantize(_COST_QUANTUM)
-        energy = vp.energy_kwh - lost
-        shortfall = vp.shortfall_kwh + lost
-        vehicles[vid] = replace(
-            vp,
-            slots=tuple(slots),
-            energy_kwh=energy,
-            cost=abs(cost) if cost.is_zero() else cost,
-            shortfall_kwh=shortfall,
-            reachable=vp.reachable and shortfall <= REACHABLE_TOL_KWH,
-            start=slots[0].start if slots else None,
-            ready_by=(slots[-1].end if slots else vp.ready_by) if vp.reachable else vp.ready_by,
-        )
-    total = sum((v.cost for v in vehicles.values()), Decimal(0))
-    return replace(p, vehicles=vehicles, total_cost=total)
 
 
 def needs_replan(
