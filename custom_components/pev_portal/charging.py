@@ -979,8 +979,10 @@ class SmartCharging:
         given is a three-phase charger: treat it as one from now on and ask the user to fix it.
 
         Only a current limit above the charger's minimum tells this (a pause does not), and
-        only a ratio near 3 (2.6-3.4): a charger ignoring the limit draws its full power, which
-        is three times a third of it by chance only.
+        only a ratio near 3 (2.6-3.4). A one-phase charger ignoring a limit of a third of its
+        power also draws three times it, at its full power: a draw near its full one-phase power
+        (within 10 %) is therefore not taken for three phases, unless it is more than one phase
+        can carry.
         """
         adapter = runtime.adapter
         if (
@@ -992,6 +994,9 @@ class SmartCharging:
             or not 2.6 <= measured / command["target_kw"] <= 3.4
         ):
             return False
+        full = adapter.max_power_kw()
+        if abs(measured - full) <= 0.1 * full:
+            return False  # as likely a one-phase charger ignoring the limit at full power
         adapter.phases = 3
         _LOGGER.warning(
             "%s draws %.2f kW at %s A: it is three-phase, not one-phase as set up; treated as "

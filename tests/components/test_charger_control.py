@@ -355,3 +355,28 @@ async def test_on_off_charger_keeps_what_the_vehicle_takes(
     plan = coordinator.plan_for(runtime)
     assert plan is not None
     assert max(s["power_kw"] for s in plan["slots"]) == pytest.approx(2.3)
+
+
+async def test_one_phase_charger_at_full_power_is_not_taken_for_three_phases(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """A 2.3 kW cap is 10 A; a one-phase charger ignoring it keeps its full 7.36 kW, three
+    times 2.3 kW by chance. That is its full one-phase power: ignoring, not three-phase."""
+    coordinator = await setup(hass, make_entry(charger=CP))
+    async_mock_service(hass, "number", "set_value")
+    now = dt_util.utcnow()
+    await coordinator.async_add_local_event(
+        "load_control", now, now + timedelta(hours=1), limit_kw=2.3, name="Grid peak"
+    )
+    await cp.id_tag(HOME_CAR["pev_id"])
+    await cp.power(7360)
+    await cp.status("Charging")
+    await advance(hass, freezer, 14)
+    command = coordinator.smart.audit_for(coordinator.chargers["charger1"])[0]
+    assert command["current_a"] == 10
+    assert 2.6 <= command["measured_kw"] / command["target_kw"] <= 3.4
+    assert _adapter(coordinator).phases == 1
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is not None
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, "charger_three_phase_premise1_charger1") is None
+    )
