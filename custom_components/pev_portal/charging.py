@@ -98,6 +98,7 @@ from .core.planner import (
     ChargerModel,
     Plan,
     PlanInputs,
+    PlanningError,
     PowerCap,
     SolarForecast,
     VehiclePlan,
@@ -557,11 +558,17 @@ class SmartCharging:
                 inputs = self.build_inputs(now)
             if reason is not None or self.plan is None:
                 _LOGGER.debug("Replanning: %s", reason)
-                self.plan = self._spread(inputs, self.compute(inputs, now), now)
-                self.inputs, self.reason = inputs, reason
-                for runtime in self.coordinator.chargers.values():  # notifications
-                    self.coordinator.notifier.plan_computed(runtime, self.plan_dict(runtime))
-                self.coordinator.async_update_listeners()
+                try:
+                    self.plan = self._spread(inputs, self.compute(inputs, now), now)
+                except PlanningError:
+                    # A planner bug must not stop charging: the last plan (if any) goes on
+                    # being applied, and the next change tries again.
+                    _LOGGER.exception("The charging plan could not be computed; please report")
+                else:
+                    self.inputs, self.reason = inputs, reason
+                    for runtime in self.coordinator.chargers.values():  # notifications
+                        self.coordinator.notifier.plan_computed(runtime, self.plan_dict(runtime))
+                    self.coordinator.async_update_listeners()
         for runtime in self._apply_order(now):
             await self._async_apply(runtime, now)
         self._schedule_timer(now)

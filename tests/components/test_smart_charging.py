@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
+from custom_components.pev_portal.core.planner import PlanningError
 from custom_components.pev_portal.core.session import PauseReason
 
 from .common import advance, attrs, setup, state
@@ -723,3 +724,28 @@ async def test_charging_plan_calendar_in_german(
         ("Family car laden · 11.0 kW", "11.04 kWh an Garage, 1.10 EUR"),
         ("Netzspitze · ≤ 0 kW", "Lokales Laststeuerungs-Ereignis"),
     ]
+
+
+async def test_a_planner_failure_does_not_stop_charging(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The planner raising (a bug) is logged; the session goes on under the last plan."""
+    freezer.move_to(EVENING)
+    coordinator = await setup(hass, make_entry(options=TOU_OPTIONS))
+    await _cheapest(hass)
+    await _plug_demo(hass)
+    await advance(hass, freezer, 10)
+    runtime = coordinator.chargers["charger1"]
+    before = coordinator.plan_for(runtime)
+    assert before is not None
+
+    def broken(*_args: object) -> None:
+        raise PlanningError("the flow did not converge")
+
+    coordinator.smart.compute = broken  # type: ignore[method-assign]
+    await _call(hass, "number", "set_value", f"number.{CAR}_charge_target", value=90)
+    await advance(hass, freezer, 10)
+    assert "The charging plan could not be computed" in caplog.text
+    assert coordinator.plan_for(runtime) == before  # the last plan goes on
+    assert runtime.session is not None
+    assert runtime.session.pause_reason is PauseReason.PLAN  # still waiting for off-peak

@@ -494,3 +494,73 @@ def test_plan_cost_is_never_above_immediate_cost() -> None:
     asap = immediate_cost(reqs, now=at(18), tariff=tariff, circuit_kw=KW32)
     assert p.total_cost == Decimal("6.000000")
     assert asap > p.total_cost
+
+
+def test_tiny_demand_on_a_shared_circuit_does_not_stall_the_flow() -> None:
+    """Regression (found by the property test): a vehicle wanting 1e-6 kWh on a shared
+    circuit used to be moved between its own arcs in one slot, 1e-6 kWh at a time, letting
+    another vehicle into that slot by the same amount: hundreds of thousands of augmentations
+    (30 s). The planner's guard would now raise; the result is the one it reached slowly."""
+    prices = ["0.30", "1.20", "1.20", "0.10", "0.62", "0.25", "0.10", "1.20"]
+    prices += ["0.10", "0.30", "0.62", "0.62", "-0.05", "0.62", "0.30", "0.10"]
+    points = [(at(16 + h), at(17 + h), Decimal(p)) for h, p in enumerate(prices)]
+    tariff = RtpTariff("USD", points, FlatTariff("USD", Decimal("0.30")))
+    now = at(16) + timedelta(minutes=46)
+    requests = [
+        VehicleRequest(
+            "ev0",
+            1.6767283328970355,
+            at(19) + timedelta(minutes=54),
+            EV,
+            ChargeMode.SOLAR,
+            priority=2,
+        ),
+        VehicleRequest(
+            "ev1",
+            1e-06,
+            at(27) + timedelta(minutes=40),
+            EV,
+            ChargeMode.SOLAR,
+            tariff=FlatTariff("USD", Decimal("0.20")),
+            priority=2,
+        ),
+        VehicleRequest(
+            "ev2",
+            48.272749159611614,
+            None,
+            ChargerModel(max_kw=11.0, on_off_only=True),
+            ChargeMode.SOLAR,
+            priority=1,
+        ),
+    ]
+    caps = [
+        PowerCap(at(22) + timedelta(minutes=50), at(25) + timedelta(minutes=35), 10.0, "cap0"),
+        PowerCap(
+            at(27) + timedelta(minutes=57),
+            at(32) + timedelta(minutes=41),
+            6.0,
+            "cap1",
+            frozenset({"ev0"}),
+        ),
+        PowerCap(
+            at(16) + timedelta(minutes=1),
+            at(18) + timedelta(minutes=17),
+            6.0,
+            "cap2",
+            frozenset({"ev1"}),
+        ),
+    ]
+    horizon = timedelta(hours=15)
+    p = plan(requests, now=now, tariff=tariff, caps=caps, circuit_kw=KW32, horizon=horizon)
+    assert p.total_cost == Decimal("0.503018")
+    assert p.vehicles["ev2"].energy_kwh == 0.0  # an 11 kW on/off charger never fits 7.36 kW
+    c = plan(
+        requests,
+        now=now,
+        tariff=tariff,
+        caps=caps,
+        circuit_kw=KW32,
+        horizon=horizon,
+        discretize=False,
+    )
+    assert c.total_cost == Decimal("6.496309")

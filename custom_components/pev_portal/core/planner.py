@@ -162,6 +162,11 @@ _ONE_US: Final = timedelta(microseconds=1)
 _COST_QUANTUM: Final = Decimal("0.000001")
 _READY_LOOKAHEAD: Final = timedelta(days=7)
 _INF: Final = math.inf
+_TIE: Final = 1e-12  # path costs this close are equal (float noise)
+
+
+class PlanningError(RuntimeError):
+    """The planner could not finish (a bug: it is exact and always terminates otherwise)."""
 
 
 class ChargeMode(StrEnum):
@@ -460,6 +465,9 @@ def _ssp(
     pair: list[list[list[tuple[float, int, int, int]]]] = [[[] for _ in range(n)] for _ in range(n)]
     inf = _INF
     rng_n = range(n)
+    # A guard, never reached in the tests: each augmentation saturates an arc, empties one,
+    # fills a slot or meets a demand, each arc at most a few times over.
+    rounds, limit = 0, 20 * (len(av) + n) + 1000
 
     while True:
         # Edge weights: tops of the lazily cleaned heaps.
@@ -511,6 +519,11 @@ def _ssp(
                 last = i
         if last < 0:
             return
+        rounds += 1
+        if rounds > limit:
+            raise PlanningError(
+                f"the flow did not converge in {limit} augmentations (demands {list(demands)})"
+            )
         # The path, from the sink back to the vehicle that starts it.
         path: list[tuple[int, int]] = []  # (forward arc, backward arc or -1)
         j = last
@@ -525,6 +538,13 @@ def _ssp(
         first = j
         a_last = a_sink[last]
         t_last = at[a_last]
+        # A last hop that only moves the last vehicle within the slot it ends in (it leaves
+        # arc b of slot t and enters arc a_last of the same slot, no cheaper) is no hop at all:
+        # the vehicle before it enters the slot directly, at no higher cost. Kept, its
+        # bottleneck could be the last vehicle's tiny flow on b, augmented again and again.
+        while path and at[path[0][1]] == t_last and cost[a_last] >= cost[path[0][1]] - _TIE:
+            a_last = path[0][0]
+            path.pop(0)
         delta = min(
             demands[first] - sent[first],
             cap[a_last] - flow[a_last],
