@@ -165,13 +165,17 @@ class ChargerAdapter:
     phases: int = 1
     voltage: float = 230.0
 
+    def kw_at(self, amps: float) -> float:
+        """The power of a current on every phase of the charger."""
+        return amps * self.voltage * self.phases / 1000.0
+
     def max_power_kw(self) -> float:
         """The most the charger can deliver."""
-        return self.max_current_a * self.voltage * self.phases / 1000.0
+        return self.kw_at(self.max_current_a)
 
     def min_power_kw(self) -> float:
         """The least it can deliver while charging (IEC 61851: 6 A)."""
-        return self.min_current_a * self.voltage * self.phases / 1000.0
+        return self.kw_at(self.min_current_a)
 
     def amps_for(self, power_kw: float) -> int:
         """The largest whole current step that stays within a power cap."""

@@ -740,7 +740,7 @@ class SmartCharging:
             enabled, amps = self._commanded.get(
                 runtime.charger_id, (True, int(adapter.max_current_a))
             )
-            before = amps * adapter.voltage * adapter.phases / 1000.0 if enabled else 0.0
+            before = adapter.kw_at(amps) if enabled else 0.0
             return self._desired_kw(runtime, now)[0] - before
 
         return sorted(self.coordinator.chargers.values(), key=change)
@@ -811,12 +811,7 @@ class SmartCharging:
             c.start <= now < c.end
             and (c.vehicle_ids is None or runtime.charger_id in c.vehicle_ids)
             and c.name != RANDOM_START_CAP
-            and power
-            >= runtime.adapter.amps_for(c.max_kw)
-            * runtime.adapter.voltage
-            * runtime.adapter.phases
-            / 1000.0
-            - 1e-6
+            and power >= runtime.adapter.kw_at(runtime.adapter.amps_for(c.max_kw)) - 1e-6
             for c in self.inputs.caps
         )
 
@@ -868,7 +863,7 @@ class SmartCharging:
         if session is None:
             return
         adapter = runtime.adapter
-        target_kw = amps * adapter.voltage * adapter.phases / 1000.0 if enabled else 0.0
+        target_kw = adapter.kw_at(amps) if enabled else 0.0
         if enabled and amps < adapter.min_current_a:
             target_kw = 0.0
         self.audit.setdefault(session.session_id, []).append(
@@ -933,19 +928,20 @@ class SmartCharging:
                 age = (now - at).total_seconds()
                 if age <= 0:
                     continue
-                measured, measured_by, deadline = charger_kw, "charger", VERIFY_SECONDS
-                if charger_kw is None:
+                if charger_kw is not None:
+                    measured, measured_by, deadline = charger_kw, "charger", VERIFY_SECONDS
+                else:
                     # No power sensor (or it is unavailable): the meter's register tells.
-                    measured = self.coordinator.meter_power_kw(runtime, at, now)
-                    measured_by, deadline = "meter", 0  # the meter's answer is final
-                    if measured is None:
+                    meter_kw = self.coordinator.meter_power_kw(runtime, at, now)
+                    if meter_kw is None:
                         if age >= METER_UNVERIFIED_SECONDS:
                             command["measured_by"] = "none"  # nothing measures this charger
                             changed = True
                         continue
-                    measured = round(measured, 3)
+                    # The meter's answer is final: no deadline to wait for.
+                    measured, measured_by, deadline = round(meter_kw, 3), "meter", 0
                 limit = command["target_kw"] * 1.05 + VERIFY_TOLERANCE_KW
-                if measured is not None and measured <= limit:
+                if measured <= limit:
                     command.update(
                         obeyed=True,
                         measured_kw=measured,
@@ -980,7 +976,7 @@ class SmartCharging:
                 self._save_trail(session.session_id)
 
     def _three_phase(
-        self, runtime: ChargerRuntime, command: dict[str, Any], measured: float | None
+        self, runtime: ChargerRuntime, command: dict[str, Any], measured: float
     ) -> bool:
         """A charger set up as one phase drawing three times the power of the current it was
         given is a three-phase charger: treat it as one from now on and ask the user to fix it.
@@ -996,7 +992,6 @@ class SmartCharging:
             not isinstance(adapter, EntityCharger)
             or adapter.phases != 1
             or not command["enabled"]
-            or measured is None
             or command["target_kw"] <= 0
             or not 2.6 <= measured / command["target_kw"] <= 3.4
         ):
