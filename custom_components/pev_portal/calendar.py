@@ -18,13 +18,12 @@ from decimal import Decimal
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
 from .coordinator import PevPortalConfigEntry
 from .core.planner import PlanSlot
 from .entity import PevPortalEntity, PremiseEntity, UtilityEntity
+from .texts import async_texts, text
 
 PARALLEL_UPDATES = 0
 
@@ -50,17 +49,11 @@ class _EventsCalendar(PevPortalEntity, CalendarEntity):
     async def async_added_to_hass(self) -> None:
         """Read the event texts in Home Assistant's language."""
         await super().async_added_to_hass()
-        self._strings = await async_get_translations(
-            self.hass, self.hass.config.language, "exceptions", [DOMAIN]
-        )
+        self._strings = await async_texts(self.hass)
 
     def _text(self, key: str, fallback: str, **placeholders: str) -> str:
         """A translated event text (``fallback``, in English, when there is none)."""
-        raw = (self._strings or {}).get(f"component.{DOMAIN}.exceptions.{key}.message", fallback)
-        try:
-            return raw.format(**placeholders)
-        except KeyError, IndexError, ValueError:
-            return fallback.format(**placeholders)
+        return text(self._strings or {}, key, placeholders, default=fallback)
 
     def _events(self) -> list[CalendarEvent]:
         raise NotImplementedError

@@ -30,7 +30,6 @@ from homeassistant.helpers.event import (
     async_track_time_interval,
 )
 from homeassistant.helpers.start import async_at_started
-from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -101,6 +100,7 @@ from .io.store import AsyncLedgerStore, LedgerStore
 from .notifications import Notifier
 from .openadr.models import event_mandatory, opt_out_consequence
 from .statistics import async_record_session
+from .texts import async_texts, text
 
 if TYPE_CHECKING:
     from .utility import UtilityLink
@@ -470,11 +470,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             )
         event_id = uuid.uuid4().hex
         if not name:  # named after its kind, in Home Assistant's language
-            strings = await async_get_translations(
-                self.hass, self.hass.config.language, "exceptions", [DOMAIN]
-            )
-            key = f"component.{DOMAIN}.exceptions.local_event_name_{kind}.message"
-            name = strings.get(key) or kind
+            name = text(await async_texts(self.hass), f"local_event_name_{kind}", default=kind)
         data: dict[str, Any] = {"name": name, "price": price, "limit_kw": limit_kw}
         start_utc, end_utc = dt_util.as_utc(start), dt_util.as_utc(end)
         await self.store.call(lambda s: s.add_local_event(event_id, kind, start_utc, end_utc, data))

@@ -21,9 +21,9 @@ never reaches the charging code.
 
 Texts live in strings.json under ``exceptions`` (``notify_<kind>...`` keys, each with just a
 ``message``): the section Home Assistant already loads for an integration's own messages, and
-one whose values hassfest checks for placeholders. They are read with
-:func:`homeassistant.helpers.translation.async_get_translations` in the system language; Home
-Assistant fills missing keys in from English, and a key missing even there is sent as its name.
+one whose values hassfest checks for placeholders. They are read with :mod:`.texts` in the
+system language; Home Assistant fills missing keys in from English, and a key missing even there
+is sent as its name.
 
 The hooks in the coordinator and in smart charging only call this module; what is sent, when and
 to whom is decided here.
@@ -41,13 +41,11 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.selector import SelectOptionDict
-from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_NOTIFY_KINDS,
     CONF_NOTIFY_TARGET,
-    DOMAIN,
     NOTIFY_CHARGER_IGNORING,
     NOTIFY_EVENT_STARTING,
     NOTIFY_KINDS,
@@ -56,6 +54,7 @@ from .const import (
     RANDOM_START_CAP,
 )
 from .core.binding import BindingOutcome
+from .texts import async_texts, text
 
 if TYPE_CHECKING:
     from .coordinator import ChargerRuntime, PevPortalCoordinator
@@ -296,10 +295,10 @@ class Notifier:
         the user's language; the planner's English ``reason`` is the fallback.
         """
         message = "notify_target_unreachable" if reason else "notify_target_unreachable_no_reason"
-        text: str | list[tuple[str, dict[str, str]]] = reason or ""
+        said: str | list[tuple[str, dict[str, str]]] = reason or ""
         same: Any = _FIGURES.sub("#", reason) if reason else None
         if explanations:
-            text = [part for e in explanations for part in self._reason_parts(e)]
+            said = [part for e in explanations for part in self._reason_parts(e)]
             same = tuple((e["constraint"], _FIGURES.sub("#", e["name"])) for e in explanations)
         self._send(
             runtime,
@@ -307,7 +306,7 @@ class Notifier:
             NOTIFY_TARGET_UNREACHABLE,
             same,
             message,
-            {"charger": runtime.name, "reason": text},
+            {"charger": runtime.name, "reason": said},
         )
 
     def _reason_parts(self, e: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
@@ -484,12 +483,10 @@ class Notifier:
         target = self.target
         assert target is not None
         try:
-            strings = await async_get_translations(
-                self.hass, self.hass.config.language, "exceptions", [DOMAIN]
-            )
+            strings = await async_texts(self.hass)
             placeholders = _resolve(strings, placeholders)
-            title = _text(strings, title_key, placeholders)
-            message = _text(strings, message_key, placeholders)
+            title = text(strings, title_key, placeholders)
+            message = text(strings, message_key, placeholders)
             resolved = resolve_target(self.hass, target)
             if resolved is None:
                 raise LookupError("no such notify entity or service")
@@ -527,19 +524,8 @@ def _resolve(strings: dict[str, str], placeholders: dict[str, Any]) -> dict[str,
     """Placeholders whose values are translated parts (``[(key, placeholders), ...]``) become
     those texts, joined with "; "."""
     return {
-        name: "; ".join(_text(strings, key, ph) for key, ph in value)
+        name: "; ".join(text(strings, key, ph) for key, ph in value)
         if isinstance(value, list)
         else str(value)
         for name, value in placeholders.items()
     }
-
-
-def _text(strings: dict[str, str], key: str, placeholders: dict[str, str]) -> str:
-    """A translated text with its placeholders; the key itself if it has no text at all."""
-    raw = strings.get(f"component.{DOMAIN}.exceptions.{key}.message")
-    if raw is None:
-        return key
-    try:
-        return raw.format(**placeholders)
-    except KeyError, IndexError, ValueError:
-        return raw
