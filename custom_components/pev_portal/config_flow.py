@@ -197,11 +197,7 @@ def _circuit_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
     return {
         vol.Optional(
             CONF_CIRCUIT_LIMIT, description={"suggested_value": defaults.get(CONF_CIRCUIT_LIMIT)}
-        ): selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=0, step=1, mode=selector.NumberSelectorMode.BOX, unit_of_measurement="A"
-            )
-        ),
+        ): _box("A", 0),
     }
 
 
