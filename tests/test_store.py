@@ -69,7 +69,7 @@ def test_wal_mode_and_schema(store: LedgerStore) -> None:
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert store.get_meta("schema_version") == SCHEMA_VERSION == 3
+    assert store.get_meta("schema_version") == SCHEMA_VERSION == 4
     assert store.path.parent.name == "sub"
 
 
@@ -292,6 +292,7 @@ def command(at: datetime, source: str = "plan", **changes: Any) -> dict[str, Any
         "via": None,
         "escalated_to": None,
         "measured_by": None,
+        "error": None,
     }
     data.update(changes)
     return data
@@ -373,7 +374,7 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
 
     store = LedgerStore(path)
     try:
-        assert store.get_meta("schema_version") == 3
+        assert store.get_meta("schema_version") == SCHEMA_VERSION
         assert store.commands("s1") == trail
         assert store.get_meta("audit:s1") is None  # moved, not copied
         assert store.get_meta("smart_charging:PREMISE-1") == {"vehicle1": {"mode": "cheapest"}}
@@ -383,7 +384,7 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
     finally:
         store.close()
     reopened = LedgerStore(path)  # a second open migrates nothing
-    assert reopened.get_meta("schema_version") == 3
+    assert reopened.get_meta("schema_version") == SCHEMA_VERSION
     assert reopened.commands("s1") == trail
     reopened.close()
 
@@ -397,13 +398,14 @@ def test_migration_from_version_2(tmp_path: Path) -> None:
     store.close()
     old = sqlite3.connect(path)  # back to version 2: the column did not exist
     old.execute("ALTER TABLE commands DROP COLUMN measured_by")
+    old.execute("ALTER TABLE commands DROP COLUMN error")
     old.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     old.commit()
     old.close()
 
     store = LedgerStore(path)
     try:
-        assert store.get_meta("schema_version") == 3
+        assert store.get_meta("schema_version") == SCHEMA_VERSION
         (found,) = store.commands("s1")
         assert found["obeyed"] is True
         assert found["measured_by"] is None
@@ -429,5 +431,45 @@ def test_command_csv_rows() -> None:
         "via",
         "escalated_to",
         "measured_by",
+        "error",
     ]
-    assert rows[1] == ["s1", T0.isoformat(), "plan", "True", "16", "11.04", "", "", "", "", "", ""]
+    assert rows[1] == [
+        "s1",
+        T0.isoformat(),
+        "plan",
+        "True",
+        "16",
+        "11.04",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
+
+
+def test_migration_from_version_3(tmp_path: Path) -> None:
+    """A version-3 database gets commands.error; a failed command keeps its error."""
+    path = tmp_path / "ledger.db"
+    store = LedgerStore(path)
+    store.save_session(session(), None)
+    store.save_commands("s1", [command(T0, enabled=True, current_a=16, obeyed=True)])
+    store.close()
+    old = sqlite3.connect(path)  # back to version 3: the column did not exist
+    old.execute("ALTER TABLE commands DROP COLUMN error")
+    old.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    old.commit()
+    old.close()
+
+    store = LedgerStore(path)
+    try:
+        assert store.get_meta("schema_version") == SCHEMA_VERSION
+        (found,) = store.commands("s1")
+        assert found["error"] is None
+        failed = {**found, "obeyed": False, "measured_by": "failed", "error": "timeout"}
+        store.save_commands("s1", [failed])
+        assert store.commands("s1")[0]["error"] == "timeout"
+    finally:
+        store.close()

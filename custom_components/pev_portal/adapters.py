@@ -225,6 +225,13 @@ class ChargerAdapter:
     async def async_set_current(self, amps: float) -> None:
         """Set the current limit."""
 
+    async def async_resume(self, amps: float) -> None:
+        """Allow charging again at ``amps``: the current first, then the way it was paused
+        undone, so the charger never runs above ``amps`` on the way (not even for a second)."""
+        if self.sets_current():
+            await self.async_set_current(amps)
+        await self.async_set_enabled(True)
+
     def sets_current(self) -> bool:
         """Whether :meth:`async_set_current` reaches the charger."""
         return False
@@ -443,6 +450,24 @@ class EntityCharger(ChargerAdapter):
             else:
                 await self.async_set_current(self.max_current_a)
             return
+        await self._async_pause()
+
+    async def async_resume(self, amps: float) -> None:
+        """The current first (a pause by 0 A ends with it), then the switch or start button
+        that paused the charge, if one did."""
+        switch = self.config.get(CONF_SWITCH_ENTITY)
+        paused_by, self._paused_by = self._paused_by or self.stop_method, None
+        if self.sets_current():
+            await self.async_set_current(amps)
+        if paused_by == STOP_SWITCH or (paused_by is None and switch):
+            self.last_via = STOP_SWITCH
+            await self._call("switch", "turn_on", {ATTR_ENTITY_ID: switch})
+        elif paused_by == STOP_BUTTON and self.config.get(CONF_START_BUTTON):
+            self.last_via = STOP_BUTTON
+            await self._press(CONF_START_BUTTON)
+
+    async def _async_pause(self) -> None:
+        switch = self.config.get(CONF_SWITCH_ENTITY)
         method = self._paused_by = self.stop_method
         self.last_via = method
         if method == STOP_SWITCH:
@@ -584,6 +609,11 @@ class DemoCharger(ChargerAdapter, MeterAdapter):
         self.evse.set_enabled(enabled)
         if enabled and self.evse.current_limit_a < 6:
             self.evse.set_current(self.evse.max_current_a)
+        self.step(dt_util.utcnow())
+
+    async def async_resume(self, amps: float) -> None:
+        self.evse.set_current(amps)
+        self.evse.set_enabled(True)
         self.step(dt_util.utcnow())
 
     async def async_set_current(self, amps: float) -> None:

@@ -136,6 +136,7 @@ CIRCUIT_LIMIT_MIN_A: Final = 6  # below this no charger can charge (IEC 61851)
 CIRCUIT_LIMIT_MAX_A: Final = 1000
 VERIFY_TOLERANCE_KW: Final = 0.3
 ISSUE_IGNORES_COMMANDS: Final = "charger_ignores_commands"
+ISSUE_COMMAND_FAILING: Final = "charger_command_failing"
 CHARGE_MODES: Final = ["immediate", "cheapest", "solar", "off"]
 # The name of the 0 kW cap that holds a start back by the random start delay
 RANDOM_START_CAP: Final = "random start delay"

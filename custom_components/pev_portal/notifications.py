@@ -25,7 +25,7 @@ one whose values hassfest checks for placeholders. They are read with :mod:`.tex
 system language; Home Assistant fills missing keys in from English, and a key missing even there
 is sent as its name.
 
-The hooks in the coordinator and in smart charging only call this module; what is sent, when and
+The sessions (as a listener), smart charging and the command audit only call this module; what is sent, when and
 to whom is decided here.
 """
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -54,11 +53,16 @@ from .const import (
     RANDOM_START_CAP,
 )
 from .core.binding import BindingOutcome
+from .program_events import KIND_LOAD_CONTROL
 from .texts import async_texts, text
 
 if TYPE_CHECKING:
-    from .coordinator import ChargerRuntime, PevPortalCoordinator
+    from .core.metering import Interval
     from .core.session import ChargingSession
+    from .core.summary import SessionSummary
+    from .ports import Premise
+    from .program_events import ProgramEvents
+    from .runtime import ChargerRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,7 +70,6 @@ NOTIFY_DOMAIN = "notify"
 SEND_MESSAGE = "send_message"
 DELIVERY_TIMEOUT_S = 30
 NOT_BOUND_OUTCOMES = frozenset({BindingOutcome.NOT_ENROLLED, BindingOutcome.NO_COMMUNICATIONS})
-_UTILITY_EVENT_KINDS = frozenset({"cap", "level", "alert", "price"})
 _FIGURES = re.compile(r"\d+(?:[.:]\d+)*")
 # The binding outcomes whose reason is written in the user's language (notify_reason_<outcome>).
 _TRANSLATED_OUTCOMES = frozenset({"not_enrolled", "no_communications"})
@@ -118,96 +121,16 @@ def not_bound(session: ChargingSession) -> bool:
     return session.pev_id is None or session.decision.outcome in NOT_BOUND_OUTCOMES
 
 
-@dataclass(frozen=True, slots=True)
-class StartingEvent:
-    """An event in force: a local one or the utility's (its timeline entries together)."""
-
-    event_id: str
-    name: str
-    start: datetime
-    end: datetime
-    limit_kw: float | None
-    price: float | None
-    load_control: bool
-    applies_to: frozenset[str] | None  # PEV IDs, None for every vehicle
-
-    def applies(self, pev_id: str | None) -> bool:
-        """Whether it concerns a session of this PEV."""
-        return self.applies_to is None or (pev_id is not None and pev_id in self.applies_to)
-
-
-def events_in_force(coordinator: PevPortalCoordinator, now: datetime) -> list[StartingEvent]:
-    """Load-control and critical-peak price events in force now.
-
-    A utility price event counts as critical peak when its price is above the base tariff's
-    price at its start (a real-time price program's ordinary prices are not announced).
-    """
-    found: list[StartingEvent] = []
-    for e in coordinator.local_events:
-        if e["start"] <= now < e["end"] and e["kind"] in ("load_control", "price"):
-            found.append(
-                StartingEvent(
-                    e["event_id"],
-                    e.get("name") or e["kind"],
-                    e["start"],
-                    e["end"],
-                    e.get("limit_kw"),
-                    e.get("price"),
-                    e["kind"] == "load_control",
-                    None,
-                )
-            )
-    link = coordinator.link
-    if link is None:
-        return found
-    active = {
-        entry.event_id for entry in link.timeline.active(now) if entry.kind in _UTILITY_EVENT_KINDS
-    }
-    for event_id in sorted(active):
-        entries = [
-            e
-            for e in link.timeline.entries
-            if e.event_id == event_id and e.kind in _UTILITY_EVENT_KINDS
-        ]
-        start = min(e.start for e in entries)
-        caps = [e.cap_kw for e in entries if e.kind == "cap" and e.cap_kw is not None]
-        prices = [e.price for e in entries if e.kind == "price" and e.price is not None]
-        load_control = any(e.kind != "price" for e in entries)
-        price = float(prices[0]) if prices else None
-        if not load_control:
-            base = float(coordinator.base_tariff.price_at(start).price)
-            if price is None or price <= base:
-                continue
-        applies_to: frozenset[str] | None = frozenset()
-        for entry in entries:
-            if entry.applies_to is None or applies_to is None:
-                applies_to = None
-            else:
-                applies_to |= entry.applies_to
-        found.append(
-            StartingEvent(
-                event_id,
-                entries[0].label,
-                start,
-                max(e.end for e in entries),
-                min(caps) if caps else None,
-                price,
-                load_control,
-                applies_to,
-            )
-        )
-    return found
-
-
 # -- the notifier ----------------------------------------------------------------------------
 
 
 class Notifier:
     """Sends the premise's notifications to the target of its options, each once."""
 
-    def __init__(self, coordinator: PevPortalCoordinator, options: dict[str, Any]) -> None:
-        self.coordinator = coordinator
-        self.hass: HomeAssistant = coordinator.hass
+    def __init__(self, premise: Premise, events: ProgramEvents, options: dict[str, Any]) -> None:
+        self.premise = premise
+        self.events = events
+        self.hass: HomeAssistant = premise.hass
         self.target: str | None = normalize_target(options.get(CONF_NOTIFY_TARGET))
         self.kinds: frozenset[str] = frozenset(options.get(CONF_NOTIFY_KINDS, NOTIFY_KINDS))
         self._since = dt_util.utcnow()  # events already running at start-up are not news
@@ -215,7 +138,7 @@ class Notifier:
         self._seen_events: set[str] = set()
         self._timers: dict[str, CALLBACK_TYPE] = {}
         self._failing = False
-        coordinator.config_entry.async_on_unload(self.stop)
+        premise.entry.async_on_unload(self.stop)
 
     @property
     def enabled(self) -> bool:
@@ -229,6 +152,28 @@ class Notifier:
             unsub()
         self._timers.clear()
 
+    # -- as a listener of the sessions and of the command audit ----------------------------
+
+    def session_started(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
+        """Nothing to say yet (the binding decides)."""
+
+    def session_bound(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
+        """A session was bound (see :meth:`binding_decided`)."""
+        self.binding_decided(runtime)
+
+    def session_ended(
+        self,
+        runtime: ChargerRuntime,
+        session: ChargingSession,
+        intervals: list[Interval],
+        summary: SessionSummary,
+    ) -> None:
+        """Nothing to say at unplug."""
+
+    def command_ignored(self, runtime: ChargerRuntime, command: dict[str, Any]) -> None:
+        """The command audit found a command ignored (see :meth:`charger_ignoring`)."""
+        self.charger_ignoring(runtime, command["target_kw"], command["measured_kw"])
+
     # -- the four notifications ---------------------------------------------------------
 
     @callback
@@ -241,7 +186,7 @@ class Notifier:
             self.plugged_not_bound(runtime)
             return
         # No vehicle ID (yet): a charger may still report it, or the user bind it, in the window.
-        window_end = session.started_at + timedelta(seconds=self.coordinator.validation_window)
+        window_end = session.started_at + timedelta(seconds=self.premise.validation_window)
         delay = (window_end - dt_util.utcnow()).total_seconds()
         if delay <= 0:
             self.plugged_not_bound(runtime)
@@ -359,18 +304,18 @@ class Notifier:
         self._forget_ended_sessions()
         if not self._wanted(NOTIFY_EVENT_STARTING):
             return
-        found = events_in_force(self.coordinator, now)
+        found = self.events.announced(now)
         for event in found:
             began = event.event_id not in self._seen_events and event.start >= self._since
             self._seen_events.add(event.event_id)
-            for runtime in self.coordinator.chargers.values():
+            for runtime in self.premise.chargers.values():
                 session = runtime.session
                 if session is None or not event.applies(session.pev_id):
                     continue
                 if not began and session.started_at < max(event.start, self._since):
                     continue  # it was there before the event, and was told (or not: restart)
                 limit = event.limit_kw
-                if limit is None and event.load_control:
+                if limit is None and event.kind == KIND_LOAD_CONTROL:
                     limit = runtime.cap_kw  # a level or an alert: the cap it maps to
                 self.event_starting(
                     runtime,
@@ -406,7 +351,7 @@ class Notifier:
             "end": self._time(end),
             "limit": f"{limit_kw:g}" if limit_kw is not None else "",
             "price": f"{price:g}" if price is not None else "",
-            "currency": self.coordinator.base_tariff.currency,
+            "currency": self.events.base_tariff.currency,
         }
         if limit_kw is not None and runtime is not None:
             message = "notify_event_starting_limit"
@@ -448,7 +393,7 @@ class Notifier:
         return self.target is not None and kind in self.kinds
 
     def _forget_ended_sessions(self) -> None:
-        active = {r.session.session_id for r in self.coordinator.chargers.values() if r.session}
+        active = {r.session.session_id for r in self.premise.chargers.values() if r.session}
         for session_id in self._sent.keys() - active - {""}:
             del self._sent[session_id]
 
@@ -471,7 +416,7 @@ class Notifier:
         if key in sent and sent[key] == value:
             return
         sent[key] = value
-        self.coordinator.config_entry.async_create_task(
+        self.premise.entry.async_create_task(
             self.hass,
             self._async_deliver(title_key or f"notify_{kind}_title", message_key, placeholders),
             "pev_portal_notify",

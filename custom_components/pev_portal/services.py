@@ -300,7 +300,7 @@ async def _plan_preview(call: ServiceCall) -> ServiceResponse:
         departure=departure,
         target=call.data.get(ATTR_TARGET, current.target),
     )
-    preview = smart.preview(runtime, settings)
+    preview = await smart.async_preview(runtime, settings)
     return {"plan": preview}
 
 

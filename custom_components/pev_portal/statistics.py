@@ -28,7 +28,9 @@ from .core.summary import tariff_for
 from .core.tariff import Tariff
 
 if TYPE_CHECKING:
-    from .coordinator import ChargerRuntime, PevPortalCoordinator
+    from .core.summary import SessionSummary
+    from .program_events import ProgramEvents
+    from .runtime import ChargerRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,20 +84,43 @@ def hourly(
     return energy, cost
 
 
+class SessionStatistics:
+    """A session listener: each ended session into the charger's long-term statistics."""
+
+    def __init__(self, hass: HomeAssistant, events: ProgramEvents) -> None:
+        self.hass = hass
+        self.events = events
+
+    def session_started(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
+        """Nothing before the end."""
+
+    def session_bound(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
+        """Nothing before the end."""
+
+    def session_ended(
+        self,
+        runtime: ChargerRuntime,
+        session: ChargingSession,
+        intervals: list[Interval],
+        summary: SessionSummary,
+    ) -> None:
+        """Record the session (in the background)."""
+        tariff = tariff_for(
+            session, self.events.tariff_for(session.pev_id), self.events.default_tariff
+        )
+        async_record_session(self.hass, runtime, intervals, tariff)
+
+
 @callback
 def async_record_session(
-    coordinator: PevPortalCoordinator,
+    hass: HomeAssistant,
     runtime: ChargerRuntime,
-    session: ChargingSession,
     intervals: list[Interval],
+    tariff: Tariff,
 ) -> None:
     """Add an ended session's energy and cost to the charger's statistics (in the background)."""
-    hass = coordinator.hass
     if "recorder" not in hass.config.components or not intervals:
         return
-    tariff = tariff_for(
-        session, coordinator.program_tariff_for(session.pev_id), coordinator.default_tariff
-    )
     energy, cost = hourly(intervals, tariff)
     if not energy:
         return

@@ -13,7 +13,7 @@ import logging
 import random
 import secrets
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -73,7 +73,7 @@ from .openadr.reports import operating_state_report, usage_report
 from .openadr.timeline import Timeline
 
 if TYPE_CHECKING:
-    from .coordinator import PevPortalCoordinator
+    from .ports import Premise
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -140,14 +140,19 @@ class UtilityLink:
     def __init__(
         self,
         hass: HomeAssistant,
-        coordinator: PevPortalCoordinator,
+        premise: Premise,
         config: dict[str, Any],
         options: dict[str, Any],
+        *,
+        currency: str,
+        on_timeline: Callable[[], None],
     ) -> None:
         self.hass = hass
-        self.coordinator = coordinator
+        self.premise = premise
+        self.currency = currency
+        self._on_timeline = on_timeline
         self.config = config
-        self.ven_name: str = config.get(CONF_VEN_NAME) or coordinator.premise_id
+        self.ven_name: str = config.get(CONF_VEN_NAME) or premise.premise_id
         self.program_names: list[str] = list(config.get(CONF_PROGRAMS) or [])
         self.utility_id: str | None = config.get(CONF_UTILITY_ID) or None
         self.poll_interval = timedelta(
@@ -176,13 +181,13 @@ class UtilityLink:
     async def async_start(self) -> None:
         """Connect (without failing setup when the VTN is down), subscribe, start timers."""
         self.client = await async_make_client(self.hass, self.config)
-        secrets_stored = await self.coordinator.store.call(lambda s: s.get_meta("utility_push"))
+        secrets_stored = await self.premise.store.call(lambda s: s.get_meta("utility_push"))
         if secrets_stored:
             self.webhook_id, self.bearer = secrets_stored["webhook_id"], secrets_stored["bearer"]
         else:
             self.webhook_id, self.bearer = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             push = {"webhook_id": self.webhook_id, "bearer": self.bearer}
-            await self.coordinator.store.call(lambda s: s.set_meta("utility_push", push))
+            await self.premise.store.call(lambda s: s.set_meta("utility_push", push))
         links: dict[str, UtilityLink] = self.hass.data.setdefault(DOMAIN, {}).setdefault(
             "links", {}
         )
@@ -258,19 +263,19 @@ class UtilityLink:
         self._rebuild_timeline()
 
     def _rebuild_timeline(self) -> None:
-        resources = [v.pev_id for v in self.coordinator.vehicles.values()]
-        for runtime in self.coordinator.chargers.values():
+        resources = [v.pev_id for v in self.premise.vehicles.values()]
+        for runtime in self.premise.chargers.values():
             if runtime.session is not None and runtime.session.pev_id:
                 resources.append(runtime.session.pev_id)
         self.timeline = Timeline(
             list(self.state.events.values()),
             ven_name=self.ven_name,
             resource_names=resources,
-            currency=self.coordinator.base_tariff.currency,
+            currency=self.currency,
             ven_targets=self._ven_targets,
             resource_targets=self._resource_targets,
         )
-        self.coordinator.async_timeline_changed()
+        self._on_timeline()
 
     async def _async_poll(self, _now: datetime | None = None) -> None:
         if self._stopped or self.client is None:
@@ -348,7 +353,7 @@ class UtilityLink:
         deadline = self.hass.loop.time() + window
         attributes = pev_resource_attributes(
             pev_id=pev_id,
-            premise_id=self.coordinator.premise_id,
+            premise_id=self.premise.premise_id,
             max_power_kw=max_power_kw,
             connection=connection,
             energy_request_kwh=energy_request_kwh,
@@ -403,7 +408,7 @@ class UtilityLink:
             return
         attributes = pev_resource_attributes(
             pev_id=pev_id,
-            premise_id=self.coordinator.premise_id,
+            premise_id=self.premise.premise_id,
             max_power_kw=max_power_kw,
             connection=connection,
             energy_request_kwh=energy_request_kwh,
@@ -444,10 +449,10 @@ class UtilityLink:
                 client_name=self.ven_name,
                 report_name=session_id,
                 pev_id=pev_id,
-                interval_minutes=self.coordinator.interval_minutes,
+                interval_minutes=self.premise.interval_minutes,
                 intervals=intervals,
             )
-            await self.coordinator.store.call(
+            await self.premise.store.call(
                 partial(
                     LedgerStore.outbox_put,
                     report_key=f"usage:{session_id}:{event.id}",
@@ -483,7 +488,7 @@ class UtilityLink:
             states=states,
         )
         now = dt_util.utcnow()
-        await self.coordinator.store.call(
+        await self.premise.store.call(
             lambda s: s.outbox_put(
                 report_key=f"state:{session_id}:{event.id}",
                 session_id=session_id,
@@ -511,7 +516,7 @@ class UtilityLink:
         known: dict[str, dict[str, str]] = {}
         try:
             while not self._stopped:
-                due = await self.coordinator.store.call(
+                due = await self.premise.store.call(
                     partial(LedgerStore.outbox_due, now=dt_util.utcnow(), limit=20)
                 )
                 if not due:
@@ -522,7 +527,7 @@ class UtilityLink:
         finally:
             self._pumping = False
             await self._refresh_backlog()
-            self.coordinator.async_update_listeners()
+            self.premise.changed()
 
     async def _async_send(self, row: dict[str, Any], known: dict[str, dict[str, str]]) -> bool:
         """Create or update one report; a report never gets a second name or a twin."""
@@ -545,13 +550,13 @@ class UtilityLink:
                 await self.client.async_update_report(report_id, body)
         except OpenADRError as err:
             retry = dt_util.utcnow() + backoff(row["attempts"], self._rng)
-            await self.coordinator.store.call(
+            await self.premise.store.call(
                 partial(LedgerStore.outbox_fail, report_key=key, error=str(err), next_attempt=retry)
             )
             self._failed(err)
             return False
         now = dt_util.utcnow()
-        await self.coordinator.store.call(lambda s: s.outbox_ack(key, version, report_id, now))
+        await self.premise.store.call(lambda s: s.outbox_ack(key, version, report_id, now))
         self._succeeded()
         return True
 
@@ -573,7 +578,7 @@ class UtilityLink:
         return {name: rid for name, (rid, _) in found.items()}
 
     async def _refresh_backlog(self) -> None:
-        stats = await self.coordinator.store.call(lambda s: s.outbox_stats())
+        stats = await self.premise.store.call(lambda s: s.outbox_stats())
         self.state.backlog = stats["backlog"]
         self.state.last_ack = stats["last_ack"]
 
@@ -592,7 +597,7 @@ class UtilityLink:
             # Accepted credentials (also after a reauthentication and its reload).
             self._auth_failed = False
             ir.async_delete_issue(self.hass, DOMAIN, self._issue("utility_auth"))
-        self.coordinator.async_update_listeners()
+        self.premise.changed()
 
     def _failed(self, err: OpenADRError) -> None:
         now = dt_util.utcnow()
@@ -612,7 +617,7 @@ class UtilityLink:
                 translation_key="utility_auth",
                 translation_placeholders={"url": self.config[CONF_VTN_URL]},
             )
-            self.coordinator.config_entry.async_start_reauth(self.hass)
+            self.premise.entry.async_start_reauth(self.hass)
         if now - self.state.down_since >= LINK_DOWN_REPAIR_AFTER:
             ir.async_create_issue(
                 self.hass,
@@ -627,10 +632,10 @@ class UtilityLink:
                     "error": str(err),
                 },
             )
-        self.coordinator.async_update_listeners()
+        self.premise.changed()
 
     def _issue(self, kind: str) -> str:
-        return f"{kind}_{self.coordinator.config_entry.entry_id}"
+        return f"{kind}_{self.premise.entry.entry_id}"
 
     def diagnostics(self) -> dict[str, Any]:
         """State and the last exchanges (the client never records secrets)."""

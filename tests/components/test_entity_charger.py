@@ -653,7 +653,7 @@ def _logged(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogReco
     return [
         r
         for r in caplog.records
-        if r.name == "custom_components.pev_portal.coordinator" and text in r.getMessage()
+        if r.name == "custom_components.pev_portal.sessions" and text in r.getMessage()
     ]
 
 

@@ -26,6 +26,7 @@ from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.core.planner import PlanningError
 from custom_components.pev_portal.core.session import PauseReason
+from custom_components.pev_portal.program_events import ProgramEvent
 
 from .common import advance, attrs, setup, state
 from .conftest import GUEST_CAR, HOME_CAR, OPTIONS, make_entry
@@ -336,7 +337,13 @@ async def test_mandatory_event_refused(
     freezer.move_to(EVENING)
     coordinator = await setup(hass, make_entry(options=TOU_OPTIONS))
     await _plug_demo(hass)
-    monkeypatch.setattr(coordinator.smart, "active_events", lambda runtime, now: [("EVT-1", True)])
+    at = datetime.fromisoformat(EVENING)
+    mandatory = ProgramEvent(
+        "EVT-1", "load_control", "Peak", at, at + timedelta(hours=1), "utility", mandatory=True
+    )
+    monkeypatch.setattr(
+        coordinator.events, "load_control_in_force", lambda pev_id, now: [mandatory]
+    )
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "switch", "turn_on", f"switch.{GARAGE}_opt_out_of_event")
     assert err.value.translation_key == "event_mandatory"
@@ -543,7 +550,7 @@ async def test_audit_trail_kept_with_the_session(
     await _call(hass, "button", "press", f"button.{GARAGE}_charge_now")
     await advance(hass, freezer, 10)
     await _call(hass, "switch", "turn_off", f"switch.{GARAGE}_demo_car_plugged_in")
-    assert coordinator.smart.audit == {}  # dropped from memory with the session
+    assert coordinator.audit.trails == {}  # dropped from memory with the session
     stored = await coordinator.store.call(lambda s: s.commands(session_id))
     assert [c["source"] for c in stored][-1] == "user"
     assert stored[: len(trail)] == trail
@@ -695,7 +702,7 @@ async def test_vehicle_entities_refuse_without_a_session(
         with pytest.raises(ServiceValidationError) as err:
             await getattr(entity, method)()
         assert err.value.translation_key == "no_session"
-    assert coordinator.smart.audit == {}
+    assert coordinator.audit.trails == {}
 
 
 async def test_charging_plan_calendar_in_german(

@@ -416,6 +416,8 @@ class Tariff(ABC):
             order[period] = (entry[0], entry[1] + cost)
 
     def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True  # the same object: no need to serialise both (replan checks every tick)
         if not isinstance(other, Tariff) or type(other) is not type(self):
             return NotImplemented
         return self.to_dict() == other.to_dict()

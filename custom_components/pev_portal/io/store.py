@@ -10,7 +10,8 @@ migrates it step by step (:data:`MIGRATIONS`), each step in one transaction with
 reaches. Version 2 added the ``commands`` table (the smart-charging command audit trail, one row
 per command of a session) and moved the trails kept before in meta rows ``audit:<session_id>``
 into it. Version 3 added ``commands.measured_by`` (what measured a command's result: the
-charger's power sensor or the meter; "none" when nothing could).
+charger's power sensor or the meter; "none" when nothing could). Version 4 added
+``commands.error`` (why a command could not be sent; its ``measured_by`` is "failed").
 
 All SQLite work runs on one dedicated thread (the connection belongs to it); the async facade
 :class:`AsyncLedgerStore` hands calls to that thread so the event loop never blocks.
@@ -30,7 +31,7 @@ from typing import Any
 
 from ..core.metering import Anomaly, Interval, Quality
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -117,11 +118,12 @@ CREATE TABLE IF NOT EXISTS commands (
     via TEXT,
     escalated_to TEXT,
     measured_by TEXT,
+    error TEXT,
     PRIMARY KEY (session_id, seq)
 );
 """
 
-# The columns of a command, in the audit trail's order (see charging.SmartCharging.record).
+# The columns of a command, in the audit trail's order (see charging.audit.CommandAudit.record).
 COMMAND_FIELDS = (
     "at",
     "source",
@@ -134,6 +136,7 @@ COMMAND_FIELDS = (
     "via",
     "escalated_to",
     "measured_by",
+    "error",
 )
 _COMMAND_INSERT = (
     f"INSERT INTO commands (session_id, seq, {', '.join(COMMAND_FIELDS)}) "
@@ -385,7 +388,7 @@ class LedgerStore:
                 + """ ON CONFLICT (session_id, seq) DO UPDATE SET
                        measured_kw = excluded.measured_kw, obeyed = excluded.obeyed,
                        response_s = excluded.response_s, escalated_to = excluded.escalated_to,
-                       measured_by = excluded.measured_by""",
+                       measured_by = excluded.measured_by, error = excluded.error""",
                 [_command_row(session_id, seq, c) for seq, c in enumerate(commands)],
             )
 
@@ -591,9 +594,17 @@ def _migrate_2_to_3(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE commands ADD COLUMN measured_by TEXT")
 
 
+def _migrate_3_to_4(db: sqlite3.Connection) -> None:
+    """Add ``commands.error`` (a table created by this version has it already)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(commands)")}
+    if "error" not in columns:
+        db.execute("ALTER TABLE commands ADD COLUMN error TEXT")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
 }
 
 

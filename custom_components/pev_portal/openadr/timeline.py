@@ -552,12 +552,20 @@ class Timeline:
         return max(0.0, min(1.0, float(mapped))) * max_power_kw
 
     def _binding(
-        self, pev_id: str | None, at: datetime, max_power_kw: float, min_power_kw: float
+        self,
+        pev_id: str | None,
+        at: datetime,
+        max_power_kw: float,
+        min_power_kw: float,
+        exclude: Collection[str] = (),
     ) -> tuple[float, TimelineEntry] | None:
         active = [
             e
             for e in self.entries
-            if e.kind in _CAP_KINDS and e.start <= at < e.end and e.applies_to_pev(pev_id)
+            if e.kind in _CAP_KINDS
+            and e.start <= at < e.end
+            and e.applies_to_pev(pev_id)
+            and e.event_id not in exclude
         ]
         active = [e for e in active if e.kind != "alert" or e.level is not None]
         if not active:
@@ -573,16 +581,33 @@ class Timeline:
         return result
 
     def cap_kw(
-        self, pev_id: str | None, at: datetime, max_power_kw: float, min_power_kw: float
+        self,
+        pev_id: str | None,
+        at: datetime,
+        max_power_kw: float,
+        min_power_kw: float,
+        exclude: Collection[str] = (),
     ) -> float | None:
         """The binding charging-power cap at an instant, in kW; None = no cap.
 
         IMPORT_CAPACITY_LIMIT caps, SIMPLE levels and level-like alerts mapped through the level
         map compete; the lowest priority number wins (an entry of that priority with no cap,
-        e.g. SIMPLE 0, means no cap); within it the most restrictive cap.
+        e.g. SIMPLE 0, means no cap); within it the most restrictive cap. The events whose IDs
+        are in ``exclude`` (opted out of) are left out.
         """
-        found = self._binding(pev_id, at.astimezone(UTC), max_power_kw, min_power_kw)
+        found = self.binding(pev_id, at, max_power_kw, min_power_kw, exclude)
         return None if found is None else found[0]
+
+    def binding(
+        self,
+        pev_id: str | None,
+        at: datetime,
+        max_power_kw: float,
+        min_power_kw: float,
+        exclude: Collection[str] = (),
+    ) -> tuple[float, TimelineEntry] | None:
+        """The binding cap at an instant and the entry it comes from (see :meth:`cap_kw`)."""
+        return self._binding(pev_id, at.astimezone(UTC), max_power_kw, min_power_kw, exclude)
 
     def caps(
         self,
@@ -591,10 +616,12 @@ class Timeline:
         end: datetime,
         max_power_kw: float,
         min_power_kw: float,
+        exclude: Collection[str] = (),
     ) -> list[tuple[datetime, datetime, float, str]]:
         """Piecewise caps over ``[start, end)``: ``(start, end, cap_kw, event label)``.
 
         Pieces without a cap are left out; touching pieces with the same cap and event merge.
+        The events whose IDs are in ``exclude`` (opted out of) are left out.
         """
         s, e = start.astimezone(UTC), end.astimezone(UTC)
         if e <= s:
@@ -605,7 +632,7 @@ class Timeline:
                 bounds.update(t for t in (entry.start, entry.end) if s < t < e)
         out: list[tuple[datetime, datetime, float, str]] = []
         for a, b in pairwise(sorted(bounds)):
-            found = self._binding(pev_id, a, max_power_kw, min_power_kw)
+            found = self._binding(pev_id, a, max_power_kw, min_power_kw, exclude)
             if found is None:
                 continue
             cap, winner = found
@@ -625,6 +652,21 @@ class Timeline:
         t = at.astimezone(UTC)
         upcoming = [e for e in self.entries if e.start > t]
         return min(upcoming, key=lambda e: (e.start, e.priority)) if upcoming else None
+
+    def cap_window(self, pev_id: str | None) -> tuple[datetime, datetime] | None:
+        """The span of the cap-like entries applying to a PEV (None: there are none).
+
+        Caps asked for over this span (:meth:`caps`) do not change as time passes, so a
+        planner given them does not see new inputs at every tick.
+        """
+        spans = [
+            (e.start, e.end)
+            for e in self.entries
+            if e.kind in _CAP_KINDS and e.applies_to_pev(pev_id)
+        ]
+        if not spans:
+            return None
+        return min(s for s, _ in spans), max(e for _, e in spans)
 
     def alerts(self, at: datetime | None = None) -> list[TimelineEntry]:
         """Alert entries (in force at ``at`` when given)."""

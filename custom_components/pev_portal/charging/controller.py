@@ -1,0 +1,338 @@
+"""The one owner of every charger command.
+
+Every current limit, enable/disable, stop button or charge-rate service call that PEV Portal
+sends to a charger goes through :meth:`ChargerController.async_apply`. It takes, per charger,
+the *effective limit* (:class:`Target`: the smallest of the plan, the load-control limits in
+force, the circuit's share and the user's choice, decided by :mod:`.planning`) and:
+
+* sends nothing when the charger already has that command;
+* applies the changes in a safe order: chargers being turned down before those being turned
+  up, so a shared circuit never carries the sum of the old and the new;
+* resumes a paused charger straight at its target current (the current first, then the
+  switch/start), never through its maximum: at no instant is a charger allowed more than its
+  effective limit;
+* records a command's new state only once the charger accepted it. A command that fails is
+  kept in the audit trail with its error, the recorded state is rolled back (the next pass
+  sends the whole command again), it is retried with backoff (5 s doubling to 5 minutes), and
+  after :data:`FAILURES_FOR_ISSUE` failures in a row a repair issue names the charger and the
+  error (cleared by the next command that goes through);
+* finishes (or, at unload, cancels and audits as such) every command in flight before the
+  store closes.
+
+Idle chargers on a shared circuit are parked at their minimum current (:meth:`async_park`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from homeassistant.core import CALLBACK_TYPE, HassJob, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
+
+from ..const import DOMAIN, ISSUE_COMMAND_FAILING
+from ..core.session import PauseReason
+from ..ports import Premise
+from ..runtime import ChargerRuntime
+from .audit import CommandAudit
+
+_LOGGER = logging.getLogger(__name__)
+
+SOURCE_PLAN = "plan"
+SOURCE_EVENT = "event"
+SOURCE_USER = "user"
+
+# A failed command is retried after 5 s, doubling to at most 5 minutes.
+RETRY_BASE_S = 5.0
+RETRY_MAX_S = 300.0
+# Failures in a row after which a repair issue is raised.
+FAILURES_FOR_ISSUE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """What a charger was told: charging allowed, and at which current."""
+
+    enabled: bool
+    amps: int
+
+
+# After a failed command the charger's state is not known: nothing equals it, so the next
+# pass sends the whole command again.
+UNKNOWN = Command(False, -1)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a charger with a session is allowed now (decided by :mod:`.planning`)."""
+
+    charger_id: str
+    limit_kw: float  # the effective limit
+    source: str  # plan | event | user: what holds it there
+    pause_reason: PauseReason | None = None  # why charging is stopped (limit below minimum)
+    cap_kw: float | None = None  # the load-control limit in force (shown by the entities)
+    force: bool = False  # a user's action: sent (and audited) even when nothing changes
+
+
+class CommandFailed(HomeAssistantError):
+    """A charger command could not be sent (translated)."""
+
+
+class ChargerController:
+    """Sends every charger command (see the module docstring)."""
+
+    def __init__(self, premise: Premise, audit: CommandAudit) -> None:
+        self.premise = premise
+        self.audit = audit
+        self.commanded: dict[str, Command] = {}
+        self.parked: dict[str, int] = {}
+        self.failures: dict[str, int] = {}
+        self.errors: dict[str, str] = {}
+        self.retry_at: dict[str, datetime] = {}  # a failed charger waits for its retry
+        self.retry: Callable[[], None] | None = None  # asks for another pass (the planner's)
+        self._retry_unsub: CALLBACK_TYPE | None = None
+        self._lock = asyncio.Lock()
+        self._in_flight: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- what a charger is told -----------------------------------------------------------
+
+    @staticmethod
+    def command_for(runtime: ChargerRuntime, limit_kw: float) -> Command:
+        """The command that allows at most ``limit_kw`` (stopped below the minimum)."""
+        adapter = runtime.adapter
+        if limit_kw <= 0 or limit_kw < adapter.min_power_kw() - 1e-6:
+            return Command(False, 0)
+        return Command(True, min(adapter.amps_for(limit_kw), int(adapter.max_current_a)))
+
+    def known(self, runtime: ChargerRuntime) -> Command:
+        """What the charger does without a command from here: what it was last told, else
+        parked at its minimum (idle on a shared circuit), else full current."""
+        if (command := self.commanded.get(runtime.charger_id)) is not None:
+            return command
+        if (parked := self.parked.get(runtime.charger_id)) is not None:
+            return Command(True, parked)
+        return Command(True, int(runtime.adapter.max_current_a))
+
+    def allowed_kw(self, runtime: ChargerRuntime) -> float:
+        """The power the charger is allowed now (its full power when not known)."""
+        command = self.known(runtime)
+        if command == UNKNOWN:
+            return runtime.adapter.max_power_kw()
+        return runtime.adapter.kw_at(command.amps) if command.enabled else 0.0
+
+    # -- applying -------------------------------------------------------------------------
+
+    async def async_apply(self, targets: Sequence[Target], now: datetime) -> dict[str, str]:
+        """Apply the targets, turning down before turning up; the errors by charger ID."""
+        if self._closed:
+            return {}
+        chargers = self.premise.chargers
+
+        def change(target: Target) -> float:
+            runtime = chargers[target.charger_id]
+            return target.limit_kw - self.allowed_kw(runtime)
+
+        errors: dict[str, str] = {}
+        async with self._lock:
+            for target in sorted(targets, key=change):
+                runtime = chargers.get(target.charger_id)
+                if runtime is None or runtime.session is None or self._closed:
+                    continue
+                task = asyncio.current_task()
+                self._in_flight = task
+                try:
+                    error = await self._async_send(runtime, target, now)
+                finally:
+                    self._in_flight = None
+                if error is not None:
+                    errors[target.charger_id] = error
+        return errors
+
+    async def _async_send(
+        self, runtime: ChargerRuntime, target: Target, now: datetime
+    ) -> str | None:
+        session, adapter = runtime.session, runtime.adapter
+        assert session is not None
+        runtime.cap_kw = target.cap_kw
+        desired = self.command_for(runtime, target.limit_kw)
+        last = self.known(runtime)
+        if desired == last and not target.force:
+            self._settle(runtime, target, now)
+            return None
+        waiting = self.retry_at.get(runtime.charger_id)
+        if waiting is not None and now < waiting and not target.force:
+            return self.errors.get(runtime.charger_id)  # backing off: the retry timer sends it
+        source = target.source
+        previous = self.audit.last(session)
+        if source == SOURCE_PLAN and previous is not None and previous["source"] == SOURCE_EVENT:
+            source = SOURCE_EVENT  # the end of a load-control limit
+        _LOGGER.debug(
+            "%s: %s command enabled=%s current=%s A", runtime.name, source, *_parts(desired)
+        )
+        try:
+            if not desired.enabled:
+                await adapter.async_set_enabled(False)
+            elif last.enabled and last != UNKNOWN:
+                await adapter.async_set_current(desired.amps)
+            else:
+                # Straight to the target current, then allowed to charge: never through the
+                # charger's maximum.
+                await adapter.async_resume(desired.amps)
+        except asyncio.CancelledError:
+            self.commanded[runtime.charger_id] = UNKNOWN
+            self.audit.record(
+                runtime, source, desired.enabled, desired.amps, now, error="cancelled at unload"
+            )
+            raise
+        except Exception as err:  # any integration's error: charging goes on as it is
+            return self._failed(runtime, desired, source, now, err)
+        self.commanded[runtime.charger_id] = desired
+        self.parked.pop(runtime.charger_id, None)
+        self._succeeded(runtime)
+        self.audit.record(runtime, source, desired.enabled, desired.amps, now)
+        self._settle(runtime, target, now)
+        return None
+
+    def _settle(self, runtime: ChargerRuntime, target: Target, now: datetime) -> None:
+        """The session's pause state follows what the charger was told (once it was told)."""
+        session = runtime.session
+        assert session is not None
+        if target.pause_reason is not None:
+            if session.pause_reason is not target.pause_reason:
+                session.pause(target.pause_reason, now)
+                self._changed(runtime)
+        elif session.pause_reason is not None:
+            session.resume(now)
+            self._changed(runtime)
+
+    def _changed(self, runtime: ChargerRuntime) -> None:
+        runtime.dirty = True
+        self.premise.changed()
+
+    # -- failures -------------------------------------------------------------------------
+
+    def _failed(
+        self, runtime: ChargerRuntime, desired: Command, source: str, now: datetime, err: Exception
+    ) -> str:
+        charger_id = runtime.charger_id
+        message = str(err) or type(err).__name__
+        count = self.failures.get(charger_id, 0) + 1
+        self.failures[charger_id] = count
+        self.errors[charger_id] = message
+        self.commanded[charger_id] = UNKNOWN  # rolled back: sent whole next time
+        self.audit.record(runtime, source, desired.enabled, desired.amps, now, error=message)
+        delay = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** (count - 1))
+        self.retry_at[charger_id] = now + timedelta(seconds=delay)
+        _LOGGER.warning(
+            "%s: command (enabled=%s, %s A) failed (%s); retried in %.0f s",
+            runtime.name,
+            desired.enabled,
+            desired.amps,
+            message,
+            delay,
+        )
+        self._schedule_retry(delay)
+        if count >= FAILURES_FOR_ISSUE:
+            ir.async_create_issue(
+                self.premise.hass,
+                DOMAIN,
+                self._issue_id(runtime),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_COMMAND_FAILING,
+                translation_placeholders={
+                    "charger": runtime.name,
+                    "count": str(count),
+                    "error": message[:200],
+                },
+            )
+        return message
+
+    def _succeeded(self, runtime: ChargerRuntime) -> None:
+        self.retry_at.pop(runtime.charger_id, None)
+        if self.failures.pop(runtime.charger_id, 0):
+            self.errors.pop(runtime.charger_id, None)
+            _LOGGER.info("%s: commands go through again", runtime.name)
+            ir.async_delete_issue(self.premise.hass, DOMAIN, self._issue_id(runtime))
+
+    def _issue_id(self, runtime: ChargerRuntime) -> str:
+        return f"{ISSUE_COMMAND_FAILING}_{self.premise.entry_id}_{runtime.charger_id}"
+
+    def _schedule_retry(self, delay: float) -> None:
+        if self._retry_unsub is not None or self._closed:
+            return
+
+        @callback
+        def _again(_now: datetime) -> None:
+            self._retry_unsub = None
+            if self.retry is not None and not self._closed:
+                self.retry()
+
+        self._retry_unsub = async_call_later(
+            self.premise.hass, timedelta(seconds=delay), HassJob(_again, cancel_on_shutdown=True)
+        )
+
+    # -- idle chargers, end of sessions, unload ---------------------------------------------
+
+    async def async_park(self, runtime: ChargerRuntime) -> None:
+        """On a shared circuit an idle charger waits at its minimum current: a car plugging in
+        then starts small, on top of the others, until the plan (a second later) gives it its
+        share, instead of at the charger's full current. A charger that cannot take a current
+        limit, or refuses one while idle, is left alone."""
+        adapter = runtime.adapter
+        if self._closed or runtime.session is not None or not adapter.sets_current():
+            return
+        amps = max(1, int(adapter.min_current_a))
+        async with self._lock:
+            try:
+                await adapter.async_set_current(amps)
+            except Exception as err:  # any integration's error: left alone
+                _LOGGER.debug("%s: not parked at %s A (%s)", runtime.name, amps, err)
+                return
+        # Also when a car plugged in meanwhile: what was commanded since (if anything) wins.
+        self.parked[runtime.charger_id] = amps
+        _LOGGER.debug("%s: idle on a shared circuit, parked at %s A", runtime.name, amps)
+
+    @callback
+    def session_ended(self, runtime: ChargerRuntime) -> None:
+        """The session ended: what the charger was told is forgotten (it starts afresh)."""
+        self.commanded.pop(runtime.charger_id, None)
+        runtime.cap_kw = None
+
+    @callback
+    def forget(self, runtime: ChargerRuntime) -> None:
+        """The charger must be told again (a pause ignored, phases corrected)."""
+        self.commanded[runtime.charger_id] = UNKNOWN
+
+    async def async_close(self) -> None:
+        """At unload: let the command in flight finish (a few seconds at most), else cancel
+        it (audited as such); no command is sent after this."""
+        self._closed = True
+        if self._retry_unsub is not None:
+            self._retry_unsub()
+            self._retry_unsub = None
+        task = self._in_flight
+        if task is None or task.done() or task is asyncio.current_task():
+            return
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await asyncio.shield(task)
+        except TimeoutError:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        except Exception:  # its own failure is handled (and audited) by it
+            return
+
+
+# How long an unload waits for a command in flight before cancelling it.
+CLOSE_TIMEOUT_S = 10.0
+
+
+def _parts(command: Command) -> tuple[bool, int]:
+    return command.enabled, command.amps

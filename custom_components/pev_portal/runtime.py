@@ -1,0 +1,104 @@
+"""The premise's plain runtime state: its vehicles and chargers.
+
+No behaviour beyond derivations: the parts (sessions, program events, smart charging, the
+command controller) act on these objects; the entities read them through the coordinator.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import CALLBACK_TYPE
+
+from .adapters import ChargerAdapter, DemoCharger, MeterAdapter
+from .const import (
+    CONF_CAPACITY,
+    CONF_DEFAULT_VEHICLE,
+    CONF_NAME,
+    CONF_PEV_ID,
+    CONF_RELATION,
+    CONF_SOC_ENTITY,
+    CONF_TAGS,
+)
+from .core.binding import Relation
+from .core.metering import Interval, IntervalLedger
+from .core.session import ChargingSession
+from .core.summary import SessionSummary
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    """A registered vehicle (a config subentry)."""
+
+    subentry_id: str
+    pev_id: str
+    name: str
+    relation: Relation
+    capacity_kwh: float | None
+    default_target: float | None
+    tags: tuple[str, ...]
+    default: bool
+    soc_entity: str | None = None
+
+    @classmethod
+    def from_subentry(cls, subentry: ConfigSubentry) -> Vehicle:
+        """Build from a vehicle subentry."""
+        data = subentry.data
+        tags = data.get(CONF_TAGS) or ()
+        if isinstance(tags, str):
+            tags = [t.strip() for t in tags.split(",") if t.strip()]
+        return cls(
+            subentry_id=subentry.subentry_id,
+            pev_id=data[CONF_PEV_ID],
+            name=data.get(CONF_NAME) or subentry.title,
+            relation=Relation(data.get(CONF_RELATION, Relation.HOME)),
+            capacity_kwh=data.get(CONF_CAPACITY),
+            default_target=data.get("default_target"),
+            tags=tuple(tags),
+            default=bool(data.get(CONF_DEFAULT_VEHICLE)),
+            soc_entity=data.get(CONF_SOC_ENTITY) or None,
+        )
+
+
+@dataclass(slots=True)
+class ChargerRuntime:
+    """One charger of the premise: its adapters, active session and ledger."""
+
+    charger_id: str
+    name: str
+    adapter: ChargerAdapter
+    meter: MeterAdapter
+    demo: DemoCharger | None = None
+    session: ChargingSession | None = None
+    ledger: IntervalLedger | None = None
+    intervals: list[Interval] = field(default_factory=list)
+    last_session: ChargingSession | None = None
+    last_summary: SessionSummary | None = None
+    last_reading: tuple[datetime, float, str] | None = None
+    preselected_pev: str | None = None
+    last_saved: datetime | None = None
+    last_report: datetime | None = None
+    # The load-control limit in force on the session (kW, None: none), as last applied by the
+    # command controller: what the entities and the card show.
+    cap_kw: float | None = None
+    connection: str = "PREMISE_AC_L2"
+    dirty: bool = False
+    unsubscribers: list[CALLBACK_TYPE] = field(default_factory=list)
+    availability: tuple[bool, bool] | None = None  # (charger, its power), as entities last saw
+    unavailable_logged: bool = False
+    # The meter's latest readings (time, kWh, meter ID): a command's result when the charger
+    # has no power sensor (see sessions.meter_power_kw).
+    readings: deque[tuple[datetime, float, str]] = field(default_factory=lambda: deque(maxlen=64))
+
+    @property
+    def current(self) -> ChargingSession | None:
+        """The active session, else the last one."""
+        return self.session or self.last_session
+
+
+def with_end(interval: Interval, end: datetime) -> Interval:
+    """The interval cut at ``end``."""
+    return replace(interval, end=end)
