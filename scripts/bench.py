@@ -6,7 +6,9 @@ Usage: ``scripts/bench [--quick]``
   100,000 readings (target: under 100 µs on the 2-core reference machine);
 - setup: time from config entry setup to all of its entities being available, in a real
   Home Assistant core (the test harness's instance, no mocks of the integration), median of
-  several runs.
+  several runs;
+- control: the plans computed in a simulated day with two vehicles and a local event
+  (bench_control.py).
 
 Figures are printed, not asserted by the test suite (timed tests are flaky on shared CI).
 """
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from bench_control import bench as bench_control  # noqa: E402
 from bench_entry import bench_entry  # noqa: E402
 from bench_metering import TARGET_US  # noqa: E402
 from bench_metering import bench as bench_metering  # noqa: E402
@@ -101,6 +104,13 @@ def main() -> int:
         f"utility link: 30-day backlog of {link['backlog_intervals']:,.0f} one-minute intervals "
         f"({link['backlog_reports']:.0f} reports) delivered in {link['backlog_s']:.1f} s "
         f"(target < 60 s) {'OK' if link['backlog_s'] < 60 else 'MISSED'}"
+    )
+    control = bench_control()
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(control["reasons"].items()))
+    print(
+        f"control: {control['plans']} plans in a simulated day with two vehicles and a local "
+        f"event ({reasons}; target: one per real input change, before: 720 per event hour); "
+        f"{control['cpu_s'] / 24 * 1000:.0f} ms of CPU per simulated hour in all"
     )
     print()
     planner_ok = bench_planner_main(["bench_planner"]) == 0
