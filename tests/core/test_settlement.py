@@ -283,6 +283,13 @@ def test_invalid_inputs() -> None:
     with pytest.raises(ValueError, match="min_compliance"):
         IncentiveRules(min_compliance=1.5)
     assert energy_in(((TUE, TUE, 1.0),), TUE - H, TUE + H) == 0.0  # zero-length: no overlap
+    # overlapping intervals (ends not sorted) are all counted
+    overlapping = ((TUE, TUE + 4 * H, 4.0), (TUE + H, TUE + 2 * H, 1.0))
+    cf = plan_baseline(
+        overlapping, EventWindow("e", "p", TUE + H, TUE + 2 * H), interval_minutes=60
+    )
+    assert cf.energy_kwh == pytest.approx(2.0)
+    assert energy_in(overlapping, TUE + H, TUE + 2 * H) == pytest.approx(2.0)
 
 
 kwh_lists = st.lists(st.floats(0, 20, allow_nan=False), min_size=1, max_size=8)
