@@ -6,7 +6,8 @@ Usage: ``scripts/bench [--quick]``
   100,000 readings (target: under 100 µs on the 2-core reference machine);
 - setup: time from config entry setup to all of its entities being available, in a real
   Home Assistant core (the test harness's instance, no mocks of the integration), median of
-  several runs.
+  several runs;
+- performance: time to settle one event on a session against a week of 1-minute sessions.
 
 Figures are printed, not asserted by the test suite (timed tests are flaky on shared CI).
 """
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_entry import bench_entry  # noqa: E402
 from bench_metering import TARGET_US  # noqa: E402
 from bench_metering import bench as bench_metering  # noqa: E402
+from bench_performance import main as bench_performance_main  # noqa: E402
 from bench_planner import main as bench_planner_main  # noqa: E402
 from bench_utility import bench as bench_utility  # noqa: E402
 
@@ -102,6 +104,7 @@ def main() -> int:
         f"({link['backlog_reports']:.0f} reports) delivered in {link['backlog_s']:.1f} s "
         f"(target < 60 s) {'OK' if link['backlog_s'] < 60 else 'MISSED'}"
     )
+    bench_performance_main()
     print()
     planner_ok = bench_planner_main(["bench_planner"]) == 0
     return 0 if median_us < TARGET_US and link["backlog_s"] < 60 and planner_ok else 1
