@@ -5,8 +5,9 @@ Usage: ``scripts/fleet [--premises N] [--scaling 100,1000,10000] [--workers W] [
 
 N simulated premises (default 10,000), each with one vehicle: battery 40-100 kWh, a 1- or 3-phase
 charger (3.7, 7.4, 11 or 22 kW), plug-in around 18:00 and departure around 07:30 local time
-(America/Los_Angeles), the energy its day of driving used, a flat or one of two time-of-use
-tariffs, and a charge mode (most plan the cheapest charging, some charge at once). Every premise
+(America/Los_Angeles; one in ten leaves again 2-5 hours later), the energy its day of driving
+used, a flat or one of two time-of-use tariffs, and a charge mode (most plan the cheapest
+charging, some charge at once). Every premise
 plans its session with the product's own planner (``core/planner.py``, 15-minute slots) in three
 scenarios over the same day (Tuesday 2030-07-16, 12:00 to 12:00):
 
@@ -199,6 +200,8 @@ def draw_premise(seed: int, index: int, spread_min: float) -> Premise:
     depart_h = min(11.0, max(5.0, rng.gauss(7.5, 1.0)))
     arrival = DAY_START.replace(hour=0) + timedelta(minutes=round(arrival_h * 60))
     departure = DAY_START.replace(hour=0) + timedelta(days=1, minutes=round(depart_h * 60))
+    if rng.random() < 0.1:  # a short evening stop: leaves again 2-5 hours later
+        departure = arrival + timedelta(minutes=round(rng.uniform(120, 300)))
     energy = min(0.9 * capacity, rng.uniform(4.0, 30.0))
     tariff = rng.choices(("flat", "tou", "tou-super-off-peak"), (0.25, 0.55, 0.20))[0]
     mode = planner.ChargeMode.IMMEDIATE if rng.random() < 0.15 else planner.ChargeMode.CHEAPEST
@@ -310,6 +313,7 @@ def figures(total: Partial) -> dict[str, dict[str, float]]:
             "peak_at": float(kw.index(max(kw))),
             "pre_event_peak_kw": pre,
             "rebound_peak_kw": rebound,
+            "end_hour_peak_kw": max(kw[last : last + 4]),
             "rebound_ratio": rebound / pre if pre > 0 else math.inf,
             "window_kwh": sum(total.energy[name][first:last]),
             "total_kwh": sum(total.energy[name]),
@@ -521,7 +525,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"pre-event peak {f['pre_event_peak_kw'] / 1000:6.2f} MW, rebound peak after the event "
             f"{f['rebound_peak_kw'] / 1000:6.2f} MW ({f['rebound_ratio']:.2f}x the pre-event peak, "
             f"{f['rebound_peak_kw'] / base['peak_kw']:.2f}x the baseline's peak), "
-            f"targets met {f['targets_met']:.1%}"
+            f"peak in the hour after the event {f['end_hour_peak_kw'] / 1000:6.2f} MW, "
+            f"targets met {f['targets_met']:.2%}"
         )
     for name in ("events", "events+random"):
         shifted = base["window_kwh"] - found[name]["window_kwh"]
