@@ -7,9 +7,9 @@ N simulated premises (default 10,000), each with one vehicle: battery 40-100 kWh
 charger (3.7, 7.4, 11 or 22 kW), plug-in around 18:00 and departure around 07:30 local time
 (America/Los_Angeles; one in ten leaves again 2-5 hours later), the energy its day of driving
 used, a flat or one of two time-of-use tariffs, and a charge mode (most plan the cheapest
-charging, some charge at once). Every premise
-plans its session with the product's own planner (``core/planner.py``, 15-minute slots) in three
-scenarios over the same day (Tuesday 2030-07-16, 12:00 to 12:00):
+charging, some charge at once). Every premise plans its session with the product's own planner
+(``core/planner.py``, 15-minute slots) in three scenarios over the same day (Tuesday
+2030-07-16, 12:00 to 12:00):
 
 * ``baseline``: no event;
 * ``events``: a critical-peak price event (1.20 USD/kWh, 17:00-20:00) and a load-control event
@@ -276,9 +276,15 @@ def simulate_chunk(args: tuple[int, int, int, float]) -> Partial:
     return out
 
 
-def run_fleet(n: int, *, seed: int, spread: float, workers: int) -> tuple[Partial, float]:
-    """Simulate ``n`` premises on ``workers`` processes; the summed curves and the seconds."""
-    started = time.perf_counter()
+def _cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def run_fleet(n: int, *, seed: int, spread: float, workers: int) -> tuple[Partial, float, float]:
+    """Simulate ``n`` premises on ``workers`` processes: the summed curves, the wall-clock
+    seconds and the CPU seconds of this process and its (finished) workers."""
+    started, cpu = time.perf_counter(), _cpu_seconds()
     chunk = max(1, min(500, math.ceil(n / (workers * 8))))
     jobs = [(seed, lo, min(n, lo + chunk), spread) for lo in range(0, n, chunk)]
     total = Partial()
@@ -286,10 +292,14 @@ def run_fleet(n: int, *, seed: int, spread: float, workers: int) -> tuple[Partia
         for job in jobs:
             total.add(simulate_chunk(job))
     else:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool = multiprocessing.get_context("fork").Pool(workers)
+        try:
             for part in pool.imap_unordered(simulate_chunk, jobs):
                 total.add(part)
-    return total, time.perf_counter() - started
+        finally:
+            pool.close()
+            pool.join()
+    return total, time.perf_counter() - started, _cpu_seconds() - cpu
 
 
 # --------------------------------------------------------------------------- figures
@@ -510,9 +520,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     total: Partial | None = None
     elapsed = 0.0
     for n in sizes:
-        total, elapsed = run_fleet(n, seed=args.seed, spread=args.spread, workers=args.workers)
+        total, elapsed, cpu = run_fleet(n, seed=args.seed, spread=args.spread, workers=args.workers)
         print(
-            f"fleet: {n:>7,} premises in {elapsed:7.2f} s ({elapsed / n * 1e3:.3f} ms per premise, 3 scenarios)"
+            f"fleet: {n:>7,} premises in {elapsed:7.2f} s ({elapsed / n * 1e3:.3f} ms per premise, "
+            f"3 scenarios; {cpu:.1f} CPU s, {cpu / n * 1e3:.3f} CPU ms per premise)"
         )
     assert total is not None
     n = total.premises
