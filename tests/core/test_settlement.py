@@ -127,6 +127,18 @@ def test_meter_baseline_needs_two_sessions_and_reads_local_time() -> None:
     assert one.intervals is None
     assert one.energy_kwh is None
     assert one.reason is not None
+    no_end = meter_baseline(history(), EVENT, plug_in=TUE, interval_minutes=60)
+    assert no_end.after_kwh is None
+    perf = settle(
+        EVENT,
+        vehicle_id="v",
+        measured=MEASURED,
+        counterfactual=Baseline(BaselineMethod.COUNTERFACTUAL, None),
+        meter=no_end,
+    )
+    assert perf.method is BaselineMethod.METER
+    assert perf.shifted_kwh is None
+    assert perf.flags[0] == "fallback_meter"
     assert "1 comparable session " in one.reason
     # In Los Angeles, 16:00 UTC on Tuesday is 09:00 local; Monday 16:30 UTC is 09:30 local.
     la = meter_baseline(

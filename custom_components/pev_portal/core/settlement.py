@@ -30,7 +30,9 @@ From a baseline and the metered intervals (:func:`settle`):
   not have drawn above the limit) gives ``None`` and a flag (``price_event``,
   ``nothing_asked``).
 * ``shifted_kwh``: the energy not drawn in the window that was drawn after it instead (the
-  measured energy after the window above the baseline's, at most the delivered reduction).
+  measured energy after the window above the baseline's, at most the delivered reduction;
+  ``None`` when the baseline's energy after the window is unknown, e.g. a meter baseline
+  computed without the session's end).
 * ``target_met``: whether the session's measured energy reached the energy asked at plug-in
   (``None`` when no target is known).
 * ``incentive``: from the program's declared rules (:class:`IncentiveRules`): ``per_kwh`` times
@@ -427,9 +429,9 @@ def meter_baseline(
         return total / len(aligned)
 
     values = tuple((a, b, average(a, b)) for a, b in grid)
-    after = 0.0
-    if session_end is not None and session_end > event.end:
-        after = average(event.end, session_end)
+    after: float | None = None  # unknown without the session's end: no energy shifted
+    if session_end is not None:
+        after = average(event.end, session_end) if session_end > event.end else 0.0
     return Baseline(BaselineMethod.METER, values, after, sessions=len(chosen))
 
 
