@@ -9,6 +9,7 @@ Usage: ``scripts/bench [--quick]``
   several runs;
 - control: the plans computed in a simulated day with two vehicles and a local event
   (bench_control.py).
+- performance: time to settle one event on a session against a week of 1-minute sessions.
 
 Figures are printed, not asserted by the test suite (timed tests are flaky on shared CI).
 """
@@ -32,6 +33,7 @@ from bench_control import bench as bench_control  # noqa: E402
 from bench_entry import bench_entry  # noqa: E402
 from bench_metering import TARGET_US  # noqa: E402
 from bench_metering import bench as bench_metering  # noqa: E402
+from bench_performance import main as bench_performance_main  # noqa: E402
 from bench_planner import main as bench_planner_main  # noqa: E402
 from bench_utility import bench as bench_utility  # noqa: E402
 
@@ -112,6 +114,7 @@ def main() -> int:
         f"event ({reasons}; target: one per real input change, before: 720 per event hour); "
         f"{control['cpu_s'] / 24 * 1000:.0f} ms of CPU per simulated hour in all"
     )
+    bench_performance_main()
     print()
     planner_ok = bench_planner_main(["bench_planner"]) == 0
     return 0 if median_us < TARGET_US and link["backlog_s"] < 60 and planner_ok else 1
