@@ -72,9 +72,12 @@ def control_preset(preset: str | None) -> ControlPreset:
 
 
 PRESETS: dict[str, dict[str, Role]] = {
-    # lbbrhzn/ocpp
+    # lbbrhzn/ocpp (docs/chargers.md). Its sensors have no translation keys; entity IDs are
+    # "<cpid>_<metric>" ("<cpid>_connector_<n>_<metric>" on a connector of a multi-connector
+    # charger). Only the connector's status: "Status" is connector 0's, which OCPP 1.6 never
+    # reports as Preparing or Charging.
     "ocpp": {
-        CONF_STATUS_ENTITY: ("sensor", ("status_connector", "status")),
+        CONF_STATUS_ENTITY: ("sensor", ("status_connector",)),
         CONF_SWITCH_ENTITY: ("switch", ("charge_control",)),
         CONF_CURRENT_ENTITY: ("number", ("maximum_current",)),
         CONF_POWER_ENTITY: ("sensor", ("power_active_import",)),
@@ -140,11 +143,29 @@ def preset_mapping(hass: HomeAssistant, device_id: str) -> tuple[str | None, dic
             if match is not None:
                 found[role] = match
                 break
-    if platform == "ocpp":
-        device = dr.async_get(hass).async_get(device_id)
-        ids = [
-            value for domain, value in (device.identifiers if device else ()) if domain == "ocpp"
-        ]
-        if ids:
-            found[CONF_OCPP_DEVID] = sorted(ids)[0]
+    if platform == "ocpp" and (devid := _ocpp_devid(hass, device_id)) is not None:
+        found[CONF_OCPP_DEVID] = devid
     return platform, found
+
+
+def _ocpp_devid(hass: HomeAssistant, device_id: str) -> str | None:
+    """The charge point's ID for ocpp.set_charge_rate's ``devid``.
+
+    A connector of a multi-connector charger has its own device ("<cpid>-conn<n>", via the
+    charger's device), which lbbrhzn/ocpp does not know as a charger: the service would fall
+    back to the first charger it has. Such a device is named by the charger's ID.
+    """
+    registry = dr.async_get(hass)
+    device = registry.async_get(device_id)
+    if device is None:
+        return None
+    ids = sorted(value for domain, value in device.identifiers if domain == "ocpp")
+    link = (
+        device.parent_device_id if isinstance(device, dr.ChildDeviceEntry) else device.via_device_id
+    )
+    parent = registry.async_get(link) if link else None
+    if parent is not None:
+        parent_ids = sorted(value for domain, value in parent.identifiers if domain == "ocpp")
+        if any(i.startswith(f"{p}-conn") for i in ids for p in parent_ids):
+            ids = parent_ids
+    return ids[0] if ids else None
