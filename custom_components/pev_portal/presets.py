@@ -102,8 +102,9 @@ PRESETS: dict[str, dict[str, Role]] = {
         CONF_START_BUTTON: ("button", ("resume_charging",)),
         CONF_STOP_BUTTON: ("button", ("stop_charging",)),
         CONF_CURRENT_ENTITY: ("number", ("charger_max_current",)),
-        CONF_POWER_ENTITY: ("sensor", ("charge_power",)),
-        CONF_ENERGY_ENTITY: ("sensor", ("signed_meter_value", "total_charge_power")),
+        # total_charge_power is the power (W); its _session twin the session's energy (kWh).
+        CONF_POWER_ENTITY: ("sensor", ("total_charge_power",)),
+        CONF_ENERGY_ENTITY: ("sensor", ("signed_meter_value", "total_charge_power_session")),
     },
     "goecharger_api2": {
         CONF_STATUS_ENTITY: ("sensor", ("car_value", "car")),
