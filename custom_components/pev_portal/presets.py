@@ -106,11 +106,13 @@ PRESETS: dict[str, dict[str, Role]] = {
         CONF_POWER_ENTITY: ("sensor", ("total_charge_power",)),
         CONF_ENERGY_ENTITY: ("sensor", ("signed_meter_value", "total_charge_power_session")),
     },
+    # go-e (marq24/ha-goecharger-api2): no switch pauses it ("alw", charging allowed, is a
+    # binary sensor; the force-state select "frc" and the stop_charging service do), and its
+    # "amp" number starts at 6 A.
     "goecharger_api2": {
         CONF_STATUS_ENTITY: ("sensor", ("car_value", "car")),
-        CONF_SWITCH_ENTITY: ("switch", ("allow_charging",)),
         CONF_CURRENT_ENTITY: ("number", ("amp",)),
-        CONF_POWER_ENTITY: ("sensor", ("nrg_11", "power")),
+        CONF_POWER_ENTITY: ("sensor", ("nrg_11",)),
         CONF_ENERGY_ENTITY: ("sensor", ("eto",)),
     },
 }
