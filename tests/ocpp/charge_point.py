@@ -104,6 +104,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         hardware_max_a: float = 32.0,
         sample_interval: int = 60,
         features: str = "Core,FirmwareManagement,SmartCharging,RemoteTrigger",
+        refuse_profiles: bool = False,
     ) -> None:
         super().__init__(cp_id, None, response_timeout=10)
         self.url = url
@@ -114,6 +115,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         self.hardware_max_a = hardware_max_a
         self.sample_interval = sample_interval
         self.features = features
+        self.refuse_profiles = refuse_profiles  # a charger that rejects every profile
         self.profiles: list[ReceivedProfile] = []
         self.last_tag: str | None = None
         self.conns = {n: Connector(n) for n in range(1, connectors + 1)}
@@ -438,7 +440,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
             transaction_id=cs_charging_profiles.get("transaction_id"),
         )
         self.profiles.append(profile)
-        if profile.unit != "A":
+        if profile.unit != "A" or self.refuse_profiles:
             return call_result.SetChargingProfile(status=ChargingProfileStatus.rejected)
         self._installed[(connector_id, profile.purpose)] = Profile(
             profile.stack_level, profile.limit, profile.transaction_id

@@ -8,6 +8,7 @@ receives (every SetChargingProfile) and reports (meterStart/meterStop) is the re
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -18,9 +19,11 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
+from websockets.exceptions import ConnectionClosed
 
 from custom_components.pev_portal.presets import preset_mapping
 from tests.components.common import attrs, state
+from tests.ocpp.charge_point import SimChargePoint
 from tests.ocpp.harness import CP_ID, CPID, HOME_TAG, Site, make_site
 
 DRIVEWAY = "driveway"
@@ -204,6 +207,42 @@ async def test_charge_point_offline(hass: HomeAssistant, site: Site) -> None:
     assert site.cp.profiles == []
 
 
+async def test_unknown_charge_point_is_turned_away(hass: HomeAssistant, site: Site) -> None:
+    """A charge point the entry does not list is disconnected (lbbrhzn starts a discovery
+    flow instead, which the emulation leaves out)."""
+    stranger = SimChargePoint("CP-STRANGER", site.cp.url)
+    with pytest.raises(ConnectionClosed):
+        await stranger.connect()
+    assert state(hass, "sensor.charger_status_connector") == "Available"
+
+
+async def test_session_time_and_refused_limit(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
+) -> None:
+    """A charge point that refuses every charging profile: the number puts its last accepted
+    value back (none yet: unknown) and raises, as lbbrhzn's does; the session's minutes count."""
+    site = await make_site(hass, freezer, refuse_profiles=True)
+    try:
+        await site.cp.plug_in(HOME_TAG)
+        await site.settle()
+        await site.run(10 * 60)
+        assert state(hass, "sensor.charger_time_session") == "10"
+        with pytest.raises(HomeAssistantError, match=r"did not accept 8\.0 A"):
+            await hass.services.async_call(
+                "number",
+                "set_value",
+                {ATTR_ENTITY_ID: "number.charger_maximum_current", "value": 8},
+                blocking=True,
+            )
+        await site.settle()
+        purposes = [p.purpose for p in site.cp.profiles]
+        assert purposes == ["ChargePointMaxProfile", "TxProfile", "TxDefaultProfile"]
+        assert state(hass, "number.charger_maximum_current") == "unknown"
+        assert site.cp.power_w() == pytest.approx(7360)
+    finally:
+        await site.cp.disconnect()
+
+
 async def test_multi_connector_charger_preset(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
 ) -> None:
@@ -279,6 +318,29 @@ async def test_visitor_after_home_session_is_billed_as_guest(
     assert site.events[0]["outcome"] == "home"
     assert state(hass, f"sensor.{DRIVEWAY}_binding") != "home"
     assert site.events[1]["outcome"] != "home", site.events[1]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a pause the charger refuses (HomeAssistantError from the number) is not moved on "
+    "to the next way (the charge_control switch): the charge goes on",
+)
+async def test_refused_pause_moves_on_to_the_next_way(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
+) -> None:
+    site = await make_site(hass, freezer, refuse_profiles=True)
+    try:
+        await site.start_premise()
+        await site.cp.plug_in(HOME_TAG)
+        await site.settle()
+        await site.run(120)
+        with contextlib.suppress(HomeAssistantError):
+            await _switch(hass, "turn_off", f"switch.{DRIVEWAY}_charging_enabled")
+        await site.settle()
+        await site.run(5 * 60)
+        assert site.cp.power_w() == 0
+    finally:
+        await site.cp.disconnect()
 
 
 @pytest.mark.xfail(

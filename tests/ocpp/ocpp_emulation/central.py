@@ -421,6 +421,11 @@ class ChargePointHandler(OcppChargePoint):  # type: ignore[misc]
                         session.unit = unit
         if tx_ended:
             self._zero_flow(connector_id)
+        if transaction_id and is_transaction:
+            # The session's minutes from the transaction ID, which is its start's epoch second.
+            tx_start = float(self.metric(connector_id, TRANSACTION_ID).value or time.time())
+            session_time = self.metric(connector_id, SESSION_TIME)
+            session_time.value, session_time.unit = round((time.time() - tx_start) / 60), "min"
         self.update()
         return call_result.MeterValues()
 
