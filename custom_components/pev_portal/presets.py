@@ -72,9 +72,12 @@ def control_preset(preset: str | None) -> ControlPreset:
 
 
 PRESETS: dict[str, dict[str, Role]] = {
-    # lbbrhzn/ocpp
+    # lbbrhzn/ocpp (docs/chargers.md). Its sensors have no translation keys; entity IDs are
+    # "<cpid>_<metric>" ("<cpid>_connector_<n>_<metric>" on a connector of a multi-connector
+    # charger). Only the connector's status: "Status" is connector 0's, which OCPP 1.6 never
+    # reports as Preparing or Charging.
     "ocpp": {
-        CONF_STATUS_ENTITY: ("sensor", ("status_connector", "status")),
+        CONF_STATUS_ENTITY: ("sensor", ("status_connector",)),
         CONF_SWITCH_ENTITY: ("switch", ("charge_control",)),
         CONF_CURRENT_ENTITY: ("number", ("maximum_current",)),
         CONF_POWER_ENTITY: ("sensor", ("power_active_import",)),
@@ -99,14 +102,17 @@ PRESETS: dict[str, dict[str, Role]] = {
         CONF_START_BUTTON: ("button", ("resume_charging",)),
         CONF_STOP_BUTTON: ("button", ("stop_charging",)),
         CONF_CURRENT_ENTITY: ("number", ("charger_max_current",)),
-        CONF_POWER_ENTITY: ("sensor", ("charge_power",)),
-        CONF_ENERGY_ENTITY: ("sensor", ("signed_meter_value", "total_charge_power")),
+        # total_charge_power is the power (W); its _session twin the session's energy (kWh).
+        CONF_POWER_ENTITY: ("sensor", ("total_charge_power",)),
+        CONF_ENERGY_ENTITY: ("sensor", ("signed_meter_value", "total_charge_power_session")),
     },
+    # go-e (marq24/ha-goecharger-api2): no switch pauses it ("alw", charging allowed, is a
+    # binary sensor; the force-state select "frc" and the stop_charging service do), and its
+    # "amp" number starts at 6 A.
     "goecharger_api2": {
         CONF_STATUS_ENTITY: ("sensor", ("car_value", "car")),
-        CONF_SWITCH_ENTITY: ("switch", ("allow_charging",)),
         CONF_CURRENT_ENTITY: ("number", ("amp",)),
-        CONF_POWER_ENTITY: ("sensor", ("nrg_11", "power")),
+        CONF_POWER_ENTITY: ("sensor", ("nrg_11",)),
         CONF_ENERGY_ENTITY: ("sensor", ("eto",)),
     },
 }
@@ -140,11 +146,29 @@ def preset_mapping(hass: HomeAssistant, device_id: str) -> tuple[str | None, dic
             if match is not None:
                 found[role] = match
                 break
-    if platform == "ocpp":
-        device = dr.async_get(hass).async_get(device_id)
-        ids = [
-            value for domain, value in (device.identifiers if device else ()) if domain == "ocpp"
-        ]
-        if ids:
-            found[CONF_OCPP_DEVID] = sorted(ids)[0]
+    if platform == "ocpp" and (devid := _ocpp_devid(hass, device_id)) is not None:
+        found[CONF_OCPP_DEVID] = devid
     return platform, found
+
+
+def _ocpp_devid(hass: HomeAssistant, device_id: str) -> str | None:
+    """The charge point's ID for ocpp.set_charge_rate's ``devid``.
+
+    A connector of a multi-connector charger has its own device ("<cpid>-conn<n>", via the
+    charger's device), which lbbrhzn/ocpp does not know as a charger: the service would fall
+    back to the first charger it has. Such a device is named by the charger's ID.
+    """
+    registry = dr.async_get(hass)
+    device = registry.async_get(device_id)
+    if device is None:
+        return None
+    ids = sorted(value for domain, value in device.identifiers if domain == "ocpp")
+    link = (
+        device.parent_device_id if isinstance(device, dr.ChildDeviceEntry) else device.via_device_id
+    )
+    parent = registry.async_get(link) if link else None
+    if parent is not None:
+        parent_ids = sorted(value for domain, value in parent.identifiers if domain == "ocpp")
+        if any(i.startswith(f"{p}-conn") for i in ids for p in parent_ids):
+            ids = parent_ids
+    return ids[0] if ids else None
