@@ -137,6 +137,13 @@ export class PevPortalCard extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this._subscribe();
+    // Home Assistant loads some of its elements lazily: once they are defined, the card draws
+    // its controls with them instead of the browser's.
+    for (const tag of ["ha-select", "ha-selector"]) {
+      if (typeof customElements !== "undefined" && !customElements.get(tag)) {
+        customElements.whenDefined(tag).then(() => this.requestUpdate(), () => undefined);
+      }
+    }
   }
 
   override disconnectedCallback(): void {

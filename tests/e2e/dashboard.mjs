@@ -233,6 +233,15 @@ try {
     departure: await deepText("departure"),
     vehicle: await deepText("vehicle-select"),
   };
+  // Typed in the card: 10 (still PM), then Set: the time entity is at 22:00.
+  if (departureEntity) {
+    const hours = page.locator(`${CARD} #pev-departure input`).first();
+    await hours.fill("10");
+    await hours.press("Tab");
+    await page.locator(sel("set-departure")).click();
+    await waitText("status", "Departure set", 10_000);
+    result.vehicle_controls.departure_set = (await api("GET", `/api/states/${departureEntity}`)).state;
+  }
   step("vehicle controls");
 
   // 3. Pause with the card, then "Charge now": the session state follows.

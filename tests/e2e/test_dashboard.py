@@ -238,6 +238,7 @@ def test_dashboard_card(home_assistant: dict[str, Any]) -> None:
     assert "cheapest" not in controls["charge_mode"], "a raw key"
     assert "11" in controls["departure"], controls
     assert "PM" in controls["departure"], controls
+    assert controls["departure_set"] == "22:00:00", "10 PM typed in the card, then Set"
     assert "Demo car" in controls["vehicle"], controls
 
     # Pausing and "charge now" change the session state, and say so.
