@@ -159,7 +159,7 @@ export function editorSchema(language: string, chargers: Option[], current?: str
     options.push({ value: current, label: localize(language, "editor.missing_charger") });
   }
   return [
-    { name: "device_id", selector: { select: { mode: "dropdown", options } } },
+    { name: "device_id", required: true, selector: { select: { mode: "dropdown", options } } },
     { name: "title", selector: { text: {} } },
     {
       type: "grid",

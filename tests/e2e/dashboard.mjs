@@ -27,6 +27,7 @@ const output = process.env.PEV_E2E_OUTPUT;
 const executablePath = process.env.PEV_E2E_CHROMIUM || "/usr/bin/chromium";
 
 const CARD = "pev-portal-card";
+const EMPTY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 const sel = (test) => `${CARD} [data-test="${test}"]`;
 const result = { steps: [], errors: [], console_errors: [] };
 const started = Date.now();
@@ -66,11 +67,12 @@ window.__pevDeepText = (node) => {
   if (node.nodeType !== Node.ELEMENT_NODE && node.nodeType !== Node.DOCUMENT_FRAGMENT_NODE) return "";
   if (node.localName === "style" || node.localName === "script") return "";
   let text = "";
-  if (node.shadowRoot) text += window.__pevDeepText(node.shadowRoot);
+  // As drawn: an element with a shadow root shows that (its children only where slotted).
   const slotted = node.localName === "slot" ? node.assignedNodes({ flatten: true }) : [];
-  for (const child of slotted.length ? slotted : node.childNodes) text += " " + window.__pevDeepText(child);
+  const children = node.shadowRoot ? [node.shadowRoot] : slotted.length ? slotted : node.childNodes;
+  for (const child of children) text += " " + window.__pevDeepText(child);
   if (node.localName === "input" && node.type !== "hidden") text += " " + node.value;
-  return text.replace(/\s+/g, " ").trim();
+  return text.replace(/\\s+/g, " ").trim();
 };
 window.__pevDeepAll = (root, selector) => {
   const found = [];
@@ -120,6 +122,13 @@ try {
     window.localStorage.setItem("hassTokens", value);
   }, JSON.stringify(hassTokens));
   await context.addInitScript(IN_PAGE);
+  // Nothing leaves the machine: the card picker's previews of Home Assistant's picture cards link
+  // images on demo.home-assistant.io; they get an empty picture (1x1 PNG) instead.
+  const base = new URL(url);
+  await context.route(
+    (target) => target.hostname !== base.hostname,
+    (route) => route.fulfill({ status: 200, contentType: "image/png", body: Buffer.from(EMPTY_PNG, "base64") }),
+  );
   const page = context.pages()[0] ?? (await context.newPage());
   page.on("console", (msg) => {
     if (msg.type() === "error") result.console_errors.push(msg.text().slice(0, 500));
@@ -390,6 +399,58 @@ try {
     (el) => getComputedStyle(el.shadowRoot.querySelector("ha-card")).backgroundColor,
   );
   step("screenshots");
+
+  // 10. As a homeowner adds the card: dashboard in edit mode, "Add card", "By card", search, pick
+  // "PEV Portal charger"; its editor offers the charger, the sections are on; save. The
+  // dashboard then holds a second card for the same charger.
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize({ width: 1280, height: 1000 });
+  await page.goto(url + dashboard + "?edit=1", { waitUntil: "domcontentloaded" });
+  await page.getByRole("button", { name: "Add card" }).first().click();
+  await page.getByRole("tab", { name: "By card" }).click();
+  await page.getByPlaceholder(/Search cards/i).first().fill("PEV Portal");
+  const pickerEntry = page.locator("hui-card-picker .card").filter({ hasText: "PEV Portal charger" }).first();
+  await pickerEntry.waitFor({ timeout: 15_000 });
+  await pickerEntry.click();
+  const dialogEditor = page.locator("pev-portal-card-editor");
+  await dialogEditor.waitFor({ timeout: 15_000 });
+  await page.waitForFunction(
+    () => {
+      const editor = window.__pevDeepAll(document, "pev-portal-card-editor")[0];
+      const form = editor?.shadowRoot?.querySelector("ha-form");
+      return form?.schema?.[0]?.selector?.select?.options?.length > 0 && window.__pevDeepAll(form, "ha-switch").length >= 3;
+    },
+    null,
+    { timeout: 15_000 },
+  );
+  await page.screenshot({ path: join(output, "card-editor.png") });
+  result.picker = await page.evaluate(() => {
+    const editor = window.__pevDeepAll(document, "pev-portal-card-editor")[0];
+    const form = editor.shadowRoot.querySelector("ha-form");
+    return {
+      text: window.__pevDeepText(form),
+      switches: window.__pevDeepAll(form, "ha-switch").map((s) => s.checked),
+      options: form.schema[0].selector.select.options.map((o) => o.label),
+    };
+  });
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.waitForFunction(() => window.__pevDeepAll(document, "pev-portal-card").length >= 2, null, { timeout: 15_000 });
+  result.picker.saved = await page.evaluate(async () => {
+    const hass = document.querySelector("home-assistant").hass;
+    const path = location.pathname.split("/")[1];
+    const config = await hass.callWS({ type: "lovelace/config", url_path: path });
+    const cards = [];
+    const walk = (node) => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === "object") {
+        if (node.type === "custom:pev-portal-card") cards.push(node);
+        Object.values(node).forEach(walk);
+      }
+    };
+    walk(config);
+    return cards;
+  });
+  step("card picker");
 } catch (err) {
   result.errors.push(String(err?.stack ?? err).slice(0, 3000));
   try {

@@ -30,7 +30,13 @@ PLAYWRIGHT = ROOT / "frontend" / "node_modules" / "playwright-core"
 OUTPUT = ROOT / "test-output" / "e2e"
 DOCS_IMAGES = ROOT / "docs" / "images"
 HASS = Path(sys.executable).with_name("hass")
-SCREENSHOTS = ("card-desktop.png", "card-desktop-dark.png", "card-360.png", "card-360-dark.png")
+SCREENSHOTS = (
+    "card-desktop.png",
+    "card-desktop-dark.png",
+    "card-360.png",
+    "card-360-dark.png",
+    "card-editor.png",
+)
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import onboard  # noqa: E402
@@ -235,6 +241,7 @@ def test_dashboard_card(home_assistant: dict[str, Any]) -> None:
     # en-US browser (23:00 is 11:00 PM, not cut to "11:00").
     controls = result["vehicle_controls"]
     assert "Immediately" in controls["charge_mode"], controls
+    assert "Cheapest by departure" in controls["charge_mode"], controls
     assert "cheapest" not in controls["charge_mode"], "a raw key"
     assert "11" in controls["departure"], controls
     assert "PM" in controls["departure"], controls
@@ -297,6 +304,16 @@ def test_dashboard_card(home_assistant: dict[str, Any]) -> None:
     assert result["light_background"] != result["dark_background"]
     for name in SCREENSHOTS:
         assert (OUTPUT / name).stat().st_size > 10_000, name
+
+    # The card from the card picker, as a homeowner adds it: its editor offers the charger with
+    # the sections on, and the saved card names the charger's device.
+    picker = result["picker"]
+    assert picker["options"] == ["Demo charger"]
+    assert picker["switches"] == [True, True, True]
+    assert "Show the plan" in picker["text"]
+    device_id = home_assistant["charger"]["device_id"]
+    assert picker["saved"][-1] == {"type": "custom:pev-portal-card", "device_id": device_id}
+    assert len(picker["saved"]) == 2
     # Any error in the browser's console fails the test (the card's own first of all).
     assert result["console_errors"] == [], result["console_errors"]
 
