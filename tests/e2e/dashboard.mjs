@@ -47,6 +47,13 @@ async function api(method, path, body) {
 
 const service = (domain, name, data) => api("POST", `/api/services/${domain}/${name}`, data);
 
+/** The card's English strings without placeholders (from frontend/src/localize.ts). */
+async function englishStrings() {
+  const source = await readFile(resolve(here, "../../frontend/src/localize.ts"), "utf8");
+  const block = source.slice(source.indexOf("const en: Strings = {"), source.indexOf("const de: Strings = {"));
+  return [...block.matchAll(/^\s+"?([\w.]+)"?: "(.*)",$/gm)].map((m) => ({ key: m[1], text: m[2] }));
+}
+
 // In the page: the card element, and what a person reads in an element, shadow roots included.
 const IN_PAGE = `
 window.__pevCard = () => {
@@ -451,6 +458,35 @@ try {
     return cards;
   });
   step("card picker");
+
+  // 11. In German (the user's language in Home Assistant): every text of the card is German.
+  await context.addInitScript(() => window.localStorage.setItem("selectedLanguage", JSON.stringify("de")));
+  await page.goto(url + dashboard, { waitUntil: "domcontentloaded" });
+  await page.locator(sel("state")).filter({ hasText: "Lädt" }).first().waitFor({ timeout: 30_000 });
+  await page.locator(`${sel("event-form")} summary`).first().click(); // its fields too
+  await page.waitForTimeout(500);
+  result.german = await page.evaluate(() => {
+    const shadow = window.__pevCard().shadowRoot;
+    // The card's own texts: its text nodes (not inside Home Assistant's elements, whose texts
+    // are the frontend's), its titles and the labels it gives those elements.
+    const texts = [];
+    const walker = document.createTreeWalker(shadow, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const parent = walker.currentNode.parentElement;
+      if (parent && !["style", "title"].includes(parent.localName) && walker.currentNode.textContent.trim()) {
+        texts.push(walker.currentNode.textContent.trim());
+      }
+    }
+    for (const el of shadow.querySelectorAll("[title]")) texts.push(el.getAttribute("title"));
+    for (const el of shadow.querySelectorAll("ha-select, ha-selector")) texts.push(el.label);
+    return {
+      texts,
+      charge_mode: window.__pevDeepText(shadow.querySelector('[data-test="charge-mode"]')),
+      language: document.querySelector("home-assistant").hass.locale.language,
+    };
+  });
+  result.english_strings = await englishStrings();
+  step("german");
 } catch (err) {
   result.errors.push(String(err?.stack ?? err).slice(0, 3000));
   try {

@@ -30,6 +30,8 @@ PLAYWRIGHT = ROOT / "frontend" / "node_modules" / "playwright-core"
 OUTPUT = ROOT / "test-output" / "e2e"
 DOCS_IMAGES = ROOT / "docs" / "images"
 HASS = Path(sys.executable).with_name("hass")
+# Card strings spelled the same in English and German (placeholders aside).
+GERMAN_TOO = {"Plan", "Solar", "Roaming", "Name", "CSV"}
 SCREENSHOTS = (
     "card-desktop.png",
     "card-desktop-dark.png",
@@ -314,6 +316,22 @@ def test_dashboard_card(home_assistant: dict[str, Any]) -> None:
     device_id = home_assistant["charger"]["device_id"]
     assert picker["saved"][-1] == {"type": "custom:pev-portal-card", "device_id": device_id}
     assert len(picker["saved"]) == 2
+    # In German, no English is left in the card: none of its English strings (those that differ
+    # in German) shows, and the charge mode reads "Sofort".
+    german = result["german"]
+    assert german["language"] == "de"
+    assert "Sofort" in german["charge_mode"]
+    shown = "\n".join(german["texts"])
+    assert "Lädt" in shown
+    english = [
+        s["text"]
+        for s in result["english_strings"]
+        if "{" not in s["text"] and len(s["text"]) >= 4 and s["text"] not in GERMAN_TOO
+    ]
+    assert len(english) > 50
+    leaked = [text for text in english if text in german["texts"]]
+    assert leaked == [], f"English in the German card: {leaked}"
+
     # Any error in the browser's console fails the test (the card's own first of all).
     assert result["console_errors"] == [], result["console_errors"]
 
