@@ -61,13 +61,15 @@ export type ChargerChoice =
 export function chooseCharger(data: DashboardData | undefined, config: CardConfig): ChargerChoice {
   const chargers = data?.chargers ?? [];
   const { device_id, charger_id } = config;
+  // No charger at all (PEV Portal not set up, or its premises reloading): nothing is "missing".
+  if (!chargers.length) return { kind: "none" };
   if (device_id || charger_id) {
     const found = chargers.find(
       (c) => (device_id && c.device_id === device_id) || (charger_id && c.charger_id === charger_id),
     );
     return found ? { kind: "charger", charger: found } : { kind: "missing" };
   }
-  return chargers.length ? { kind: "charger", charger: chargers[0] } : { kind: "none" };
+  return { kind: "charger", charger: chargers[0] };
 }
 
 /** Pausing makes sense only with a car plugged in (without one there is nothing to pause). */
