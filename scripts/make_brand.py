@@ -1,7 +1,9 @@
 """Draw the PEV Portal brand images into custom_components/pev_portal/brand/.
 
 A white plug with a green lightning bolt on a green (#2e7d32) rounded square, and a logo that
-adds the words "PEV PORTAL". Standard library only (zlib + struct): shapes are polygons filled
+adds the words "PEV PORTAL". The dark variants (dark_icon.png, dark_logo.png and their @2x, the
+names Home Assistant's brands use for dark themes) draw the square in a lighter green (#43a047)
+and the words in a pale green (#a5d6a7), which stand out on a dark background. Standard library only (zlib + struct): shapes are polygons filled
 scanline by scanline at 4x the output size and averaged down, which anti-aliases the edges.
 The output is deterministic, so re-running it changes no bytes.
 
@@ -20,6 +22,8 @@ BRAND_DIR = Path(__file__).resolve().parent.parent / "custom_components" / "pev_
 
 GREEN = (0x2E, 0x7D, 0x32)
 WHITE = (0xFF, 0xFF, 0xFF)
+DARK_GREEN = (0x43, 0xA0, 0x47)  # the square on dark backgrounds
+DARK_TEXT = (0xA5, 0xD6, 0xA7)  # the words on dark backgrounds
 SUPERSAMPLE = 4
 
 Point = tuple[float, float]
@@ -71,7 +75,9 @@ def polyline(points: Sequence[Point], width: float) -> list[list[Point]]:
 # --- icon -----------------------------------------------------------------------------------
 
 
-def icon_layers(x: float = 0.0) -> list[tuple[tuple[int, int, int], list[Polygon]]]:
+def icon_layers(
+    x: float = 0.0, green: tuple[int, int, int] = GREEN
+) -> list[tuple[tuple[int, int, int], list[Polygon]]]:
     """The icon in a 1x1 box whose left edge is at x: (colour, union of polygons) per layer."""
 
     def at(points: Iterable[Point]) -> list[Point]:
@@ -85,7 +91,7 @@ def icon_layers(x: float = 0.0) -> list[tuple[tuple[int, int, int], list[Polygon
     bolt = at(
         [(0.545, 0.36), (0.39, 0.565), (0.49, 0.565), (0.455, 0.72), (0.615, 0.50), (0.515, 0.50)]
     )
-    return [(GREEN, [background]), (WHITE, [*prongs, body, cord]), (GREEN, [bolt])]
+    return [(green, [background]), (WHITE, [*prongs, body, cord]), (green, [bolt])]
 
 
 # --- lettering for the logo -----------------------------------------------------------------
@@ -232,17 +238,17 @@ def write(
 
 def main() -> None:
     BRAND_DIR.mkdir(parents=True, exist_ok=True)
-    icon = icon_layers()
-    write("icon.png", icon, 256, 256, 256)
-    write("icon@2x.png", icon, 512, 512, 512)
-
     # Logo: the icon, then the name in the icon's green, on one line; 1 unit = the logo height.
     cap, stroke = 0.42, 0.085
     letters, end = text_polygons("PEV PORTAL", 1.2, (1 - cap) / 2, cap, stroke)
-    logo = [*icon_layers(), (GREEN, letters)]
     aspect = end + stroke / 2 + 0.04
-    for name, height in (("logo.png", 256), ("logo@2x.png", 512)):
-        write(name, logo, math.ceil(aspect * height), height, height)
+    for prefix, green, words in (("", GREEN, GREEN), ("dark_", DARK_GREEN, DARK_TEXT)):
+        icon = icon_layers(green=green)
+        write(f"{prefix}icon.png", icon, 256, 256, 256)
+        write(f"{prefix}icon@2x.png", icon, 512, 512, 512)
+        logo = [*icon, (words, letters)]
+        for name, height in (("logo.png", 256), ("logo@2x.png", 512)):
+            write(f"{prefix}{name}", logo, math.ceil(aspect * height), height, height)
 
 
 if __name__ == "__main__":

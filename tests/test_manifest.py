@@ -11,6 +11,7 @@ import json
 import re
 import string
 import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -685,20 +686,34 @@ def _png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-@pytest.mark.parametrize(("name", "size"), [("icon.png", (256, 256)), ("icon@2x.png", (512, 512))])
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("icon.png", (256, 256)),
+        ("icon@2x.png", (512, 512)),
+        ("dark_icon.png", (256, 256)),
+        ("dark_icon@2x.png", (512, 512)),
+    ],
+)
 def test_brand_icon(name: str, size: tuple[int, int]) -> None:
     path = BRAND / name
-    if name != "icon.png" and not path.exists():
+    if name not in ("icon.png", "dark_icon.png") and not path.exists():
         pytest.skip(f"{name} is optional")
     assert _png_size(path) == size, f"brand/{name} must be a {size[0]}x{size[1]} PNG"
 
 
 @pytest.mark.parametrize(
-    ("name", "shortest"), [("logo.png", (128, 256)), ("logo@2x.png", (256, 512))]
+    ("name", "shortest"),
+    [
+        ("logo.png", (128, 256)),
+        ("logo@2x.png", (256, 512)),
+        ("dark_logo.png", (128, 256)),
+        ("dark_logo@2x.png", (256, 512)),
+    ],
 )
 def test_brand_logo(name: str, shortest: tuple[int, int]) -> None:
     path = BRAND / name
-    if not path.exists():
+    if name not in ("logo.png", "dark_logo.png") and not path.exists():
         pytest.skip(f"{name} is optional")
     low, high = shortest
     assert low <= min(_png_size(path)) <= high, (
@@ -786,3 +801,45 @@ def test_icons_cover_entities_and_services(strings: dict[str, Any]) -> None:
         found = [entry["default"], *entry.get("state", {}).values()]
         assert all(MDI.match(i) for i in found), (platform, key, found)
     assert all(MDI.match(s["service"]) for s in icons["services"].values())
+
+
+def _opaque_pixels(path: Path, from_x: float) -> list[tuple[int, int, int]]:
+    """The opaque pixels right of from_x (share of the width) of a PNG written by make_brand.py
+    (8-bit RGBA, every row with filter type 0)."""
+    data = path.read_bytes()
+    width, height = _png_size(path)
+    pos, idat = 8, b""
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if kind == b"IDAT":
+            idat += data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = 1 + 4 * width
+    pixels = []
+    for y in range(height):
+        row = raw[y * stride : (y + 1) * stride]
+        assert row[0] == 0, f"{path.name}: row {y} uses a PNG filter make_brand.py never writes"
+        for x in range(int(width * from_x), width):
+            r, g, b, a = row[1 + 4 * x : 5 + 4 * x]
+            if a == 255:
+                pixels.append((r, g, b))
+    return pixels
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    """WCAG relative luminance."""
+    channels = [c / 255 for c in rgb]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize(("name", "readable"), [("dark_logo.png", True), ("logo.png", False)])
+def test_brand_dark_logo_is_readable_on_a_dark_theme(name: str, readable: bool) -> None:
+    """The words of dark_logo.png stand out on Home Assistant's dark background (#111111) with
+    the contrast WCAG asks of text (4.5:1); those of logo.png, meant for light themes, do not."""
+    words = _opaque_pixels(BRAND / name, from_x=0.25)  # right of the icon
+    assert words
+    background = _luminance((0x11, 0x11, 0x11))
+    contrast = (min(_luminance(p) for p in words) + 0.05) / (background + 0.05)
+    assert (contrast >= 4.5) is readable, f"{name}: contrast {contrast:.1f}:1"

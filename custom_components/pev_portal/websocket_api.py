@@ -33,7 +33,8 @@ The dashboard data (every time is an ISO 8601 string in UTC, every amount a numb
           "prices": [{"start", "end", "price", "period"}],    # the next 24 h of the tariff
           "event": null | {...},          # coordinator.active_event(): event_id, kind, name,
           "next_event": null | {...},     # start, end, price, limit_kw, level (when known),
-                                          # opt_out_allowed (false unless the event says so)
+                                          # opt_out_allowed (false unless the event says so),
+                                          # source ("utility" or "local"), opted_out (bool)
           "plan": null | PLAN,
           "caps": [CAP, ...],
           "cap_kw": null | 3.7,           # the cap in force on the session now
@@ -135,12 +136,17 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _event(event: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _event(
+    coordinator: PevPortalCoordinator, event: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
     if event is None:
         return None
     data: dict[str, Any] = jsonable(event)
     data.setdefault("level", None)
     data["opt_out_allowed"] = bool(event.get("opt_out_allowed", False))
+    # The card labels the event by its origin and shows an opt-out once done.
+    data["source"] = "utility" if event.get("source") == "utility" else "local"
+    data["opted_out"] = event.get("event_id") in coordinator.opted_out
     return data
 
 
@@ -322,8 +328,8 @@ def charger_data(
             }
             for s in tariff.segments(now, now + PRICE_HORIZON)
         ],
-        "event": _event(coordinator.active_event(now)),
-        "next_event": _event(coordinator.next_event(now)),
+        "event": _event(coordinator, coordinator.active_event(now)),
+        "next_event": _event(coordinator, coordinator.next_event(now)),
         "plan": _optional(coordinator, "plan_for", runtime),
         "caps": caps if isinstance(caps, list) else [],
         "cap_kw": runtime.cap_kw,

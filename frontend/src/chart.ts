@@ -15,6 +15,8 @@ export interface ChartSize {
   height: number;
   /** Pixels below the plot for the time axis. */
   axis?: number;
+  /** Pixels at the top for the labels (the price scale, the departure): bars stay below them. */
+  top?: number;
   /** Share of the plot's height the price band may use (0..1). */
   priceShare?: number;
 }
@@ -42,6 +44,13 @@ export interface CapRect extends Rect {
   name: string | null;
 }
 
+/** The price scale's label: the dearest price, written above the plot (never under a bar). */
+export interface PriceLabel {
+  x: number;
+  y: number;
+  price: number;
+}
+
 export interface Tick {
   x: number;
   time: string;
@@ -51,6 +60,8 @@ export interface ChartModel {
   width: number;
   height: number;
   plotHeight: number;
+  /** The plot's top: bars, price band and limits are drawn between it and plotHeight. */
+  top: number;
   start: number;
   end: number;
   prices: PriceRect[];
@@ -63,7 +74,12 @@ export interface ChartModel {
   maxPower: number;
   minPrice: number | null;
   maxPrice: number | null;
+  priceLabel: PriceLabel | null;
 }
+
+/** Room a label takes, in pixels (about 7 px a character at the chart's 10 px font). */
+export const LABEL_WIDTH = 84;
+const DEPARTURE_LABEL_WIDTH = 120;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -109,7 +125,9 @@ export function buildChart(input: ChartInput, size: ChartSize): ChartModel {
   const { width } = size;
   const axis = size.axis ?? 18;
   const plotHeight = Math.max(10, size.height - axis);
-  const band = plotHeight * (size.priceShare ?? 0.45);
+  const top = Math.min(size.top ?? 16, plotHeight / 2);
+  const usable = plotHeight - top;
+  const band = usable * (size.priceShare ?? 0.45);
   const { start, end } = chartWindow(input);
   const x = (t: number) => ((t - start) / (end - start)) * width;
   const clip = (a: number | null, b: number | null): [number, number] | null => {
@@ -147,7 +165,7 @@ export function buildChart(input: ChartInput, size: ChartSize): ChartModel {
   for (const slot of slots) {
     const span = clip(ms(slot.start), ms(slot.end));
     if (!span || !(slot.power_kw > 0)) continue;
-    const height = (plotHeight * slot.power_kw) / maxPower;
+    const height = (usable * slot.power_kw) / maxPower;
     const left = x(span[0]);
     const barWidth = Math.max(1, x(span[1]) - left - 1);
     bars.push({ x: left, y: plotHeight - height, width: barWidth, height, power: slot.power_kw });
@@ -175,7 +193,7 @@ export function buildChart(input: ChartInput, size: ChartSize): ChartModel {
       width: x(span[1]) - x(span[0]),
       height: plotHeight,
       limit,
-      limitY: limit === null ? null : plotHeight - (plotHeight * Math.min(limit, maxPower)) / maxPower,
+      limitY: limit === null ? null : plotHeight - (usable * Math.min(limit, maxPower)) / maxPower,
       name: cap.name ?? null,
     });
   }
@@ -185,21 +203,33 @@ export function buildChart(input: ChartInput, size: ChartSize): ChartModel {
     return t !== null && t >= start && t <= end ? x(t) : null;
   };
   const now = input.now.getTime();
+  const departureX = at(input.plan?.departure);
+  let priceLabel: PriceLabel | null = null;
+  const dearest = prices.find((p) => p.price === maxPrice);
+  if (dearest && maxPrice !== null) {
+    // Over the dearest period, in the top strip; moved to the left edge when it would run into
+    // the departure's label (which ends at the departure line).
+    let x = Math.min(Math.max(dearest.x + 2, 2), Math.max(2, width - LABEL_WIDTH));
+    if (departureX !== null && x + LABEL_WIDTH > departureX - DEPARTURE_LABEL_WIDTH && x < departureX) x = 2;
+    priceLabel = { x, y: Math.max(9, top - 5), price: maxPrice };
+  }
   return {
     width,
     height: size.height,
     plotHeight,
+    top,
     start,
     end,
     prices,
     bars,
     caps,
     nowX: now >= start && now <= end ? x(now) : null,
-    departureX: at(input.plan?.departure),
+    departureX,
     readyByX: at(input.plan?.ready_by),
     ticks: hourTicks(start, end, width).map((t) => ({ x: x(t), time: new Date(t).toISOString() })),
     maxPower,
     minPrice,
     maxPrice,
+    priceLabel,
   };
 }

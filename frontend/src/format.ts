@@ -24,7 +24,7 @@ export function formatPower(kw: number | null | undefined, locale: string): stri
   return `${formatNumber(kw, locale, kw === 0 ? 0 : 1)}${NBSP}kW`;
 }
 
-/** Money in its currency; `digits` decimals (prices per kWh use 4). */
+/** Money in its currency; `digits` decimals. */
 export function formatMoney(
   value: number | null | undefined,
   currency: string,
@@ -44,12 +44,35 @@ export function formatMoney(
   }
 }
 
-/** A price per kWh: up to 4 decimals, at least 2. */
+/** The currency's own decimals (EUR 2, JPY 0, KWD 3); 2 when Intl does not know it. */
+export function currencyDigits(currency: string): number {
+  try {
+    return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    return 2;
+  }
+}
+
+/**
+ * Decimals for a price per kWh: the currency's own (cents for EUR), one more when the price has
+ * it (0.305 EUR), never more (0.30512 EUR shows as 0.305).
+ */
+export function priceDigits(value: number, currency: string): number {
+  const base = currencyDigits(currency);
+  const scaled = value * 10 ** base;
+  return Math.abs(Math.round(scaled) - scaled) < 1e-6 ? base : base + 1;
+}
+
+/** A price per kWh with the currency's decimals plus at most one (see priceDigits). */
 export function formatPrice(value: number | null | undefined, currency: string, locale: string): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
-  const exact = (d: number) => Math.abs(Math.round(value * 10 ** d) - value * 10 ** d) < 1e-6;
-  const digits = exact(2) ? 2 : exact(3) ? 3 : 4;
-  return `${formatMoney(value, currency, locale, digits)}/kWh`;
+  return `${formatMoney(value, currency, locale, priceDigits(value, currency))}/kWh`;
+}
+
+/** A price per kWh without the unit (tables whose column says it). */
+export function formatUnitPrice(value: number | null | undefined, currency: string, locale: string): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "–";
+  return formatMoney(value, currency, locale, priceDigits(value, currency));
 }
 
 function parse(iso: string | null | undefined): Date | null {

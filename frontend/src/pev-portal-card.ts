@@ -8,6 +8,8 @@
 
 import { LitElement, css, html, nothing, svg, type PropertyValues, type TemplateResult } from "lit";
 import { buildChart } from "./chart";
+import { numberControl, selectControl, textControl, timeControl } from "./controls";
+import { EDITOR_TYPE, PevPortalCardEditor } from "./editor";
 import {
   formatDateTime,
   formatEnergy,
@@ -16,6 +18,7 @@ import {
   formatPower,
   formatPrice,
   formatTime,
+  formatUnitPrice,
 } from "./format";
 import { localize } from "./localize";
 import type {
@@ -28,10 +31,27 @@ import type {
   SessionIntervals,
   SessionRow,
 } from "./types";
+import {
+  canPause,
+  chargerOptions,
+  chooseCharger,
+  eventName,
+  eventSource,
+  eventTitleKey,
+  explanationText,
+  modeLabel,
+  optOutState,
+  periodLabel,
+  planMode,
+  timeValue,
+  withDefaults,
+} from "./view";
 
 const CARD_TYPE = "pev-portal-card";
 const VERSION = "0.1.0";
 const EXPORT_URL = "/api/pev_portal/export";
+const EVENT_PRICE = 0.6;
+const EVENT_LIMIT_KW = 3.7;
 
 interface Status {
   ok: boolean;
@@ -55,6 +75,7 @@ export class PevPortalCard extends LitElement {
   declare private _intervals: Record<string, SessionIntervals | "loading" | string>;
   declare private _width: number;
   declare private _eventKind: string;
+  declare private _draft: Record<string, string | number>;
 
   static override properties = {
     hass: { attribute: false },
@@ -66,6 +87,7 @@ export class PevPortalCard extends LitElement {
     _intervals: { state: true },
     _width: { state: true },
     _eventKind: { state: true },
+    _draft: { state: true },
   };
 
   private _unsubscribe?: Promise<() => Promise<void> | void>;
@@ -77,13 +99,14 @@ export class PevPortalCard extends LitElement {
     this._intervals = {};
     this._width = 320;
     this._eventKind = "price";
+    this._draft = {};
   }
 
   // -- Lovelace API ------------------------------------------------------------------------
 
   setConfig(config: CardConfig): void {
-    if (!config || typeof config !== "object") throw new Error("Invalid configuration");
-    this._config = { show_plan: true, show_history: true, show_event_form: true, ...config };
+    if (!config || typeof config !== "object") throw new Error(localize(lastLanguage, "invalid_config"));
+    this._config = withDefaults(config);
   }
 
   getCardSize(): number {
@@ -94,28 +117,19 @@ export class PevPortalCard extends LitElement {
     return { columns: 12, min_columns: 6, min_rows: 4 };
   }
 
-  static getStubConfig(): Partial<CardConfig> {
-    return {};
+  /** A new card shows the first charger (chosen in the card picker, so it is never "any"). */
+  static async getStubConfig(hass?: HomeAssistant): Promise<Partial<CardConfig>> {
+    try {
+      const data = await hass?.callWS<DashboardData>({ type: "pev_portal/dashboard" });
+      const first = chargerOptions(data)[0];
+      return first ? { device_id: first.value } : {};
+    } catch {
+      return {};
+    }
   }
 
-  static getConfigForm() {
-    const label = (key: string) => localize(lastLanguage, `editor.${key}`);
-    return {
-      schema: [
-        { name: "device_id", selector: { device: { filter: { integration: "pev_portal" } } } },
-        { name: "title", selector: { text: {} } },
-        {
-          type: "grid",
-          name: "",
-          schema: [
-            { name: "show_plan", selector: { boolean: {} } },
-            { name: "show_history", selector: { boolean: {} } },
-            { name: "show_event_form", selector: { boolean: {} } },
-          ],
-        },
-      ],
-      computeLabel: (schema: { name: string }) => label(schema.name),
-    };
+  static getConfigElement(): HTMLElement {
+    return document.createElement(EDITOR_TYPE);
   }
 
   // -- life cycle --------------------------------------------------------------------------
@@ -123,6 +137,13 @@ export class PevPortalCard extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this._subscribe();
+    // Home Assistant loads some of its elements lazily: once they are defined, the card draws
+    // its controls with them instead of the browser's.
+    for (const tag of ["ha-select", "ha-selector"]) {
+      if (typeof customElements !== "undefined" && !customElements.get(tag)) {
+        customElements.whenDefined(tag).then(() => this.requestUpdate(), () => undefined);
+      }
+    }
   }
 
   override disconnectedCallback(): void {
@@ -182,14 +203,6 @@ export class PevPortalCard extends LitElement {
     return this.hass?.config?.time_zone;
   }
 
-  private _charger(): ChargerData | undefined {
-    const chargers = this._data?.chargers ?? [];
-    const { device_id, charger_id } = this._config;
-    return (
-      chargers.find((c) => (device_id && c.device_id === device_id) || (charger_id && c.charger_id === charger_id)) ??
-      chargers[0]
-    );
-  }
 
   private _entity(charger: ChargerData, key: string): HassEntity | undefined {
     const id = charger.entities[key];
@@ -211,8 +224,7 @@ export class PevPortalCard extends LitElement {
 
   // -- actions -----------------------------------------------------------------------------
 
-  private _selectVehicle(charger: ChargerData, ev: Event): void {
-    const option = (ev.target as HTMLSelectElement).value;
+  private _selectVehicle(charger: ChargerData, option: string): void {
     const entity_id = charger.entities.vehicle;
     if (!entity_id || !this.hass) return;
     const shown = option === "auto" ? this._t("vehicle_auto") : option;
@@ -231,7 +243,7 @@ export class PevPortalCard extends LitElement {
 
   private _toggleCharging(charger: ChargerData): void {
     const entity_id = charger.entities.charging_enabled;
-    if (!entity_id || !this.hass) return;
+    if (!entity_id || !this.hass || !canPause(charger)) return;
     const pause = charger.charging_enabled;
     this._run(pause ? "pause" : "resume", this._t(pause ? "done.pause" : "done.resume"), () =>
       this.hass!.callService("switch", pause ? "turn_off" : "turn_on", { entity_id }),
@@ -251,36 +263,41 @@ export class PevPortalCard extends LitElement {
     );
   }
 
-  private _setEntity(charger: ChargerData, key: string, label: string): void {
+  /** Set a control entity to a value: the one given, else what was typed in its control. */
+  private _setEntity(charger: ChargerData, key: string, label: string, given?: string | number): void {
     const entity_id = charger.entities[key];
-    const input = this.renderRoot.querySelector<HTMLInputElement | HTMLSelectElement>(`#pev-${key}`);
-    if (!entity_id || !input || !this.hass) return;
+    const value = given ?? this._draft[key];
+    if (!entity_id || value === undefined || !this.hass) return;
     const domain = entity_id.split(".")[0];
-    const value = input.value;
     const done = this._t("done.set", { what: label });
-    this._run(key === "charge_mode" ? "charge_mode" : key, done, () => {
+    this._run(key === "charge_mode" ? "charge_mode" : key, done, async () => {
       switch (domain) {
         case "select":
-          return this.hass!.callService("select", "select_option", { entity_id, option: value });
+          await this.hass!.callService("select", "select_option", { entity_id, option: String(value) });
+          break;
         case "time":
-          return this.hass!.callService("time", "set_value", {
-            entity_id,
-            time: value.length === 5 ? `${value}:00` : value,
-          });
+          await this.hass!.callService("time", "set_value", { entity_id, time: timeValue(String(value)) });
+          break;
         case "datetime":
-          return this.hass!.callService("datetime", "set_value", { entity_id, datetime: value });
+          await this.hass!.callService("datetime", "set_value", { entity_id, datetime: String(value) });
+          break;
         default:
-          return this.hass!.callService(domain, "set_value", { entity_id, value: Number(value) });
+          await this.hass!.callService(domain, "set_value", { entity_id, value: Number(value) });
       }
+      const { [key]: _applied, ...rest } = this._draft;
+      this._draft = rest;
     });
+  }
+
+  private _setDraft(key: string, value: string | number): void {
+    this._draft = { ...this._draft, [key]: value };
   }
 
   private _addEvent(charger: ChargerData): void {
     if (!this.hass) return;
-    const root = this.renderRoot;
-    const value = (id: string) => root.querySelector<HTMLInputElement | HTMLSelectElement>(`#pev-event-${id}`)?.value ?? "";
-    const kind = value("kind") || "price";
-    const hours = Number(value("duration")) || 1;
+    const draft = (key: string, fallback: string | number) => this._draft[`event_${key}`] ?? fallback;
+    const kind = this._eventKind;
+    const hours = Number(draft("duration", 1)) || 1;
     const start = new Date();
     const end = new Date(start.getTime() + hours * 3_600_000);
     const data: Record<string, unknown> = {
@@ -289,10 +306,10 @@ export class PevPortalCard extends LitElement {
       start: start.toISOString(),
       end: end.toISOString(),
     };
-    const name = value("name").trim();
+    const name = String(draft("name", "")).trim();
     if (name) data.name = name;
-    if (kind === "price") data.price = Number(value("price"));
-    else data.limit_kw = Number(value("limit"));
+    if (kind === "price") data.price = Number(draft("price", EVENT_PRICE));
+    else data.limit_kw = Number(draft("limit", EVENT_LIMIT_KW));
     this._run("add_event", this._t("done.event"), () =>
       this.hass!.callService("pev_portal", "add_local_event", data),
     );
@@ -351,10 +368,14 @@ export class PevPortalCard extends LitElement {
     if (!this._data) {
       return html`<ha-card><div class="message">${this._t("loading")}</div></ha-card>`;
     }
-    const charger = this._charger();
-    if (!charger) {
-      return html`<ha-card><div class="message">${this._t("no_charger")}</div></ha-card>`;
+    const choice = chooseCharger(this._data, this._config);
+    if (choice.kind === "missing") {
+      return html`<ha-card><div class="message error" data-test="missing-charger">${this._t("missing_charger")}</div></ha-card>`;
     }
+    if (choice.kind === "none") {
+      return html`<ha-card><div class="message" data-test="no-charger">${this._t("no_charger")}</div></ha-card>`;
+    }
+    const charger = choice.charger;
     return html`
       <ha-card data-charger=${charger.charger_id}>
         ${this._renderHeader(charger)} ${this._renderBanner(charger)} ${this._renderStats(charger)}
@@ -417,27 +438,30 @@ export class PevPortalCard extends LitElement {
             }),
       );
     }
-    const name = event?.name || event?.kind || "";
+    const name = event ? eventName(this._lang, event) : "";
+    const optOut = optOutState(event);
     return html`
-      <div class="banner ${active ? "active" : "upcoming"}" data-test="event-banner" role="note">
+      <div class="banner ${active ? "active" : "upcoming"}" data-test="event-banner" data-source=${event ? eventSource(event) : nothing} role="note">
         <ha-icon icon=${active ? "mdi:alert-circle" : "mdi:calendar-clock"}></ha-icon>
         <div class="banner-text">
           ${event
-            ? html`<div class="banner-title" data-test="event-title">${this._t(active ? "event.active" : "event.upcoming", { name })}</div>
+            ? html`<div class="banner-title" data-test="event-title">${this._t(eventTitleKey(event, active), { name })}</div>
                 <div class="banner-details">${details.join(" · ")}</div>`
             : nothing}
           ${charger.cap_kw !== null
             ? html`<div class="banner-details">${this._t("event.cap_now", { limit: formatPower(charger.cap_kw, this._lang) })}</div>`
             : nothing}
-          ${event?.opt_out_allowed && event.opt_out_consequence
+          ${optOut === "offer" && event?.opt_out_consequence
             ? html`<div class="banner-details" data-test="opt-out-consequence">${this._t("event.consequence", { consequence: event.opt_out_consequence })}</div>`
             : nothing}
         </div>
-        ${event?.opt_out_allowed && charger.device_id
+        ${optOut === "offer" && event && charger.device_id
           ? html`<button class="secondary" data-test="opt-out" @click=${() => this._optOut(charger, event)} ?disabled=${this._busy !== undefined}>
               ${this._t("opt_out")}
             </button>`
-          : nothing}
+          : optOut === "opted_out"
+            ? html`<span class="chip opted-out" data-test="opted-out">${this._t("opted_out")}</span>`
+            : nothing}
       </div>
     `;
   }
@@ -465,8 +489,8 @@ export class PevPortalCard extends LitElement {
           <div class="value">${formatPrice(price.value, price.currency, lang)}</div>
           <div class="hint">
             ${Date.parse(price.until) - Date.now() < 86_400_000
-              ? this._t("period_until", { period: price.period, time: formatDateTime(price.until, lang, this._tz) })
-              : price.period}
+              ? this._t("period_until", { period: periodLabel(lang, price.period), time: formatDateTime(price.until, lang, this._tz) })
+              : periodLabel(lang, price.period)}
           </div>
         </div>
       </div>
@@ -479,27 +503,31 @@ export class PevPortalCard extends LitElement {
     const options: string[] = select?.attributes.options ?? ["auto", ...charger.vehicles.map((v) => v.name)];
     const current = select?.state ?? "auto";
     const id = charger.charger_id;
+    const pausable = canPause(charger);
     return html`
       <div class="controls">
         ${charger.entities.vehicle
-          ? html`<div class="field">
-              <label for="pev-vehicle-${id}">${this._t("vehicle")}</label>
-              <select id="pev-vehicle-${id}" data-test="vehicle-select" ?disabled=${busy} @change=${(ev: Event) => this._selectVehicle(charger, ev)}>
-                ${options.map(
-                  (o) => html`<option value=${o} ?selected=${o === current}>${o === "auto" ? this._t("vehicle_auto") : o}</option>`,
-                )}
-              </select>
+          ? html`<div class="control-slot" data-test="vehicle-select">
+              ${selectControl({
+                id: `pev-vehicle-${id}`,
+                label: this._t("vehicle"),
+                value: current,
+                options: options.map((o) => ({ value: o, label: o === "auto" ? this._t("vehicle_auto") : o })),
+                disabled: busy,
+                hass: this.hass,
+                onChange: (option) => this._selectVehicle(charger, option),
+              })}
             </div>`
           : nothing}
         ${this._renderOptional(charger)}
         <div class="buttons">
           ${charger.entities.charging_enabled
-            ? html`<button class="secondary" data-test="toggle-charging" aria-pressed=${charger.charging_enabled ? "false" : "true"} ?disabled=${busy} @click=${() => this._toggleCharging(charger)}>
+            ? html`<button class="secondary" data-test="toggle-charging" aria-pressed=${charger.charging_enabled ? "false" : "true"} ?disabled=${busy || !pausable} title=${pausable ? nothing : this._t("no_vehicle")} @click=${() => this._toggleCharging(charger)}>
                 ${this._t(charger.charging_enabled ? "pause" : "resume")}
               </button>`
             : nothing}
           ${charger.entities.charge_now
-            ? html`<button class="primary" data-test="charge-now" ?disabled=${busy || !charger.session} @click=${() => this._chargeNow(charger)}>
+            ? html`<button class="primary" data-test="charge-now" ?disabled=${busy || !charger.session} title=${charger.session ? nothing : this._t("no_vehicle")} @click=${() => this._chargeNow(charger)}>
                 ${this._t("charge_now")}
               </button>`
             : nothing}
@@ -510,40 +538,58 @@ export class PevPortalCard extends LitElement {
 
   private _renderOptional(charger: ChargerData): TemplateResult[] {
     const busy = this._busy !== undefined;
+    const lang = this._lang;
     const fields: TemplateResult[] = [];
     const mode = this._entity(charger, "charge_mode");
     if (mode) {
       const options: string[] = mode.attributes.options ?? [];
-      fields.push(html`<div class="field">
-        <label for="pev-charge_mode">${this._t("charge_mode")}</label>
-        <select id="pev-charge_mode" ?disabled=${busy} @change=${() => this._setEntity(charger, "charge_mode", this._t("charge_mode"))}>
-          ${options.map((o) => html`<option value=${o} ?selected=${o === mode.state}>${o}</option>`)}
-        </select>
+      fields.push(html`<div class="control-slot" data-test="charge-mode">
+        ${selectControl({
+          id: "pev-charge_mode",
+          label: this._t("charge_mode"),
+          value: mode.state,
+          options: options.map((o) => ({ value: o, label: modeLabel(lang, o) })),
+          disabled: busy,
+          hass: this.hass,
+          onChange: (option) => this._setEntity(charger, "charge_mode", this._t("charge_mode"), option),
+        })}
       </div>`);
     }
     const departureKey = ["departure", "departure_time"].find((k) => charger.entities[k]);
     const departure = departureKey ? this._entity(charger, departureKey) : undefined;
-    if (departureKey && departure) {
-      const isTime = departure.entity_id.startsWith("time.");
-      const value = isTime ? departure.state.slice(0, 5) : departure.state.slice(0, 16);
-      fields.push(html`<div class="field">
-        <label for="pev-${departureKey}">${this._t("departure")}</label>
-        <div class="inline">
-          <input id="pev-${departureKey}" type=${isTime ? "time" : "datetime-local"} .value=${value} ?disabled=${busy} />
-          <button class="secondary" ?disabled=${busy} @click=${() => this._setEntity(charger, departureKey, this._t("departure"))}>${this._t("set")}</button>
-        </div>
+    if (departureKey && departure && departure.entity_id.startsWith("time.")) {
+      const value = String(this._draft[departureKey] ?? timeValue(departure.state));
+      fields.push(html`<div class="control-slot inline time-slot" data-test="departure">
+        ${timeControl({
+          id: `pev-${departureKey}`,
+          label: this._t("departure"),
+          value,
+          disabled: busy,
+          hass: this.hass,
+          onChange: (time) => this._setDraft(departureKey, time),
+        })}
+        <button class="secondary" data-test="set-departure" ?disabled=${busy} @click=${() => this._setEntity(charger, departureKey, this._t("departure"), value)}>${this._t("set")}</button>
       </div>`);
     }
     const targetKey = ["target", "target_soc", "target_energy", "target_kwh"].find((k) => charger.entities[k]);
     const target = targetKey ? this._entity(charger, targetKey) : undefined;
     if (targetKey && target) {
       const a = target.attributes;
-      fields.push(html`<div class="field">
-        <label for="pev-${targetKey}">${this._t("target")}${a.unit_of_measurement ? ` (${a.unit_of_measurement})` : ""}</label>
-        <div class="inline">
-          <input id="pev-${targetKey}" type="number" min=${a.min ?? 0} max=${a.max ?? 100} step=${a.step ?? 1} .value=${target.state} ?disabled=${busy} />
-          <button class="secondary" ?disabled=${busy} @click=${() => this._setEntity(charger, targetKey, this._t("target"))}>${this._t("set")}</button>
-        </div>
+      const value = Number(this._draft[targetKey] ?? target.state);
+      fields.push(html`<div class="control-slot inline" data-test="target">
+        ${numberControl({
+          id: `pev-${targetKey}`,
+          label: this._t("target"),
+          value: Number.isFinite(value) ? value : 0,
+          min: a.min ?? 0,
+          max: a.max ?? 100,
+          step: a.step ?? 1,
+          unit: a.unit_of_measurement,
+          disabled: busy,
+          hass: this.hass,
+          onChange: (n) => this._setDraft(targetKey, n),
+        })}
+        <button class="secondary" data-test="set-target" ?disabled=${busy} @click=${() => this._setEntity(charger, targetKey, this._t("target"), value)}>${this._t("set")}</button>
       </div>`);
     }
     return fields;
@@ -553,11 +599,13 @@ export class PevPortalCard extends LitElement {
     const lang = this._lang;
     const width = Math.max(200, this._width);
     const height = 150;
+    const mode = planMode(charger);
+    // Paused by the user: the plan is not followed, so neither its power nor its promise shows.
+    const plan = mode === "plan" ? charger.plan : null;
     const model = buildChart(
-      { prices: charger.prices, plan: charger.plan, caps: charger.caps, events: [charger.event, charger.next_event], now: new Date() },
+      { prices: charger.prices, plan, caps: charger.caps, events: [charger.event, charger.next_event], now: new Date() },
       { width, height },
     );
-    const plan = charger.plan;
     const currency = charger.price.currency;
     const label = (iso: string) => formatTime(iso, lang, this._tz);
     return html`
@@ -566,13 +614,15 @@ export class PevPortalCard extends LitElement {
           <h3 id="pev-plan-title">${this._t("plan")}</h3>
           ${plan?.ready_by ? html`<span class="ready" data-test="ready-by">${this._t("ready_by", { time: formatDateTime(plan.ready_by, lang, this._tz) })}</span>` : nothing}
         </div>
-        ${plan
-          ? html`<div class="plan-info">
-              ${plan.reachable === false ? html`<span class="warn">${this._t("not_reachable")}</span>` : nothing}
-              ${plan.reason ? html`<span>${plan.reason}</span>` : nothing}
-              ${plan.cost !== null && plan.cost !== undefined ? html`<span>${this._t("plan_cost", { cost: formatMoney(plan.cost, currency, lang) })}</span>` : nothing}
-            </div>`
-          : html`<div class="plan-info">${this._t("no_plan")}</div>`}
+        ${mode === "paused"
+          ? html`<div class="plan-info paused" data-test="plan-paused">${this._t("paused_plan")}</div>`
+          : plan
+            ? html`<div class="plan-info" data-test="plan-info">
+                ${plan.reachable === false ? html`<span class="warn">${this._t("not_reachable")}</span>` : nothing}
+                ${(plan.explanations ?? []).map((e) => html`<span>${explanationText(lang, e, this._tz)}</span>`)}
+                ${plan.cost !== null && plan.cost !== undefined ? html`<span>${this._t("plan_cost", { cost: formatMoney(plan.cost, currency, lang) })}</span>` : nothing}
+              </div>`
+            : html`<div class="plan-info" data-test="plan-info">${this._t("no_plan")}</div>`}
         <div class="chart" data-test="chart">
           <svg width=${width} height=${height} viewBox="0 0 ${width} ${height}" role="img" aria-label=${this._t("plan")}>
             <defs>
@@ -586,7 +636,7 @@ export class PevPortalCard extends LitElement {
                 ${c.limitY !== null ? svg`<line class="cap-limit" x1=${c.x} x2=${c.x + c.width} y1=${c.limitY} y2=${c.limitY}></line>` : nothing}`,
             )}
             ${model.prices.map(
-              (p) => svg`<rect class="price" x=${p.x} y=${p.y} width=${Math.max(0.5, p.width)} height=${p.height}><title>${label(new Date(model.start + (p.x / width) * (model.end - model.start)).toISOString())} ${p.period}: ${formatPrice(p.price, currency, lang)}</title></rect>`,
+              (p) => svg`<rect class="price" x=${p.x} y=${p.y} width=${Math.max(0.5, p.width)} height=${p.height}><title>${label(new Date(model.start + (p.x / width) * (model.end - model.start)).toISOString())} ${periodLabel(lang, p.period)}: ${formatPrice(p.price, currency, lang)}</title></rect>`,
             )}
             ${model.bars.map(
               (b) => svg`<rect class="bar" x=${b.x} y=${b.y} width=${b.width} height=${b.height}><title>${formatPower(b.power, lang)}</title></rect>`,
@@ -601,8 +651,8 @@ export class PevPortalCard extends LitElement {
               (t) => svg`<line class="tick" x1=${t.x} x2=${t.x} y1=${model.plotHeight} y2=${model.plotHeight + 4}></line>
                 <text class="tick-label" x=${Math.min(Math.max(t.x, 26), width - 26)} y=${height - 3} text-anchor="middle">${label(t.time)}</text>`,
             )}
-            ${model.maxPrice !== null
-              ? svg`<text class="scale" x="3" y=${Math.min(...model.prices.map((p) => p.y)) - 4}>${formatPrice(model.maxPrice, currency, lang)}</text>`
+            ${model.priceLabel
+              ? svg`<text class="scale" data-test="price-label" x=${model.priceLabel.x} y=${model.priceLabel.y}>${formatPrice(model.priceLabel.price, currency, lang)}</text>`
               : nothing}
           </svg>
         </div>
@@ -660,7 +710,7 @@ export class PevPortalCard extends LitElement {
                         (i) => html`<tr>
                           <td>${formatTime(i.start, lang, this._tz)}–${formatTime(i.end, lang, this._tz)}</td>
                           <td class="num">${formatNumber(i.kwh, lang, 3)}</td>
-                          <td class="num">${formatMoney(i.price, loaded.currency, lang, 4)}</td>
+                          <td class="num">${formatUnitPrice(i.price, loaded.currency, lang)}</td>
                           <td class="num">${formatMoney(i.cost, loaded.currency, lang)}</td>
                           <td>${this._t(`quality.${i.quality}`)}</td>
                         </tr>`,
@@ -676,34 +726,52 @@ export class PevPortalCard extends LitElement {
   private _renderEventForm(charger: ChargerData): TemplateResult {
     const busy = this._busy !== undefined;
     const kind = this._eventKind;
+    const draft = (key: string, fallback: string | number) => this._draft[`event_${key}`] ?? fallback;
+    const set = (key: string) => (value: string | number) => this._setDraft(`event_${key}`, value);
     return html`
       <details class="event-form" data-test="event-form">
         <summary>${this._t("add_event")}</summary>
         <div class="form">
-          <div class="field">
-            <label for="pev-event-kind">${this._t("event_kind")}</label>
-            <select id="pev-event-kind" @change=${(ev: Event) => (this._eventKind = (ev.target as HTMLSelectElement).value)}>
-              <option value="price" ?selected=${kind === "price"}>${this._t("kind.price")}</option>
-              <option value="load_control" ?selected=${kind === "load_control"}>${this._t("kind.load_control")}</option>
-            </select>
-          </div>
-          <div class="field">
-            <label for="pev-event-name">${this._t("event_name")}</label>
-            <input id="pev-event-name" type="text" />
-          </div>
-          <div class="field">
-            <label for="pev-event-duration">${this._t("event_duration")}</label>
-            <input id="pev-event-duration" type="number" min="0.25" step="0.25" value="1" />
-          </div>
+          ${selectControl({
+            id: "pev-event-kind",
+            label: this._t("event_kind"),
+            value: kind,
+            options: ["price", "load_control"].map((k) => ({ value: k, label: this._t(`kind.${k}`) })),
+            hass: this.hass,
+            onChange: (value) => (this._eventKind = value),
+          })}
+          ${textControl({ id: "pev-event-name", label: this._t("event_name"), value: String(draft("name", "")), hass: this.hass, onChange: set("name") })}
+          ${numberControl({
+            id: "pev-event-duration",
+            label: this._t("event_duration"),
+            value: Number(draft("duration", 1)),
+            min: 0.25,
+            step: 0.25,
+            unit: "h",
+            hass: this.hass,
+            onChange: set("duration"),
+          })}
           ${kind === "price"
-            ? html`<div class="field">
-                <label for="pev-event-price">${this._t("event_price")} (${charger.price.currency})</label>
-                <input id="pev-event-price" type="number" min="0" step="0.01" value="0.60" />
-              </div>`
-            : html`<div class="field">
-                <label for="pev-event-limit">${this._t("event_limit")}</label>
-                <input id="pev-event-limit" type="number" min="0" step="0.1" value="3.7" />
-              </div>`}
+            ? numberControl({
+                id: "pev-event-price",
+                label: this._t("event_price"),
+                value: Number(draft("price", EVENT_PRICE)),
+                min: 0,
+                step: 0.01,
+                unit: `${charger.price.currency}/kWh`,
+                hass: this.hass,
+                onChange: set("price"),
+              })
+            : numberControl({
+                id: "pev-event-limit",
+                label: this._t("event_limit"),
+                value: Number(draft("limit", EVENT_LIMIT_KW)),
+                min: 0,
+                step: 0.1,
+                unit: "kW",
+                hass: this.hass,
+                onChange: set("limit"),
+              })}
           <div class="buttons">
             <button class="primary" data-test="add-event" ?disabled=${busy} @click=${() => this._addEvent(charger)}>${this._t("add")}</button>
           </div>
@@ -778,6 +846,10 @@ export class PevPortalCard extends LitElement {
     .chip.state-waiting,
     .chip.state-validating {
       background: var(--warning-color, #ffa600);
+      color: var(--text-primary-color, #fff);
+    }
+    .chip.opted-out {
+      background: var(--success-color, #43a047);
       color: var(--text-primary-color, #fff);
     }
     .chip.state-fault {
@@ -863,13 +935,35 @@ export class PevPortalCard extends LitElement {
       font-size: 0.85rem;
       color: var(--pev-muted);
     }
-    .inline {
+    .control-slot {
       display: flex;
-      gap: 6px;
-    }
-    .inline input {
-      flex: 1;
+      gap: 8px;
+      align-items: flex-end;
+      flex: 1 1 180px;
       min-width: 0;
+    }
+    .control-slot .field {
+      flex: 1 1 auto;
+      min-width: 0;
+    }
+    ha-selector,
+    ha-select {
+      display: block;
+      width: 100%;
+    }
+    .control-slot.time-slot {
+      /* Home Assistant's time control keeps its own width (hours, minutes, AM/PM, clear) */
+      flex: 0 1 auto;
+    }
+    .control-slot.time-slot .field {
+      flex: 0 1 auto;
+    }
+    .control-slot > button {
+      flex: none;
+      margin-bottom: 4px;
+    }
+    input.time {
+      min-width: 9em;
     }
     .buttons {
       display: flex;
@@ -1111,6 +1205,9 @@ export class PevPortalCard extends LitElement {
 function register(): void {
   if (!window.customElements.get(CARD_TYPE)) {
     window.customElements.define(CARD_TYPE, PevPortalCard);
+  }
+  if (!window.customElements.get(EDITOR_TYPE)) {
+    window.customElements.define(EDITOR_TYPE, PevPortalCardEditor);
   }
 }
 

@@ -46,6 +46,10 @@ export interface EventData {
   limit_kw?: number | null;
   level?: string | number | null;
   opt_out_allowed: boolean;
+  /** "utility" for the program's events; local events have "local" (or no source). */
+  source?: string | null;
+  /** The user opted out of this event. */
+  opted_out?: boolean;
   /** What opting out costs, when the program declares it (shown before confirming). */
   opt_out_consequence?: string | null;
 }
@@ -64,7 +68,19 @@ export interface PlanData {
   target_kwh?: number | null;
   cost?: number | null;
   reachable?: boolean;
+  /** Why the plan falls short, in English (the card shows `explanations` in its language). */
   reason?: string | null;
+  explanations?: PlanExplanation[];
+}
+
+export interface PlanExplanation {
+  constraint: string;
+  name: string;
+  start: string | null;
+  end: string | null;
+  kwh: number;
+  ready_by: string | null;
+  ready_without: string | null;
 }
 
 export interface CapData {

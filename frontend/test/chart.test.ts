@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { buildChart, chartWindow, hourTicks } from "../src/chart.ts";
+import { LABEL_WIDTH, buildChart, chartWindow, hourTicks } from "../src/chart.ts";
 import type { ChartInput } from "../src/chart.ts";
 
 const now = new Date("2026-11-22T18:00:00Z");
@@ -49,16 +49,17 @@ describe("chart window", () => {
 
 describe("plan to chart", () => {
   it("maps prices to a band under the plot, higher for dearer periods", () => {
-    const model = buildChart(input(), { width: 480, height: 118, axis: 18, priceShare: 0.5 });
+    const model = buildChart(input(), { width: 480, height: 118, axis: 18, top: 20, priceShare: 0.5 });
     assert.equal(model.plotHeight, 100);
+    assert.equal(model.top, 20);
     assert.equal(model.prices.length, 2);
     const [peak, off] = model.prices;
     close(peak.x, 0);
     close(peak.width, 60, "3 of 24 hours of 480 px");
-    close(peak.height, 50, "the dearest price fills the band");
-    close(peak.y, 50);
+    close(peak.height, 40, "the dearest price fills the band (half of the 80 px under the labels)");
+    close(peak.y, 60);
     close(off.x, 60);
-    close(off.height, 12.5, "the cheapest is a quarter of the band");
+    close(off.height, 10, "the cheapest is a quarter of the band");
     assert.equal(model.minPrice, 0.2);
     assert.equal(model.maxPrice, 0.4);
     assert.equal(model.bars.length, 0);
@@ -77,7 +78,7 @@ describe("plan to chart", () => {
       ready_by: iso(3),
       reachable: true,
     };
-    const model = buildChart(input({ plan }), { width: 400, height: 118, axis: 18 });
+    const model = buildChart(input({ plan }), { width: 400, height: 118, axis: 18, top: 0 });
     assert.equal(model.bars.length, 2, "no bar for a slot without power");
     close(model.maxPower, 12.1);
     const [full, half] = model.bars;
@@ -96,7 +97,7 @@ describe("plan to chart", () => {
       { event_id: "e1", kind: "load_control", start: iso(6), end: iso(8), limit_kw: null, opt_out_allowed: false },
       { event_id: "e2", kind: "price", start: iso(9), end: iso(10), price: 0.9, opt_out_allowed: false },
     ];
-    const model = buildChart(input({ caps, events }), { width: 240, height: 118, axis: 18 });
+    const model = buildChart(input({ caps, events }), { width: 240, height: 118, axis: 18, top: 0 });
     assert.equal(model.caps.length, 2, "the price event is no cap");
     const [cap, event] = model.caps;
     close(cap.x, 20);
@@ -111,6 +112,39 @@ describe("plan to chart", () => {
     const model = buildChart(input({ caps }), { width: 240, height: 100 });
     close(model.caps[0].x, 0);
     close(model.caps[0].width, 10);
+  });
+});
+
+describe("price label", () => {
+  it("is written above the plot, so the planned power never covers it", () => {
+    const plan = {
+      slots: [
+        { start: iso(0), end: iso(3), power_kw: 11 },
+        { start: iso(3), end: iso(6), power_kw: 11 },
+      ],
+      departure: iso(12),
+      ready_by: iso(6),
+    };
+    for (const width of [200, 320, 480, 1200]) {
+      const model = buildChart(input({ plan }), { width, height: 150 });
+      const label = model.priceLabel;
+      assert.ok(label, `a label at ${width} px`);
+      assert.equal(label.price, 0.4, "the dearest price");
+      const highestBar = Math.min(...model.bars.map((b) => b.y));
+      const highestPrice = Math.min(...model.prices.map((p) => p.y));
+      assert.ok(label.y < highestBar - 2, `label baseline ${label.y} above the bars (${highestBar}) at ${width} px`);
+      assert.ok(label.y < highestPrice, "and above the price band");
+      assert.ok(label.y >= 9, "and inside the picture");
+      assert.ok(label.x >= 0 && label.x + LABEL_WIDTH <= width + 1, "within the width");
+      if (model.departureX !== null) {
+        assert.ok(label.x + LABEL_WIDTH <= model.departureX - 120 || label.x >= model.departureX || label.x === 2);
+      }
+    }
+  });
+
+  it("is left out without prices", () => {
+    const model = buildChart(input({ prices: [] }), { width: 300, height: 150 });
+    assert.equal(model.priceLabel, null);
   });
 });
 

@@ -9,7 +9,9 @@ import {
   formatPower,
   formatPrice,
   formatTime,
+  currencyDigits,
   localIso,
+  priceDigits,
 } from "../src/format.ts";
 
 const nbsp = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");
@@ -46,11 +48,25 @@ describe("numbers and amounts", () => {
     assert.equal(nbsp(formatMoney(1, "XXXX", "en")), "1.00 XXXX");
   });
 
-  it("shows prices with as many decimals as they have (2 to 4)", () => {
+  it("shows prices with the currency's decimals, one more when they have it", () => {
     assert.equal(formatPrice(0.3, "EUR", "en"), "€0.30/kWh");
     assert.equal(formatPrice(0.305, "EUR", "en"), "€0.305/kWh");
-    assert.equal(formatPrice(0.30512, "EUR", "en"), "€0.3051/kWh");
+    assert.equal(formatPrice(0.30512, "EUR", "en"), "€0.305/kWh", "never 4 decimals for EUR");
+    assert.equal(formatPrice(0.1234, "USD", "en"), "$0.123/kWh");
+    assert.equal(formatPrice(32, "JPY", "en"), "¥32/kWh", "yen have no decimals");
+    assert.equal(formatPrice(31.46, "JPY", "en"), "¥31.5/kWh");
+    assert.equal(formatPrice(0.12345, "KWD", "en").replace(/\u00a0/g, " "), "KWD 0.1235/kWh", "dinars have 3");
+    assert.equal(formatPrice(0.2, "XXXX", "en").replace(/\u00a0/g, " "), "0.20 XXXX/kWh");
     assert.equal(formatPrice(undefined, "EUR", "en"), "–");
+  });
+
+  it("gives each currency its decimals", () => {
+    assert.equal(currencyDigits("EUR"), 2);
+    assert.equal(currencyDigits("JPY"), 0);
+    assert.equal(currencyDigits("KWD"), 3);
+    assert.equal(currencyDigits("not a currency"), 2);
+    assert.equal(priceDigits(0.25, "EUR"), 2);
+    assert.equal(priceDigits(0.2512, "EUR"), 3);
   });
 });
 

@@ -242,10 +242,28 @@ async def test_events_are_pushed(
     assert event["end"] == "2026-11-22T12:00:00+00:00"
     assert event["level"] is None
     assert event["opt_out_allowed"] is True  # the premise's own load-control event
+    assert event["source"] == "local"
+    assert event["opted_out"] is False
     upcoming = latest["next_event"]
     assert upcoming["kind"] == "price"
     assert upcoming["price"] == 0.9
+    assert upcoming["source"] == "local"
     assert any(p["price"] == 0.9 for p in latest["prices"])
+
+    # Opted out (with a car plugged in): the card is told, so it offers no second opt-out.
+    await plug(hass, True)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, latest["charger_id"]), latest["entry_id"]
+    )
+    assert device is not None
+    await hass.services.async_call(
+        DOMAIN, "opt_out", {"device_id": device.id}, blocking=True, return_response=True
+    )
+    latest = await drain(hass, client)
+    assert latest is not None
+    assert latest["event"]["event_id"] == event["event_id"]
+    assert latest["event"]["opted_out"] is True
+    assert latest["next_event"]["opted_out"] is False
 
 
 @dataclasses.dataclass

@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ChargerData, DashboardData, EventData } from "../src/types.ts";
+import {
+  SECTION_DEFAULTS,
+  canPause,
+  chargerOptions,
+  chooseCharger,
+  editorSchema,
+  eventName,
+  eventTitleKey,
+  explanationText,
+  isPaused,
+  modeLabel,
+  optOutState,
+  periodLabel,
+  planMode,
+  timeValue,
+  withDefaults,
+  withoutDefaults,
+} from "../src/view.ts";
+import { localize } from "../src/localize.ts";
+
+function charger(extra: Partial<ChargerData> = {}): ChargerData {
+  return {
+    entry_id: "entry-home",
+    premise: "Home",
+    charger_id: "c1",
+    name: "Garage",
+    device_id: "dev-garage",
+    entities: {},
+    vehicles: [],
+    state: "unplugged",
+    charging_enabled: true,
+    session: null,
+    binding: null,
+    price: { value: 0.3, currency: "EUR", period: "flat", until: "2026-11-23T00:00:00Z" },
+    prices: [],
+    event: null,
+    next_event: null,
+    plan: null,
+    caps: [],
+    cap_kw: null,
+    sessions: [],
+    ...extra,
+  };
+}
+
+const session = {
+  session_id: "s1",
+  state: "charging",
+  pause_reason: null,
+  pev_id: "pev-1",
+  vehicle: "Car",
+  vehicle_source: "default",
+  started_at: "2026-11-22T10:00:00Z",
+  energy_kwh: 1,
+  charger_kwh: null,
+  power_kw: 11,
+  cost: 0.3,
+  currency: "EUR",
+  data_quality: "OK",
+};
+
+const plan = {
+  slots: [{ start: "2026-11-22T10:00:00Z", end: "2026-11-22T11:00:00Z", power_kw: 11 }],
+  ready_by: "2026-11-22T11:00:00Z",
+  cost: 3.3,
+  reachable: true,
+};
+
+function event(extra: Partial<EventData> = {}): EventData {
+  return {
+    event_id: "e1",
+    kind: "load_control",
+    name: "Evening peak",
+    start: "2026-11-22T17:00:00Z",
+    end: "2026-11-22T19:00:00Z",
+    opt_out_allowed: true,
+    ...extra,
+  };
+}
+
+describe("editor", () => {
+  it("shows each section at its effective value: on unless switched off", () => {
+    assert.deepEqual(withDefaults({ type: "custom:pev-portal-card" }), {
+      type: "custom:pev-portal-card",
+      show_plan: true,
+      show_history: true,
+      show_event_form: true,
+    });
+    const off = withDefaults({ type: "x", show_history: false });
+    assert.equal(off.show_history, false);
+    assert.equal(off.show_plan, true);
+  });
+
+  it("stores only what differs from the defaults", () => {
+    assert.deepEqual(
+      withoutDefaults({ type: "x", device_id: "d", title: "", show_plan: true, show_history: false }),
+      { type: "x", device_id: "d", show_history: false },
+    );
+  });
+
+  it("declares the sections' defaults in the form", () => {
+    const grid = editorSchema("en", [])[2] as { schema: { name: string; default: boolean }[] };
+    assert.deepEqual(
+      grid.schema.map((s) => [s.name, s.default]),
+      Object.entries(SECTION_DEFAULTS),
+    );
+  });
+
+  it("offers only the chargers, named by premise when there are several", () => {
+    const data: DashboardData = {
+      chargers: [
+        charger(),
+        charger({ charger_id: "c2", device_id: "dev-cottage", premise: "Cottage", entry_id: "entry-cottage" }),
+        charger({ charger_id: "c3", device_id: null }),
+      ],
+    };
+    assert.deepEqual(chargerOptions(data), [
+      { value: "dev-garage", label: "Garage (Home)" },
+      { value: "dev-cottage", label: "Garage (Cottage)" },
+    ]);
+    assert.deepEqual(chargerOptions({ chargers: [charger()] }), [{ value: "dev-garage", label: "Garage" }]);
+    assert.deepEqual(chargerOptions(undefined), []);
+    const picker = editorSchema("en", chargerOptions(data))[0] as {
+      name: string;
+      selector: { select: { options: { value: string }[] } };
+    };
+    assert.equal(picker.name, "device_id");
+    assert.deepEqual(
+      picker.selector.select.options.map((o) => o.value),
+      ["dev-garage", "dev-cottage"],
+    );
+  });
+
+  it("keeps a configured charger that is gone, marked as such", () => {
+    const picker = editorSchema("de", [{ value: "dev-garage", label: "Garage" }], "dev-gone")[0] as {
+      selector: { select: { options: { value: string; label: string }[] } };
+    };
+    assert.deepEqual(picker.selector.select.options.at(-1), {
+      value: "dev-gone",
+      label: localize("de", "editor.missing_charger"),
+    });
+  });
+});
+
+describe("which charger the card shows", () => {
+  const data: DashboardData = {
+    chargers: [charger(), charger({ charger_id: "c2", device_id: "dev-cottage", premise: "Cottage" })],
+  };
+
+  it("shows the configured charger, by device or charger ID", () => {
+    const byDevice = chooseCharger(data, { type: "x", device_id: "dev-cottage" });
+    assert.equal(byDevice.kind === "charger" && byDevice.charger.charger_id, "c2");
+    const byId = chooseCharger(data, { type: "x", charger_id: "c2" });
+    assert.equal(byId.kind === "charger" && byId.charger.charger_id, "c2");
+  });
+
+  it("never falls back to another charger when the configured one is gone", () => {
+    assert.deepEqual(chooseCharger(data, { type: "x", device_id: "dev-gone" }), { kind: "missing" });
+    // Without any charger (not set up, or the premises reloading) there is nothing to miss yet.
+    assert.deepEqual(chooseCharger({ chargers: [] }, { type: "x", device_id: "dev-gone" }), { kind: "none" });
+  });
+
+  it("shows the first charger only when none is configured", () => {
+    const first = chooseCharger(data, { type: "x" });
+    assert.equal(first.kind === "charger" && first.charger.charger_id, "c1");
+    assert.deepEqual(chooseCharger({ chargers: [] }, { type: "x" }), { kind: "none" });
+  });
+});
+
+describe("pause and plan", () => {
+  it("offers no pause without a car plugged in", () => {
+    assert.equal(canPause(charger()), false);
+    assert.equal(canPause(charger({ session })), true);
+  });
+
+  it("shows the pause instead of the plan while paused", () => {
+    const paused = charger({ session: { ...session, state: "paused" }, charging_enabled: false, plan });
+    assert.equal(isPaused(paused), true);
+    assert.equal(planMode(paused), "paused");
+    assert.equal(planMode(charger({ session, plan })), "plan");
+    assert.equal(planMode(charger({ session })), "prices");
+    assert.equal(planMode(charger()), "prices");
+  });
+
+  it("explains a short plan in the language", () => {
+    const e = {
+      constraint: "cap",
+      name: "Evening peak",
+      start: "2026-11-22T17:00:00Z",
+      end: "2026-11-22T19:00:00Z",
+      kwh: 4.5,
+      ready_by: "2026-11-22T21:00:00Z",
+      ready_without: "2026-11-22T19:30:00Z",
+    };
+    const now = new Date("2026-11-22T12:00:00Z");
+    const text = explanationText("en-GB", e, "UTC", now).replace(/\u00a0/g, " ");
+    assert.equal(text, "Evening peak from 17:00 to 19:00 delays 4.50 kWh; ready at 21:00 instead of 19:30");
+    const de = explanationText("de", { ...e, constraint: "mode", ready_by: null, ready_without: null }, "UTC", now);
+    assert.equal(de.replace(/\u00a0/g, " "), "Laden ist aus (4,50 kWh nicht geplant)");
+    assert.match(explanationText("fr", { ...e, constraint: "something new" }, "UTC", now), /^Evening peak retarde/);
+  });
+});
+
+describe("events", () => {
+  it("labels an event by its source", () => {
+    assert.equal(eventTitleKey(event(), true), "event.local_active");
+    assert.equal(eventTitleKey(event({ source: "local" }), false), "event.local_upcoming");
+    assert.equal(eventTitleKey(event({ source: "utility" }), true), "event.utility_active");
+    assert.equal(localize("en", eventTitleKey(event(), true), { name: "X" }), "Local event in progress: X");
+    assert.equal(localize("en", eventTitleKey(event({ source: "utility" }), true), { name: "X" }), "Utility event in progress: X");
+  });
+
+  it("shows opted out once done, the opt-out only when allowed", () => {
+    assert.equal(optOutState(event()), "offer");
+    assert.equal(optOutState(event({ opted_out: true })), "opted_out");
+    assert.equal(optOutState(event({ opt_out_allowed: false })), "none");
+    assert.equal(optOutState(null), "none");
+  });
+
+  it("names an unnamed event by its kind", () => {
+    assert.equal(eventName("de", event({ name: null, kind: "price" })), "Preisereignis");
+    assert.equal(eventName("en", event()), "Evening peak");
+  });
+});
+
+describe("labels", () => {
+  it("translates charge modes, keeping unknown ones", () => {
+    assert.equal(modeLabel("en", "cheapest"), "Cheapest by departure");
+    assert.equal(modeLabel("de", "immediate"), "Sofort");
+    assert.equal(modeLabel("fr", "off"), "Arrêt");
+    assert.equal(modeLabel("en", "turbo"), "turbo");
+  });
+
+  it("translates well-known periods, keeping the tariff's own names", () => {
+    assert.equal(periodLabel("en", "off_peak"), "Off-peak");
+    assert.equal(periodLabel("de", "flat"), "Einheitspreis");
+    assert.equal(periodLabel("en", "Summer evenings"), "Summer evenings");
+  });
+});
+
+describe("times", () => {
+  it("gives time entities HH:MM:SS whatever the control returned", () => {
+    assert.equal(timeValue("23:00"), "23:00:00");
+    assert.equal(timeValue("7:05"), "07:05:00");
+    assert.equal(timeValue("23:00:30"), "23:00:30");
+    assert.equal(timeValue("garbage"), "garbage");
+  });
+});
