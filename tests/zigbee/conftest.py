@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from unittest.mock import patch
 
@@ -12,6 +14,7 @@ from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .fake_zigpy import FakeApp, FakeMeter, gateway
+from .radio import SimDevice, SimulatedRadio, radio_factory
 
 GATEWAY = "homeassistant.components.zha.helpers.get_zha_gateway"
 
@@ -62,3 +65,96 @@ def register(hass: HomeAssistant, meter: FakeMeter, name: str = "EV meter") -> s
         name=name,
     )
     return device.id
+
+
+# -- Home Assistant's real ZHA on a simulated radio ---------------------------------------------
+
+JOIN_TIMEOUT_S = int(os.environ.get("PEV_ZHA_JOIN_TIMEOUT", "60"))
+ZHA_RADIO_NEW = "bellows.zigbee.application.ControllerApplication.new"
+ESI_ENDPOINT_CONFIG = {
+    "endpoint": 10,
+    "profile": 0x0109,
+    "device_type": 0x0500,
+    "device_version": 0,
+    "input_clusters": [0x0000, 0x0700, 0x0701],
+    "output_clusters": [],
+}
+
+
+class ZhaNetwork:
+    """ZHA set up on the simulated radio: join devices, send their frames."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, radios: list[SimulatedRadio]) -> None:
+        self.hass = hass
+        self.entry_id = entry_id
+        self._radios = radios
+
+    @property
+    def radio(self) -> SimulatedRadio:
+        """The radio ZHA's gateway runs on (the last one ZHA created)."""
+        return self._radios[-1]
+
+    async def settle(self) -> None:
+        """Let zigpy's and ZHA's own tasks (not tracked by Home Assistant) run out."""
+        for _ in range(5):
+            await self.hass.async_block_till_done()
+            for _ in range(20):
+                await asyncio.sleep(0)
+
+    async def join(self, device: SimDevice) -> dr.DeviceEntry:
+        """The device joins; wait until ZHA configured it and registered it in Home Assistant."""
+        from homeassistant.components.zha.helpers import get_zha_gateway
+
+        self.radio.join(device)
+        registry = dr.async_get(self.hass)
+        async with asyncio.timeout(JOIN_TIMEOUT_S):
+            while True:
+                await self.settle()
+                gateway = get_zha_gateway(self.hass)
+                zha_device = gateway.devices.get(device.eui64)
+                entry = registry.async_get_device_by_identifier(("zha", device.ieee), self.entry_id)
+                if (
+                    zha_device is not None
+                    and entry is not None
+                    and device.eui64 not in gateway._device_init_tasks
+                ):
+                    return entry
+                await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def zha_network(ha: HomeAssistant) -> AsyncIterator[ZhaNetwork]:
+    """Home Assistant's ``zha`` component, set up on the simulated radio (quirks enabled)."""
+    from homeassistant.setup import async_setup_component
+
+    radios: list[SimulatedRadio] = []
+    entry = MockConfigEntry(
+        domain="zha",
+        version=5,
+        minor_version=2,
+        title="Simulated radio",
+        data={
+            "device": {"path": "/dev/ttyPEV0", "baudrate": 115200, "flow_control": None},
+            "radio_type": "ezsp",
+        },
+    )
+    entry.add_to_hass(ha)
+    config = {
+        "zha": {
+            "zigpy_config": {
+                "topology_scan_enabled": False,
+                "watchdog_enabled": False,
+                "ota": {"enabled": False},
+                "additional_endpoints": [ESI_ENDPOINT_CONFIG],
+            }
+        }
+    }
+    with patch(ZHA_RADIO_NEW, new=radio_factory(radios)):
+        assert await async_setup_component(ha, "zha", config)
+        await ha.async_block_till_done()
+        network = ZhaNetwork(ha, entry.entry_id, radios)
+        await network.settle()
+        yield network
+        assert not [err for radio in radios for err in radio.errors]
+        await ha.config_entries.async_unload(entry.entry_id)
+        await ha.async_block_till_done()

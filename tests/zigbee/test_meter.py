@@ -187,13 +187,14 @@ async def start_meter(
             123.45,
             "Innr",
         ),
+        # Not in the table: without ZHA's quirk, the device's own scaling (what ZHA shows).
         (
             "_TZ3000_okaz9tjs",
             "TS011F",
-            {"multiplier": 1, "divisor": 0, "current_summ_delivered": 250},
+            {"multiplier": 1, "divisor": 1000, "current_summ_delivered": 22_568},
             {},
-            2.5,
-            "Tuya",
+            22.568,
+            None,
         ),
     ],
     ids=[
