@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from unittest.mock import patch
@@ -69,7 +68,7 @@ def register(hass: HomeAssistant, meter: FakeMeter, name: str = "EV meter") -> s
 
 # -- Home Assistant's real ZHA on a simulated radio ---------------------------------------------
 
-JOIN_TIMEOUT_S = int(os.environ.get("PEV_ZHA_JOIN_TIMEOUT", "60"))
+JOIN_TURNS = 200
 ZHA_RADIO_NEW = "bellows.zigbee.application.ControllerApplication.new"
 ESI_ENDPOINT_CONFIG = {
     "endpoint": 10,
@@ -102,24 +101,26 @@ class ZhaNetwork:
                 await asyncio.sleep(0)
 
     async def join(self, device: SimDevice) -> dr.DeviceEntry:
-        """The device joins; wait until ZHA configured it and registered it in Home Assistant."""
+        """The device joins; wait until ZHA configured it and registered it in Home Assistant.
+
+        Waits in turns of the event loop, not on the clock (a test may freeze it).
+        """
         from homeassistant.components.zha.helpers import get_zha_gateway
 
         self.radio.join(device)
         registry = dr.async_get(self.hass)
-        async with asyncio.timeout(JOIN_TIMEOUT_S):
-            while True:
-                await self.settle()
-                gateway = get_zha_gateway(self.hass)
-                zha_device = gateway.devices.get(device.eui64)
-                entry = registry.async_get_device_by_identifier(("zha", device.ieee), self.entry_id)
-                if (
-                    zha_device is not None
-                    and entry is not None
-                    and device.eui64 not in gateway._device_init_tasks
-                ):
-                    return entry
-                await asyncio.sleep(0.01)
+        for _ in range(JOIN_TURNS):
+            await self.settle()
+            gateway = get_zha_gateway(self.hass)
+            zha_device = gateway.devices.get(device.eui64)
+            entry = registry.async_get_device_by_identifier(("zha", device.ieee), self.entry_id)
+            if (
+                zha_device is not None
+                and entry is not None
+                and device.eui64 not in gateway._device_init_tasks
+            ):
+                return entry
+        raise AssertionError(f"{device.model} did not finish joining")
 
 
 @pytest.fixture
