@@ -53,6 +53,7 @@ class SimDevice:
     attributes: dict[tuple[int, int], dict[str | int, Any]] = field(default_factory=dict)
     logical_type: zdo_t.LogicalType = zdo_t.LogicalType.Router
     mains_powered: bool = True
+    answer_reads: bool = True  # False: Read Attributes go unanswered (a meter that is late)
     received: list[t.ZigbeePacket] = field(default_factory=list)
     _tsn: int = 0
 
@@ -196,6 +197,8 @@ class SimDevice:
         command = foundation.GeneralCommand(hdr.command_id)
         request, _ = foundation.GENERAL_COMMANDS[command].schema.deserialize(rest)
         if command == foundation.GeneralCommand.Read_Attributes:
+            if not self.answer_reads:
+                return []
             records = []
             for attrid in request.attribute_ids:
                 value = _lookup(values, cluster_cls, attrid, manufacturer)
@@ -492,8 +495,14 @@ class SimulatedRadio(zigpy.application.ControllerApplication):
         )
 
 
-def radio_factory(holder: list[SimulatedRadio]) -> Callable[..., Any]:
-    """A stand-in for bellows' ``ControllerApplication.new`` that builds simulated radios."""
+def radio_factory(holder: list[SimulatedRadio], *, quirks: bool = True) -> Callable[..., Any]:
+    """A stand-in for bellows' ``ControllerApplication.new`` that builds simulated radios.
+
+    ``quirks=False`` is ZHA with ``enable_quirks: false`` in a process where zhaquirks was
+    loaded before (by other tests): the quirk registry is process-wide and stays filled, so the
+    radio does not take ZHA's quirk resolver, as a ZHA that never loaded zhaquirks resolves
+    nothing.
+    """
 
     async def new(
         config: dict[str, Any],
@@ -504,9 +513,9 @@ def radio_factory(holder: list[SimulatedRadio]) -> Callable[..., Any]:
         **_kwargs: Any,
     ) -> SimulatedRadio:
         app = SimulatedRadio(config)
-        if device_resolver is not None:
+        if device_resolver is not None and quirks:
             app.register_device_resolver(device_resolver)
-        if uninitialized_packet_handler is not None:
+        if uninitialized_packet_handler is not None and quirks:
             app.register_uninitialized_packet_handler(uninitialized_packet_handler)
         await app._load_db()
         if start_radio:

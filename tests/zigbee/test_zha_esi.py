@@ -44,9 +44,7 @@ def received(display: SimDevice, cluster: int) -> list[Any]:
 
 async def ask(network: ZhaNetwork, display: SimDevice, cluster: int, frame: bytes) -> None:
     display.received.clear()
-    network.radio.send_from(
-        display, src_ep=1, dst_ep=ESI_ENDPOINT, cluster_id=cluster, data=frame
-    )
+    network.radio.send_from(display, src_ep=1, dst_ep=ESI_ENDPOINT, cluster_id=cluster, data=frame)
     await network.settle()
 
 

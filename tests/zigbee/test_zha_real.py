@@ -133,3 +133,57 @@ async def test_metered_as_zha_shows(
     assert details["correction"] is None  # ZHA's quirk (or the device) scales; no table
     assert details["divisor_source"] == source
     assert [m.ieee for m in metering_devices(ha)] == [device.ieee]
+
+
+@pytest.mark.parametrize("zha_quirks", [False])
+@pytest.mark.parametrize(
+    ("device", "raw", "zha_kwh", "kwh", "correction"),
+    [
+        (
+            emizb_132(multiplier=1, divisor=1, unit_of_measure=0, current_summ_delivered=0),
+            1_500_000,
+            1_500_000.0,
+            1500.0,
+            "EMIZB-132",
+        ),
+        (
+            innr_sp_234(multiplier=1, divisor=1000, unit_of_measure=0, current_summ_delivered=0),
+            12_345,
+            12.345,
+            123.45,
+            "Innr",
+        ),
+        (
+            tuya_ts0121(multiplier=1, divisor=1000, unit_of_measure=0, current_summ_delivered=0),
+            22_568,
+            22.568,
+            22.568,
+            None,
+        ),
+    ],
+    ids=["frient-emizb-132", "innr-sp-234", "tuya-ts0121"],
+)
+async def test_without_zha_quirks_the_table_corrects_what_zhaquirks_would(
+    ha: HomeAssistant,
+    zha_network: ZhaNetwork,
+    meters: list[Callable[[], None]],
+    device: SimDevice,
+    raw: int,
+    zha_kwh: float,
+    kwh: float,
+    correction: str | None,
+) -> None:
+    """ZHA with quirks off shows the device's values; the table corrects only zhaquirks' own."""
+    zha, readings, device_id = await start(ha, zha_network, device, meters)
+    assert not zha.quirked
+    zha_network.radio.report(
+        device, metering_endpoint(device), METERING, {"current_summ_delivered": raw}
+    )
+    await zha_network.settle()
+    assert zha_shows(ha, device_id) == pytest.approx(zha_kwh)
+    assert readings[-1][1] == pytest.approx(kwh)
+    note = zha.meter_details()["correction"]
+    if correction is None:
+        assert note is None
+    else:
+        assert correction in note
