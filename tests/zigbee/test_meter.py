@@ -496,3 +496,29 @@ async def test_diagnostics_show_the_meter(ha: HomeAssistant, meter: NetworkMeter
     assert details["metering_device_type"] == "eumd_ev_charging"
     assert details["divisor"] == 1000
     assert details["source"] == "zigbee"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="coordinator._build_charger gives a demo charger a sensor meter for any meter "
+    "source but 'demo', so meter_source 'zha' fails (KeyError meter_entity); the hook is in "
+    "the Zigbee helper's report. Remove this mark when it is applied.",
+)
+async def test_demo_charger_metered_by_a_zha_meter(
+    ha: HomeAssistant, meter: NetworkMeter, freezer: FrozenDateTimeFactory
+) -> None:
+    """A demo charger whose energy is metered by a real meter joined through ZHA."""
+    data = {
+        "charger_name": "Garage",
+        "charger_type": "demo",
+        "meter_source": "zha",
+        "zha_device": meter.device_id,
+        "zha_ieee": meter.ieee,
+    }
+    coordinator = await setup(ha, make_entry(data))
+    zha = runtime(coordinator).meter
+    assert isinstance(zha, ZhaMeter)
+    assert zha.meter_details()["source"] == "zigbee"
+    await report_at(ha, freezer, meter, "10:05:00", current_summ_delivered=1_001_000)
+    assert zha.reading() is not None
+    assert zha.reading()[1] == pytest.approx(1001.0)  # type: ignore[index]

@@ -121,6 +121,10 @@ async def test_metered_as_zha_shows(
     """A report reaches PEV Portal with the scaling ZHA shows after its quirks."""
     zha, readings, device_id = await start(ha, zha_network, device, meters)
     assert zha.source == "zigbee"
+    # ZHA's identify-on-join (Identify trigger_effect, 0x40) reached the device, which answered
+    # it as devices do; a radio that left it unanswered would keep the join waiting.
+    identify = [p for p in device.received if p.cluster_id == 0x0003]
+    assert [bytes(p.data.serialize())[2] for p in identify] == [0x40]
     zha_network.radio.report(
         device, metering_endpoint(device), METERING, report, manufacturer=manufacturer
     )
