@@ -1,9 +1,13 @@
 """The end-use meter as a Zigbee Metering cluster (0x0702) reached through ZHA.
 
 * kWh is computed here from CurrentSummationDelivered with the multiplier and divisor (user
-  override, else the built-in corrections table, else the device; 0 or missing count as 1), never
-  from the formatting bits (``core/smart_energy.py``). No reading is passed on before the scaling
-  is known, so a session never starts on an unscaled register.
+  override; else, for a device whose zhaquirks quirk ZHA did not apply, the built-in corrections
+  table; else the values ZHA has, after its quirks; 0 or missing count as 1), never from the
+  formatting bits (``core/smart_energy.py``). No reading is passed on before the scaling is
+  known, so a session never starts on an unscaled register.
+* Values are taken from zigpy's ``attribute_report``, ``attribute_read`` and
+  ``attribute_updated`` events: a value a quirk transformed (or set, as the Innr SP 120's
+  summation) only comes as ``attribute_updated``.
 * The meter ID on every reading is the device's IEEE address. A different address on the same
   charger (the meter was replaced and the charger reconfigured) and a falling summation are
   meter changes the interval ledger handles as a new meter epoch.
