@@ -467,7 +467,7 @@ class SimulatedRadio(zigpy.application.ControllerApplication):
                 src_ep=src_ep,
                 dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=t.NWK(0x0000)),
                 dst_ep=dst_ep,
-                tsn=data[1] if not data[0] & 0x04 else data[3],
+                tsn=(data[3] if data[0] & 0x04 else data[1]) if len(data) > 3 else 0,
                 profile_id=profile,
                 cluster_id=cluster_id,
                 data=t.SerializableBytes(data),

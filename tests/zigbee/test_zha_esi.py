@@ -97,3 +97,37 @@ async def test_load_control_event_published_on_the_display_profile(
         ((answer_profile, src_ep, frame),) = received(display, DRLC)
         assert (answer_profile, src_ep) == (profile, ESI_ENDPOINT)
         assert parse_frame(DRLC, frame)[1] == "load_control_event"
+
+
+async def test_malformed_and_stray_frames_are_not_answered_twice(
+    ha: HomeAssistant, zha_network: ZhaNetwork
+) -> None:
+    """Frames the ESI cannot read, or from an endpoint zigpy does not know: no crash, one answer."""
+    await start_esi(ha)
+    display = in_home_display(SE_PROFILE)
+    await zha_network.join(display)
+
+    # a truncated frame to the ESI: neither a command nor a ZCL header; nothing is sent back
+    await ask(zha_network, display, PRICE, b"\x01")
+    assert received(display, PRICE) == []
+
+    # a truncated Smart Energy frame to another cluster: not handed on, no crash
+    display.received.clear()
+    zha_network.radio.send_from(display, src_ep=1, dst_ep=1, cluster_id=0x0000, data=b"\x00")
+    await zha_network.settle()
+    assert display.received == []
+
+    # GetCurrentPrice from an endpoint the display does not have: the ESI still answers, once
+    display.received.clear()
+    zha_network.radio.send_from(
+        display,
+        src_ep=7,
+        dst_ep=ESI_ENDPOINT,
+        cluster_id=PRICE,
+        data=bytes.fromhex("01 38 00 00"),
+        profile_id=HA_PROFILE,
+    )
+    await zha_network.settle()
+    ((answer_profile, src_ep, frame),) = received(display, PRICE)
+    assert (answer_profile, src_ep) == (HA_PROFILE, ESI_ENDPOINT)
+    assert parse_frame(PRICE, frame)[1] == "publish_price"

@@ -191,3 +191,25 @@ async def test_without_zha_quirks_the_table_corrects_what_zhaquirks_would(
         assert note is None
     else:
         assert correction in note
+
+
+async def test_zha_values_unreadable_falls_back_to_the_reported_ones(
+    ha: HomeAssistant, zha_network: ZhaNetwork, meters: list[Callable[[], None]]
+) -> None:
+    """A ZHA whose cluster cannot answer ``get`` (changed): the values seen in events scale."""
+    device = tuya_ts0121(multiplier=1, divisor=1000, unit_of_measure=0, current_summ_delivered=0)
+    zha, readings, _device_id = await start(ha, zha_network, device, meters)
+
+    class Changed:
+        """The meter's view of the cluster after a ZHA change: ``get`` is gone."""
+
+        def __getattr__(self, name: str) -> Any:
+            raise AttributeError(name)
+
+    zha._cluster = Changed()  # what the meter holds; zigpy and ZHA keep the real cluster
+    zha_network.radio.report(
+        device, metering_endpoint(device), METERING, {"current_summ_delivered": 22_568}
+    )
+    await zha_network.settle()
+    assert readings[-1][1] == pytest.approx(22.568)
+    assert zha.meter_details()["zha_shows"] == {"multiplier": 1, "divisor": 1000}
