@@ -1,4 +1,10 @@
-"""Fixtures for the Zigbee tests: a fake zigpy network behind ZHA's patched gateway helper."""
+"""Fixtures for the Zigbee tests.
+
+``zha_network``: Home Assistant's real ``zha`` component on the simulated radio of ``radio.py``
+(the tests that count). ``zha_up``/``zha_down``: ZHA's gateway helper patched to a fake zigpy
+network (``fake_zigpy.py``), kept only for what the real ZHA cannot arrange: ZHA missing, not
+loaded yet or loading after PEV Portal, and a meter that never answered a read.
+"""
 
 from __future__ import annotations
 

@@ -20,7 +20,6 @@ zha-quirks 2.3.0, zigpy 2.4.0 (Home Assistant 2026.10.4's ZHA pins).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from .radio import HA_PROFILE, SE_PROFILE, ZLL_PROFILE, SimDevice
@@ -173,10 +172,3 @@ def in_home_display(
 def metering_endpoint(device: SimDevice) -> int:
     """The endpoint of the device's Metering cluster."""
     return next(ep for ep, sig in device.endpoints.items() if METERING in sig["input_clusters"])
-
-
-def with_attributes(device: SimDevice, **attributes: Any) -> SimDevice:
-    """The same device with more Metering attributes."""
-    ep = metering_endpoint(device)
-    values = {**device.attributes.get((ep, METERING), {}), **attributes}
-    return dataclasses.replace(device, attributes={**device.attributes, (ep, METERING): values})

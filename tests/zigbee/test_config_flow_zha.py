@@ -15,9 +15,8 @@ from tests.components.test_config_flow import (  # noqa: F401  (charger_states i
     flow_at_meter,
 )
 
-from .conftest import ZhaNetwork, register
+from .conftest import ZhaNetwork
 from .devices import emizb_132, in_home_display
-from .fake_zigpy import FakeApp, FakeMeter, add_client_device
 
 
 def source_options(result: Any) -> list[str]:
@@ -76,16 +75,17 @@ async def test_zha_not_offered_without_zha(ha: HomeAssistant, zha_down: None) ->
 
 
 @pytest.mark.usefixtures("charger_states")
-async def test_zha_without_metering_devices_not_offered(ha: HomeAssistant, zha_up: FakeApp) -> None:
-    add_client_device(zha_up, "00:15:8d:00:00:00:00:bb", 0x4343, [0x0006])
+async def test_zha_without_metering_devices_not_offered(
+    ha: HomeAssistant, zha_network: ZhaNetwork
+) -> None:
+    await zha_network.join(in_home_display(0x0104))
     flow_id = await flow_at_meter(ha, ENTITIES)
     result = await ha.config_entries.flow.async_configure(flow_id, {"meter_source": "sensor"})
     assert source_options(result) == ["sensor", "charger"]
 
 
-@pytest.mark.usefixtures("zha_up")
-async def test_scaling_overrides_validated(ha: HomeAssistant, app: FakeApp) -> None:
-    device_id = register(ha, FakeMeter(app))
+async def test_scaling_overrides_validated(ha: HomeAssistant, zha_network: ZhaNetwork) -> None:
+    device_id = (await zha_network.join(emizb_132(multiplier=1, divisor=1000))).id
     for bad in (0, 2.5, 0x1000000):
         errors, _ = validate_meter_form(ha, {"zha_device": device_id, "meter_multiplier": bad})
         assert errors == {"meter_multiplier": "invalid_scaling"}, bad
