@@ -1,4 +1,7 @@
-"""A zigpy network without hardware: a real ControllerApplication with the radio stubbed.
+"""A zigpy network without hardware, behind ZHA's patched gateway helper.
+
+Kept only for the tests the real ZHA (``radio.py``) cannot arrange: ZHA missing, not loaded yet or
+loading after PEV Portal, and a meter that never answered a read before its first report.
 
 Frames are built as bytes and delivered through zigpy's own packet path
 (``ControllerApplication.packet_received`` -> ``Device.packet_received`` -> the cluster), so
@@ -128,15 +131,6 @@ class FakeApp(zigpy.application.ControllerApplication):
         if responder is not None:
             asyncio.get_running_loop().call_soon(responder, packet)
 
-    def add_coordinator_endpoint(self, endpoint_id: int, in_clusters: list[int]) -> None:
-        """The coordinator endpoint a user adds through ZHA's ``additional_endpoints``."""
-        coordinator = self.get_device(ieee=COORDINATOR_IEEE)
-        ep = coordinator.add_endpoint(endpoint_id)
-        ep.status = zigpy.endpoint.Status.ZDO_INIT
-        ep.profile_id = SE_PROFILE
-        for cluster_id in in_clusters:
-            ep.add_input_cluster(cluster_id)
-
     def deliver(
         self,
         src_nwk: int,
@@ -259,17 +253,3 @@ class FakeMeter:
 def gateway(app: FakeApp) -> SimpleNamespace:
     """What ZHA's ``get_zha_gateway`` returns, as far as the integration uses it."""
     return SimpleNamespace(application_controller=app)
-
-
-def add_client_device(
-    app: FakeApp, ieee: str, nwk: int, out_clusters: list[int], endpoint_id: int = 1
-) -> zigpy.device.Device:
-    """A device with client clusters (an in-home display, a Zigbee EVSE asking for prices)."""
-    device = app.add_device(t.EUI64.convert(ieee), t.NWK(nwk))
-    device.node_desc = zdo_t.NodeDescriptor(logical_type=zdo_t.LogicalType.EndDevice)
-    ep = device.add_endpoint(endpoint_id)
-    ep.status = zigpy.endpoint.Status.ZDO_INIT
-    ep.profile_id = SE_PROFILE
-    for cluster_id in out_clusters:
-        ep.add_output_cluster(cluster_id)
-    return device

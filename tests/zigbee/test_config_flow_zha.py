@@ -15,8 +15,8 @@ from tests.components.test_config_flow import (  # noqa: F401  (charger_states i
     flow_at_meter,
 )
 
-from .conftest import register
-from .fake_zigpy import FakeApp, FakeMeter, add_client_device
+from .conftest import ZhaNetwork
+from .devices import emizb_132, in_home_display
 
 
 def source_options(result: Any) -> list[str]:
@@ -33,11 +33,11 @@ async def form(hass: HomeAssistant) -> tuple[str, Any]:
 
 
 @pytest.mark.usefixtures("charger_states")
-async def test_zha_meter_chosen(ha: HomeAssistant, zha_up: FakeApp) -> None:
-    meter = FakeMeter(zha_up, registers={"multiplier": 1, "divisor": 1000})
-    device_id = register(ha, meter)
-    other = add_client_device(zha_up, "00:15:8d:00:00:00:00:bb", 0x4343, [0x0006])
-    not_meter = register(ha, FakeMeterLike(str(other.ieee)))
+async def test_zha_meter_chosen(ha: HomeAssistant, zha_network: ZhaNetwork) -> None:
+    """Through the real ZHA: a joined meter is offered, a joined display is not a meter."""
+    meter = emizb_132(multiplier=1, divisor=1000, current_summ_delivered=0)
+    device_id = (await zha_network.join(meter)).id
+    not_meter = (await zha_network.join(in_home_display(0x0104))).id
     flow_id, result = await form(ha)
     assert result["type"] is FlowResultType.FORM
     assert "zha" in source_options(result)
@@ -60,6 +60,7 @@ async def test_zha_meter_chosen(ha: HomeAssistant, zha_up: FakeApp) -> None:
     assert charger.data["zigbee_esi"] is True
     assert "meter_entity" not in charger.data
     assert "meter_multiplier" not in charger.data
+    await zha_network.settle()
 
 
 @pytest.mark.usefixtures("charger_states")
@@ -74,27 +75,19 @@ async def test_zha_not_offered_without_zha(ha: HomeAssistant, zha_down: None) ->
 
 
 @pytest.mark.usefixtures("charger_states")
-async def test_zha_without_metering_devices_not_offered(ha: HomeAssistant, zha_up: FakeApp) -> None:
-    add_client_device(zha_up, "00:15:8d:00:00:00:00:bb", 0x4343, [0x0006])
+async def test_zha_without_metering_devices_not_offered(
+    ha: HomeAssistant, zha_network: ZhaNetwork
+) -> None:
+    await zha_network.join(in_home_display(0x0104))
     flow_id = await flow_at_meter(ha, ENTITIES)
     result = await ha.config_entries.flow.async_configure(flow_id, {"meter_source": "sensor"})
     assert source_options(result) == ["sensor", "charger"]
 
 
-@pytest.mark.usefixtures("zha_up")
-async def test_scaling_overrides_validated(ha: HomeAssistant, app: FakeApp) -> None:
-    device_id = register(ha, FakeMeter(app))
+async def test_scaling_overrides_validated(ha: HomeAssistant, zha_network: ZhaNetwork) -> None:
+    device_id = (await zha_network.join(emizb_132(multiplier=1, divisor=1000))).id
     for bad in (0, 2.5, 0x1000000):
         errors, _ = validate_meter_form(ha, {"zha_device": device_id, "meter_multiplier": bad})
         assert errors == {"meter_multiplier": "invalid_scaling"}, bad
     errors, data = validate_meter_form(ha, {"zha_device": device_id, "meter_divisor": 10.0})
     assert (errors, data["meter_divisor"]) == ({}, 10)
-
-
-class FakeMeterLike:
-    """Enough of a FakeMeter for ``register``: a ZHA device without a Metering cluster."""
-
-    def __init__(self, ieee: str) -> None:
-        self.ieee = ieee
-        self.manufacturer = "Acme"
-        self.model = "Plug"

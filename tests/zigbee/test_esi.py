@@ -1,4 +1,9 @@
-"""The experimental ESI: Price and DRLC requests from a Zigbee device, through zigpy's packets."""
+"""The experimental ESI: Price and DRLC requests from a display, through the real ZHA.
+
+The display (Price and DRLC clients on the Smart Energy profile) joins the simulated network
+after PEV Portal's ESI started; its requests are ZCL frames handed to zigpy's packet handler and
+what it receives is checked byte by byte.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,9 @@ from custom_components.pev_portal.zigbee.esi import ESI_ENDPOINT, EnergyServices
 from tests.components.common import setup
 from tests.components.conftest import DEMO_CHARGER, make_entry
 
-from .conftest import GATEWAY
-from .fake_zigpy import SE_PROFILE, FakeApp, add_client_device
+from .conftest import GATEWAY, ZhaNetwork
+from .devices import in_home_display
+from .radio import SE_PROFILE, SimDevice
 
 START = "2026-11-22T10:00:00+00:00"
 IHD_IEEE = "00:15:8d:00:00:00:00:aa"
@@ -31,40 +37,45 @@ def zigbee_time(at: datetime) -> int:
     return int((at - EPOCH_2000).total_seconds())
 
 
-def sent_to_ihd(app: FakeApp, cluster: int) -> list[bytes]:
-    return [
-        bytes(p.data.serialize())
-        for p in app.sent
-        if p.dst.address == IHD_NWK and p.cluster_id == cluster
-    ]
+def sent_to_ihd(display: SimDevice, cluster: int) -> list[bytes]:
+    return [bytes(p.data.serialize()) for p in display.received if p.cluster_id == cluster]
+
+
+@pytest.fixture
+def display() -> SimDevice:
+    """The in-home display (Smart Energy profile)."""
+    return in_home_display(SE_PROFILE, ieee=IHD_IEEE, nwk=IHD_NWK)
 
 
 @pytest.fixture
 async def esi(
-    ha: HomeAssistant, zha_up: FakeApp, freezer: FrozenDateTimeFactory
+    ha: HomeAssistant,
+    zha_network: ZhaNetwork,
+    freezer: FrozenDateTimeFactory,
+    display: SimDevice,
 ) -> EnergyServicesInterface:
-    """The demo premise with the ESI enabled, the coordinator endpoint added, an IHD joined."""
+    """The demo premise with the ESI enabled (ZHA has the ESI endpoint); the display joined."""
     freezer.move_to(START)
-    zha_up.add_coordinator_endpoint(ESI_ENDPOINT, [0x0000, 0x0700, 0x0701])
-    add_client_device(zha_up, IHD_IEEE, IHD_NWK, [0x0700, 0x0701])
     await setup(ha, make_entry({**DEMO_CHARGER, "zigbee_esi": True}))
     found: EnergyServicesInterface = ha.data[ESI_DATA]["premise1"]
     assert found.state == "running"
+    await zha_network.join(display)
+    display.received.clear()
     return found
 
 
-async def ask(hass: HomeAssistant, app: FakeApp, cluster: int, frame: bytes) -> None:
-    app.deliver(IHD_NWK, 1, ESI_ENDPOINT, cluster, frame, profile=SE_PROFILE)
-    await hass.async_block_till_done()
+async def ask(network: ZhaNetwork, display: SimDevice, cluster: int, frame: bytes) -> None:
+    display.received.clear()
+    network.radio.send_from(display, src_ep=1, dst_ep=ESI_ENDPOINT, cluster_id=cluster, data=frame)
+    await network.settle()
 
 
 async def test_get_current_price_answered(
-    ha: HomeAssistant, esi: EnergyServicesInterface, zha_up: FakeApp
+    ha: HomeAssistant, esi: EnergyServicesInterface, zha_network: ZhaNetwork, display: SimDevice
 ) -> None:
     """GetCurrentPrice (TSN 0x37) is answered with PublishPrice, field by field (SE 1.1 D.4)."""
-    zha_up.sent.clear()
-    await ask(ha, zha_up, 0x0700, bytes.fromhex("01 37 00 00"))
-    (frame,) = sent_to_ihd(zha_up, 0x0700)
+    await ask(zha_network, display, 0x0700, bytes.fromhex("01 37 00 00"))
+    (frame,) = sent_to_ihd(display, 0x0700)
     now = dt_util.utcnow()
     expected = (
         bytes([0x19, 0x37, 0x00])  # cluster command, server to client, no default response
@@ -81,21 +92,20 @@ async def test_get_current_price_answered(
         + bytes.fromhex("ff ffffffff ff ffffffff ff ff ff 00")
     )
     assert frame == expected
-    packet = next(p for p in zha_up.sent if p.dst.address == IHD_NWK)
+    (packet,) = display.received
     assert (packet.src_ep, packet.dst_ep, packet.profile_id) == (ESI_ENDPOINT, 1, SE_PROFILE)
 
 
 async def test_load_control_published_and_scheduled_and_status_recorded(
-    ha: HomeAssistant, esi: EnergyServicesInterface, zha_up: FakeApp
+    ha: HomeAssistant, esi: EnergyServicesInterface, zha_network: ZhaNetwork, display: SimDevice
 ) -> None:
     coordinator = esi.coordinator
     now = dt_util.utcnow()
-    zha_up.sent.clear()
     event_id = await coordinator.async_add_local_event(
         "load_control", now + timedelta(minutes=10), now + timedelta(minutes=40), limit_kw=0.0
     )
-    await ha.async_block_till_done()
-    (published,) = sent_to_ihd(zha_up, 0x0701)
+    await zha_network.settle()
+    (published,) = sent_to_ihd(display, 0x0701)
     _hdr, name, fields = parse_frame(0x0701, published)
     assert name == "load_control_event"
     assert fields.issuer_event_id == zlib.crc32(event_id.encode())
@@ -104,9 +114,8 @@ async def test_load_control_published_and_scheduled_and_status_recorded(
     assert fields.average_load_adjustment_percentage == -100  # a 0 kW limit: stop
 
     # GetScheduledEvents: the event again, with the request's TSN
-    zha_up.sent.clear()
-    await ask(ha, zha_up, 0x0701, bytes.fromhex("01 21 01 00000000 00"))
-    (answer,) = sent_to_ihd(zha_up, 0x0701)
+    await ask(zha_network, display, 0x0701, bytes.fromhex("01 21 01 00000000 00"))
+    (answer,) = sent_to_ihd(display, 0x0701)
     assert answer[:3] == bytes([0x19, 0x21, 0x00])
     assert answer == build_frame(0x0701, "load_control_event", 0x21, **_as_dict(fields))
 
@@ -136,7 +145,9 @@ async def test_load_control_published_and_scheduled_and_status_recorded(
         signature_type=0,
         signature=[0] * 42,
     )
-    await ask(ha, zha_up, 0x0701, report)
+    await ask(zha_network, display, 0x0701, report)
+    # asked for a default response: SUCCESS, once
+    assert sent_to_ihd(display, 0x0701) == [bytes.fromhex("18 22 0b 00 00")]
     (record,) = esi.by_session[session.session_id]
     assert record["event_id"] == event_id
     assert record["status"] == "Event_Started"
@@ -149,35 +160,37 @@ async def test_load_control_published_and_scheduled_and_status_recorded(
 
 
 async def test_no_events_is_not_found(
-    ha: HomeAssistant, esi: EnergyServicesInterface, zha_up: FakeApp
+    ha: HomeAssistant, esi: EnergyServicesInterface, zha_network: ZhaNetwork, display: SimDevice
 ) -> None:
-    zha_up.sent.clear()
-    await ask(ha, zha_up, 0x0701, bytes.fromhex("01 05 01 00000000 00"))
+    await ask(zha_network, display, 0x0701, bytes.fromhex("01 05 01 00000000 00"))
     # Default Response: GetScheduledEvents (0x01) NOT_FOUND (0x8B)
-    assert sent_to_ihd(zha_up, 0x0701) == [bytes.fromhex("18 05 0b 01 8b")]
+    assert sent_to_ihd(display, 0x0701) == [bytes.fromhex("18 05 0b 01 8b")]
 
 
 async def test_price_change_published(
-    ha: HomeAssistant, esi: EnergyServicesInterface, zha_up: FakeApp
+    ha: HomeAssistant, esi: EnergyServicesInterface, zha_network: ZhaNetwork, display: SimDevice
 ) -> None:
     now = dt_util.utcnow()
-    zha_up.sent.clear()
     await esi.coordinator.async_add_local_event(
         "price", now - timedelta(minutes=1), now + timedelta(hours=1), price=0.55
     )
-    await ha.async_block_till_done()
-    (frame,) = sent_to_ihd(zha_up, 0x0700)
+    await zha_network.settle()
+    (frame,) = sent_to_ihd(display, 0x0700)
     _hdr, name, fields = parse_frame(0x0700, frame)
     assert (name, fields.price) == ("publish_price", 5500)
 
 
-async def test_without_endpoint_the_esi_stays_off(ha: HomeAssistant, zha_up: FakeApp) -> None:
-    add_client_device(zha_up, IHD_IEEE, IHD_NWK, [0x0700])
+@pytest.mark.parametrize("zha_esi_endpoint", [False])
+async def test_without_endpoint_the_esi_stays_off(
+    ha: HomeAssistant, zha_network: ZhaNetwork
+) -> None:
+    display = in_home_display(0x0104, ieee=IHD_IEEE, nwk=IHD_NWK)
+    await zha_network.join(display)
     await setup(ha, make_entry({**DEMO_CHARGER, "zigbee_esi": True}))
     esi: EnergyServicesInterface = ha.data[ESI_DATA]["premise1"]
     assert esi.state == "no_endpoint"
-    await ask(ha, zha_up, 0x0700, bytes.fromhex("01 01 00 00"))
-    assert sent_to_ihd(zha_up, 0x0700) == []
+    await ask(zha_network, display, 0x0700, bytes.fromhex("01 01 00 00"))
+    assert esi.details()["clients"] == []
 
 
 async def test_without_gateway_the_esi_stays_off(ha: HomeAssistant, zha_down: None) -> None:

@@ -1,8 +1,11 @@
 """The ZHA meter: real ZCL frames through zigpy's packet path into the integration.
 
-The fake zigpy application has a device with a Metering cluster; ZHA's gateway helper is patched
-to return it. Reports are Report Attributes frames built as bytes; the fake meter answers the
-integration's Read Attributes and Configure Reporting requests from its registers.
+Most tests run on Home Assistant's real ZHA (``zha_network``: the simulated radio of
+``radio.py``, a meter no quirk touches joined through zigpy's interview and ZHA's
+configuration). A few keep the patched gateway helper (``zha_up``/``zha_down``, ``fake_zigpy``)
+because they test what the real ZHA does not let a test arrange: the corrections table on a
+device ZHA did not quirk (a ZHA without quirks), a meter that never answered a read before its
+first report, and ZHA missing, not loaded yet or loading after PEV Portal.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from custom_components.pev_portal.zigbee.meter import ZhaMeter
 from tests.components.common import setup
 from tests.components.conftest import make_entry
 
-from .conftest import register
+from .conftest import NetworkMeter, ZhaNetwork, generic_meter, join_meter, register
 from .fake_zigpy import SECOND_METER_IEEE, FakeApp, FakeMeter
 
 START = "2026-11-22T10:00:00+00:00"
@@ -60,7 +63,11 @@ async def at(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: str) -> 
 
 
 async def report_at(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, meter: FakeMeter, when: str, **values: int
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    meter: FakeMeter | NetworkMeter,
+    when: str,
+    **values: int,
 ) -> None:
     """The meter reports at a time of the test day, before that moment's timers run."""
     freezer.move_to(f"2026-11-22T{when}+00:00")
@@ -91,10 +98,13 @@ def stop_meters() -> Iterator[list[Callable[[], None]]]:
 
 
 async def start_meter(
-    hass: HomeAssistant, meter: FakeMeter, stops: list[Callable[[], None]], **overrides: int
+    hass: HomeAssistant,
+    meter: FakeMeter | NetworkMeter,
+    stops: list[Callable[[], None]],
+    **overrides: int,
 ) -> tuple[ZhaMeter, list[tuple[datetime, float, str]]]:
-    """A ZhaMeter listening to the fake meter; returns it and the readings it passes on."""
-    device_id = register(hass, meter)
+    """A ZhaMeter listening to the meter; returns it and the readings it passes on."""
+    device_id = meter.device_id if isinstance(meter, NetworkMeter) else register(hass, meter)
     zha = ZhaMeter(
         hass,
         ieee=meter.ieee,
@@ -108,11 +118,12 @@ async def start_meter(
     readings: list[tuple[datetime, float, str]] = []
     unsub = zha.async_listen_readings(lambda at, kwh, mid: readings.append((at, kwh, mid)))
     await hass.async_block_till_done()
+    if isinstance(meter, NetworkMeter):
+        await meter.network.settle()
     stops.append(unsub)
     return zha, readings
 
 
-@pytest.mark.usefixtures("zha_up")
 @pytest.mark.parametrize(
     ("manufacturer", "model", "registers", "overrides", "kwh", "note"),
     [
@@ -171,30 +182,6 @@ async def start_meter(
             100.0,
             None,
         ),
-        (
-            "frient A/S",
-            "EMIZB-132",
-            {**STANDARD, "divisor": 1, "current_summ_delivered": 1_500_000},
-            {},
-            1500.0,
-            "EMIZB-132",
-        ),
-        (
-            "innr",
-            "SP 120",
-            {**STANDARD, "divisor": 1000, "current_summ_delivered": 12345},
-            {},
-            123.45,
-            "Innr",
-        ),
-        (
-            "_TZ3000_okaz9tjs",
-            "TS011F",
-            {"multiplier": 1, "divisor": 0, "current_summ_delivered": 250},
-            {},
-            2.5,
-            "Tuya",
-        ),
     ],
     ids=[
         "standard",
@@ -204,15 +191,12 @@ async def start_meter(
         "formatting",
         "bcd",
         "override",
-        "frient",
-        "innr",
-        "tuya",
     ],
 )
 async def test_initial_read_scaling(
     ha: HomeAssistant,
     stop_meters: list[Callable[[], None]],
-    app: FakeApp,
+    zha_network: ZhaNetwork,
     manufacturer: str,
     model: str,
     registers: dict[str, int],
@@ -220,28 +204,23 @@ async def test_initial_read_scaling(
     kwh: float,
     note: str | None,
 ) -> None:
-    """At attach the meter reads scaling and summation; kWh comes from multiplier/divisor."""
-    meter = FakeMeter(app, manufacturer=manufacturer, model=model, registers=dict(registers))
+    """At attach the summation is read; kWh comes from the multiplier and divisor ZHA has."""
+    meter = await join_meter(zha_network, generic_meter(**registers))
     zha, readings = await start_meter(ha, meter, stop_meters, **overrides)
     assert [r[1] for r in readings] == [pytest.approx(kwh)]
     assert readings[0][2] == meter.ieee
     details = zha.meter_details()
     assert details["source"] == "zigbee"
-    if note is None:
-        assert details["correction"] is None
-    else:
-        assert note in details["correction"]
-    # the descriptive attributes were read first (the cache was empty), then the summation
-    *descriptive, summation = meter.reads()
-    assert {0x0301, 0x0302, 0x0300, 0x0303, 0x0306, 0x0200} == {a for r in descriptive for a in r}
-    assert summation == [0x0000]
+    assert (details["manufacturer"], details["model"]) == (manufacturer, model)
+    assert details["correction"] is note is None
+    # what ZHA's interview did not cache is read first, the summation last
+    assert meter.reads()[-1] == [0x0000]
 
 
-@pytest.mark.usefixtures("zha_up")
 async def test_reports_update_readings_demand_and_details(
-    ha: HomeAssistant, stop_meters: list[Callable[[], None]], app: FakeApp
+    ha: HomeAssistant, stop_meters: list[Callable[[], None]], zha_network: ZhaNetwork
 ) -> None:
-    meter = FakeMeter(app, registers={**STANDARD, "current_summ_delivered": 1000})
+    meter = await join_meter(zha_network, generic_meter(**STANDARD, current_summ_delivered=1000))
     zha, readings = await start_meter(ha, meter, stop_meters)
     meter.report(current_summ_delivered=3500, instantaneous_demand=7400)
     meter.report(instantaneous_demand=-200)
@@ -258,23 +237,6 @@ async def test_reports_update_readings_demand_and_details(
     # the divisor changes: later readings use it
     meter.report(divisor=100, current_summ_delivered=3600)
     assert readings[-1][1] == pytest.approx(36.0)
-
-
-@pytest.mark.usefixtures("zha_up")
-async def test_frient_divisor_reports_ignored(
-    ha: HomeAssistant, stop_meters: list[Callable[[], None]], app: FakeApp
-) -> None:
-    meter = FakeMeter(
-        app,
-        manufacturer="frient A/S",
-        model="EMIZB-132",
-        registers={**STANDARD, "current_summ_delivered": 0},
-    )
-    zha, readings = await start_meter(ha, meter, stop_meters)
-    meter.report(divisor=1, current_summ_delivered=2500)
-    meter.report(divisor=10000, current_summ_delivered=3000)
-    assert [r[1] for r in readings] == [0.0, 2.5, 3.0]
-    assert zha.meter_details()["divisor_source"] == "correction"
 
 
 @pytest.mark.usefixtures("zha_up")
@@ -302,11 +264,10 @@ async def test_no_reading_before_scaling_known(
     assert readings == [7.0]
 
 
-@pytest.mark.usefixtures("zha_up")
 async def test_reporting_configured_for_the_interval(
-    ha: HomeAssistant, stop_meters: list[Callable[[], None]], app: FakeApp
+    ha: HomeAssistant, stop_meters: list[Callable[[], None]], zha_network: ZhaNetwork
 ) -> None:
-    meter = FakeMeter(app, registers={**STANDARD, "current_summ_delivered": 1})
+    meter = await join_meter(zha_network, generic_meter(**STANDARD, current_summ_delivered=1))
     zha, _ = await start_meter(ha, meter, stop_meters)
     assert meter.configured_reporting() == {0x0000: (10, 900), 0x0400: (5, 900)}
     assert zha.meter_details()["reporting"] == {
@@ -319,16 +280,21 @@ async def test_reporting_configured_for_the_interval(
 
 
 @pytest.fixture
-def meter(ha: HomeAssistant, zha_up: FakeApp, freezer: FrozenDateTimeFactory) -> FakeMeter:
+async def meter(
+    ha: HomeAssistant, zha_network: ZhaNetwork, freezer: FrozenDateTimeFactory
+) -> NetworkMeter:
+    """A meter joined through the real ZHA (``zha_network``), at the test day's start."""
     freezer.move_to(START)
     ha.states.async_set("sensor.cp_status", "Available")
-    return FakeMeter(zha_up, registers={**STANDARD, "current_summ_delivered": 1_000_000})
+    return await join_meter(
+        zha_network, generic_meter(**STANDARD, current_summ_delivered=1_000_000)
+    )
 
 
 async def test_interval_energy_from_reports(
-    ha: HomeAssistant, meter: FakeMeter, freezer: FrozenDateTimeFactory
+    ha: HomeAssistant, meter: NetworkMeter, freezer: FrozenDateTimeFactory
 ) -> None:
-    coordinator = await setup(ha, make_entry(charger(register(ha, meter), meter.ieee)))
+    coordinator = await setup(ha, make_entry(charger(meter.device_id, meter.ieee)))
     await plug(ha, "Charging")
     await report_at(ha, freezer, meter, "10:05:00", current_summ_delivered=1_001_000)
     await report_at(ha, freezer, meter, "10:15:00", current_summ_delivered=1_002_500)
@@ -346,9 +312,9 @@ async def test_interval_energy_from_reports(
 
 
 async def test_boundary_read_when_reports_are_late(
-    ha: HomeAssistant, meter: FakeMeter, freezer: FrozenDateTimeFactory
+    ha: HomeAssistant, meter: NetworkMeter, freezer: FrozenDateTimeFactory
 ) -> None:
-    coordinator = await setup(ha, make_entry(charger(register(ha, meter), meter.ieee)))
+    coordinator = await setup(ha, make_entry(charger(meter.device_id, meter.ieee)))
     await plug(ha, "Charging")
     await report_at(ha, freezer, meter, "10:07:00", current_summ_delivered=1_001_000)
     # no report near the boundary: the meter is read at 10:15:00
@@ -367,9 +333,9 @@ async def test_boundary_read_when_reports_are_late(
 
 
 async def test_summation_falls_is_a_new_epoch(
-    ha: HomeAssistant, meter: FakeMeter, freezer: FrozenDateTimeFactory
+    ha: HomeAssistant, meter: NetworkMeter, freezer: FrozenDateTimeFactory
 ) -> None:
-    coordinator = await setup(ha, make_entry(charger(register(ha, meter), meter.ieee)))
+    coordinator = await setup(ha, make_entry(charger(meter.device_id, meter.ieee)))
     await plug(ha, "Charging")
     await report_at(ha, freezer, meter, "10:05:00", current_summ_delivered=1_001_000)
     await report_at(ha, freezer, meter, "10:10:00", current_summ_delivered=500)  # reset
@@ -386,20 +352,21 @@ async def test_summation_falls_is_a_new_epoch(
 
 
 async def test_meter_replacement_is_a_new_epoch(
-    ha: HomeAssistant, meter: FakeMeter, freezer: FrozenDateTimeFactory, zha_up: FakeApp
+    ha: HomeAssistant,
+    meter: NetworkMeter,
+    freezer: FrozenDateTimeFactory,
+    zha_network: ZhaNetwork,
 ) -> None:
     """The charger is reconfigured to a new meter mid-session: its IEEE starts a new epoch."""
-    entry = make_entry(charger(register(ha, meter), meter.ieee))
+    entry = make_entry(charger(meter.device_id, meter.ieee))
     coordinator = await setup(ha, entry)
     await plug(ha, "Charging")
     await report_at(ha, freezer, meter, "10:05:00", current_summ_delivered=1_001_000)
-    new = FakeMeter(
-        zha_up,
-        ieee=SECOND_METER_IEEE,
-        nwk=0x5678,
-        registers={**STANDARD, "current_summ_delivered": 10},
+    new = await join_meter(
+        zha_network,
+        generic_meter(SECOND_METER_IEEE, 0x5678, **STANDARD, current_summ_delivered=10),
     )
-    new_device = register(ha, new, "New meter")
+    new_device = new.device_id
     subentry = entry.subentries["charger1"]
     ha.config_entries.async_update_subentry(
         entry, subentry, data=charger(new_device, SECOND_METER_IEEE)
@@ -418,9 +385,9 @@ async def test_meter_replacement_is_a_new_epoch(
 
 
 async def test_tamper_raises_a_repair_and_marks_intervals(
-    ha: HomeAssistant, meter: FakeMeter, freezer: FrozenDateTimeFactory
+    ha: HomeAssistant, meter: NetworkMeter, freezer: FrozenDateTimeFactory
 ) -> None:
-    coordinator = await setup(ha, make_entry(charger(register(ha, meter), meter.ieee)))
+    coordinator = await setup(ha, make_entry(charger(meter.device_id, meter.ieee)))
     issue_id = "meter_status_premise1_charger1"
     await plug(ha, "Charging")
     await report_at(ha, freezer, meter, "10:05:00", current_summ_delivered=1_001_000)
@@ -519,13 +486,39 @@ async def test_zha_comes_back_at_a_boundary(
         assert runtime(coordinator).meter.reading()[1] == pytest.approx(5.0)  # type: ignore[index]
 
 
-async def test_diagnostics_show_the_meter(ha: HomeAssistant, meter: FakeMeter) -> None:
+async def test_diagnostics_show_the_meter(ha: HomeAssistant, meter: NetworkMeter) -> None:
     from custom_components.pev_portal.diagnostics import async_get_config_entry_diagnostics
 
-    entry = make_entry(charger(register(ha, meter), meter.ieee))
+    entry = make_entry(charger(meter.device_id, meter.ieee))
     await setup(ha, entry)
     diagnostics = await async_get_config_entry_diagnostics(ha, entry)
     details = diagnostics["chargers"]["Driveway"]["meter"]
     assert details["metering_device_type"] == "eumd_ev_charging"
     assert details["divisor"] == 1000
     assert details["source"] == "zigbee"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="coordinator._build_charger gives a demo charger a sensor meter for any meter "
+    "source but 'demo', so meter_source 'zha' fails (KeyError meter_entity); the hook is in "
+    "the Zigbee helper's report. Remove this mark when it is applied.",
+)
+async def test_demo_charger_metered_by_a_zha_meter(
+    ha: HomeAssistant, meter: NetworkMeter, freezer: FrozenDateTimeFactory
+) -> None:
+    """A demo charger whose energy is metered by a real meter joined through ZHA."""
+    data = {
+        "charger_name": "Garage",
+        "charger_type": "demo",
+        "meter_source": "zha",
+        "zha_device": meter.device_id,
+        "zha_ieee": meter.ieee,
+    }
+    coordinator = await setup(ha, make_entry(data))
+    zha = runtime(coordinator).meter
+    assert isinstance(zha, ZhaMeter)
+    assert zha.meter_details()["source"] == "zigbee"
+    await report_at(ha, freezer, meter, "10:05:00", current_summ_delivered=1_001_000)
+    assert zha.reading() is not None
+    assert zha.reading()[1] == pytest.approx(1001.0)  # type: ignore[index]

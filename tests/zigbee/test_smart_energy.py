@@ -63,8 +63,6 @@ def test_demand_is_signed_and_scaled() -> None:
         ("FRIENT A/S", "emizb-132", None, 1000),
         ("innr", "SP 120", None, 100),
         ("innr", "SP 240", 0x10000000, 100),
-        ("_TZ3000_okaz9tjs", "TS011F", None, 100),
-        ("_TYZB01_iuepbmpv", "TS0121", None, 100),
     ],
 )
 def test_corrections_found(
@@ -84,6 +82,12 @@ def test_corrections_found(
         ("frient A/S", "EMIZB-141", None),
         ("Acme", "TS011F", None),
         (None, "TS011F", None),
+        # zhaquirks matches Tuya plugs by their whole signature, not by manufacturer: a
+        # TS0121 or TS011F it leaves alone reports its own (right) divisor; one it matches is
+        # corrected by ZHA's quirk. The table has no Tuya entry (issue 19: 225.68 vs 22.568 kWh).
+        ("_TZ3000_okaz9tjs", "TS011F", None),
+        ("_TZ3000_8nkb7mof", "TS0121", None),
+        ("_TYZB01_iuepbmpv", "TS0121", None),
     ],
 )
 def test_corrections_not_found(manufacturer: str | None, model: str, firmware: int | None) -> None:

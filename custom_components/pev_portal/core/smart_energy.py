@@ -8,9 +8,12 @@ Metering cluster (0x0702) and hands plain integers to these functions.
   ``SummationFormatting`` bits only say how a display should print the number, never how to
   scale it, so they are reported and otherwise ignored.
 * ``InstantaneousDemand`` (signed 24 bit) is scaled the same way, in kW for a kWh meter.
-* Known device errors are corrected from a built-in table (``CORRECTIONS``) taken from the ZHA
-  device handlers (zha-device-handlers, ``zhaquirks``); a user override of the multiplier or
-  divisor wins over both the table and the device.
+* Known device errors are corrected from a built-in table (``CORRECTIONS``): only the devices
+  zhaquirks (zha-device-handlers) corrects by manufacturer and model, and only where ZHA did not
+  already apply that quirk (the adapter checks). Tuya plugs are not in it: zhaquirks matches them
+  by their full signature, not by manufacturer name, and a TS0121 it leaves alone reports its
+  own, right, divisor. A user override of the multiplier or divisor wins over both the table and
+  the device.
 * Status (0x0200) bits that make a reading doubtful (check meter, tamper, power failure, service
   disconnect) are tracked over time so the intervals they touch can be marked.
 """
@@ -175,10 +178,10 @@ def demand_kw(
 class Correction:
     """A device that reports a wrong multiplier or divisor, and the right ones.
 
-    ``manufacturer`` is matched case-insensitively; a trailing ``*`` matches a prefix (Tuya's
-    per-batch manufacturer names). ``below_firmware``: only firmware versions below it are
-    affected (None: all). ``ignore_reported_divisor``: the device's divisor reports are wrong and
-    dropped (the divisor below is used).
+    ``manufacturer`` and ``models`` are matched exactly (case-insensitively), as zhaquirks
+    matches them: a correction is only ever for the devices zhaquirks names by manufacturer and
+    model (or a documented measurement does). ``below_firmware``: only firmware versions below it
+    are affected (None: all).
     """
 
     manufacturer: str
@@ -193,11 +196,7 @@ class Correction:
         """Whether a device is one this correction is for."""
         if manufacturer is None or model is None:
             return False
-        wanted, found = self.manufacturer.casefold(), manufacturer.casefold()
-        if wanted.endswith("*"):
-            if not found.startswith(wanted[:-1]):
-                return False
-        elif found != wanted:
+        if manufacturer.casefold() != self.manufacturer.casefold():
             return False
         if model.casefold() not in (m.casefold() for m in self.models):
             return False
@@ -233,23 +232,6 @@ CORRECTIONS: Final[tuple[Correction, ...]] = (
         note="Innr SP 240 before firmware 0x191B3685 reports a wrong divisor; 1/100",
         source=f"{_QUIRKS}/innr/innr_sp240_plug.py (MeteringClusterInnrOld)",
         below_firmware=0x191B3685,
-    ),
-    Correction(
-        manufacturer="_TZ3000_*",
-        models=("TS011F", "TS0121"),
-        multiplier=1,
-        divisor=100,
-        note="Tuya plugs report energy in 0.01 kWh without a divisor; multiplier 1, divisor 100",
-        source=f"{_QUIRKS}/tuya/__init__.py (TuyaZBMeteringCluster), ts011f_plug.py, "
-        "ts0121_plug.py",
-    ),
-    Correction(
-        manufacturer="_TYZB01_*",
-        models=("TS0121",),
-        multiplier=1,
-        divisor=100,
-        note="Tuya plugs report energy in 0.01 kWh without a divisor; multiplier 1, divisor 100",
-        source=f"{_QUIRKS}/tuya/ts0121_plug.py (TuyaZBMeteringCluster)",
     ),
 )
 

@@ -110,9 +110,19 @@ def metering_devices(hass: HomeAssistant) -> list[ZhaMeterDevice]:
         _LOGGER.debug("No ZHA metering devices: %r", err)
         return []
     registry = dr.async_get(hass)
+    zha_entries = [entry.entry_id for entry in hass.config_entries.async_entries(ZHA_DOMAIN)]
     found = []
     for ieee in candidates:
-        device = registry.async_get_device(identifiers={(ZHA_DOMAIN, ieee)})
+        # ZHA registers each device with the identifier ("zha", ieee) under its config entry.
+        device = next(
+            (
+                entry
+                for entry_id in zha_entries
+                if (entry := registry.async_get_device_by_identifier((ZHA_DOMAIN, ieee), entry_id))
+                is not None
+            ),
+            None,
+        )
         if device is not None:
             found.append(
                 ZhaMeterDevice(device.id, ieee, device.name_by_user or device.name or ieee)

@@ -22,7 +22,9 @@ from zigpy.types.basic import FixedList
 from zigpy.zcl import Cluster, foundation
 from zigpy.zcl.foundation import BaseCommandDefs, ZCLCommandDef
 
+HA_PROFILE: Final = 0x0104
 SE_PROFILE: Final = 0x0109
+ZLL_PROFILE: Final = 0xC05E
 ZIGBEE_EPOCH: Final = datetime(2000, 1, 1, tzinfo=UTC)
 
 # "Not used" values of the optional PublishPrice and LoadControlEvent fields.

@@ -19,6 +19,7 @@ import logging
 import zlib
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -26,15 +27,18 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.util import dt as dt_util
+from zigpy.zcl import Cluster
 
 from ..const import DOMAIN
 from . import ZHA_ERRORS, ZhaUnavailable, zigpy_application
 from .clusters import (
     DEVICE_CLASS_EV,
+    HA_PROFILE,
     SE_PROFILE,
     UNUSED_SETPOINT,
     UNUSED_U8,
     UNUSED_U32,
+    ZLL_PROFILE,
     Drlc,
     Price,
     build_frame,
@@ -55,6 +59,10 @@ PRICE_TRAILING_DIGITS: Final = 4
 KWH: Final = 0x00
 CRITICALITY: Final = 2  # "level 1" (SE 1.1 table D-4): a local limit, not an emergency
 MAX_EVENT_MINUTES: Final = 1440
+# ZCL status codes (ZCL 8 table 2-12)
+SUCCESS: Final = 0x00
+UNSUP_CLUSTER_COMMAND: Final = 0x81
+NOT_FOUND: Final = 0x8B
 MAX_SCHEDULED: Final = 24
 KEPT: Final = 100
 EVENT_ZIGBEE_STATUS: Final = f"{DOMAIN}_zigbee_event_status"
@@ -213,45 +221,98 @@ class EnergyServicesInterface:
         dst_ep: int,
         message: bytes,
     ) -> None:
-        """zigpy's application listener: every packet, before the device handles it."""
-        if cluster not in (PRICE, DRLC) or dst_ep != ESI_ENDPOINT:
+        """zigpy's application listener: every packet, before the device handles it.
+
+        The ESI answers each request once, on the profile it came on. zigpy would answer a
+        Home Automation profile request to Price or DRLC as well (the requester's client
+        cluster sends a Default Response SUCCESS for every cluster command it has no handler
+        for): the requester's client cluster is replaced by one that leaves the answer to the
+        ESI. zigpy drops Smart Energy profile frames (it parses ZCL on the HA and ZLL profiles
+        only), so a display on profile 0x0109 could not finish its interview: its other frames
+        are handed to zigpy as the same ZCL frame on the HA profile.
+        """
+        ours = cluster in (PRICE, DRLC) and dst_ep == ESI_ENDPOINT
+        if profile == SE_PROFILE and src_ep != 0 and not ours:
+            self._hand_to_zigpy(device, cluster, src_ep, dst_ep, message)
             return
+        if not ours:
+            return
+        self._adopt_client(device, src_ep, cluster)
         try:
             hdr, name, fields = parse_frame(cluster, message)
         except ValueError as err:
-            _LOGGER.debug("Zigbee ESI: frame %s ignored: %s", message.hex(), err)
+            _LOGGER.debug("Zigbee ESI: frame %s not served: %s", message.hex(), err)
+            self._unsupported(device, profile, src_ep, cluster, message)
             return
         ieee = str(device.ieee)
         self._clients.setdefault((ieee, src_ep), set()).add(cluster)
         now = dt_util.utcnow()
+        to = _Peer(device, src_ep, profile)
         if name == "get_current_price":
-            self._send(device, src_ep, PRICE, "publish_price", hdr.tsn, self.price_fields(now))
+            self._send(to, PRICE, "publish_price", hdr.tsn, self.price_fields(now))
         elif name == "get_scheduled_prices":
-            self._scheduled_prices(device, src_ep, hdr.tsn, fields, now)
+            self._scheduled_prices(to, hdr.tsn, fields, now)
         elif name == "price_acknowledgement":
             self.acknowledgements.append(
                 {"at": now.isoformat(), "device": ieee, "issuer_event_id": fields.issuer_event_id}
             )
+            self._default_response(to, cluster, hdr, SUCCESS)
         elif name == "get_scheduled_events":
             after = None if not fields.start_time else _from_zigbee(fields.start_time)
             events = self.load_events(after)
             if fields.number_of_events:
                 events = events[: fields.number_of_events]
             if not events:
-                self._not_found(device, src_ep, DRLC, hdr)
+                self._default_response(to, DRLC, hdr, NOT_FOUND, always=True)
             for event in events:
-                self._send(device, src_ep, DRLC, "load_control_event", hdr.tsn, event)
+                self._send(to, DRLC, "load_control_event", hdr.tsn, event)
         elif name == "report_event_status":
             self._record_status(ieee, fields, now)
+            self._default_response(to, cluster, hdr, SUCCESS)
 
-    def _scheduled_prices(
-        self, device: Any, src_ep: int, tsn: int, fields: Any, now: datetime
+    def _adopt_client(self, device: Any, src_ep: int, cluster: int) -> None:
+        """Replace the requester's zigpy client cluster by one that leaves answers to us."""
+        try:
+            endpoint = device.endpoints[src_ep]
+            current = endpoint.out_clusters.get(cluster)
+            if current is None or isinstance(current, EsiServedClient):
+                return
+            endpoint.add_output_cluster(cluster, SERVED_CLIENTS[cluster](endpoint, is_server=False))
+        except (*ZHA_ERRORS, IndexError) as err:
+            _LOGGER.debug("Zigbee ESI: cannot take over %s's client cluster: %r", device, err)
+
+    def _hand_to_zigpy(
+        self, device: Any, cluster: int, src_ep: int, dst_ep: int, message: bytes
     ) -> None:
+        """A Smart Energy profile ZCL frame, to zigpy as the same frame on the HA profile."""
+        try:
+            from zigpy import types as t
+
+            # zigpy's field types are its own int subclasses; it converts plain ints itself.
+            packet_type: Any = t.ZigbeePacket
+            nwk: Any = t.NWK
+            packet = packet_type(
+                src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=device.nwk),
+                src_ep=src_ep,
+                dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=nwk(0x0000)),
+                dst_ep=dst_ep,
+                tsn=message[3] if message[0] & 0x04 else message[1],
+                profile_id=HA_PROFILE,
+                cluster_id=cluster,
+                data=t.SerializableBytes(message),
+            )
+            device.packet_received(packet)
+        except (*ZHA_ERRORS, IndexError, ValueError) as err:
+            _LOGGER.debug(
+                "Zigbee ESI: SE frame %s from %s not handed on: %r", message.hex(), device, err
+            )
+
+    def _scheduled_prices(self, to: _Peer, tsn: int, fields: Any, now: datetime) -> None:
         at = max(now, _from_zigbee(fields.start_time)) if fields.start_time else now
         count = min(fields.number_of_events or MAX_SCHEDULED, MAX_SCHEDULED)
         for _ in range(count):
             price = self.price_fields(at)
-            self._send(device, src_ep, PRICE, "publish_price", tsn, price)
+            self._send(to, PRICE, "publish_price", tsn, price)
             end = self.coordinator.program_tariff.price_at(at).end
             if end - at >= timedelta(days=1):
                 break
@@ -301,9 +362,9 @@ class EnergyServicesInterface:
         if new:
             self.publish(DRLC, "load_control_event", new)
 
-    def clients(self, cluster: int) -> list[tuple[Any, int]]:
+    def clients(self, cluster: int) -> list[_Peer]:
         """Devices (and endpoints) with a client of the cluster, or that asked us."""
-        found: dict[tuple[str, int], Any] = {}
+        found: dict[tuple[str, int], _Peer] = {}
         app = self._app
         if app is None:
             return []
@@ -311,41 +372,65 @@ class EnergyServicesInterface:
             for ieee, device in list(app.devices.items()):
                 for endpoint_id, endpoint in device.endpoints.items():
                     if endpoint_id != 0 and cluster in endpoint.out_clusters:
-                        found[(str(ieee), endpoint_id)] = device
+                        found[(str(ieee), endpoint_id)] = _Peer(
+                            device, endpoint_id, _profile_of(endpoint)
+                        )
             for (ieee, endpoint_id), clusters in self._clients.items():
-                if cluster in clusters:
-                    found.setdefault((ieee, endpoint_id), app.get_device(ieee=_eui64(ieee)))
+                if cluster in clusters and (ieee, endpoint_id) not in found:
+                    device = app.get_device(ieee=_eui64(ieee))
+                    endpoint = device.endpoints.get(endpoint_id)
+                    profile = _profile_of(endpoint) if endpoint is not None else SE_PROFILE
+                    found[(ieee, endpoint_id)] = _Peer(device, endpoint_id, profile)
         except ZHA_ERRORS as err:
             _LOGGER.debug("Zigbee ESI: listing clients failed: %r", err)
-        return [(device, endpoint_id) for (_ieee, endpoint_id), device in found.items()]
+        return list(found.values())
 
     def publish(self, cluster: int, name: str, payloads: list[dict[str, Any]]) -> None:
-        """Send unsolicited commands to every client of the cluster."""
+        """Send unsolicited commands to every client of the cluster, on its profile."""
         if self._app is None:
             return
-        for device, endpoint_id in self.clients(cluster):
+        for peer in self.clients(cluster):
             for fields in payloads:
-                self._send(device, endpoint_id, cluster, name, self._app.get_sequence(), fields)
+                self._send(peer, cluster, name, self._app.get_sequence(), fields)
 
-    def _send(
-        self, device: Any, dst_ep: int, cluster: int, name: str, tsn: int, fields: dict[str, Any]
-    ) -> None:
+    def _send(self, to: _Peer, cluster: int, name: str, tsn: int, fields: dict[str, Any]) -> None:
         frame = build_frame(cluster, name, tsn, **fields)
-        self._request(device, dst_ep, cluster, tsn, frame)
+        self._request(to, cluster, tsn, frame)
 
-    def _not_found(self, device: Any, dst_ep: int, cluster: int, hdr: Any) -> None:
-        # Default Response (ZCL 2.5.12), server to client: the command id and NOT_FOUND.
-        frame = bytes([0x18, hdr.tsn, 0x0B, hdr.command_id, 0x8B])
-        self._request(device, dst_ep, cluster, hdr.tsn, frame)
+    def _default_response(
+        self, to: _Peer, cluster: int, hdr: Any, status: int, *, always: bool = False
+    ) -> None:
+        """Default Response (ZCL 2.5.12), server to client: the command id and a status.
 
-    def _request(self, device: Any, dst_ep: int, cluster: int, tsn: int, frame: bytes) -> None:
+        Sent when the request asked for one; ``always`` for an error status (ZCL 2.5.12.2: a
+        failure is answered even when the requester disabled the default response).
+        """
+        if hdr.frame_control.disable_default_response and not always:
+            return
+        frame = bytes([0x18, hdr.tsn, 0x0B, hdr.command_id, status])
+        self._request(to, cluster, hdr.tsn, frame)
+
+    def _unsupported(
+        self, device: Any, profile: int, src_ep: int, cluster: int, message: bytes
+    ) -> None:
+        """A cluster command the ESI does not serve: UNSUP_CLUSTER_COMMAND, once."""
+        try:
+            hdr, _ = _zcl_header(message)
+        except ValueError:
+            return
+        if hdr.frame_control.is_cluster and hdr.direction == 0:  # client to server
+            self._default_response(
+                _Peer(device, src_ep, profile), cluster, hdr, UNSUP_CLUSTER_COMMAND, always=True
+            )
+
+    def _request(self, to: _Peer, cluster: int, tsn: int, frame: bytes) -> None:
         async def _send() -> None:
             try:
-                await device.request(
-                    SE_PROFILE, cluster, ESI_ENDPOINT, dst_ep, tsn, frame, expect_reply=False
+                await to.device.request(
+                    to.profile, cluster, ESI_ENDPOINT, to.endpoint, tsn, frame, expect_reply=False
                 )
             except Exception as err:
-                _LOGGER.debug("Zigbee ESI: sending to %s failed: %r", device, err)
+                _LOGGER.debug("Zigbee ESI: sending to %s failed: %r", to.device, err)
 
         self.hass.async_create_task(_send(), "pev_portal_zigbee_esi_send")
 
@@ -358,6 +443,65 @@ class EnergyServicesInterface:
             "acknowledgements": list(self.acknowledgements),
             "event_reports": list(self.event_reports),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Peer:
+    """Where an answer or a publication goes: a device's endpoint, on its profile."""
+
+    device: Any
+    endpoint: int
+    profile: int
+
+
+def _profile_of(endpoint: Any) -> int:
+    """The profile to address an endpoint on (ZLL endpoints take ZCL on the HA profile)."""
+    profile = getattr(endpoint, "profile_id", None)
+    if profile == ZLL_PROFILE or profile is None:
+        return HA_PROFILE
+    return int(profile)
+
+
+def _zcl_header(message: bytes) -> tuple[Any, bytes]:
+    from zigpy.zcl import foundation
+
+    try:
+        header: tuple[Any, bytes] = foundation.ZCLHeader.deserialize(message)
+    except (ValueError, KeyError) as err:
+        raise ValueError(f"not a ZCL frame: {err}") from err
+    return header
+
+
+class EsiServedClient(Cluster):
+    """A device's Price or DRLC client cluster whose requests the ESI answers.
+
+    zigpy's ``Cluster.handle_cluster_request`` sends a Default Response SUCCESS to every cluster
+    command it has no handler for; the ESI sends the real answer (PublishPrice,
+    LoadControlEvent, or a Default Response with the right status), so this one sends nothing.
+    """
+
+    _skip_registry = True
+
+    def handle_cluster_request(self, hdr: Any, args: Any, *, dst_addressing: Any = None) -> None:
+        """The ESI answers (``EnergyServicesInterface.handle_message``)."""
+
+
+class ServedPriceClient(EsiServedClient, Price):
+    """A Price client served by the ESI."""
+
+    _skip_registry = True
+
+
+class ServedDrlcClient(EsiServedClient, Drlc):
+    """A DRLC client served by the ESI."""
+
+    _skip_registry = True
+
+
+SERVED_CLIENTS: Final[dict[int, type[EsiServedClient]]] = {
+    PRICE: ServedPriceClient,
+    DRLC: ServedDrlcClient,
+}
 
 
 def _has_esi_endpoint(app: Any) -> bool:

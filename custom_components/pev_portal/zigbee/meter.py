@@ -1,9 +1,13 @@
 """The end-use meter as a Zigbee Metering cluster (0x0702) reached through ZHA.
 
 * kWh is computed here from CurrentSummationDelivered with the multiplier and divisor (user
-  override, else the built-in corrections table, else the device; 0 or missing count as 1), never
-  from the formatting bits (``core/smart_energy.py``). No reading is passed on before the scaling
-  is known, so a session never starts on an unscaled register.
+  override; else, for a device whose zhaquirks quirk ZHA did not apply, the built-in corrections
+  table; else the values ZHA has, after its quirks; 0 or missing count as 1), never from the
+  formatting bits (``core/smart_energy.py``). No reading is passed on before the scaling is
+  known, so a session never starts on an unscaled register.
+* Values are taken from zigpy's ``attribute_report``, ``attribute_read`` and
+  ``attribute_updated`` events: a value a quirk transformed (or set, as the Innr SP 120's
+  summation) only comes as ``attribute_updated``.
 * The meter ID on every reading is the device's IEEE address. A different address on the same
   charger (the meter was replaced and the charger reconfigured) and a falling summation are
   meter changes the interval ledger handles as a new meter epoch.
@@ -68,6 +72,10 @@ DESCRIPTIVE: Final = (
     "status",
 )
 TRACKED: Final = frozenset({SUMMATION, DEMAND, *DESCRIPTIVE})
+# zigpy's cluster events that carry an attribute's new value (zigpy 2.x).
+CLUSTER_EVENTS: Final = ("attribute_report", "attribute_read", "attribute_updated")
+# What ZHA scales the summation with, as the cluster (after its quirk) has them.
+SCALING_ATTRIBUTES: Final = ("multiplier", "divisor", "unit_of_measure")
 # A report this recent at a boundary makes the boundary read unnecessary.
 BOUNDARY_FRESH_SECONDS: Final = 30
 SUMMATION_MIN_REPORT_S: Final = 10
@@ -196,12 +204,16 @@ class ZhaMeter(MeterAdapter):
             "problem": self.problem,
             "manufacturer": self.manufacturer,
             "model": self.model,
-            "unit_of_measure": self._values.get("unit_of_measure"),
+            "unit_of_measure": self._shown("unit_of_measure"),
             "metering_device_type": device_type_name(self._values.get("metering_device_type")),
             "summation_formatting": formatting_details(self._values.get("summation_formatting")),
             "reported": {
                 "multiplier": self._values.get("multiplier"),
                 "divisor": self._values.get("divisor"),
+            },
+            "zha_shows": {
+                "multiplier": self._shown("multiplier"),
+                "divisor": self._shown("divisor"),
             },
             "multiplier": scaling.multiplier,
             "divisor": scaling.divisor,
@@ -218,11 +230,27 @@ class ZhaMeter(MeterAdapter):
 
     # -- scaling ------------------------------------------------------------------------
 
+    def _shown(self, name: str) -> int | None:
+        """An attribute as ZHA has it: the cluster's value (a quirk's constant included).
+
+        ZHA scales its own sensors with ``cluster.get``, which answers a quirk's constants
+        (``_CONSTANT_ATTRIBUTES``) over what the device sent; the values this meter saw in
+        events are the fallback.
+        """
+        if self._cluster is not None and name in SCALING_ATTRIBUTES:
+            try:
+                value = self._cluster.get(name)
+                if value is not None:
+                    return int(value)
+            except (*ZHA_ERRORS, ValueError) as err:
+                _LOGGER.debug("Meter %s: reading %s from ZHA: %r", self.meter_id, name, err)
+        return self._values.get(name)
+
     def scaling(self) -> Scaling:
         """The multiplier and divisor in use now."""
         return resolve_scaling(
-            self._values.get("multiplier"),
-            self._values.get("divisor"),
+            self._shown("multiplier"),
+            self._shown("divisor"),
             # A ZHA quirk already corrects the cluster's values: do not correct twice.
             correction=None if self.quirked else self.correction,
             override_multiplier=self.override_multiplier,
@@ -236,7 +264,7 @@ class ZhaMeter(MeterAdapter):
         return all(
             override
             or (correction is not None and getattr(correction, name))
-            or name in self._values
+            or self._shown(name) is not None
             for name, override in (
                 ("multiplier", self.override_multiplier),
                 ("divisor", self.override_divisor),
@@ -249,10 +277,10 @@ class ZhaMeter(MeterAdapter):
         """Subscribe to the Metering cluster; on failure use the fallback sensor."""
         try:
             cluster = metering_cluster(self.hass, self.meter_id)
-            unsubs = [
-                cluster.on_event("attribute_report", self._on_event),
-                cluster.on_event("attribute_read", self._on_event),
-            ]
+            # A report or read zigpy took as it came is an attribute_report or attribute_read;
+            # one a quirk transformed (or set itself, as the Innr SP 120's summation) is an
+            # attribute_updated: the value ZHA shows.
+            unsubs = [cluster.on_event(event, self._on_event) for event in CLUSTER_EVENTS]
             device = cluster.endpoint.device
             self.manufacturer, self.model = device.manufacturer, device.model
             firmware = _firmware(device)
@@ -370,7 +398,7 @@ class ZhaMeter(MeterAdapter):
             try:
                 scaling = self.scaling()
                 self._power = demand_kw(
-                    raw, scaling.multiplier, scaling.divisor, self._values.get("unit_of_measure")
+                    raw, scaling.multiplier, scaling.divisor, self._shown("unit_of_measure")
                 )
             except UnitError:
                 self._power = None
@@ -394,7 +422,7 @@ class ZhaMeter(MeterAdapter):
         scaling = self.scaling()
         try:
             kwh = metering_kwh(
-                raw, scaling.multiplier, scaling.divisor, self._values.get("unit_of_measure")
+                raw, scaling.multiplier, scaling.divisor, self._shown("unit_of_measure")
             )
         except (UnitError, ValueError) as err:
             if self.problem != str(err):
