@@ -301,7 +301,12 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                     evse.car = DemoCar(**saved["car"])
             demo = DemoCharger(evse, meter_id=f"DEMO-METER-{charger_id[-6:].upper()}")
             meter: MeterAdapter = demo
-            if data.get(CONF_METER_SOURCE, METER_SOURCE_DEMO) != METER_SOURCE_DEMO:
+            source = data.get(CONF_METER_SOURCE, METER_SOURCE_DEMO)
+            if source == METER_SOURCE_ZHA:  # a real Zigbee meter on the simulated charger
+                from .zigbee.meter import ZhaMeter
+
+                meter = ZhaMeter.from_config(self, charger_id, name, data)
+            elif source != METER_SOURCE_DEMO:
                 meter = self._sensor_meter(data)
             return ChargerRuntime(charger_id, name, demo, meter, demo=demo)
         adapter = EntityCharger(self.hass, data)

@@ -498,12 +498,6 @@ async def test_diagnostics_show_the_meter(ha: HomeAssistant, meter: NetworkMeter
     assert details["source"] == "zigbee"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="coordinator._build_charger gives a demo charger a sensor meter for any meter "
-    "source but 'demo', so meter_source 'zha' fails (KeyError meter_entity); the hook is in "
-    "the Zigbee helper's report. Remove this mark when it is applied.",
-)
 async def test_demo_charger_metered_by_a_zha_meter(
     ha: HomeAssistant, meter: NetworkMeter, freezer: FrozenDateTimeFactory
 ) -> None:
