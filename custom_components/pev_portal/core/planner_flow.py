@@ -4,6 +4,7 @@ problem (see :mod:`.planner`, "The algorithm")."""
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Sequence
 
 from .planner_model import _INF, _TIE, EPS, PlanningError
@@ -93,6 +94,9 @@ def _ssp(
     # A guard, never reached in the tests: each augmentation saturates an arc, empties one,
     # fills a slot or meets a demand, each arc at most a few times over.
     rounds, limit = 0, 20 * (len(av) + n) + 1000
+    w_pair: list[list[float]] = [[inf] * n for _ in rng_n]
+    e_pair: list[list[tuple[int, int]]] = [[(-1, -1)] * n for _ in rng_n]
+    dirty: set[tuple[int, int]] = {(i, j) for i in rng_n for j in rng_n}
 
     while True:
         # Edge weights: tops of the lazily cleaned heaps.
@@ -108,34 +112,42 @@ def _ssp(
                     a_sink[i] = a
                     break
                 heapq.heappop(h)
-        w_pair: list[list[float]] = [[inf] * n for _ in rng_n]
-        e_pair: list[list[tuple[int, int]]] = [[(-1, -1)] * n for _ in rng_n]
-        for i in rng_n:
-            row = pair[i]
-            for j in rng_n:
-                hp = row[j]
-                while hp:
-                    _, _, a, b = hp[0]
-                    if cap[a] - flow[a] > EPS and flow[b] > EPS:
-                        w_pair[i][j] = hp[0][0]
-                        e_pair[i][j] = (a, b)
-                        break
-                    heapq.heappop(hp)
+        # Only the pairs an augmentation touched can have a new top (see below).
+        for i, j in dirty:
+            hp = pair[i][j]
+            w_pair[i][j] = inf
+            e_pair[i][j] = (-1, -1)
+            while hp:
+                _, _, a, b = hp[0]
+                if cap[a] - flow[a] > EPS and flow[b] > EPS:
+                    w_pair[i][j] = hp[0][0]
+                    e_pair[i][j] = (a, b)
+                    break
+                heapq.heappop(hp)
+        dirty = set()
         # Bellman-Ford from the vehicles that still want energy (finite edges only).
-        edges = [(i, j, w_pair[i][j]) for i in rng_n for j in rng_n if w_pair[i][j] < inf]
+        # Queue-based (SPFA): only the vehicles whose distance dropped relax their edges.
         dist = [0.0 if demands[i] - sent[i] > EPS else inf for i in rng_n]
         pred = [-1] * n
-        if edges:
-            for _ in rng_n:
-                changed = False
-                for i, j, w in edges:
-                    nd = dist[i] + w
-                    if nd < dist[j] - 1e-12:
-                        dist[j] = nd
-                        pred[j] = i
-                        changed = True
-                if not changed:
-                    break
+        queue = deque(i for i in rng_n if dist[i] < inf)
+        queued = [dist[i] < inf for i in rng_n]
+        relaxed = 0
+        while queue:
+            i = queue.popleft()
+            queued[i] = False
+            di = dist[i]
+            row = w_pair[i]
+            for j in rng_n:
+                w = row[j]
+                if w < inf and di + w < dist[j] - 1e-12:
+                    dist[j] = di + w
+                    pred[j] = i
+                    if not queued[j]:
+                        queued[j] = True
+                        queue.append(j)
+            relaxed += 1
+            if relaxed > n * n + n:  # pragma: no cover - no negative cycles by construction
+                raise RuntimeError("negative cycle in the residual graph")
         best = inf
         last = -1
         for i in rng_n:
@@ -188,6 +200,12 @@ def _ssp(
         gained_flow: list[int] = []
         gained_room: list[int] = []
         forward = [a_last, *(a for a, _ in path)]
+        # The flows changed only on the path's arcs: only pairs with one of its vehicles on
+        # either side can lose their top; pushes below add their own pair.
+        for x in {av[a_last], *(av[a] for a, _ in path), *(av[b] for _, b in path)}:
+            for k in rng_n:
+                dirty.add((x, k))
+                dirty.add((k, x))
         for a in forward:
             if flow[a] <= EPS:
                 gained_flow.append(a)
@@ -204,6 +222,7 @@ def _ssp(
                 va = av[a]
                 if va != vb and cap[a] - flow[a] > EPS:
                     heapq.heappush(pair[va][vb], (cost[a] - cost[b], key[a], a, b))
+                    dirty.add((va, vb))
         for a in gained_room:  # new forward edges from the vehicle of a
             if cap[a] - flow[a] <= EPS:
                 continue
@@ -215,3 +234,4 @@ def _ssp(
                 vb = av[b]
                 if vb != va and flow[b] > EPS:
                     heapq.heappush(pair[va][vb], (cost[a] - cost[b], key[a], a, b))
+                    dirty.add((va, vb))
