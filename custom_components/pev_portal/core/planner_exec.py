@@ -23,6 +23,9 @@ Row = tuple[int, int, float, float, int]
 _CUT_ROUNDS: Final = 4
 _VARIANTS: Final = 2
 _PAIR_ROUNDS: Final = 2
+_SMALL: Final = 800
+"""Up to this many vehicle-slots (where a vehicle may charge), all rounds and both optima are tried; above, one optimum and
+^no cuts (each round re-solves the flow and packs every slot again)."""
 
 
 def realise(
@@ -38,14 +41,16 @@ def realise(
     limits = [list(v.limit) for v in problem.vehicles]
     circuit = None if problem.circuit is None else list(problem.circuit)
     best: tuple[float, float, dict[int, list[Row]], list[float]] | None = None
-    for variant in range(_VARIANTS):
+    small = sum(1 for v in problem.vehicles for lim in v.limit if lim > 0) <= _SMALL
+    variants, rounds = (_VARIANTS, _CUT_ROUNDS) if small else (1, 1)
+    for variant in range(variants):
         if variant:
             for v, lim in zip(problem.vehicles, limits, strict=True):
                 v.limit = list(lim)
             problem.circuit = None if circuit is None else list(circuit)
             resolve(variant)
-        for round_ in range(_CUT_ROUNDS):
-            rows, got, losses = _realise_once(problem, circuit_kw)
+        for round_ in range(rounds):
+            rows, got, losses = _realise_once(problem, circuit_kw, thorough=small)
             delivered = sum(map(sum, got))
             cost = sum(
                 kwh * problem.vehicles[idx].prices[t]
@@ -54,7 +59,7 @@ def realise(
             )
             if best is None or _better(delivered, cost, best[0], best[1]):
                 best = (delivered, cost, rows, [sum(g) for g in got])
-            if not losses or round_ + 1 == _CUT_ROUNDS or delivered >= sum(first) - _SAME_KWH:
+            if not losses or round_ + 1 == rounds or delivered >= sum(first) - _SAME_KWH:
                 break  # nothing lost, or all the continuous optimum's energy delivered anyway
             if not _cut(problem, circuit_kw, losses, got, fix=round_ >= _PAIR_ROUNDS):
                 break
@@ -68,7 +73,7 @@ def realise(
 
 
 def _realise_once(
-    problem: _Problem, circuit_kw: float | None
+    problem: _Problem, circuit_kw: float | None, *, thorough: bool
 ) -> tuple[dict[int, list[Row]], list[list[float]], list[int]]:
     """Pack every slot, repair; the rows, the energy per vehicle and slot, the slots that
     still lose energy."""
@@ -93,8 +98,9 @@ def _realise_once(
     if losses:
         _repair(problem, circuit_kw, wants, packed, got)
         if sum(map(sum, got)) < sum(sum(v.energy) for v in vehicles) - _SAME_KWH:
-            _top_up(problem, circuit_kw, packed, got)
-            _exchange(problem, circuit_kw, packed, got)
+            _top_up(problem, circuit_kw, packed, got, passes=3 if thorough else 1)
+            if thorough:
+                _exchange(problem, circuit_kw, packed, got)
         _cheapen(problem, circuit_kw, packed, got)
     out: dict[int, list[Row]] = {v.index: [] for v in vehicles}
     for t in range(n_slots):

@@ -23,8 +23,8 @@ from .planner_pack import (
 )
 
 _REPAIR_ROUNDS: Final = 3
-_TOP_UP_PASSES: Final = 3
 _EXCHANGE_SLOTS: Final = 12
+_CHEAPEN_TRIES: Final = 3  # cheaper slots packed again per dear slot and vehicle
 
 
 def _repair(
@@ -99,7 +99,7 @@ def _top_up(
     circuit_kw: float | None,
     packed: list[dict[int, list[Piece]]],
     got: list[list[float]],
-    passes: int = _TOP_UP_PASSES,
+    passes: int = 3,
 ) -> None:
     """Give the vehicles still short of their request more where a slot has room, even at the
     expense of another vehicle in that slot, whenever the slot then realises more in total.
@@ -244,8 +244,11 @@ def _cheapen(
             key=lambda t: (v.prices[t], t),
         )
         for src in dear[:_EXCHANGE_SLOTS]:
+            tries = 0
             for dst in cheap:
                 if v.prices[dst] >= v.prices[src] - 1e-12 or mine[src] <= EPS:
+                    break
+                if tries >= _CHEAPEN_TRIES:
                     break
                 h = hours[dst]
                 room = circuit_kw * h - sum(g[dst] for g in got)
@@ -253,6 +256,7 @@ def _cheapen(
                     continue
                 caps = {u.index: got[u.index][dst] for u in vehicles}
                 caps[v.index] = min(v.top(v.limit[dst]) * h, mine[dst] + mine[src])
+                tries += 1
                 rows = _pack(vehicles, caps, dst, bounds, circuit_kw)
                 new = {u.index: sum(p[3] for p in rows.get(u.index, ())) for u in vehicles}
                 if any(new[u.index] < got[u.index][dst] - EPS for u in vehicles if u is not v):
