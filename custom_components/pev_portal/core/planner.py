@@ -117,9 +117,11 @@ Figures against a mixed-integer reference: ``docs/planner.md``.
 
 Explanations
 ------------
-When a target is not reachable, the plan is recomputed without each cap (grouped by name), and
-without the circuit limit, in turn; every constraint whose removal delivers more energy to the
-vehicle is reported with the energy it withholds and the ready times with and without it. If
+When a target is not reachable, the continuous optimum at the chargers' levels is recomputed
+without each cap (grouped by name), and without the circuit limit, in turn (the executable step
+is not run for these trials); every constraint whose removal delivers more energy to the
+vehicle than that optimum with all constraints is reported with the energy it withholds and
+the ready times with and without it. If
 the target is still out of reach without any cap or circuit, ``"departure"`` (or ``"horizon"``)
 is reported, and energy lost to the chargers' levels is reported as ``"charger"``. When only
 several constraints *together* withhold energy (no single removal helps), one ``"combined"``
@@ -206,7 +208,10 @@ def _plan(
     slot_minutes: int,
     horizon: timedelta,
     discretize: bool,
+    execute: bool = True,
 ) -> _Outcome:
+    """One plan. ``discretize``: limits lowered to the chargers' levels, and with ``execute``
+    the executable plan; without, the continuous optimum at those limits."""
     if not 1 <= slot_minutes <= 60 or 60 % slot_minutes:
         raise ValueError(f"slot_minutes must divide 60, got {slot_minutes!r}")
     if horizon <= timedelta(0):
@@ -225,7 +230,7 @@ def _plan(
         requests, now_us, end_us, tariff, caps, circuit_kw, solar, slot_minutes, discretize
     )
     _solve(problem)
-    if discretize:
+    if discretize and execute:
         rows, lost = realise(
             problem, problem.circuit_kw, lambda variant: _solve(problem, variant=variant)
         )
@@ -360,6 +365,7 @@ def explanation_message(e: Explanation, *, tz: tzinfo = UTC) -> str:
 def _explain(
     requests: Sequence[VehicleRequest],
     base: _Outcome,
+    reference: _Outcome,
     caps: Sequence[PowerCap],
     circuit_kw: float | None,
     tz: tzinfo,
@@ -404,19 +410,20 @@ def _explain(
         trials.append(
             ("circuit", f"{circuit_kw:g} kW circuit limit", None, None, replan(caps, None))
         )
-    free = replan((), None) if (caps or circuit_kw is not None) else base
+    free = replan((), None) if (caps or circuit_kw is not None) else reference
     for r in short:
         vid = r.vehicle_id
         mine = base.plan.vehicles[vid]
         if r.mode is ChargeMode.OFF:
             add(vid, "mode", "off", None, None, max(0.0, r.energy_kwh), None, None)
             continue
+        ref = reference.plan.vehicles[vid].energy_kwh
         for kind, name, s, e, outcome in trials:
             other = outcome.plan.vehicles[vid]
-            gain = other.energy_kwh - mine.energy_kwh
+            gain = other.energy_kwh - ref
             if gain > _EXPLAIN_MIN_KWH:
                 add(vid, kind, name, s, e, gain, mine.ready_by, other.ready_by)
-        free_gain = free.plan.vehicles[vid].energy_kwh - mine.energy_kwh
+        free_gain = free.plan.vehicles[vid].energy_kwh - ref
         if not out[vid] and free_gain > _EXPLAIN_MIN_KWH:
             # No single cap or circuit explains it: they withhold the energy only together.
             names = [*groups, *([f"{circuit_kw:g} kW circuit limit"] if circuit_kw else [])]
@@ -481,7 +488,7 @@ def plan(
     circuit); ``tz`` is the time zone of the explanation messages.
     """
 
-    def run(c: Sequence[PowerCap], circuit: float | None) -> _Outcome:
+    def run(c: Sequence[PowerCap], circuit: float | None, execute: bool = True) -> _Outcome:
         return _plan(
             requests,
             now=now,
@@ -492,12 +499,19 @@ def plan(
             slot_minutes=slot_minutes,
             horizon=horizon,
             discretize=discretize,
+            execute=execute,
         )
 
     base = run(caps, circuit_kw)
     if not explain:
         return base.plan
-    notes = _explain(requests, base, caps, circuit_kw, tz, run)
+    # The trials (each constraint removed) compare continuous optima at the chargers' levels:
+    # what a constraint withholds, measured exactly; what the executable plan loses on top of
+    # that is the "charger" explanation.
+    reference = run(caps, circuit_kw, execute=False) if discretize else base
+    notes = _explain(
+        requests, base, reference, caps, circuit_kw, tz, lambda c, k: run(c, k, execute=False)
+    )
     if not notes:
         return base.plan
     vehicles = {
