@@ -13,8 +13,8 @@ which the reference cannot: it may deliver *more*. Issue 14 asks for at least 99
 reference's energy on every instance and a cost within 0.5 % (plus what extra energy, if any,
 costs at the dearest price). The executable step is a heuristic on top of the exact continuous
 optimum: on these deliberately mixed instances (one- and three-phase, on/off chargers, circuits
-between steps) it reaches that target on about 9 in 10, and the worst instance still gets 98 %
-of the reference's energy. What is asserted is what it guarantees today: per instance
+between steps) it reaches that target on 286 of 300, and the worst instance still gets 99.1 %
+of the reference's energy (on average 99.994 %). What is asserted is what it guarantees today: per instance
 ``ENERGY_FLOOR`` and ``COST_SLACK``; over the set, ``MEAN_FLOOR`` of the energy on average and
 ``TARGET_SHARE`` of the instances at the issue's target. ``test_figures_reported`` prints them.
 """
@@ -260,10 +260,10 @@ def check_executable(case: Case, p: Plan) -> None:
             assert total <= case.circuit_kw + 1e-6, (at, total)
 
 
-ENERGY_FLOOR = 0.98  # per instance: executed energy / MILP energy
+ENERGY_FLOOR = 0.99  # per instance: executed energy / MILP energy
 COST_SLACK = 0.15  # per instance: cost above the MILP's (extra energy at the dearest price)
-MEAN_FLOOR = 0.999  # over the set: mean energy ratio
-TARGET_SHARE = 0.88  # over the set: instances at the issue's target (99.9 % and 0.5 %)
+MEAN_FLOOR = 0.9995  # over the set: mean energy ratio
+TARGET_SHARE = 0.94  # over the set: instances at the issue's target (99.9 % and 0.5 %)
 ENERGY_RATIO: list[float] = []
 COST_GAP: list[float] = []
 

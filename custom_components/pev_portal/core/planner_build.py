@@ -192,9 +192,10 @@ def _order(vehicles: Sequence[_Vehicle]) -> list[_Vehicle]:
 
 
 def _solve(problem: _Problem, *, variant: int = 0) -> None:
-    """Fill ``energy`` of every vehicle (continuous plan). ``variant=1`` breaks price ties
-    between vehicles toward the later ones (by index): another optimum, for the executable
-    step to try."""
+    """Fill ``energy`` of every vehicle (continuous plan). ``variant`` picks another of the
+    optimal plans for the executable step to try: bit 1 breaks price ties between vehicles
+    toward the later ones (by index), bit 2 ties between slots the other way (later slots in
+    ``CHEAPEST`` mode)."""
     hours = problem.hours
     n_slots = len(hours)
     circuit = None if problem.circuit is None else list(problem.circuit)
@@ -244,9 +245,11 @@ def _solve(problem: _Problem, *, variant: int = 0) -> None:
                 arcs.append((k, t, u, price))
                 owner.append((k, t))
     late = [v.req.mode is ChargeMode.SOLAR for v in optimised]
-    if variant:  # another of the optimal plans: ties between vehicles broken the other way
+    if variant & 1:  # another of the optimal plans: ties between vehicles broken the other way
         n = len(optimised)
         arcs = [(k, t, u, c + 1e-9 * (n - k)) for k, t, u, c in arcs]
+    if variant & 2:  # ... and ties between slots
+        late = [not x for x in late]
     flows = min_cost_allocation(demands, arcs, circuit, late=late)
     for (k, t), f in zip(owner, flows, strict=True):
         if f > EPS:

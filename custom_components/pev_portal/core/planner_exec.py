@@ -21,7 +21,7 @@ Row = tuple[int, int, float, float, int]
 """A realised piece of a vehicle's plan: ``(start_us, end_us, kW, kWh, slot)``."""
 
 _CUT_ROUNDS: Final = 4
-_VARIANTS: Final = 2
+_VARIANTS: Final = 6
 _PAIR_ROUNDS: Final = 2
 _SMALL: Final = 800
 """Up to this many vehicle-slots (where a vehicle may charge), all rounds and both optima are tried; above, one optimum and
@@ -48,7 +48,7 @@ def realise(
             for v, lim in zip(problem.vehicles, limits, strict=True):
                 v.limit = list(lim)
             problem.circuit = None if circuit is None else list(circuit)
-            resolve(variant)
+            resolve(variant % 4)
         for round_ in range(rounds):
             rows, got, losses = _realise_once(problem, circuit_kw, thorough=small)
             delivered = sum(map(sum, got))
@@ -61,9 +61,10 @@ def realise(
                 best = (delivered, cost, rows, [sum(g) for g in got])
             if not losses or round_ + 1 == rounds or delivered >= sum(first) - _SAME_KWH:
                 break  # nothing lost, or all the continuous optimum's energy delivered anyway
-            if not _cut(problem, circuit_kw, losses, got, fix=round_ >= _PAIR_ROUNDS):
+            fix = round_ >= _PAIR_ROUNDS
+            if not _cut(problem, circuit_kw, losses, got, fix=fix, evict=variant >= 4):
                 break
-            resolve(variant)
+            resolve(variant % 4)
         assert best is not None
         if best[0] >= sum(first) - _SAME_KWH:
             break
@@ -119,12 +120,15 @@ def _cut(
     got: list[list[float]],
     *,
     fix: bool,
+    evict: bool = False,
 ) -> bool:
     """Tighten the continuous problem where a slot lost energy; ``False``: nothing to tighten.
 
     A vehicle whose target power in the slot leaves less than another active vehicle's lowest
     level on the circuit gets its limit there lowered to leave that room (they can then run
-    side by side). With ``fix`` (or where no such pair exists) the slot is fixed to what it
+    side by side). With ``evict``, the other vehicle may instead be kept out of the slot (it
+    charges elsewhere), whichever of all these cuts takes the least room from the optimum,
+    one per slot. With ``fix`` (or where no such pair exists) the slot is fixed to what it
     realised: every vehicle's limit there becomes the power it got, the circuit the sum. A
     packing realises any lower energies too (shorter pieces), so a fixed slot loses nothing
     in the next round.
@@ -136,19 +140,26 @@ def _cut(
     for t in losses:
         h = hours[t]
         active = [v for v in problem.vehicles if v.energy[t] > EPS]
-        cut_any = False
+        options: list[tuple[float, int, _Vehicle, float]] = []  # (room taken, index, who, limit)
         for v in [] if fix else active:
             if v.req.mode is ChargeMode.IMMEDIATE:
                 continue
             p = v.energy[t] / h
             for u in active:
                 room = circuit_kw - _lowest(u, u.limit[t])
-                if u is v or p <= room + EPS or room <= 0:
+                if u is v or p <= room + EPS or (room <= 0 and not evict):
                     continue
-                new = v.top(room)
-                if new < v.limit[t] - EPS:
-                    v.limit[t] = new
-                    cut_any = changed = True
+                new = v.top(room) if room > 0 else 0.0
+                options.append(((p - new) * h, v.index, v, new))
+                if evict and u.req.mode is not ChargeMode.IMMEDIATE:
+                    options.append((u.energy[t], u.index, u, 0.0))
+        if evict and options:  # only the cut that takes the least room from the optimum
+            options = [min(options, key=lambda o: o[:2])]
+        cut_any = False
+        for _, _, who, new in options:
+            if new < who.limit[t] - EPS:
+                who.limit[t] = new
+                cut_any = changed = True
         if not cut_any and problem.circuit is not None:
             for v in active:
                 if v.req.mode is not ChargeMode.IMMEDIATE:
