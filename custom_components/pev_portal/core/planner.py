@@ -103,9 +103,10 @@ an 11 kW circuit for 230 W steps). It is then made executable (:mod:`.planner_ex
   the room); then energy moves to cheaper slots with room. If energy is still lost, the
   continuous problem is tightened where it was lost (a vehicle whose target leaves no room for
   another's lowest level gets its limit lowered; later rounds fix a lossy slot to what it
-  realised) and solved again, up to four rounds, and all of it once more from the other
-  optimum (ties between vehicles broken the other way). The best plan seen (energy, then
-  cost) is returned.
+  realised) and solved again, up to four rounds, from four optima (ties between vehicles
+  and between slots broken either way), then twice more where a cut may keep the other
+  vehicle out of the slot instead. The best plan seen (energy, then cost) is returned. Above
+  800 vehicle-slots the effort is bounded (one optimum, no cuts, one top-up pass).
 * Caps are never exceeded (every level is at most the slot's realisable limit), nor the
   circuit at any instant. What the executable plan delivers less than the continuous optimum
   is reported per vehicle with constraint ``"charger"`` (the chargers' power levels).
