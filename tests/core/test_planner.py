@@ -552,7 +552,9 @@ def test_tiny_demand_on_a_shared_circuit_does_not_stall_the_flow() -> None:
     ]
     horizon = timedelta(hours=15)
     p = plan(requests, now=now, tariff=tariff, caps=caps, circuit_kw=KW32, horizon=horizon)
-    assert p.total_cost == Decimal("0.503018")
+    # The executed plan realises ev0's energy in the slots the optimum chose (0.10/kWh); the
+    # rounding before time-sharing carried part of it into a 0.30/kWh slot (0.503018).
+    assert p.total_cost == Decimal("0.167673")
     assert p.vehicles["ev2"].energy_kwh == 0.0  # an 11 kW on/off charger never fits 7.36 kW
     c = plan(
         requests,
@@ -564,3 +566,51 @@ def test_tiny_demand_on_a_shared_circuit_does_not_stall_the_flow() -> None:
         discretize=False,
     )
     assert c.total_cost == Decimal("6.496309")
+
+
+def test_fingerprint_ignores_the_energy_and_sees_everything_else() -> None:
+    prev = _inputs()
+    less = replace(prev, requests=(replace(prev.requests[0], energy_kwh=3.0),))
+    assert less.fingerprint == prev.fingerprint
+    same_price = replace(prev, tariff=FlatTariff("USD", Decimal("0.30")))
+    assert same_price.fingerprint == prev.fingerprint  # equal tariffs, other objects
+    for changed in (
+        replace(prev, tariff=FlatTariff("USD", Decimal("0.31"))),
+        replace(prev, caps=(PowerCap(at(18), at(20), 0.0, "DLC"),)),
+        replace(prev, circuit_kw=7.4),
+        replace(prev, requests=(replace(prev.requests[0], departure=at(24)),)),
+        replace(prev, requests=(replace(prev.requests[0], tariff=FlatTariff("USD", Decimal(1))),)),
+    ):
+        assert changed.fingerprint != prev.fingerprint
+
+
+def test_tariff_fingerprint_is_computed_once_per_tariff() -> None:
+    tariff = hourly({h: "0.10" for h in range(0, 48, 2)}, hours=196)
+    fp = tariff.fingerprint
+    assert fp == hourly({h: "0.10" for h in range(0, 48, 2)}, hours=196).fingerprint
+    assert fp != hourly({1: "0.10"}, hours=196).fingerprint
+    prev = _inputs(tariff=tariff)
+    now = replace(prev, requests=(replace(prev.requests[0], energy_kwh=9.9),))
+
+    def no_serialising() -> dict[str, object]:
+        raise AssertionError("needs_replan serialised a tariff")
+
+    tariff.to_dict = no_serialising  # type: ignore[method-assign]
+    assert tariff.fingerprint == fp
+    assert needs_replan(prev, now) is None
+
+
+def test_energy_hysteresis_for_coarse_soc_sensors() -> None:
+    prev = _inputs()
+    # One whole-percent step of a 77 kWh battery either way: no replan (the default tolerance).
+    for kwh in (10.0 - 0.77, 10.0 + 0.77):
+        step = replace(prev, requests=(replace(prev.requests[0], energy_kwh=kwh),))
+        assert needs_replan(prev, step) is None
+    two_steps = replace(prev, requests=(replace(prev.requests[0], energy_kwh=10.0 - 1.54),))
+    assert needs_replan(prev, two_steps) == "energy changed: car"
+    # A coarser sensor (1 kWh steps): a tolerance of 1.25 steps.
+    one = replace(prev, requests=(replace(prev.requests[0], energy_kwh=11.0),))
+    assert needs_replan(prev, one, energy_step_kwh=1.0) is None
+    assert needs_replan(prev, two_steps, energy_step_kwh=1.0) == "energy changed: car"
+    # The previous default stays available.
+    assert needs_replan(prev, one, energy_tolerance_kwh=0.5) == "energy changed: car"

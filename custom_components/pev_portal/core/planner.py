@@ -72,46 +72,61 @@ Modes
   without a departure is planned to the horizon.
 * ``OFF``: nothing (the plan says so, with an explanation of constraint ``"mode"``).
 
-``priority`` orders immediate charging, the surplus and the discrete rounding below; the
+``priority`` orders immediate charging, the surplus and ties in the packing below; the
 optimiser itself maximises the *group's* energy, so when the circuit makes the group fall
 short the shortfall may fall on any vehicle.
 
-Discrete power (``discretize=True``)
-------------------------------------
+The executable plan (``discretize=True``)
+-----------------------------------------
 A charger realises only its levels: ``0`` and ``phases * voltage * A / 1000`` for integer
 ``A`` in ``[min_a, max_a]`` within ``[min_kw, max_kw]`` (current steps), or ``0`` and
-``max_kw`` (``on_off_only``). The continuous optimum above is computed with the per-slot limit
-already lowered to the highest realisable level, then realised slot by slot in time order
-(vehicles in priority order), carrying any remainder forward:
+``max_kw`` (``on_off_only``). The continuous optimum above is computed with each limit already
+lowered to the highest level the charger can run (alone on the circuit too), and the circuit
+lowered to what sums of levels can reach (:func:`.planner_build.usable_circuit`: 10.81 kW of
+an 11 kW circuit for 230 W steps). It is then made executable (:mod:`.planner_exec`):
 
-* wanted energy ``w = x[v, t] + carry[v]``; the vehicle runs at the *smallest* level ``L`` with
-  ``L * hours >= w`` (at most the slot's top level; ``IMMEDIATE``: the top level, to finish
-  as early as possible) for ``w / L`` hours from the start of the slot and is off for the rest
-  of it, so the energy is exact (e.g. a 15-minute slot with 1.1 kWh at 11 kW becomes 6
-  minutes on). If even the top level cannot deliver ``w``, it runs
-  at the top level for the whole slot and carries the rest forward to its next slots.
-* Circuit: a current-step vehicle reserves its level for the whole slot; on/off vehicles then
-  share the remaining headroom one after the other inside the slot (non-overlapping on-times,
-  each needing ``max_kw`` of headroom). A vehicle that does not fit carries its energy forward.
-  Where the continuous plan splits a full circuit between vehicles at powers between steps,
-  this reservation can push a little energy (less than one current step per vehicle and slot)
-  forward, and at the very end into a shortfall.
-* Energy still carried at the departure (or the horizon) is a shortfall, explained with
-  constraint ``"charger"``. Caps are never exceeded: every level used is at most the slot's
-  realisable limit. The discrete cost can be above the continuous optimum where energy is
-  carried into dearer slots.
+* Time-sharing inside a slot. A vehicle alone (or on a circuit with room for every charger's
+  top level) runs at the smallest level that delivers its energy, from the start of the slot,
+  then off (``IMMEDIATE``: its top level). On a binding circuit the slot is *packed*: vehicles
+  whose energy is below their lowest level all along take turns at common levels (a group
+  runs like one vehicle), then each unit is water-filled into the circuit's headroom: the
+  highest level it can hold wherever it fits, the next level up on part of the time (most
+  headroom first). Coarse units (high minimum, big steps) go first and finer ones fill what
+  they leave; three orders are tried, the first that realises everything wins. The result is
+  sub-slots ``(start, end, level)`` such that the levels in force sum to at most the circuit
+  at every instant.
+* What a slot cannot realise goes back to the optimiser: a min-cost flow over the room left
+  in the other slots (repair); then short vehicles take more where a slot has room, even from
+  another vehicle of that slot when the slot realises more in total, trying the packing and
+  two single-level configurations (balanced, cheapest first); then two-hop exchanges (a served
+  vehicle fills a slot better, sheds as much in its dearest slot, where a short vehicle takes
+  the room); then energy moves to cheaper slots with room. If energy is still lost, the
+  continuous problem is tightened where it was lost (a vehicle whose target leaves no room for
+  another's lowest level gets its limit lowered; later rounds fix a lossy slot to what it
+  realised) and solved again, up to four rounds, from four optima (ties between vehicles
+  and between slots broken either way), then twice more where a cut may keep the other
+  vehicle out of the slot instead. The best plan seen (energy, then cost) is returned. Above
+  800 vehicle-slots the effort is bounded (one optimum, no cuts, one top-up pass).
+* Caps are never exceeded (every level is at most the slot's realisable limit), nor the
+  circuit at any instant. What the executable plan delivers less than the continuous optimum
+  is reported per vehicle with constraint ``"charger"`` (the chargers' power levels).
 
-A discrete :class:`PlanSlot` may therefore be shorter than its slot (the on-time); its
-``power_kw`` is always one of the charger's levels. Only slots with energy are listed.
+A :class:`PlanSlot` may therefore be shorter than its slot, and one slot may hold several
+pieces of a vehicle at different levels; a vehicle's pieces are sorted and disjoint, its
+``power_kw`` is always one of the charger's levels, and only pieces with energy are listed.
+Figures against a mixed-integer reference: ``docs/planner.md``.
 
 Explanations
 ------------
-When a target is not reachable, the plan is recomputed without each cap (grouped by name), and
-without the circuit limit, in turn; every constraint whose removal delivers more energy to the
-vehicle is reported with the energy it withholds and the ready times with and without it. If
+When a target is not reachable, the continuous optimum at the chargers' levels is recomputed
+without each cap (grouped by name), and without the circuit limit, in turn (the executable step
+is not run for these trials); every constraint whose removal delivers more energy to the
+vehicle than that optimum with all constraints is reported with the energy it withholds and
+the ready times with and without it. If
 the target is still out of reach without any cap or circuit, ``"departure"`` (or ``"horizon"``)
-is reported, and a shortfall caused by the rounding to levels is reported as ``"charger"``. When only several constraints *together* withhold energy (no single removal
-helps), one ``"combined"`` explanation names them all.
+is reported, and energy lost to the chargers' levels is reported as ``"charger"``. When only
+several constraints *together* withhold energy (no single removal helps), one ``"combined"``
+explanation names them all.
 ``ready_by`` of an unreachable vehicle is when it would be ready if it kept charging at its
 allowed power after the departure (``None`` beyond 7 days). Messages are built by
 :func:`explanation_message` with a time zone (UTC in the core; the Home Assistant side may
@@ -120,17 +135,41 @@ re-render them in local time).
 
 from __future__ import annotations
 
-import heapq
 import math
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
-from decimal import Decimal, localcontext
-from enum import StrEnum
+from decimal import Decimal
 from itertools import pairwise
-from typing import Final
 
+from .planner_build import _build, _Problem, _solve, _Vehicle
+from .planner_exec import realise
+from .planner_flow import min_cost_allocation
+from .planner_model import (
+    _COST_QUANTUM,
+    _EXPLAIN_MIN_KWH,
+    _ONE_US,
+    _READY_LOOKAHEAD,
+    _US_PER_HOUR,
+    EPS,
+    REACHABLE_TOL_KWH,
+    ChargeMode,
+    ChargerModel,
+    Explanation,
+    Plan,
+    PlanInputs,
+    PlanningError,
+    PlanSlot,
+    PowerCap,
+    SolarForecast,
+    VehiclePlan,
+    VehicleRequest,
+    _dt,
+    _fmt,
+    _kwh_decimal,
+    _us,
+)
+from .planner_replan import needs_replan
 from .tariff import Tariff
 
 __all__ = [
@@ -140,6 +179,7 @@ __all__ = [
     "Plan",
     "PlanInputs",
     "PlanSlot",
+    "PlanningError",
     "PowerCap",
     "SolarForecast",
     "VehiclePlan",
@@ -150,728 +190,6 @@ __all__ = [
     "needs_replan",
     "plan",
 ]
-
-EPS: Final = 1e-9
-"""Energies (kWh) below this are zero."""
-REACHABLE_TOL_KWH: Final = 1e-6
-"""A shortfall up to this is no shortfall."""
-_EXPLAIN_MIN_KWH: Final = 1e-3
-_US_PER_HOUR: Final = 3_600_000_000
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_US: Final = timedelta(microseconds=1)
-_COST_QUANTUM: Final = Decimal("0.000001")
-_READY_LOOKAHEAD: Final = timedelta(days=7)
-_INF: Final = math.inf
-_TIE: Final = 1e-12  # path costs this close are equal (float noise)
-
-
-class PlanningError(RuntimeError):
-    """The planner could not finish (a bug: it is exact and always terminates otherwise)."""
-
-
-class ChargeMode(StrEnum):
-    """The user's charge mode for a vehicle."""
-
-    IMMEDIATE = "immediate"
-    CHEAPEST = "cheapest"
-    SOLAR = "solar"
-    OFF = "off"
-
-
-@dataclass(frozen=True, slots=True)
-class ChargerModel:
-    """What a charger can do.
-
-    ``max_kw`` should be the charger's power at ``max_a`` (``phases * voltage * max_a / 1000``,
-    e.g. 7.36 kW for 32 A single phase at 230 V): levels above ``max_kw`` are never used.
-    """
-
-    max_kw: float
-    min_kw: float = 0.0
-    phases: int = 1
-    voltage: float = 230.0
-    min_a: int = 6
-    max_a: int = 32
-    on_off_only: bool = False
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.max_kw) and self.max_kw >= 0):
-            raise ValueError(f"max_kw must be a finite number >= 0, got {self.max_kw!r}")
-        if not (math.isfinite(self.min_kw) and self.min_kw >= 0):
-            raise ValueError(f"min_kw must be a finite number >= 0, got {self.min_kw!r}")
-        if self.phases not in (1, 2, 3):
-            raise ValueError(f"phases must be 1, 2 or 3, got {self.phases!r}")
-        if not (math.isfinite(self.voltage) and self.voltage > 0):
-            raise ValueError(f"voltage must be > 0, got {self.voltage!r}")
-        if not 0 < self.min_a <= self.max_a:
-            raise ValueError(f"need 0 < min_a <= max_a, got {self.min_a!r}..{self.max_a!r}")
-
-    def levels(self) -> tuple[float, ...]:
-        """The realisable powers in kW, ascending, starting with 0."""
-        if self.on_off_only:
-            return (0.0, self.max_kw) if self.max_kw > 0 else (0.0,)
-        steps = (
-            self.phases * self.voltage * amps / 1000 for amps in range(self.min_a, self.max_a + 1)
-        )
-        usable = sorted({p for p in steps if self.min_kw - EPS <= p <= self.max_kw + EPS and p > 0})
-        return (0.0, *usable)
-
-
-@dataclass(frozen=True, slots=True)
-class VehicleRequest:
-    """One plugged-in vehicle: the energy still wanted, by when, and how."""
-
-    vehicle_id: str
-    energy_kwh: float
-    departure: datetime | None
-    charger: ChargerModel
-    mode: ChargeMode = ChargeMode.CHEAPEST
-    tariff: Tariff | None = None  # None: the plan's default tariff
-    priority: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class PowerCap:
-    """A power limit over ``[start, end)`` (a load-control event, a user limit...).
-
-    ``vehicle_ids=None``: the cap applies to each vehicle (not to their sum; that is the
-    circuit limit).
-    """
-
-    start: datetime
-    end: datetime
-    max_kw: float
-    name: str
-    vehicle_ids: frozenset[str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SolarForecast:
-    """Forecast surplus power available to EV charging: ``(start, end, kW)`` intervals."""
-
-    points: tuple[tuple[datetime, datetime, float], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PlanSlot:
-    """Charging at ``power_kw`` over ``[start, end)``.
-
-    ``price`` is the slot's time-weighted average price; ``solar_kwh`` of ``energy_kwh`` is
-    forecast surplus (free), the rest is bought at ``price``.
-    """
-
-    start: datetime
-    end: datetime
-    power_kw: float
-    energy_kwh: float
-    price: Decimal
-    solar_kwh: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """Why a vehicle gets less (or later) than asked.
-
-    ``constraint``: ``"cap"``, ``"circuit"``, ``"combined"``, ``"departure"``, ``"horizon"``,
-    ``"charger"`` or ``"mode"``. ``ready_by``/``ready_without`` are the ready times with and without the
-    constraint (``None``: not within a week).
-    """
-
-    constraint: str
-    name: str
-    start: datetime | None
-    end: datetime | None
-    delayed_kwh: float
-    message: str
-    ready_by: datetime | None = None
-    ready_without: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class VehiclePlan:
-    """The plan of one vehicle."""
-
-    vehicle_id: str
-    slots: tuple[PlanSlot, ...]
-    energy_kwh: float
-    cost: Decimal
-    reachable: bool
-    shortfall_kwh: float
-    ready_by: datetime | None
-    start: datetime | None
-    explanations: tuple[Explanation, ...]
-
-    def power_at(self, at: datetime) -> float:
-        """Planned power at ``at`` (0 outside the charging slots)."""
-        idx = bisect_right([s.start for s in self.slots], at) - 1
-        if idx >= 0 and at < self.slots[idx].end:
-            return self.slots[idx].power_kw
-        return 0.0
-
-    def energy_between(self, start: datetime, end: datetime) -> float:
-        """Planned energy over ``[start, end)`` (assuming constant power inside each slot)."""
-        total = 0.0
-        for s in self.slots:
-            lo, hi = max(s.start, start), min(s.end, end)
-            if hi > lo:
-                total += s.power_kw * ((hi - lo) / _ONE_US) / _US_PER_HOUR
-        return total
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """The plans of all vehicles (``total_cost`` is their sum)."""
-
-    vehicles: dict[str, VehiclePlan]
-    total_cost: Decimal
-    created_at: datetime
-    slot_minutes: int
-    horizon_end: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PlanInputs:
-    """Everything a plan was computed from (for :func:`needs_replan`)."""
-
-    requests: tuple[VehicleRequest, ...]
-    tariff: Tariff
-    caps: tuple[PowerCap, ...] = ()
-    circuit_kw: float | None = None
-    solar: SolarForecast | None = None
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _us(at: datetime, name: str) -> int:
-    if not isinstance(at, datetime):
-        raise TypeError(f"{name} must be a datetime, got {type(at).__name__}")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got naive {at.isoformat()}")
-    return (at - _EPOCH) // _ONE_US
-
-
-def _dt(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
-def _fmt(at: datetime | None, tz: tzinfo) -> str:
-    return "?" if at is None else at.astimezone(tz).strftime("%H:%M")
-
-
-def _kwh_decimal(kwh: float) -> Decimal:
-    return Decimal(f"{kwh:.9f}")
-
-
-class _TopLevel:
-    """Highest realisable level at most a given limit (memoised per limit)."""
-
-    __slots__ = ("_cache", "_levels")
-
-    def __init__(self, levels: tuple[float, ...]) -> None:
-        self._levels = levels
-        self._cache: dict[float, float] = {}
-
-    def __call__(self, limit: float) -> float:
-        hit = self._cache.get(limit)
-        if hit is None:
-            idx = bisect_right(self._levels, limit + EPS) - 1
-            hit = self._levels[idx] if idx >= 0 else 0.0
-            self._cache[limit] = hit
-        return hit
-
-
-# --------------------------------------------------------------------------- allocation
-
-
-def min_cost_allocation(
-    demands: Sequence[float],
-    arcs: Sequence[tuple[int, int, float, float]],
-    slot_caps: Sequence[float] | None,
-    *,
-    late: Sequence[bool] | None = None,
-) -> list[float]:
-    """Exact min-cost max-flow of the vehicle/slot transportation problem.
-
-    ``demands[v]``: energy wanted by vehicle ``v``; ``arcs``: ``(vehicle, slot, capacity,
-    cost)``; ``slot_caps[t]``: capacity of slot ``t`` shared by all arcs into it (``None``:
-    unlimited). Returns the flow of every arc: the largest total flow and, among those, the
-    cheapest. ``late[v]`` breaks price ties toward later slots for vehicle ``v`` (default
-    earlier). See the module docstring for the algorithm.
-    """
-    n = len(demands)
-    m = len(arcs)
-    av = [a[0] for a in arcs]
-    at = [a[1] for a in arcs]
-    cap = [max(0.0, a[2]) for a in arcs]
-    cost = [a[3] for a in arcs]
-    sign = [(-1 if late is not None and late[v] else 1) for v in range(n)]
-    key = [sign[av[a]] * at[a] for a in range(m)]
-    flow = [0.0] * m
-
-    coupled = False
-    if slot_caps is not None:
-        per_slot: dict[int, float] = {}
-        for a in range(m):
-            per_slot[at[a]] = per_slot.get(at[a], 0.0) + cap[a]
-        coupled = any(total > slot_caps[t] + EPS for t, total in per_slot.items())
-
-    if not coupled:
-        by_vehicle: list[list[int]] = [[] for _ in range(n)]
-        for a in range(m):
-            if cap[a] > EPS:
-                by_vehicle[av[a]].append(a)
-        for v in range(n):
-            need = demands[v]
-            if need <= EPS:
-                continue
-            for a in sorted(by_vehicle[v], key=lambda i: (cost[i], key[i])):
-                take = min(cap[a], need)
-                flow[a] = take
-                need -= take
-                if need <= EPS:
-                    break
-        return flow
-
-    assert slot_caps is not None
-    _ssp(n, demands, av, at, cap, cost, key, flow, slot_caps)
-    return flow
-
-
-def _ssp(
-    n: int,
-    demands: Sequence[float],
-    av: list[int],
-    at: list[int],
-    cap: list[float],
-    cost: list[float],
-    key: list[int],
-    flow: list[float],
-    slot_caps: Sequence[float],
-) -> None:
-    """Successive shortest paths on the vehicle graph (see module docstring)."""
-    sent = [0.0] * n
-    load: dict[int, float] = {}
-    arcs_at: dict[int, list[int]] = {}
-    sink: list[list[tuple[float, int, int]]] = [[] for _ in range(n)]
-    for a in range(len(av)):
-        if cap[a] <= EPS:
-            continue
-        arcs_at.setdefault(at[a], []).append(a)
-        if slot_caps[at[a]] > EPS:
-            sink[av[a]].append((cost[a], key[a], a))
-    for h in sink:
-        heapq.heapify(h)
-    pair: list[list[list[tuple[float, int, int, int]]]] = [[[] for _ in range(n)] for _ in range(n)]
-    inf = _INF
-    rng_n = range(n)
-    # A guard, never reached in the tests: each augmentation saturates an arc, empties one,
-    # fills a slot or meets a demand, each arc at most a few times over.
-    rounds, limit = 0, 20 * (len(av) + n) + 1000
-
-    while True:
-        # Edge weights: tops of the lazily cleaned heaps.
-        w_sink: list[float] = [inf] * n
-        a_sink: list[int] = [-1] * n
-        for i in rng_n:
-            h = sink[i]
-            while h:
-                _, _, a = h[0]
-                t = at[a]
-                if cap[a] - flow[a] > EPS and slot_caps[t] - load.get(t, 0.0) > EPS:
-                    w_sink[i] = h[0][0]
-                    a_sink[i] = a
-                    break
-                heapq.heappop(h)
-        w_pair: list[list[float]] = [[inf] * n for _ in rng_n]
-        e_pair: list[list[tuple[int, int]]] = [[(-1, -1)] * n for _ in rng_n]
-        for i in rng_n:
-            row = pair[i]
-            for j in rng_n:
-                hp = row[j]
-                while hp:
-                    _, _, a, b = hp[0]
-                    if cap[a] - flow[a] > EPS and flow[b] > EPS:
-                        w_pair[i][j] = hp[0][0]
-                        e_pair[i][j] = (a, b)
-                        break
-                    heapq.heappop(hp)
-        # Bellman-Ford from the vehicles that still want energy (finite edges only).
-        edges = [(i, j, w_pair[i][j]) for i in rng_n for j in rng_n if w_pair[i][j] < inf]
-        dist = [0.0 if demands[i] - sent[i] > EPS else inf for i in rng_n]
-        pred = [-1] * n
-        if edges:
-            for _ in rng_n:
-                changed = False
-                for i, j, w in edges:
-                    nd = dist[i] + w
-                    if nd < dist[j] - 1e-12:
-                        dist[j] = nd
-                        pred[j] = i
-                        changed = True
-                if not changed:
-                    break
-        best = inf
-        last = -1
-        for i in rng_n:
-            if dist[i] + w_sink[i] < best:
-                best = dist[i] + w_sink[i]
-                last = i
-        if last < 0:
-            return
-        rounds += 1
-        if rounds > limit:
-            raise PlanningError(
-                f"the flow did not converge in {limit} augmentations (demands {list(demands)})"
-            )
-        # The path, from the sink back to the vehicle that starts it.
-        path: list[tuple[int, int]] = []  # (forward arc, backward arc or -1)
-        j = last
-        seen = {j}
-        while pred[j] >= 0:
-            i = pred[j]
-            path.append(e_pair[i][j])
-            j = i
-            if j in seen:  # pragma: no cover - no negative cycles by construction
-                raise RuntimeError("negative cycle in the residual graph")
-            seen.add(j)
-        first = j
-        a_last = a_sink[last]
-        t_last = at[a_last]
-        # A last hop that only moves the last vehicle within the slot it ends in (it leaves
-        # arc b of slot t and enters arc a_last of the same slot, no cheaper) is no hop at all:
-        # the vehicle before it enters the slot directly, at no higher cost. Kept, its
-        # bottleneck could be the last vehicle's tiny flow on b, augmented again and again.
-        while path and at[path[0][1]] == t_last and cost[a_last] >= cost[path[0][1]] - _TIE:
-            a_last = path[0][0]
-            path.pop(0)
-        delta = min(
-            demands[first] - sent[first],
-            cap[a_last] - flow[a_last],
-            slot_caps[t_last] - load.get(t_last, 0.0),
-        )
-        for a, b in path:
-            delta = min(delta, cap[a] - flow[a], flow[b])
-        # Augment. Heap entries only become valid again when an arc gets its first flow (a
-        # new backward edge) or loses its saturation (a new forward edge); the circuit's room
-        # never grows. Those are re-offered; stale entries are dropped lazily above.
-        sent[first] = (
-            demands[first] if demands[first] - sent[first] - delta <= EPS else sent[first] + delta
-        )
-        new_load = load.get(t_last, 0.0) + delta
-        load[t_last] = slot_caps[t_last] if slot_caps[t_last] - new_load <= EPS else new_load
-        gained_flow: list[int] = []
-        gained_room: list[int] = []
-        forward = [a_last, *(a for a, _ in path)]
-        for a in forward:
-            if flow[a] <= EPS:
-                gained_flow.append(a)
-            flow[a] = cap[a] if cap[a] - flow[a] - delta <= EPS else flow[a] + delta
-        for _, b in path:
-            if cap[b] - flow[b] <= EPS:
-                gained_room.append(b)
-            flow[b] = 0.0 if flow[b] - delta <= EPS else flow[b] - delta
-        for b in gained_flow:  # new backward edges x -> vehicle of b
-            if flow[b] <= EPS:
-                continue
-            vb = av[b]
-            for a in arcs_at[at[b]]:
-                va = av[a]
-                if va != vb and cap[a] - flow[a] > EPS:
-                    heapq.heappush(pair[va][vb], (cost[a] - cost[b], key[a], a, b))
-        for a in gained_room:  # new forward edges from the vehicle of a
-            if cap[a] - flow[a] <= EPS:
-                continue
-            va = av[a]
-            t = at[a]
-            if slot_caps[t] - load.get(t, 0.0) > EPS:
-                heapq.heappush(sink[va], (cost[a], key[a], a))
-            for b in arcs_at[t]:
-                vb = av[b]
-                if vb != va and flow[b] > EPS:
-                    heapq.heappush(pair[va][vb], (cost[a] - cost[b], key[a], a, b))
-
-
-# --------------------------------------------------------------------------- planning
-
-
-@dataclass(slots=True)
-class _Vehicle:
-    req: VehicleRequest
-    index: int
-    levels: tuple[float, ...]
-    top: _TopLevel
-    prices: list[float]
-    dprices: list[Decimal]
-    limit: list[float] = field(default_factory=list)  # kW per slot
-    energy: list[float] = field(default_factory=list)  # kWh per slot (continuous)
-    solar: list[float] = field(default_factory=list)  # kWh of surplus available per slot
-
-
-@dataclass(slots=True)
-class _Problem:
-    bounds: list[int]  # slot boundaries, µs since the epoch
-    hours: list[float]
-    vehicles: list[_Vehicle]
-    circuit: list[float] | None  # kWh per slot
-    discretize: bool
-
-
-def _slot_prices(
-    tariff: Tariff, bounds: list[int], cache: dict[int, tuple[list[float], list[Decimal]]]
-) -> tuple[list[float], list[Decimal]]:
-    hit = cache.get(id(tariff))
-    if hit is not None:
-        return hit
-    segs = tariff.segments(_dt(bounds[0]), _dt(bounds[-1]))
-    seg_bounds = [(_us(s.start, "segment"), _us(s.end, "segment"), s.price) for s in segs]
-    floats: list[float] = []
-    decimals: list[Decimal] = []
-    k = 0
-    with localcontext() as ctx:
-        ctx.prec = 28
-        for t in range(len(bounds) - 1):
-            lo, hi = bounds[t], bounds[t + 1]
-            while seg_bounds[k][1] <= lo:
-                k += 1
-            _, s_hi, price = seg_bounds[k]
-            if s_hi >= hi:
-                avg = price
-            else:
-                acc = Decimal(0)
-                j = k
-                while j < len(seg_bounds) and seg_bounds[j][0] < hi:
-                    a, b, p = seg_bounds[j]
-                    acc += p * (min(b, hi) - max(a, lo))
-                    j += 1
-                avg = acc / (hi - lo)
-            decimals.append(avg)
-            floats.append(float(avg))
-    cache[id(tariff)] = (floats, decimals)
-    return floats, decimals
-
-
-def _build(
-    requests: Sequence[VehicleRequest],
-    now_us: int,
-    end_us: int,
-    tariff: Tariff,
-    caps: Sequence[PowerCap],
-    circuit_kw: float | None,
-    solar: SolarForecast | None,
-    slot_minutes: int,
-    discretize: bool,
-) -> _Problem:
-    step = slot_minutes * 60_000_000
-    points = set(range((now_us // step + 1) * step, end_us, step))
-    points.update((now_us, end_us))
-    for req in requests:
-        if req.departure is not None:
-            points.add(_us(req.departure, "departure"))
-    cap_us = [(_us(c.start, "cap start"), _us(c.end, "cap end"), c) for c in caps]
-    for s, e, _ in cap_us:
-        points.update((s, e))
-    solar_us: list[tuple[int, int, float]] = []
-    if solar is not None:
-        for s_at, e_at, kw in solar.points:
-            s, e = _us(s_at, "solar start"), _us(e_at, "solar end")
-            solar_us.append((s, e, kw))
-            points.update((s, e))
-    bounds = sorted(p for p in points if now_us <= p <= end_us)
-    n_slots = len(bounds) - 1
-    hours = [(bounds[t + 1] - bounds[t]) / _US_PER_HOUR for t in range(n_slots)]
-
-    price_cache: dict[int, tuple[list[float], list[Decimal]]] = {}
-    vehicles: list[_Vehicle] = []
-    for index, req in enumerate(requests):
-        levels = req.charger.levels()
-        prices, dprices = _slot_prices(req.tariff or tariff, bounds, price_cache)
-        v = _Vehicle(req, index, levels, _TopLevel(levels), prices, dprices)
-        limit = [req.charger.max_kw] * n_slots
-        if req.departure is not None:
-            dep = bisect_left(bounds, _us(req.departure, "departure"))
-            for t in range(min(dep, n_slots), n_slots):
-                limit[t] = 0.0
-        v.limit = limit
-        v.energy = [0.0] * n_slots
-        v.solar = [0.0] * n_slots
-        vehicles.append(v)
-    for s, e, c in cap_us:
-        lo = bisect_left(bounds, s)
-        hi = min(bisect_left(bounds, e), n_slots)
-        for v in vehicles:
-            if c.vehicle_ids is not None and v.req.vehicle_id not in c.vehicle_ids:
-                continue
-            lim = v.limit
-            kw = max(0.0, c.max_kw)
-            for t in range(lo, hi):
-                if kw < lim[t]:
-                    lim[t] = kw
-    if discretize:
-        for v in vehicles:
-            top = v.top
-            v.limit = [top(x) for x in v.limit]
-    circuit = None if circuit_kw is None else [max(0.0, circuit_kw) * h for h in hours]
-    if solar_us and n_slots:
-        surplus = [0.0] * n_slots
-        for s, e, kw in solar_us:
-            lo = bisect_left(bounds, s)
-            hi = min(bisect_left(bounds, e), n_slots)
-            for t in range(lo, hi):
-                surplus[t] += max(0.0, kw) * hours[t]
-        ordered = sorted(
-            (v for v in vehicles if v.req.mode is ChargeMode.SOLAR),
-            key=lambda v: (-v.req.priority, v.req.vehicle_id),
-        )
-        for t in range(n_slots):
-            left = surplus[t]
-            if circuit is not None:
-                left = min(left, circuit[t])
-            for v in ordered:
-                if left <= EPS:
-                    break
-                share = min(left, v.limit[t] * hours[t])
-                v.solar[t] = share
-                left -= share
-    return _Problem(bounds, hours, vehicles, circuit, discretize)
-
-
-def _order(vehicles: Sequence[_Vehicle]) -> list[_Vehicle]:
-    return sorted(vehicles, key=lambda v: (-v.req.priority, v.req.vehicle_id))
-
-
-def _solve(problem: _Problem) -> None:
-    """Fill ``energy`` of every vehicle (continuous plan)."""
-    hours = problem.hours
-    n_slots = len(hours)
-    circuit = None if problem.circuit is None else list(problem.circuit)
-    immediate = [v for v in problem.vehicles if v.req.mode is ChargeMode.IMMEDIATE]
-    optimised = [
-        v for v in problem.vehicles if v.req.mode in (ChargeMode.CHEAPEST, ChargeMode.SOLAR)
-    ]
-    ordered = _order(immediate)
-    need = {v.index: max(0.0, v.req.energy_kwh) for v in ordered}
-    for t in range(n_slots):
-        for v in ordered:
-            left = need[v.index]
-            if left <= EPS:
-                continue
-            take = min(left, v.limit[t] * hours[t])
-            if circuit is not None:
-                take = min(take, circuit[t])
-                circuit[t] -= take
-            if take > EPS:
-                v.energy[t] = take
-                need[v.index] = left - take
-    if not optimised:
-        return
-    demands = [max(0.0, v.req.energy_kwh) for v in optimised]
-    arcs: list[tuple[int, int, float, float]] = []
-    owner: list[tuple[int, int]] = []
-    for k, v in enumerate(optimised):
-        lim = v.limit
-        prices = v.prices
-        solar = v.solar
-        for t in range(n_slots):
-            u = lim[t] * hours[t]
-            if u <= EPS:
-                continue
-            price = prices[t]
-            s = solar[t]
-            if s > EPS:
-                s = min(s, u)
-                arcs.append((k, t, s, min(0.0, price)))
-                owner.append((k, t))
-                if u - s > EPS:
-                    arcs.append((k, t, u - s, price))
-                    owner.append((k, t))
-            else:
-                arcs.append((k, t, u, price))
-                owner.append((k, t))
-    late = [v.req.mode is ChargeMode.SOLAR for v in optimised]
-    flows = min_cost_allocation(demands, arcs, circuit, late=late)
-    for (k, t), f in zip(owner, flows, strict=True):
-        if f > EPS:
-            optimised[k].energy[t] += f
-
-
-def _realise(
-    problem: _Problem, discretize: bool, circuit_kw: float | None
-) -> tuple[dict[int, list[tuple[int, int, float, float, int]]], dict[int, float]]:
-    """Slots actually planned per vehicle: ``(start_us, end_us, kW, kWh, slot)``.
-
-    Also returns each vehicle's energy lost to the rounding to levels.
-    """
-    bounds, hours = problem.bounds, problem.hours
-    out: dict[int, list[tuple[int, int, float, float, int]]] = {
-        v.index: [] for v in problem.vehicles
-    }
-    lost: dict[int, float] = {v.index: 0.0 for v in problem.vehicles}
-    if not discretize:
-        for v in problem.vehicles:
-            rows = out[v.index]
-            for t, e in enumerate(v.energy):
-                if e > EPS:
-                    rows.append((bounds[t], bounds[t + 1], e / hours[t], e, t))
-        return out, lost
-    ordered = _order(problem.vehicles)
-    carry = {v.index: 0.0 for v in ordered}
-    last_open = {
-        v.index: max((t for t, lim in enumerate(v.limit) if lim > 0), default=-1) for v in ordered
-    }
-    for t, h in enumerate(hours):
-        slot_us = bounds[t + 1] - bounds[t]
-        headroom = _INF if circuit_kw is None else max(0.0, circuit_kw)
-        on_off: list[_Vehicle] = []
-        for v in ordered:
-            w = v.energy[t] + carry[v.index]
-            if w <= EPS:
-                carry[v.index] = 0.0
-                continue
-            if v.req.charger.on_off_only:
-                on_off.append(v)
-                continue
-            top = v.top(min(v.limit[t], headroom))
-            if top <= 0:
-                carry[v.index] = w
-                continue
-            if v.req.mode is ChargeMode.IMMEDIATE:
-                level = top  # as early as possible: full power, then off
-            else:
-                idx = max(1, bisect_left(v.levels, w / h - EPS))
-                level = v.levels[idx] if idx < len(v.levels) and v.levels[idx] <= top else top
-            e = min(w, level * h)
-            on_us = slot_us if e >= level * h - EPS else round(e / level * _US_PER_HOUR)
-            if on_us > 0:
-                out[v.index].append((bounds[t], bounds[t] + on_us, level, e, t))
-            carry[v.index] = w - e
-            headroom -= level
-        used_us = 0
-        for v in on_off:
-            w = v.energy[t] + carry[v.index]
-            kw = v.req.charger.max_kw
-            if kw <= 0 or v.limit[t] < kw - EPS or kw > headroom + EPS:
-                carry[v.index] = w
-                continue
-            free_us = slot_us - used_us if circuit_kw is not None else slot_us
-            on_us = min(free_us, round(w / kw * _US_PER_HOUR))
-            if on_us <= 0:
-                carry[v.index] = w
-                continue
-            e = min(w, kw * on_us / _US_PER_HOUR)
-            start = bounds[t] + (used_us if circuit_kw is not None else 0)
-            out[v.index].append((start, start + on_us, kw, e, t))
-            carry[v.index] = w - e
-            if circuit_kw is not None:
-                used_us += on_us
-        for v in ordered:  # past its last open slot, what is still carried is lost
-            if carry[v.index] > EPS and t >= last_open[v.index]:
-                lost[v.index] += carry[v.index]
-                carry[v.index] = 0.0
-    for v in ordered:
-        if carry[v.index] > EPS:
-            lost[v.index] += carry[v.index]
-    return out, lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -891,7 +209,10 @@ def _plan(
     slot_minutes: int,
     horizon: timedelta,
     discretize: bool,
+    execute: bool = True,
 ) -> _Outcome:
+    """One plan. ``discretize``: limits lowered to the chargers' levels, and with ``execute``
+    the executable plan; without, the continuous optimum at those limits."""
     if not 1 <= slot_minutes <= 60 or 60 % slot_minutes:
         raise ValueError(f"slot_minutes must divide 60, got {slot_minutes!r}")
     if horizon <= timedelta(0):
@@ -910,7 +231,12 @@ def _plan(
         requests, now_us, end_us, tariff, caps, circuit_kw, solar, slot_minutes, discretize
     )
     _solve(problem)
-    rows, lost = _realise(problem, discretize, circuit_kw)
+    if discretize and execute:
+        rows, lost = realise(
+            problem, problem.circuit_kw, lambda variant: _solve(problem, variant=variant)
+        )
+    else:
+        rows, lost = _continuous_rows(problem), {v.index: 0.0 for v in problem.vehicles}
     vehicles: dict[str, VehiclePlan] = {}
     total = Decimal(0)
     for v in problem.vehicles:
@@ -949,6 +275,19 @@ def _plan(
         total += cost
     plan_ = Plan(vehicles, total, now.astimezone(UTC), slot_minutes, _dt(end_us))
     return _Outcome(plan_, {v.req.vehicle_id: lost[v.index] for v in problem.vehicles})
+
+
+def _continuous_rows(problem: _Problem) -> dict[int, list[tuple[int, int, float, float, int]]]:
+    """The continuous optimum as it is: one piece per slot with energy, at its average power."""
+    bounds, hours = problem.bounds, problem.hours
+    out: dict[int, list[tuple[int, int, float, float, int]]] = {}
+    for v in problem.vehicles:
+        out[v.index] = [
+            (bounds[t], bounds[t + 1], e / hours[t], e, t)
+            for t, e in enumerate(v.energy)
+            if e > EPS
+        ]
+    return out
 
 
 def _projected_ready(
@@ -1017,7 +356,7 @@ def explanation_message(e: Explanation, *, tz: tzinfo = UTC) -> str:
         case "horizon":
             return f"the planning horizon ends at {_fmt(e.start, tz)}, {kwh} short{ready}"
         case "charger":
-            return f"the charger's power steps leave {kwh} short{ready}"
+            return f"the {e.name} leave {kwh} short{ready}"
         case "mode":
             return f"charging is off ({kwh} not planned)"
         case _:
@@ -1027,6 +366,7 @@ def explanation_message(e: Explanation, *, tz: tzinfo = UTC) -> str:
 def _explain(
     requests: Sequence[VehicleRequest],
     base: _Outcome,
+    reference: _Outcome,
     caps: Sequence[PowerCap],
     circuit_kw: float | None,
     tz: tzinfo,
@@ -1071,19 +411,20 @@ def _explain(
         trials.append(
             ("circuit", f"{circuit_kw:g} kW circuit limit", None, None, replan(caps, None))
         )
-    free = replan((), None) if (caps or circuit_kw is not None) else base
+    free = replan((), None) if (caps or circuit_kw is not None) else reference
     for r in short:
         vid = r.vehicle_id
         mine = base.plan.vehicles[vid]
         if r.mode is ChargeMode.OFF:
             add(vid, "mode", "off", None, None, max(0.0, r.energy_kwh), None, None)
             continue
+        ref = reference.plan.vehicles[vid].energy_kwh
         for kind, name, s, e, outcome in trials:
             other = outcome.plan.vehicles[vid]
-            gain = other.energy_kwh - mine.energy_kwh
+            gain = other.energy_kwh - ref
             if gain > _EXPLAIN_MIN_KWH:
                 add(vid, kind, name, s, e, gain, mine.ready_by, other.ready_by)
-        free_gain = free.plan.vehicles[vid].energy_kwh - mine.energy_kwh
+        free_gain = free.plan.vehicles[vid].energy_kwh - ref
         if not out[vid] and free_gain > _EXPLAIN_MIN_KWH:
             # No single cap or circuit explains it: they withhold the energy only together.
             names = [*groups, *([f"{circuit_kw:g} kW circuit limit"] if circuit_kw else [])]
@@ -1100,7 +441,10 @@ def _explain(
             )
         lost = base.lost.get(vid, 0.0)
         if lost > _EXPLAIN_MIN_KWH:
-            add(vid, "charger", "power steps", None, None, lost, mine.ready_by, None)
+            levels = "chargers' power levels (minimum current, steps) on the shared circuit"
+            if circuit_kw is None:
+                levels = "charger's power levels (minimum current, steps)"
+            add(vid, "charger", levels, None, None, lost, mine.ready_by, None)
         free_short = free.plan.vehicles[vid].shortfall_kwh - free.lost.get(vid, 0.0)
         if free_short > _EXPLAIN_MIN_KWH:
             horizon_end = base.plan.horizon_end
@@ -1145,7 +489,7 @@ def plan(
     circuit); ``tz`` is the time zone of the explanation messages.
     """
 
-    def run(c: Sequence[PowerCap], circuit: float | None) -> _Outcome:
+    def run(c: Sequence[PowerCap], circuit: float | None, execute: bool = True) -> _Outcome:
         return _plan(
             requests,
             now=now,
@@ -1156,12 +500,19 @@ def plan(
             slot_minutes=slot_minutes,
             horizon=horizon,
             discretize=discretize,
+            execute=execute,
         )
 
     base = run(caps, circuit_kw)
     if not explain:
         return base.plan
-    notes = _explain(requests, base, caps, circuit_kw, tz, run)
+    # The trials (each constraint removed) compare continuous optima at the chargers' levels:
+    # what a constraint withholds, measured exactly; what the executable plan loses on top of
+    # that is the "charger" explanation.
+    reference = run(caps, circuit_kw, execute=False) if discretize else base
+    notes = _explain(
+        requests, base, reference, caps, circuit_kw, tz, lambda c, k: run(c, k, execute=False)
+    )
     if not notes:
         return base.plan
     vehicles = {
@@ -1196,78 +547,3 @@ def immediate_cost(
         discretize=discretize,
         explain=False,
     ).total_cost
-
-
-def needs_replan(
-    previous: PlanInputs | None,
-    new: PlanInputs,
-    *,
-    current: Plan | None = None,
-    now: datetime | None = None,
-    measured_kw: Mapping[str, float] | None = None,
-    energy_tolerance_kwh: float = 0.5,
-    power_tolerance_kw: float = 0.5,
-) -> str | None:
-    """Why the plan must be recomputed, or ``None`` if it still holds.
-
-    Checked in this order (the first reason found is returned):
-
-    * ``"first plan"``: there is no previous plan;
-    * ``"plugged: <id>"`` / ``"unplugged: <id>"``: the set of vehicles changed;
-    * ``"events changed"``: power caps (load-control events) added, removed or changed;
-    * ``"circuit changed"``, ``"solar forecast changed"``;
-    * ``"price update"``: the default tariff or a vehicle's tariff changed;
-    * ``"request changed: <id>"``: departure, charger, mode or priority changed;
-    * ``"energy changed: <id>"``: the energy still wanted differs by more than
-      ``energy_tolerance_kwh`` from what the plan expects at ``now`` (the previous request
-      minus the energy planned between ``current.created_at`` and ``now``; without a plan, from
-      the previous request): a target change, or charging that fell behind;
-    * ``"under-delivery: <id>"``: the measured power is more than ``power_tolerance_kw`` below
-      the planned power at ``now``;
-    * ``"plan expired"``: ``now`` is past the plan's horizon.
-
-    Nothing else (e.g. the energy going down as planned) requires a replan.
-    """
-    if previous is None:
-        return "first plan"
-    old = {r.vehicle_id: r for r in previous.requests}
-    cur = {r.vehicle_id: r for r in new.requests}
-    for vid in sorted(cur.keys() - old.keys()):
-        return f"plugged: {vid}"
-    for vid in sorted(old.keys() - cur.keys()):
-        return f"unplugged: {vid}"
-    if set(previous.caps) != set(new.caps):
-        return "events changed"
-    if previous.circuit_kw != new.circuit_kw:
-        return "circuit changed"
-    if previous.solar != new.solar:
-        return "solar forecast changed"
-    if previous.tariff != new.tariff:
-        return "price update"
-    for vid in sorted(cur):
-        a, b = old[vid], cur[vid]
-        if a.tariff != b.tariff:
-            return "price update"
-        if (a.departure, a.charger, a.mode, a.priority) != (
-            b.departure,
-            b.charger,
-            b.mode,
-            b.priority,
-        ):
-            return f"request changed: {vid}"
-    for vid in sorted(cur):
-        expected = old[vid].energy_kwh
-        vp = current.vehicles.get(vid) if current is not None else None
-        if vp is not None and current is not None and now is not None:
-            expected -= vp.energy_between(current.created_at, now)
-        if abs(cur[vid].energy_kwh - expected) > energy_tolerance_kwh:
-            return f"energy changed: {vid}"
-    if current is not None and now is not None:
-        if measured_kw is not None:
-            for vid in sorted(measured_kw):
-                vp = current.vehicles.get(vid)
-                if vp is not None and measured_kw[vid] < vp.power_at(now) - power_tolerance_kw:
-                    return f"under-delivery: {vid}"
-        if current.horizon_end is not None and now >= current.horizon_end:
-            return "plan expired"
-    return None

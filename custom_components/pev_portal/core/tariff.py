@@ -33,6 +33,8 @@ Day types and wrapping
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from abc import ABC, abstractmethod
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from enum import StrEnum
+from functools import cached_property
 from itertools import pairwise
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -421,6 +424,14 @@ class Tariff(ABC):
         if not isinstance(other, Tariff) or type(other) is not type(self):
             return NotImplemented
         return self.to_dict() == other.to_dict()
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of :meth:`to_dict`, computed once per tariff object (tariffs are not
+        changed after construction): equal fingerprints, equal tariffs. For cheap change
+        checks (the planner's replan decision) instead of ``==``, which serialises both."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     __hash__ = None  # type: ignore[assignment]
 

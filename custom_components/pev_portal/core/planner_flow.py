@@ -1,0 +1,237 @@
+"""The planner's exact allocation: a min-cost max-flow of the vehicle/slot transportation
+problem (see :mod:`.planner`, "The algorithm")."""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Sequence
+
+from .planner_model import _INF, _TIE, EPS, PlanningError
+
+
+def min_cost_allocation(
+    demands: Sequence[float],
+    arcs: Sequence[tuple[int, int, float, float]],
+    slot_caps: Sequence[float] | None,
+    *,
+    late: Sequence[bool] | None = None,
+) -> list[float]:
+    """Exact min-cost max-flow of the vehicle/slot transportation problem.
+
+    ``demands[v]``: energy wanted by vehicle ``v``; ``arcs``: ``(vehicle, slot, capacity,
+    cost)``; ``slot_caps[t]``: capacity of slot ``t`` shared by all arcs into it (``None``:
+    unlimited). Returns the flow of every arc: the largest total flow and, among those, the
+    cheapest. ``late[v]`` breaks price ties toward later slots for vehicle ``v`` (default
+    earlier). See the module docstring for the algorithm.
+    """
+    n = len(demands)
+    m = len(arcs)
+    av = [a[0] for a in arcs]
+    at = [a[1] for a in arcs]
+    cap = [max(0.0, a[2]) for a in arcs]
+    cost = [a[3] for a in arcs]
+    sign = [(-1 if late is not None and late[v] else 1) for v in range(n)]
+    key = [sign[av[a]] * at[a] for a in range(m)]
+    flow = [0.0] * m
+
+    coupled = False
+    if slot_caps is not None:
+        per_slot: dict[int, float] = {}
+        for a in range(m):
+            per_slot[at[a]] = per_slot.get(at[a], 0.0) + cap[a]
+        coupled = any(total > slot_caps[t] + EPS for t, total in per_slot.items())
+
+    if not coupled:
+        by_vehicle: list[list[int]] = [[] for _ in range(n)]
+        for a in range(m):
+            if cap[a] > EPS:
+                by_vehicle[av[a]].append(a)
+        for v in range(n):
+            need = demands[v]
+            if need <= EPS:
+                continue
+            for a in sorted(by_vehicle[v], key=lambda i: (cost[i], key[i])):
+                take = min(cap[a], need)
+                flow[a] = take
+                need -= take
+                if need <= EPS:
+                    break
+        return flow
+
+    assert slot_caps is not None
+    _ssp(n, demands, av, at, cap, cost, key, flow, slot_caps)
+    return flow
+
+
+def _ssp(
+    n: int,
+    demands: Sequence[float],
+    av: list[int],
+    at: list[int],
+    cap: list[float],
+    cost: list[float],
+    key: list[int],
+    flow: list[float],
+    slot_caps: Sequence[float],
+) -> None:
+    """Successive shortest paths on the vehicle graph (see module docstring)."""
+    sent = [0.0] * n
+    load: dict[int, float] = {}
+    arcs_at: dict[int, list[int]] = {}
+    sink: list[list[tuple[float, int, int]]] = [[] for _ in range(n)]
+    for a in range(len(av)):
+        if cap[a] <= EPS:
+            continue
+        arcs_at.setdefault(at[a], []).append(a)
+        if slot_caps[at[a]] > EPS:
+            sink[av[a]].append((cost[a], key[a], a))
+    for h in sink:
+        heapq.heapify(h)
+    pair: list[list[list[tuple[float, int, int, int]]]] = [[[] for _ in range(n)] for _ in range(n)]
+    inf = _INF
+    rng_n = range(n)
+    # A guard, never reached in the tests: each augmentation saturates an arc, empties one,
+    # fills a slot or meets a demand, each arc at most a few times over.
+    rounds, limit = 0, 20 * (len(av) + n) + 1000
+    w_pair: list[list[float]] = [[inf] * n for _ in rng_n]
+    e_pair: list[list[tuple[int, int]]] = [[(-1, -1)] * n for _ in rng_n]
+    dirty: set[tuple[int, int]] = {(i, j) for i in rng_n for j in rng_n}
+
+    while True:
+        # Edge weights: tops of the lazily cleaned heaps.
+        w_sink: list[float] = [inf] * n
+        a_sink: list[int] = [-1] * n
+        for i in rng_n:
+            h = sink[i]
+            while h:
+                _, _, a = h[0]
+                t = at[a]
+                if cap[a] - flow[a] > EPS and slot_caps[t] - load.get(t, 0.0) > EPS:
+                    w_sink[i] = h[0][0]
+                    a_sink[i] = a
+                    break
+                heapq.heappop(h)
+        # Only the pairs an augmentation touched can have a new top (see below).
+        for i, j in dirty:
+            hp = pair[i][j]
+            w_pair[i][j] = inf
+            e_pair[i][j] = (-1, -1)
+            while hp:
+                _, _, a, b = hp[0]
+                if cap[a] - flow[a] > EPS and flow[b] > EPS:
+                    w_pair[i][j] = hp[0][0]
+                    e_pair[i][j] = (a, b)
+                    break
+                heapq.heappop(hp)
+        dirty = set()
+        # Bellman-Ford from the vehicles that still want energy (finite edges only).
+        # Queue-based (SPFA): only the vehicles whose distance dropped relax their edges.
+        dist = [0.0 if demands[i] - sent[i] > EPS else inf for i in rng_n]
+        pred = [-1] * n
+        queue = deque(i for i in rng_n if dist[i] < inf)
+        queued = [dist[i] < inf for i in rng_n]
+        relaxed = 0
+        while queue:
+            i = queue.popleft()
+            queued[i] = False
+            di = dist[i]
+            row = w_pair[i]
+            for j in rng_n:
+                w = row[j]
+                if w < inf and di + w < dist[j] - 1e-12:
+                    dist[j] = di + w
+                    pred[j] = i
+                    if not queued[j]:
+                        queued[j] = True
+                        queue.append(j)
+            relaxed += 1
+            if relaxed > n * n + n:  # pragma: no cover - no negative cycles by construction
+                raise RuntimeError("negative cycle in the residual graph")
+        best = inf
+        last = -1
+        for i in rng_n:
+            if dist[i] + w_sink[i] < best:
+                best = dist[i] + w_sink[i]
+                last = i
+        if last < 0:
+            return
+        rounds += 1
+        if rounds > limit:
+            raise PlanningError(
+                f"the flow did not converge in {limit} augmentations (demands {list(demands)})"
+            )
+        # The path, from the sink back to the vehicle that starts it.
+        path: list[tuple[int, int]] = []  # (forward arc, backward arc or -1)
+        j = last
+        seen = {j}
+        while pred[j] >= 0:
+            i = pred[j]
+            path.append(e_pair[i][j])
+            j = i
+            if j in seen:  # pragma: no cover - no negative cycles by construction
+                raise RuntimeError("negative cycle in the residual graph")
+            seen.add(j)
+        first = j
+        a_last = a_sink[last]
+        t_last = at[a_last]
+        # A last hop that only moves the last vehicle within the slot it ends in (it leaves
+        # arc b of slot t and enters arc a_last of the same slot, no cheaper) is no hop at all:
+        # the vehicle before it enters the slot directly, at no higher cost. Kept, its
+        # bottleneck could be the last vehicle's tiny flow on b, augmented again and again.
+        while path and at[path[0][1]] == t_last and cost[a_last] >= cost[path[0][1]] - _TIE:
+            a_last = path[0][0]
+            path.pop(0)
+        delta = min(
+            demands[first] - sent[first],
+            cap[a_last] - flow[a_last],
+            slot_caps[t_last] - load.get(t_last, 0.0),
+        )
+        for a, b in path:
+            delta = min(delta, cap[a] - flow[a], flow[b])
+        # Augment. Heap entries only become valid again when an arc gets its first flow (a
+        # new backward edge) or loses its saturation (a new forward edge); the circuit's room
+        # never grows. Those are re-offered; stale entries are dropped lazily above.
+        sent[first] = (
+            demands[first] if demands[first] - sent[first] - delta <= EPS else sent[first] + delta
+        )
+        new_load = load.get(t_last, 0.0) + delta
+        load[t_last] = slot_caps[t_last] if slot_caps[t_last] - new_load <= EPS else new_load
+        gained_flow: list[int] = []
+        gained_room: list[int] = []
+        forward = [a_last, *(a for a, _ in path)]
+        # The flows changed only on the path's arcs: only pairs with one of its vehicles on
+        # either side can lose their top; pushes below add their own pair.
+        for x in {av[a_last], *(av[a] for a, _ in path), *(av[b] for _, b in path)}:
+            for k in rng_n:
+                dirty.add((x, k))
+                dirty.add((k, x))
+        for a in forward:
+            if flow[a] <= EPS:
+                gained_flow.append(a)
+            flow[a] = cap[a] if cap[a] - flow[a] - delta <= EPS else flow[a] + delta
+        for _, b in path:
+            if cap[b] - flow[b] <= EPS:
+                gained_room.append(b)
+            flow[b] = 0.0 if flow[b] - delta <= EPS else flow[b] - delta
+        for b in gained_flow:  # new backward edges x -> vehicle of b
+            if flow[b] <= EPS:
+                continue
+            vb = av[b]
+            for a in arcs_at[at[b]]:
+                va = av[a]
+                if va != vb and cap[a] - flow[a] > EPS:
+                    heapq.heappush(pair[va][vb], (cost[a] - cost[b], key[a], a, b))
+                    dirty.add((va, vb))
+        for a in gained_room:  # new forward edges from the vehicle of a
+            if cap[a] - flow[a] <= EPS:
+                continue
+            va = av[a]
+            t = at[a]
+            if slot_caps[t] - load.get(t, 0.0) > EPS:
+                heapq.heappush(sink[va], (cost[a], key[a], a))
+            for b in arcs_at[t]:
+                vb = av[b]
+                if vb != va and flow[b] > EPS:
+                    heapq.heappush(pair[va][vb], (cost[a] - cost[b], key[a], a, b))
+                    dirty.add((va, vb))
