@@ -37,7 +37,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from .planner import REACHABLE_TOL_KWH, ChargeMode, Plan, PowerCap, VehiclePlan, plan
+from .planner import ChargeMode, Plan, PowerCap, VehiclePlan, plan
+from .planner_model import REACHABLE_TOL_KWH
 from .settlement import EnergyInterval, PlanningInputs
 
 __all__ = [
