@@ -148,3 +148,13 @@ def preset_mapping(hass: HomeAssistant, device_id: str) -> tuple[str | None, dic
         if ids:
             found[CONF_OCPP_DEVID] = sorted(ids)[0]
     return platform, found
+
+
+# The presets' integrations by the names their users know them by (the charger form's note).
+PRESET_NAMES: dict[str, str] = {
+    "ocpp": "OCPP",
+    "wallbox": "Wallbox",
+    "easee": "Easee",
+    "zaptec": "Zaptec",
+    "goecharger_api2": "go-e",
+}

@@ -45,8 +45,9 @@ from ..const import (
     METER_SOURCE_ZHA,
     SECTION_ELECTRICAL,
 )
-from ..presets import preset_mapping
-from .helpers import _box
+from ..presets import PRESET_NAMES, preset_mapping
+from ..texts import async_texts, text
+from .helpers import Range, _box, entity_picker, other_integrations_device_picker, range_errors
 
 
 class ChargerSteps[ResultT]:
@@ -70,21 +71,32 @@ class ChargerSteps[ResultT]:
         return self._charger
 
     async def async_step_charger(self, user_input: dict[str, Any] | None = None) -> ResultT:
-        """Name the charger and choose the demo charger or a mapping of existing entities."""
+        """Name the charger, choose the demo charger or existing entities, pick its device."""
         errors: dict[str, str] = {}
         defaults = self._charger_defaults()
         if user_input is not None:
             if not user_input[CONF_CHARGER_NAME].strip():
                 errors[CONF_CHARGER_NAME] = "empty_name"
             else:
+                device_id = user_input.pop(CONF_DEVICE, None)
                 self._charger.update(user_input)
                 if user_input[CONF_CHARGER_TYPE] == CHARGER_TYPE_DEMO:
                     # A mapped charger reconfigured as the demo one keeps no stale mapping.
-                    for key in (*_ENTITY_KEYS, *_ELECTRICAL_KEYS, CONF_PRESET, CONF_METER_ENTITY):
+                    for key in (
+                        *_ENTITY_KEYS,
+                        *_ELECTRICAL_KEYS,
+                        *zigbee.ZHA_METER_KEYS,
+                        CONF_PRESET,
+                        CONF_METER_ENTITY,
+                    ):
                         self._charger.pop(key, None)
                     self._charger[CONF_METER_SOURCE] = METER_SOURCE_DEMO
                     return await self._async_charger_done(self._charger)
-                return await self.async_step_charger_device()
+                if device_id:
+                    preset, found = preset_mapping(self.hass, device_id)
+                    self._charger[CONF_PRESET] = preset
+                    self._charger.update(found)
+                return await self.async_step_charger_entities()
         schema = vol.Schema(
             {
                 vol.Required(
@@ -99,70 +111,98 @@ class ChargerSteps[ResultT]:
                         translation_key=CONF_CHARGER_TYPE,
                     )
                 ),
+                vol.Optional(CONF_DEVICE): other_integrations_device_picker(self.hass),
             }
         )
         return self.async_show_form(step_id="charger", data_schema=schema, errors=errors)
 
-    async def async_step_charger_device(self, user_input: dict[str, Any] | None = None) -> ResultT:
-        """Optionally pick the charger's device so a preset fills the mapping in."""
-        if user_input is not None:
-            device_id = user_input.get(CONF_DEVICE)
-            if device_id:
-                preset, found = preset_mapping(self.hass, device_id)
-                self._charger[CONF_PRESET] = preset
-                self._charger.update(found)
-            return await self.async_step_charger_entities()
-        schema = vol.Schema(
-            {vol.Optional(CONF_DEVICE): selector.DeviceSelector(selector.DeviceSelectorConfig())}
-        )
-        return self.async_show_form(step_id="charger_device", data_schema=schema)
+    def _meter_sources(self, current: str | None) -> list[str]:
+        sources = [METER_SOURCE_SENSOR, METER_SOURCE_CHARGER]
+        if current == METER_SOURCE_ZHA or zigbee.metering_devices(self.hass):
+            sources.append(METER_SOURCE_ZHA)  # only offered when ZHA has a Metering device
+        return sources
 
     async def async_step_charger_entities(
         self, user_input: dict[str, Any] | None = None
     ) -> ResultT:
-        """Map the charger's entities: status, control, power, energy, vehicle ID."""
+        """Map the charger's entities, choose the end-use meter, check the wiring."""
         errors: dict[str, str] = {}
         placeholders = {"status": ""}
         if user_input is not None:
             errors, placeholders = self._validate_entities(user_input)
             electrical = dict(user_input.get(SECTION_ELECTRICAL) or {})
-            if not errors and (
-                electrical.get(CONF_MIN_CURRENT, DEFAULT_MIN_CURRENT_A)
-                > electrical.get(CONF_MAX_CURRENT, DEFAULT_MAX_CURRENT_A)
-            ):
-                errors["base"] = "min_above_max_current"
+            errors = _validate_electrical(electrical) | self._validate_meter(user_input) | errors
             if not errors:
-                for key in _ENTITY_KEYS:
+                for key in (*_ENTITY_KEYS, CONF_METER_ENTITY):
                     self._charger.pop(key, None)
                 mapping = {k: v for k, v in user_input.items() if k != SECTION_ELECTRICAL}
                 self._charger.update(mapping)
                 self._charger.update(_electrical_data(electrical))
-                return await self.async_step_meter()
+                if user_input[CONF_METER_SOURCE] == METER_SOURCE_ZHA:
+                    return await self.async_step_meter()
+                for key in zigbee.ZHA_METER_KEYS:
+                    self._charger.pop(key, None)
+                if user_input[CONF_METER_SOURCE] != METER_SOURCE_SENSOR:
+                    self._charger.pop(CONF_METER_ENTITY, None)
+                return await self._async_charger_done(self._charger)
         defaults = user_input or self._charger
         fields: dict[vol.Marker, Any] = {}
         for key, domains, device_class in _ENTITY_FIELDS:
             marker = vol.Required if key == CONF_STATUS_ENTITY else vol.Optional
-            config = selector.EntitySelectorConfig(domain=domains)
-            if device_class:
-                config = selector.EntitySelectorConfig(domain=domains, device_class=device_class)
-            fields[marker(key, description={"suggested_value": defaults.get(key)})] = (
-                selector.EntitySelector(config)
+            fields[marker(key, description={"suggested_value": defaults.get(key)})] = entity_picker(
+                self.hass, domains, device_class
             )
-        shown = self._charger
-        if user_input is not None:  # shown again with what was entered
-            shown = {**user_input, **_electrical_data(user_input.get(SECTION_ELECTRICAL) or {})}
-        fields[vol.Required(SECTION_ELECTRICAL, default={})] = section(
-            _electrical_schema(self.hass, shown), {"collapsed": False}
+        source = defaults.get(CONF_METER_SOURCE)
+        sources = self._meter_sources(source)
+        if source not in sources:  # e.g. "demo" when reconfiguring the demo charger
+            source = (
+                METER_SOURCE_CHARGER if defaults.get(CONF_ENERGY_ENTITY) else METER_SOURCE_SENSOR
+            )
+        fields[vol.Required(CONF_METER_SOURCE, default=source)] = selector.SelectSelector(
+            selector.SelectSelectorConfig(options=sources, translation_key=CONF_METER_SOURCE)
         )
+        fields[
+            vol.Optional(
+                CONF_METER_ENTITY, description={"suggested_value": defaults.get(CONF_METER_ENTITY)}
+            )
+        ] = entity_picker(self.hass, "sensor", "energy")
+        shown: Mapping[str, Any] = self._charger
+        if user_input is not None:  # shown again with what was entered
+            shown = {**user_input, **(user_input.get(SECTION_ELECTRICAL) or {})}
+        electrical = _electrical_defaults(self.hass, shown)
+        # The section's own default is what the frontend fills in: the real values, so every
+        # field is shown filled and valid (an empty default left them empty and required).
+        fields[vol.Required(SECTION_ELECTRICAL, default=electrical)] = section(
+            _electrical_schema(electrical), {"collapsed": False}
+        )
+        preset = self._charger.get(CONF_PRESET)
+        note = ""
+        if preset:
+            note = text(
+                await async_texts(self.hass),
+                "flow_preset_used",
+                {"preset": PRESET_NAMES.get(preset, preset)},
+                default="Filled in for {preset} chargers: check each field.",
+            )
         return self.async_show_form(
             step_id="charger_entities",
             data_schema=vol.Schema(fields),
             errors=errors,
-            description_placeholders={
-                **placeholders,
-                "preset": self._charger.get(CONF_PRESET) or "-",
-            },
+            description_placeholders={**placeholders, "preset": note},
         )
+
+    def _validate_meter(self, user_input: dict[str, Any]) -> dict[str, str]:
+        source = user_input.get(CONF_METER_SOURCE)
+        entity = user_input.get(CONF_METER_ENTITY)
+        if source == METER_SOURCE_CHARGER and not user_input.get(CONF_ENERGY_ENTITY):
+            return {CONF_METER_SOURCE: "no_charger_energy"}
+        if source == METER_SOURCE_SENSOR and not entity:
+            return {CONF_METER_ENTITY: "meter_required"}
+        if source == METER_SOURCE_SENSOR and not is_energy_sensor(
+            self.hass.states.get(entity or "")
+        ):
+            return {CONF_METER_ENTITY: "not_energy_sensor"}
+        return {}
 
     def _validate_entities(
         self, user_input: dict[str, Any]
@@ -204,57 +244,18 @@ class ChargerSteps[ResultT]:
         return errors, placeholders
 
     async def async_step_meter(self, user_input: dict[str, Any] | None = None) -> ResultT:
-        """Choose the end-use meter: an energy sensor, or the charger's own energy sensor."""
+        """The Zigbee meter through ZHA: its device, scaling overrides, the ESI."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            source = user_input[CONF_METER_SOURCE]
-            entity = user_input.get(CONF_METER_ENTITY)
-            if source == METER_SOURCE_CHARGER and not self._charger.get(CONF_ENERGY_ENTITY):
-                errors[CONF_METER_SOURCE] = "no_charger_energy"
-            elif source == METER_SOURCE_SENSOR and not entity:
-                errors[CONF_METER_ENTITY] = "meter_required"
-            elif source == METER_SOURCE_SENSOR and not is_energy_sensor(
-                self.hass.states.get(entity or "")
-            ):
-                errors[CONF_METER_ENTITY] = "not_energy_sensor"
-            zha_data: dict[str, Any] = {}
-            if source == METER_SOURCE_ZHA:
-                zha_errors, zha_data = zigbee.validate_meter_form(self.hass, user_input)
-                errors |= zha_errors
+            errors, zha_data = zigbee.validate_meter_form(self.hass, user_input)
             if not errors:
                 for key in zigbee.ZHA_METER_KEYS:
                     self._charger.pop(key, None)
                 self._charger.update(zha_data)
-                self._charger[CONF_METER_SOURCE] = source
-                if source == METER_SOURCE_SENSOR:
-                    self._charger[CONF_METER_ENTITY] = entity
-                else:
-                    self._charger.pop(CONF_METER_ENTITY, None)
+                self._charger[CONF_METER_SOURCE] = METER_SOURCE_ZHA
+                self._charger.pop(CONF_METER_ENTITY, None)
                 return await self._async_charger_done(self._charger)
-        defaults = user_input or self._charger
-        source_default = defaults.get(CONF_METER_SOURCE)
-        sources = [METER_SOURCE_SENSOR, METER_SOURCE_CHARGER]
-        if source_default == METER_SOURCE_ZHA or zigbee.metering_devices(self.hass):
-            sources.append(METER_SOURCE_ZHA)  # only offered when ZHA has a Metering device
-        if source_default not in sources:
-            source_default = METER_SOURCE_SENSOR  # e.g. "demo" when reconfiguring the demo charger
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_METER_SOURCE, default=source_default): selector.SelectSelector(
-                    selector.SelectSelectorConfig(
-                        options=sources,
-                        translation_key=CONF_METER_SOURCE,
-                    )
-                ),
-                vol.Optional(
-                    CONF_METER_ENTITY,
-                    description={"suggested_value": defaults.get(CONF_METER_ENTITY)},
-                ): selector.EntitySelector(
-                    selector.EntitySelectorConfig(domain="sensor", device_class="energy")
-                ),
-                **(zigbee.meter_form_fields(defaults) if METER_SOURCE_ZHA in sources else {}),
-            }
-        )
+        schema = vol.Schema(zigbee.meter_form_fields(user_input or self._charger))
         return self.async_show_form(step_id="meter", data_schema=schema, errors=errors)
 
 
@@ -276,12 +277,19 @@ _ELECTRICAL_KEYS = (CONF_PHASES, CONF_VOLTAGE, CONF_MAX_CURRENT, CONF_MIN_CURREN
 _COUNTRY_VOLTAGE = {"US": 240.0, "CA": 240.0, "MX": 220.0, "JP": 200.0, "TW": 220.0}
 
 
-def _electrical_schema(hass: HomeAssistant, charger: Mapping[str, Any]) -> vol.Schema:
-    """The charger's electrical connection: phases, voltage and its current range.
+ELECTRICAL_RANGES = {
+    CONF_VOLTAGE: Range(100, 480, "invalid_voltage"),
+    CONF_MAX_CURRENT: Range(1, 80, "invalid_current"),
+    CONF_MIN_CURRENT: Range(1, 80, "invalid_current"),
+}
 
-    Defaults: what is stored, else the current-limit entity's range, else 1 phase at the
-    country's mains voltage, 6 to 32 A. A three-phase charger set up as one phase would get
-    three times the power a cap allows, so the form asks rather than guesses.
+
+def _electrical_defaults(hass: HomeAssistant, charger: Mapping[str, Any]) -> dict[str, Any]:
+    """The charger's electrical connection as the form shows it.
+
+    What is stored (or was just entered), else the current-limit entity's range, else 1 phase
+    at the country's mains voltage, 6 to 32 A. A three-phase charger set up as one phase would
+    get three times the power a cap allows, so the form asks rather than guesses.
     """
     current = hass.states.get(charger.get(CONF_CURRENT_ENTITY) or "")
     entity_max = current.attributes.get("max") if current is not None else None
@@ -291,21 +299,37 @@ def _electrical_schema(hass: HomeAssistant, charger: Mapping[str, Any]) -> vol.S
     min_a = charger.get(CONF_MIN_CURRENT) or (
         max(float(entity_min), DEFAULT_MIN_CURRENT_A) if entity_min else DEFAULT_MIN_CURRENT_A
     )
+    return {
+        CONF_PHASES: str(charger.get(CONF_PHASES, 1)),
+        CONF_VOLTAGE: float(charger.get(CONF_VOLTAGE) or voltage),
+        CONF_MAX_CURRENT: float(max_a),
+        CONF_MIN_CURRENT: float(min_a),
+    }
 
+
+def _electrical_schema(defaults: Mapping[str, Any]) -> vol.Schema:
     return vol.Schema(
         {
-            vol.Required(
-                CONF_PHASES, default=str(charger.get(CONF_PHASES, 1))
-            ): selector.SelectSelector(
+            vol.Required(CONF_PHASES, default=defaults[CONF_PHASES]): selector.SelectSelector(
                 selector.SelectSelectorConfig(options=["1", "3"], translation_key=CONF_PHASES)
             ),
-            vol.Required(CONF_VOLTAGE, default=charger.get(CONF_VOLTAGE, voltage)): _box(
-                "V", 100, 480, 1
-            ),
-            vol.Required(CONF_MAX_CURRENT, default=float(max_a)): _box("A", 1, 80),
-            vol.Required(CONF_MIN_CURRENT, default=float(min_a)): _box("A", 1, 80),
+            vol.Required(CONF_VOLTAGE, default=defaults[CONF_VOLTAGE]): _box("V"),
+            vol.Required(CONF_MAX_CURRENT, default=defaults[CONF_MAX_CURRENT]): _box("A"),
+            vol.Required(CONF_MIN_CURRENT, default=defaults[CONF_MIN_CURRENT]): _box("A"),
         }
     )
+
+
+def _validate_electrical(electrical: Mapping[str, Any]) -> dict[str, str]:
+    """Range errors (on the section, where the fields are), then min above max (at the top)."""
+    errors = range_errors(electrical, ELECTRICAL_RANGES)
+    if errors:
+        return {SECTION_ELECTRICAL: next(iter(errors.values()))}
+    if electrical.get(CONF_MIN_CURRENT, DEFAULT_MIN_CURRENT_A) > electrical.get(
+        CONF_MAX_CURRENT, DEFAULT_MAX_CURRENT_A
+    ):
+        return {"base": "min_above_max_current"}
+    return {}
 
 
 def _electrical_data(electrical: Mapping[str, Any]) -> dict[str, Any]:
