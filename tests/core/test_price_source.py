@@ -14,6 +14,7 @@ from custom_components.pev_portal.core.price_source import (
     PriceSourceError,
     current_price,
     parse_prices,
+    price_entity_tariff,
     rtp_tariff_dict,
     unit_scale,
 )
@@ -210,3 +211,42 @@ def test_rtp_tariff_dict_builds_a_tariff() -> None:
     assert isinstance(tariff, RtpTariff)
     assert tariff.price_at(DAY + timedelta(minutes=30)).price == Decimal("0.4")
     assert tariff.price_at(DAY + timedelta(hours=5)).price == Decimal("0.30")
+
+
+def test_price_entity_tariff_merges_sources_and_the_current_price() -> None:
+    """Attributes, a forecast entity and an action's response merge (first read wins); the
+    state prices the current hour when no interval covers it; the fallback the rest."""
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    later = now.replace(minute=0) + timedelta(hours=3)
+    fallback = {"type": "flat", "currency": "EUR", "price": "0.30"}
+    data = price_entity_tariff(
+        "c/kWh",
+        "21.5",
+        {"friendly_name": "Price"},
+        fallback,
+        now=now,
+        forecast_attributes={
+            "forecasts": [
+                {
+                    "start_time": later.isoformat(),
+                    "end_time": (later + timedelta(minutes=30)).isoformat(),
+                    "per_kwh": 40,
+                }
+            ]
+        },
+        response={"prices": [{"timestamp": later.isoformat(), "price": 99}]},
+    )
+    tariff = tariff_from_dict(data)
+    assert tariff.price_at(now).price == Decimal("0.215")
+    assert tariff.price_at(later).price == Decimal("0.40")
+    assert tariff.price_at(later + timedelta(hours=2)).price == Decimal("0.30")
+
+
+def test_price_entity_tariff_unknown_state_and_bad_unit() -> None:
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    fallback = {"type": "flat", "currency": "SEK", "price": "1.1"}
+    data = price_entity_tariff("SEK/kWh", "unavailable", {}, fallback, now=now)
+    assert data["points"] == []
+    assert tariff_from_dict(data).price_at(now).price == Decimal("1.1")
+    with pytest.raises(PriceSourceError):
+        price_entity_tariff("kWh", "1", {}, fallback, now=now)

@@ -19,6 +19,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import selector
+from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import dump, parse_yaml
 
 from ..const import (
@@ -198,7 +199,8 @@ def price_entity_check(
         return {CONF_PRICE_FORECAST_ENTITY: "entity_not_found"}, None, currency
     forecast = parse_prices(forecast_state.attributes, scale=scale)
     if price is None and forecast:
-        price = forecast[0].price
+        now = dt_util.utcnow()
+        price = next((p.price for p in forecast if p.start <= now < p.end), forecast[0].price)
     if price is None:
         return {CONF_PRICE_ENTITY: "no_price_yet"}, None, currency
     return {}, price, currency

@@ -57,6 +57,7 @@ __all__ = [
     "PriceSourceError",
     "current_price",
     "parse_prices",
+    "price_entity_tariff",
     "rtp_tariff_dict",
     "unit_scale",
 ]
@@ -241,3 +242,43 @@ def rtp_tariff_dict(
         ],
         "fallback": dict(fallback),
     }
+
+
+def price_entity_tariff(
+    unit: str | None,
+    state: object,
+    attributes: Mapping[str, Any],
+    fallback: Mapping[str, Any],
+    *,
+    now: datetime,
+    forecast_attributes: Mapping[str, Any] | None = None,
+    response: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The program tariff from a price entity's state: its forecast as real-time prices.
+
+    ``attributes`` are the price entity's, ``forecast_attributes`` a separate forecast
+    entity's (Amber's forecast sensor, Octopus Energy's day-rates events) and ``response`` an
+    action's answer (``tibber.get_prices``, ``energyzero.get_energy_prices``,
+    ``nordpool.get_prices_for_date``); all read with the entity's unit. Where no interval is
+    published, the entity's current price prices the current hour (when no interval covers
+    ``now``) and ``fallback`` (the tariff kept at set-up) the rest. Raises
+    :class:`PriceSourceError` for a unit that is not a price per energy.
+    """
+    scale, currency = unit_scale(unit)
+    currency = currency or str(fallback.get("currency") or "EUR")
+    points: dict[datetime, PricePoint] = {}
+    for source in (attributes, forecast_attributes or {}, response or {}):
+        for point in parse_prices(source, scale=scale):
+            points.setdefault(point.start, point)
+    ordered: list[PricePoint] = []
+    for point in sorted(points.values(), key=lambda p: p.start):
+        if not ordered or point.start >= ordered[-1].end:
+            ordered.append(point)
+    price = current_price(state, scale)
+    if price is not None and not any(p.start <= now < p.end for p in ordered):
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        end = hour + timedelta(hours=1)
+        if not any(p.start < end and hour < p.end for p in ordered):
+            ordered.append(PricePoint(hour, end, price))
+            ordered.sort(key=lambda p: p.start)
+    return rtp_tariff_dict(ordered, currency, {**fallback, "currency": currency})
