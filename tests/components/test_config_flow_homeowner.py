@@ -8,11 +8,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import probatio
 import pytest
 from homeassistant import config_entries
 from homeassistant.components.tag import TAG_DATA
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -374,3 +376,33 @@ async def test_pickers_leave_out_our_devices_and_entities(
     for marker, field in result["data_schema"].schema.items():
         if str(marker) in ("meter_entity", "energy_entity", "status_entity"):
             assert set(ours) <= set(field.config["exclude_entities"]), marker
+
+
+@pytest.mark.usefixtures("loaded_demo")
+async def test_electrical_section_default_reaches_the_frontend(hass: HomeAssistant) -> None:
+    """The frontend fills a section from the section's own default (as serialized for it):
+    it holds the real values, so no field of the section is shown empty and required."""
+    hass.states.async_set("sensor.wb_status", "Available")
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "charger"), context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"charger_name": "Second", "charger_type": "entities"}
+    )
+    fields = probatio.to_field_list(result["data_schema"], custom_serializer=cv.custom_serializer)
+    (electrical,) = [f for f in fields if f["name"] == "electrical"]
+    assert electrical["type"] == "expandable"
+    assert electrical["expanded"] is True
+    assert electrical["default"] == {
+        "phases": "1",
+        "voltage": 230.0,
+        "max_current_a": 32.0,
+        "min_current_a": 6.0,
+    }
+    # No min or max in any number box: out-of-range values reach the flow's own checks.
+    for field in [*fields, *electrical["schema"]]:
+        number = field.get("selector", {}).get("number")
+        if number is not None:
+            assert "min" not in number, field["name"]
+            assert "max" not in number, field["name"]
