@@ -3,6 +3,7 @@ Home Assistant's tags, pickers without PEV Portal's own devices and entities."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.pev_portal.config_flow.helpers import ID_PATTERN, Range, generated_id
 from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.core.tariff import tariff_from_dict
 
@@ -406,3 +408,20 @@ async def test_electrical_section_default_reaches_the_frontend(hass: HomeAssista
         if number is not None:
             assert "min" not in number, field["name"]
             assert "max" not in number, field["name"]
+
+
+@pytest.mark.parametrize(
+    "value", [float("nan"), float("inf"), float("-inf"), True, "5", None, 0.5, 61, 7.5]
+)
+def test_range_refuses(value: Any) -> None:
+    """NaN, infinities, booleans, text, and numbers outside the range or not whole."""
+    assert not Range(1, 60, "invalid_minutes", whole=True).accepts(value)
+
+
+def test_generated_ids() -> None:
+    assert re.fullmatch(r"maison-dupont-[0-9a-f]{6}", generated_id("Maison Dupont"))
+    assert re.fullmatch(r"unknown-[0-9a-f]{6}", generated_id("!!!"))
+    assert generated_id("Zoé", {"zoe", "zoe-2"}, suffix=False) == "zoe-3"
+    assert generated_id("", set(), suffix=False) == "unknown"
+    for name in ("Home", "Zoé", "!!!", "A" * 90, "-x-"):
+        assert ID_PATTERN.match(generated_id(name)), name

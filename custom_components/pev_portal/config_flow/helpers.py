@@ -107,9 +107,8 @@ def generated_id(name: str, taken: set[str] | None = None, *, suffix: bool = Tru
     With ``suffix`` a random hex suffix makes it unique across installations (a premise);
     without, a counter makes it unique among ``taken`` (a vehicle of the premise).
     """
-    base = slugify(name, separator="-")[:40].strip("-") or "id"
-    if not base[0].isalnum():
-        base = f"id-{base}"
+    # Letters and digits joined by "-" (ID_PATTERN accepts it); a name without any: "unknown".
+    base = slugify(name, separator="-")[:40].strip("-") or "unknown"
     if suffix:
         return f"{base}-{secrets.token_hex(3)}"
     taken = taken or set()
