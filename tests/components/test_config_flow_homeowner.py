@@ -425,3 +425,21 @@ def test_generated_ids() -> None:
     assert generated_id("", set(), suffix=False) == "unknown"
     for name in ("Home", "Zoé", "!!!", "A" * 90, "-x-"):
         assert ID_PATTERN.match(generated_id(name)), name
+
+
+async def test_tou_form_sections_filled(hass: HomeAssistant) -> None:
+    """The season section reaches the frontend with its dates in its own default; after an
+    error the season entered is shown again, open."""
+    result = await start(hass, "tou")
+    fields = probatio.to_field_list(result["data_schema"], custom_serializer=cv.custom_serializer)
+    (season,) = [f for f in fields if f["name"] == "season"]
+    assert season["default"] == {"season_start": "06-01", "season_end": "09-30"}
+    assert season["expanded"] is False
+    entered = {"season_start": "07-01", "season_end": "08-31", "season_peak_price": 0.6}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**TOU, "peak_days": [], "season": entered}
+    )
+    fields = probatio.to_field_list(result["data_schema"], custom_serializer=cv.custom_serializer)
+    (season,) = [f for f in fields if f["name"] == "season"]
+    assert season["default"] == entered
+    assert season["expanded"] is True

@@ -297,6 +297,12 @@ class TariffSteps[ResultT]:
                 )
         defaults = user_input or {}
         season = defaults.get(SECTION_SEASON) or {}
+        season_shown = {
+            CONF_SEASON_START: season.get(CONF_SEASON_START, "06-01"),
+            CONF_SEASON_END: season.get(CONF_SEASON_END, "09-30"),
+        }
+        if season.get(CONF_SEASON_PEAK_PRICE) is not None:
+            season_shown[CONF_SEASON_PEAK_PRICE] = season[CONF_SEASON_PEAK_PRICE]
         unit = f"{_currency(self.hass)}/kWh"
         schema = vol.Schema(
             {
@@ -323,14 +329,16 @@ class TariffSteps[ResultT]:
                     )
                 ),
                 **self._default_price_field(defaults),
-                vol.Required(SECTION_SEASON, default=dict(season)): section(
+                # The section's own default holds the dates: the frontend fills the section
+                # from it (an empty one would show the required dates empty).
+                vol.Required(SECTION_SEASON, default=season_shown): section(
                     vol.Schema(
                         {
                             vol.Required(
-                                CONF_SEASON_START, default=season.get(CONF_SEASON_START, "06-01")
+                                CONF_SEASON_START, default=season_shown[CONF_SEASON_START]
                             ): str,
                             vol.Required(
-                                CONF_SEASON_END, default=season.get(CONF_SEASON_END, "09-30")
+                                CONF_SEASON_END, default=season_shown[CONF_SEASON_END]
                             ): str,
                             vol.Optional(
                                 CONF_SEASON_PEAK_PRICE,
