@@ -250,3 +250,23 @@ def test_price_entity_tariff_unknown_state_and_bad_unit() -> None:
     assert tariff_from_dict(data).price_at(now).price == Decimal("1.1")
     with pytest.raises(PriceSourceError):
         price_entity_tariff("kWh", "1", {}, fallback, now=now)
+
+
+def test_price_entity_tariff_response_in_its_own_unit() -> None:
+    """Core Nord Pool: the sensor in EUR/kWh, its action's answer per MWh."""
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    hour = now.replace(minute=0)
+    response = {
+        "SE3": [
+            {
+                "start": hour.isoformat(),
+                "end": (hour + timedelta(hours=1)).isoformat(),
+                "price": 123.4,
+            }
+        ]
+    }
+    fallback = {"type": "flat", "currency": "EUR", "price": "0.30"}
+    data = price_entity_tariff(
+        "EUR/kWh", "0.1234", {}, fallback, now=now, response=response, response_unit="EUR/MWh"
+    )
+    assert tariff_from_dict(data).price_at(now).price == Decimal("0.1234")

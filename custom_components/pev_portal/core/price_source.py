@@ -253,22 +253,29 @@ def price_entity_tariff(
     now: datetime,
     forecast_attributes: Mapping[str, Any] | None = None,
     response: Mapping[str, Any] | None = None,
+    response_unit: str | None = None,
 ) -> dict[str, Any]:
     """The program tariff from a price entity's state: its forecast as real-time prices.
 
     ``attributes`` are the price entity's, ``forecast_attributes`` a separate forecast
     entity's (Amber's forecast sensor, Octopus Energy's day-rates events) and ``response`` an
     action's answer (``tibber.get_prices``, ``energyzero.get_energy_prices``,
-    ``nordpool.get_prices_for_date``); all read with the entity's unit. Where no interval is
+    ``nordpool.get_prices_for_date``); all read with the entity's unit, the response with
+    ``response_unit`` when given (core Nord Pool answers per MWh). Where no interval is
     published, the entity's current price prices the current hour (when no interval covers
     ``now``) and ``fallback`` (the tariff kept at set-up) the rest. Raises
     :class:`PriceSourceError` for a unit that is not a price per energy.
     """
     scale, currency = unit_scale(unit)
     currency = currency or str(fallback.get("currency") or "EUR")
+    response_scale = unit_scale(response_unit)[0] if response_unit else scale
     points: dict[datetime, PricePoint] = {}
-    for source in (attributes, forecast_attributes or {}, response or {}):
-        for point in parse_prices(source, scale=scale):
+    for source, factor in (
+        (attributes, scale),
+        (forecast_attributes or {}, scale),
+        (response or {}, response_scale),
+    ):
+        for point in parse_prices(source, scale=factor):
             points.setdefault(point.start, point)
     ordered: list[PricePoint] = []
     for point in sorted(points.values(), key=lambda p: p.start):
