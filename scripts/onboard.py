@@ -36,18 +36,10 @@ DOMAIN = "pev_portal"
 # Answers for the config flow (POST /api/config/config_entries/flow), by step id.
 # A "menu" step takes {"next_step_id": "..."}.
 CONFIG_FLOW_ANSWERS: dict[str, dict[str, Any]] = {
-    "user": {
-        "premise_name": "Demo home",
-        "premise_id": "PREMISE-DEMO-1",
-        "interval_minutes": 15,
-        "validation_window": 60,
-    },
-    "tariff": {
-        "tariff": {"type": "flat", "currency": "EUR", "price": "0.30"},
-        "default_price": 0.35,
-    },
-    # No utility link in the demo (a VTN URL here would be tested live).
-    "utility": {"auth_type": "none"},
+    # A homeowner without a utility program: no premise ID to type, one flat price, no utility
+    # step (in a program the "utility" step would ask the premise ID and test the link live).
+    "user": {"premise_name": "Demo home", "in_program": False, "tariff_kind": "flat"},
+    "tariff_flat": {"price": 0.30},
     "charger": {"charger_name": "Demo charger", "charger_type": "demo"},
 }
 
@@ -55,7 +47,6 @@ CONFIG_FLOW_ANSWERS: dict[str, dict[str, Any]] = {
 SUBENTRY_TYPE = "vehicle"
 SUBENTRY_FLOW_ANSWERS: dict[str, dict[str, Any]] = {
     "user": {
-        "pev_id": "PEV-DEMO-0001",
         "name": "Demo car",
         "relation": "home",
         "capacity_kwh": 60,
@@ -357,7 +348,7 @@ def set_up_integration(api: Api, credentials: dict[str, Any]) -> None:
         handlers = api.call("GET", "/api/config/config_entries/flow_handlers")
         if DOMAIN not in handlers:
             print(
-                f"PEV Portal: no config flow for '{DOMAIN}' is available yet (config_flow.py, "
+                f"PEV Portal: no config flow for '{DOMAIN}' is available yet (config_flow/, "
                 "manifest.json config_flow: true); skipped setting it up",
                 flush=True,
             )

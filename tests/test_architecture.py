@@ -24,7 +24,7 @@ COORDINATOR_READERS = {
     "binary_sensor",
     "button",
     "calendar",
-    "config_flow",
+    "config_flow/__init__",
     "coordinator",
     "diagnostics",
     "entity",
@@ -48,8 +48,6 @@ LOWER_LAYERS = ("core", "openadr", "io")
 MAX_LINES = 650
 # Files over the limit while another issue reworks them (each one only shrinks).
 OVERSIZED_PENDING = {
-    "config_flow.py",  # split by step families (issue 15)
-    "core/planner.py",  # the executable plan (issue 14)
     "core/tariff.py",  # bounded parsing (issue 12)
     "core/metering.py",
     "io/store.py",  # durable writes (issue 12)

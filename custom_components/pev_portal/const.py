@@ -154,3 +154,35 @@ NOTIFY_KINDS: Final = [
     NOTIFY_EVENT_STARTING,
     NOTIFY_CHARGER_IGNORING,
 ]
+
+# Set-up for homeowners (config_flow/): no utility program means no premise or vehicle IDs to
+# type (generated), and the tariff from a form (flat, TOU builder, another integration's price
+# entity) or YAML.
+CONF_IN_PROGRAM: Final = "in_program"
+CONF_TARIFF_KIND: Final = "tariff_kind"
+TARIFF_KIND_KEEP: Final = "keep"  # options: leave the tariff as it is
+TARIFF_KIND_FLAT: Final = "flat"
+TARIFF_KIND_TOU: Final = "tou"
+TARIFF_KIND_ENTITY: Final = "price_entity"
+TARIFF_KIND_YAML: Final = "yaml"
+TARIFF_KINDS: Final = [TARIFF_KIND_FLAT, TARIFF_KIND_TOU, TARIFF_KIND_ENTITY, TARIFF_KIND_YAML]
+CONF_PRICE: Final = "price"
+CONF_TARIFF_YAML: Final = "tariff_yaml"
+CONF_OFF_PEAK_PRICE: Final = "off_peak_price"
+CONF_PEAK_PRICE: Final = "peak_price"
+CONF_PEAK_START: Final = "peak_start"
+CONF_PEAK_END: Final = "peak_end"
+CONF_PEAK_DAYS: Final = "peak_days"
+SECTION_SEASON: Final = "season"
+CONF_SEASON_START: Final = "season_start"
+CONF_SEASON_END: Final = "season_end"
+CONF_SEASON_PEAK_PRICE: Final = "season_peak_price"
+# A price entity of another integration (Nord Pool, Tibber, ENTSO-e, Amber, Octopus...), in the
+# entry's options; its forecast is read from its attributes (or from the forecast entity's),
+# see core/price_source.py. The tariff (CONF_TARIFF) then holds the flat fallback price.
+CONF_PRICE_ENTITY: Final = "price_entity"
+CONF_PRICE_FORECAST_ENTITY: Final = "price_forecast_entity"
+# The utility step's collapsed section (VEN name, utility ID, CA bundle, HTTP, callback, timing)
+SECTION_ADVANCED: Final = "advanced"
+# Vehicle form: the default target as energy to add when no battery capacity is known
+CONF_DEFAULT_TARGET_KWH: Final = "default_target_kwh"

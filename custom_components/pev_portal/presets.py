@@ -172,3 +172,13 @@ def _ocpp_devid(hass: HomeAssistant, device_id: str) -> str | None:
         if any(i.startswith(f"{p}-conn") for i in ids for p in parent_ids):
             ids = parent_ids
     return ids[0] if ids else None
+
+
+# The presets' integrations by the names their users know them by (the charger form's note).
+PRESET_NAMES: dict[str, str] = {
+    "ocpp": "OCPP",
+    "wallbox": "Wallbox",
+    "easee": "Easee",
+    "zaptec": "Zaptec",
+    "goecharger_api2": "go-e",
+}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,16 +19,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.pev_portal.const import DOMAIN
 from tests.components.conftest import OPTIONS, PREMISE, make_entry
 
-USER_INPUT: dict[str, Any] = {
-    "premise_name": "Home",
-    "premise_id": "SDP-0042",
-    "interval_minutes": 15,
-    "validation_window": 60,
-}
-TARIFF_INPUT: dict[str, Any] = {
-    "tariff": {"type": "flat", "currency": "EUR", "price": "0.25"},
-    "default_price": 0.35,
-}
+# In a utility program (the premise ID typed on the utility step), with a flat price.
+USER_INPUT: dict[str, Any] = {"premise_name": "Home", "in_program": True, "tariff_kind": "flat"}
+TARIFF_INPUT: dict[str, Any] = {"price": 0.25, "default_price": 0.35}
+UTILITY_INPUT: dict[str, Any] = {"premise_id": "SDP-0042", "auth_type": "none"}
 BAD_TIME_TOU: dict[str, Any] = {
     "type": "tou",
     "currency": "EUR",
@@ -59,6 +55,7 @@ ENTITIES: dict[str, str] = {
     "vehicle_id_entity": "sensor.wb_vehicle_id",
 }
 METER = "sensor.house_meter_energy"
+METER_CHOICE = {"meter_source": "sensor", "meter_entity": METER}
 # The electrical section's defaults with the fixtures' current entity (6-32 A).
 ELECTRICAL = {"phases": 1, "voltage": 230.0, "max_current_a": 32.0, "min_current_a": 6.0}
 
@@ -121,14 +118,19 @@ async def start_flow(hass: HomeAssistant) -> str:
 
 async def skip_utility(hass: HomeAssistant, flow_id: str) -> ConfigFlowResult:
     """Pass the utility step without a utility link (the URL left empty)."""
+    return await hass.config_entries.flow.async_configure(flow_id, UTILITY_INPUT)
+
+
+async def skip_reconfigure_utility(hass: HomeAssistant, flow_id: str) -> ConfigFlowResult:
+    """Pass the reconfigure_utility step without a utility link."""
     return await hass.config_entries.flow.async_configure(flow_id, {"auth_type": "none"})
 
 
 async def flow_at_charger(hass: HomeAssistant) -> str:
-    """A config flow through the premise and tariff steps, at the charger step."""
+    """A config flow through the premise, tariff and utility steps, at the charger step."""
     flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
-    assert result["step_id"] == "tariff"
+    assert result["step_id"] == "tariff_flat"
     result = await hass.config_entries.flow.async_configure(flow_id, TARIFF_INPUT)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "utility"
@@ -143,21 +145,9 @@ async def flow_at_entities(hass: HomeAssistant) -> str:
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"charger_name": "Wallbox", "charger_type": "entities"}
     )
-    assert result["step_id"] == "charger_device"
-    result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "charger_entities"
-    assert result["description_placeholders"] == {"status": "", "preset": "-"}
-    return flow_id
-
-
-async def flow_at_meter(hass: HomeAssistant, entities: dict[str, str]) -> str:
-    """A config flow at the meter step, with the given entity mapping."""
-    flow_id = await flow_at_entities(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, entities)
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "meter"
-    assert result["errors"] == {}
+    assert result["description_placeholders"] == {"status": "", "preset": ""}
     return flow_id
 
 
@@ -165,21 +155,32 @@ async def flow_at_meter(hass: HomeAssistant, entities: dict[str, str]) -> str:
 
 
 async def test_user_flow_demo_charger(hass: HomeAssistant) -> None:
-    """Premise, tariff and the demo charger make an entry that sets up."""
+    """In a program: premise, flat price, utility step (premise ID, metering) and the demo
+    charger make an entry that sets up."""
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {**USER_INPUT, "premise_id": "  SDP-0042 ", "interval_minutes": 30.0}
-    )
+    result = await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "tariff"
+    assert result["step_id"] == "tariff_flat"
     assert result["errors"] == {}
-    assert result["description_placeholders"] == {"error": ""}
-    assert defaults(result)["tariff"] == {"type": "flat", "currency": "EUR", "price": "0.30"}
+    # In a program the guests' rate is asked.
+    assert {str(m) for m in result["data_schema"].schema} == {"price", "default_price"}
 
     result = await hass.config_entries.flow.async_configure(flow_id, TARIFF_INPUT)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "utility"
-    result = await skip_utility(hass, result["flow_id"])
+    assert section_defaults(result, "advanced") == {
+        "allow_http": False,
+        "interval_minutes": 15,
+        "validation_window": 60,
+    }
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {
+            "premise_id": "  SDP-0042 ",
+            "auth_type": "none",
+            "advanced": {"interval_minutes": 30.0, "validation_window": 60},
+        },
+    )
     assert result["step_id"] == "charger"
     assert result["errors"] == {}
 
@@ -189,7 +190,7 @@ async def test_user_flow_demo_charger(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Home"
-    assert result["data"] == {"premise_name": "Home", "premise_id": "SDP-0042"}
+    assert result["data"] == {"premise_name": "Home", "premise_id": "SDP-0042", "in_program": True}
     assert result["options"] == {
         "interval_minutes": 30,
         "validation_window": 60,
@@ -214,31 +215,53 @@ async def test_user_flow_demo_charger(hass: HomeAssistant) -> None:
     assert hass.states.get("switch.garage_demo_car_plugged_in") is not None
 
 
+async def test_no_program_flat_price(hass: HomeAssistant) -> None:
+    """Without a program: no premise ID to type (one is made from the name), no utility step,
+    the guests' rate is the price."""
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"premise_name": "Maison Dupont", "in_program": False, "tariff_kind": "flat"}
+    )
+    assert result["step_id"] == "tariff_flat"
+    assert {str(m) for m in result["data_schema"].schema} == {"price"}
+    result = await hass.config_entries.flow.async_configure(flow_id, {"price": 0.2516})
+    assert result["step_id"] == "charger"
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "Garage", "charger_type": "demo"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    premise_id = entry.data["premise_id"]
+    assert re.fullmatch(r"maison-dupont-[0-9a-f]{6}", premise_id), premise_id
+    assert entry.unique_id == premise_id
+    assert entry.data["in_program"] is False
+    assert "utility" not in entry.data
+    assert dict(entry.options) == {
+        "interval_minutes": 15,
+        "validation_window": 60,
+        "tariff": {"type": "flat", "currency": "EUR", "price": "0.2516"},
+        "default_price": 0.2516,
+    }
+    assert entry.state is ConfigEntryState.LOADED
+
+
 @pytest.mark.usefixtures("charger_states")
 async def test_user_flow_entity_charger(hass: HomeAssistant) -> None:
-    """A charger mapped to another integration's entities, metered by a meter sensor."""
+    """A charger mapped to another integration's entities, metered by a meter sensor: the
+    charger form, then one form with the mapping, the meter and the wiring."""
     flow_id = await flow_at_charger(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"charger_name": "Wallbox", "charger_type": "entities"}
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "charger_device"
-
-    result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["step_id"] == "charger_entities"
     assert result["errors"] == {}
-    assert result["description_placeholders"] == {"status": "", "preset": "-"}
+    # No device picked: no preset note.
+    assert result["description_placeholders"] == {"status": "", "preset": ""}
     assert set(suggested_values(result).values()) == {None}
-
-    result = await hass.config_entries.flow.async_configure(flow_id, ENTITIES)
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "meter"
-    assert result["errors"] == {}
     assert defaults(result)["meter_source"] == "sensor"
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"meter_source": "sensor", "meter_entity": METER}
-    )
+    result = await hass.config_entries.flow.async_configure(flow_id, {**ENTITIES, **METER_CHOICE})
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
@@ -260,131 +283,169 @@ async def test_user_flow_entity_charger(hass: HomeAssistant) -> None:
 # -- errors on every form -------------------------------------------------------------------
 
 
+async def test_user_step_errors(hass: HomeAssistant) -> None:
+    """An empty name shows the form again with the error and what was entered."""
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**USER_INPUT, "premise_name": "  "}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"premise_name": "empty_name"}
+    assert defaults(result) == {**USER_INPUT, "premise_name": "  "}
+
+    result = await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
+    assert result["step_id"] == "tariff_flat"
+
+
+async def flow_at_utility(hass: HomeAssistant) -> str:
+    flow_id = await start_flow(hass)
+    await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
+    result = await hass.config_entries.flow.async_configure(flow_id, TARIFF_INPUT)
+    assert result["step_id"] == "utility"
+    return flow_id
+
+
 @pytest.mark.parametrize(
     ("changes", "errors"),
     [
-        ({"premise_name": "  "}, {"premise_name": "empty_name"}),
         ({"premise_id": "bad id!"}, {"premise_id": "invalid_id"}),
         ({"premise_id": "-starts-with-dash"}, {"premise_id": "invalid_id"}),
         ({"premise_id": "x" * 65}, {"premise_id": "invalid_id"}),
-        ({"interval_minutes": 7.5}, {"interval_minutes": "invalid_interval"}),
+        ({"advanced": {"interval_minutes": 7.5}}, {"advanced": "invalid_interval"}),
+        ({"advanced": {"interval_minutes": 0}}, {"advanced": "invalid_interval"}),
+        ({"advanced": {"interval_minutes": 61}}, {"advanced": "invalid_interval"}),
+        ({"advanced": {"validation_window": 5}}, {"advanced": "invalid_window"}),
+        ({"advanced": {"validation_window": 601}}, {"advanced": "invalid_window"}),
         (
-            {"premise_name": "", "premise_id": "", "interval_minutes": 2.5},
-            {
-                "premise_name": "empty_name",
-                "premise_id": "invalid_id",
-                "interval_minutes": "invalid_interval",
-            },
+            {"premise_id": "", "advanced": {"interval_minutes": 2.5}},
+            {"premise_id": "invalid_id", "advanced": "invalid_interval"},
         ),
     ],
 )
-async def test_user_step_errors(
+async def test_utility_step_premise_errors(
     hass: HomeAssistant, changes: dict[str, Any], errors: dict[str, str]
 ) -> None:
-    """Invalid premise input shows the form again with errors; corrected input proceeds."""
-    flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, {**USER_INPUT, **changes})
+    """The premise ID and the metering settings are checked by the flow, with its own texts
+    (no out-of-range value is refused by Home Assistant's generic number check first)."""
+    flow_id = await flow_at_utility(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {**UTILITY_INPUT, **changes})
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "utility"
     assert result["errors"] == errors
     # The form keeps what was entered.
-    assert defaults(result)["premise_name"] == {**USER_INPUT, **changes}["premise_name"]
+    assert defaults(result)["premise_id"] == {**UTILITY_INPUT, **changes}["premise_id"]
+    shown = defaults(result)["advanced"]
+    for key, value in changes.get("advanced", {}).items():
+        assert shown[key] == value
 
-    result = await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "tariff"
-
-
-@pytest.mark.parametrize(
-    ("changes", "field"),
-    [
-        ({"interval_minutes": 0}, "interval_minutes"),
-        ({"interval_minutes": 61}, "interval_minutes"),
-        ({"validation_window": 5}, "validation_window"),
-        ({"validation_window": 601}, "validation_window"),
-    ],
-)
-async def test_user_step_out_of_range(
-    hass: HomeAssistant, changes: dict[str, Any], field: str
-) -> None:
-    """Out-of-range numbers are refused by the form's number selectors (a schema error)."""
-    flow_id = await start_flow(hass)
-    with pytest.raises(InvalidData) as err:
-        await hass.config_entries.flow.async_configure(flow_id, {**USER_INPUT, **changes})
-    assert set(err.value.schema_errors) == {field}
-
-    result = await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
-    assert result["step_id"] == "tariff"
-
-
-async def test_user_step_bounds_accepted(hass: HomeAssistant) -> None:
-    """The limits themselves are valid: 60 minutes, a 600 s window."""
-    flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {**USER_INPUT, "interval_minutes": 60, "validation_window": 600}
-    )
-    assert result["step_id"] == "tariff"
-    flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id,
-        {**USER_INPUT, "premise_id": "SDP-2", "interval_minutes": 1, "validation_window": 10},
+        {**UTILITY_INPUT, "advanced": {"interval_minutes": 15, "validation_window": 60}},
     )
-    assert result["step_id"] == "tariff"
+    assert result["step_id"] == "charger"
+
+
+async def test_utility_step_bounds_accepted(hass: HomeAssistant) -> None:
+    """The limits themselves are valid: 60 minutes, a 600 s window; 1 minute, 10 s."""
+    for premise_id, interval, window in (("SDP-1", 60, 600), ("SDP-2", 1, 10)):
+        flow_id = await flow_at_utility(hass)
+        result = await hass.config_entries.flow.async_configure(
+            flow_id,
+            {
+                **UTILITY_INPUT,
+                "premise_id": premise_id,
+                "advanced": {"interval_minutes": interval, "validation_window": window},
+            },
+        )
+        assert result["step_id"] == "charger"
 
 
 async def test_user_step_already_configured(hass: HomeAssistant) -> None:
     """A premise ID that is already set up aborts."""
     make_entry().add_to_hass(hass)
-    flow_id = await start_flow(hass)
+    flow_id = await flow_at_utility(hass)
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {**USER_INPUT, "premise_id": f" {PREMISE['premise_id']} "}
+        flow_id, {**UTILITY_INPUT, "premise_id": f" {PREMISE['premise_id']} "}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
 
+async def flow_at_yaml(hass: HomeAssistant) -> str:
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**USER_INPUT, "tariff_kind": "yaml"}
+    )
+    assert result["step_id"] == "tariff_yaml"
+    assert defaults(result)["tariff_yaml"] == "type: flat\ncurrency: EUR\nprice: '0.30'\n"
+    assert result["description_placeholders"] == {"error": ""}
+    return flow_id
+
+
 @pytest.mark.parametrize(
-    ("tariff", "message"),
+    ("text", "error", "message"),
     [
-        ({"type": "flat", "currency": "EUR", "price": "abc"}, "'abc' is not a price"),
-        (BAD_TIME_TOU, "seasons[0].periods[0].start: '25:00' is not a time"),
-        ({"type": "nonsense"}, "type"),
-        ("price: 0.30", "the tariff must be a mapping"),
-        (["flat"], "the tariff must be a mapping"),
+        ("type: flat\ncurrency: EUR\nprice: abc\n", "invalid_tariff", "'abc' is not a price"),
+        (
+            json.dumps(BAD_TIME_TOU),
+            "invalid_tariff",
+            "seasons[0].periods[0].start: '25:00' is not a time",
+        ),
+        ("type: nonsense", "invalid_tariff", "type"),
+        ("price: 0.30", "invalid_tariff", "type: this field is required"),
+        ("- flat", "invalid_tariff", "the tariff must be a mapping"),
+        ("type: flat\n  price: [0.30,", "invalid_yaml", "line 2"),
+        ("type: flat\ncurrency: EUR\nprice: '0.30'\n\tbad: tab", "invalid_yaml", "line"),
     ],
 )
-async def test_tariff_step_errors(hass: HomeAssistant, tariff: Any, message: str) -> None:
-    """An invalid tariff shows the parser's message; a valid one proceeds."""
-    flow_id = await start_flow(hass)
-    await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
+async def test_tariff_yaml_errors(hass: HomeAssistant, text: str, error: str, message: str) -> None:
+    """A YAML syntax error and an invalid tariff are our own errors on the field (the parser's
+    message once, in the error); the text entered is kept; a valid tariff proceeds."""
+    flow_id = await flow_at_yaml(hass)
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"tariff": tariff, "default_price": 0.3}
+        flow_id, {"tariff_yaml": text, "default_price": 0.3}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "tariff"
-    assert result["errors"] == {"tariff": "invalid_tariff"}
+    assert result["step_id"] == "tariff_yaml"
+    assert result["errors"] == {"tariff_yaml": error}
     assert message in result["description_placeholders"]["error"]
-    # The form keeps the tariff that was entered, to be corrected.
-    assert defaults(result)["tariff"] == tariff
+    assert defaults(result)["tariff_yaml"] == text
 
-    result = await hass.config_entries.flow.async_configure(flow_id, TARIFF_INPUT)
+    tou = (
+        "type: tou\ncurrency: EUR\ntimezone: Europe/Berlin\nholidays: [2026-12-25]\n"
+        "default_price: '0.20'\nseasons:\n  - name: all\n    start: '01-01'\n    end: '12-31'\n"
+        "    periods:\n      - {period: on_peak, days: [weekday], start: 16:00, end: '21:00', "
+        "price: '0.40'}\n"
+    )
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"tariff_yaml": tou, "default_price": 0.3}
+    )
     assert result["step_id"] == "utility"
-    result = await skip_utility(hass, result["flow_id"])
-    assert result["step_id"] == "charger"
+    result = await skip_utility(hass, flow_id)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "Garage", "charger_type": "demo"}
+    )
+    await hass.async_block_till_done()
+    tariff = result["result"].options["tariff"]
+    # Stored as JSON types: an unquoted date as its text, 16:00 (base 60 in YAML 1.1) as read.
+    assert tariff["holidays"] == ["2026-12-25"]
+    assert tariff["seasons"][0]["periods"][0]["start"] == 960
+    assert result["result"].state is ConfigEntryState.LOADED
 
 
 async def test_tariff_step_negative_price(hass: HomeAssistant) -> None:
-    """A negative default rate is refused (the number selector's minimum is 0); 0 is fine."""
+    """A negative price or default rate is our own error on its field; 0 is fine."""
     flow_id = await start_flow(hass)
     await hass.config_entries.flow.async_configure(flow_id, USER_INPUT)
-    with pytest.raises(InvalidData) as err:
-        await hass.config_entries.flow.async_configure(
-            flow_id, {**TARIFF_INPUT, "default_price": -0.1}
-        )
-    assert set(err.value.schema_errors) == {"default_price"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"price": -0.1, "default_price": -0.1}
+    )
+    assert result["errors"] == {"price": "invalid_price", "default_price": "invalid_price"}
+    assert suggested_values(result)["price"] == -0.1
 
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {**TARIFF_INPUT, "default_price": 0}
+        flow_id, {"price": 0, "default_price": 0}
     )
     assert result["step_id"] == "utility"
     result = await skip_utility(hass, result["flow_id"])
@@ -486,17 +547,20 @@ async def test_charger_entities_errors(
     """Each mapping mistake is reported on its field; the corrected mapping proceeds."""
     flow_id = await flow_at_entities(hass)
     bad = {k: v for k, v in {**ENTITIES, **changes}.items() if v is not None}
-    result = await hass.config_entries.flow.async_configure(flow_id, bad)
+    result = await hass.config_entries.flow.async_configure(flow_id, {**bad, **METER_CHOICE})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "charger_entities"
     assert result["errors"] == errors
-    assert result["description_placeholders"] == {"status": status, "preset": "-"}
+    assert result["description_placeholders"] == {"status": status, "preset": ""}
     # The form keeps the mapping that was entered.
-    assert {k: v for k, v in suggested_values(result).items() if v} == bad
+    assert {k: v for k, v in suggested_values(result).items() if v} == {
+        **bad,
+        "meter_entity": METER,
+    }
 
-    result = await hass.config_entries.flow.async_configure(flow_id, ENTITIES)
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "meter"
+    result = await hass.config_entries.flow.async_configure(flow_id, {**ENTITIES, **METER_CHOICE})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 @pytest.mark.usefixtures("charger_states")
@@ -518,10 +582,11 @@ async def test_charger_entities_schema(hass: HomeAssistant) -> None:
             "start_button": "button.wb_start",
             "stop_button": "button.wb_stop",
             "power_entity": "sensor.wb_power",
+            **METER_CHOICE,
         },
     )
-    assert result["step_id"] == "meter"
-    assert result["errors"] == {}
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 def section_defaults(result: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -538,20 +603,17 @@ async def test_three_phase_charger(hass: HomeAssistant) -> None:
     converted to amperes on three phases (a 3.7 kW cap: 5 A, below its 6 A minimum)."""
     hass.config.country = "DE"
     flow_id = await flow_at_charger(hass)
-    await hass.config_entries.flow.async_configure(
+    result = await hass.config_entries.flow.async_configure(
         flow_id, {"charger_name": "Wallbox", "charger_type": "entities"}
     )
-    result = await hass.config_entries.flow.async_configure(flow_id, {})
-    # 6-32 A from number.wb_current, 1 phase, 230 V
+    # 1 phase, 230 V, 6-32 A: every field filled and valid, in the section's own default (the
+    # frontend shows that one, not the fields' defaults).
     assert section_defaults(result, "electrical") == {**ELECTRICAL, "phases": "1"}
+    assert defaults(result)["electrical"] == {**ELECTRICAL, "phases": "1"}
 
     electrical = {"phases": "3", "voltage": 230, "max_current_a": 16, "min_current_a": 6}
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {**ENTITIES, "electrical": electrical}
-    )
-    assert result["step_id"] == "meter"
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"meter_source": "sensor", "meter_entity": METER}
+        flow_id, {**ENTITIES, **METER_CHOICE, "electrical": electrical}
     )
     await hass.async_block_till_done()
     entry = result["result"]
@@ -576,8 +638,13 @@ async def test_three_phase_charger(hass: HomeAssistant) -> None:
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"charger_name": "Wallbox", "charger_type": "entities"}
     )
-    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
     assert result["step_id"] == "charger_entities"
+    assert defaults(result)["electrical"] == {
+        "phases": "3",
+        "voltage": 230.0,
+        "max_current_a": 16.0,
+        "min_current_a": 6.0,
+    }
     assert section_defaults(result, "electrical") == {
         "phases": "3",
         "voltage": 230.0,
@@ -591,10 +658,9 @@ async def test_electrical_defaults_by_country_and_errors(hass: HomeAssistant) ->
     """North America: 240 V by default; a minimum above the maximum is refused on the form."""
     hass.config.country = "US"
     flow_id = await flow_at_charger(hass)
-    await hass.config_entries.flow.async_configure(
+    result = await hass.config_entries.flow.async_configure(
         flow_id, {"charger_name": "Wallbox", "charger_type": "entities"}
     )
-    result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert section_defaults(result, "electrical") == {
         "phases": "1",
         "voltage": 240.0,
@@ -602,8 +668,19 @@ async def test_electrical_defaults_by_country_and_errors(hass: HomeAssistant) ->
         "min_current_a": 6.0,
     }
     bad = {"phases": "1", "voltage": 240, "max_current_a": 10, "min_current_a": 12}
+    for wrong, error in (
+        ({"voltage": 50}, "invalid_voltage"),
+        ({"voltage": 500}, "invalid_voltage"),
+        ({"max_current_a": 0.5}, "invalid_current"),
+        ({"min_current_a": 81}, "invalid_current"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {**ENTITIES, **METER_CHOICE, "electrical": {**bad, **wrong}}
+        )
+        # Our own text, on the section where the field is (not Home Assistant's "too small").
+        assert result["errors"] == {"electrical": error}, wrong
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {**ENTITIES, "electrical": bad}
+        flow_id, {**ENTITIES, **METER_CHOICE, "electrical": bad}
     )
     assert result["step_id"] == "charger_entities"
     assert result["errors"] == {"base": "min_above_max_current"}
@@ -616,9 +693,10 @@ async def test_electrical_defaults_by_country_and_errors(hass: HomeAssistant) ->
     }
     good = {**bad, "max_current_a": 40, "min_current_a": 6}
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {**ENTITIES, "electrical": good}
+        flow_id, {**ENTITIES, **METER_CHOICE, "electrical": good}
     )
-    assert result["step_id"] == "meter"
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 @pytest.mark.usefixtures("charger_states")
@@ -663,13 +741,13 @@ async def test_meter_errors(
     fixed: dict[str, str],
 ) -> None:
     """Each meter mistake is reported; the corrected choice creates the entry."""
-    flow_id = await flow_at_meter(hass, entities)
-    result = await hass.config_entries.flow.async_configure(flow_id, meter)
+    flow_id = await flow_at_entities(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {**entities, **meter})
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "meter"
+    assert result["step_id"] == "charger_entities"
     assert result["errors"] == errors
 
-    result = await hass.config_entries.flow.async_configure(flow_id, fixed)
+    result = await hass.config_entries.flow.async_configure(flow_id, {**entities, **fixed})
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     (charger,) = result["result"].subentries.values()
@@ -680,9 +758,9 @@ async def test_meter_errors(
 @pytest.mark.usefixtures("charger_states")
 async def test_meter_charger_source(hass: HomeAssistant) -> None:
     """The charger's own energy sensor as the meter: no meter entity is stored."""
-    flow_id = await flow_at_meter(hass, ENTITIES)
+    flow_id = await flow_at_entities(hass)
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"meter_source": "charger", "meter_entity": METER}
+        flow_id, {**ENTITIES, "meter_source": "charger", "meter_entity": METER}
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -730,13 +808,14 @@ async def test_ocpp_preset(hass: HomeAssistant) -> None:
 
     flow_id = await flow_at_charger(hass)
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"charger_name": "CP1", "charger_type": "entities"}
+        flow_id, {"charger_name": "CP1", "charger_type": "entities", "device": device.id}
     )
-    assert result["step_id"] == "charger_device"
-    result = await hass.config_entries.flow.async_configure(flow_id, {"device": device.id})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "charger_entities"
-    assert result["description_placeholders"] == {"status": "", "preset": "ocpp"}
+    assert result["description_placeholders"] == {
+        "status": "",
+        "preset": "Filled in for OCPP chargers: check each field.",
+    }
     expected = {
         "status_entity": "sensor.cp1_status_connector",
         "switch_entity": "switch.cp1_charge_control",
@@ -749,13 +828,15 @@ async def test_ocpp_preset(hass: HomeAssistant) -> None:
         **expected,
         "start_button": None,
         "stop_button": None,
+        "meter_source": None,  # has a default
+        "meter_entity": None,
         "electrical": None,  # a section: its fields have defaults
     }
+    # A charger energy sensor was found: it is the suggested meter.
+    assert defaults(result)["meter_source"] == "charger"
 
     # Accept the suggestions; the charger's own register is the meter.
     result = await hass.config_entries.flow.async_configure(flow_id, expected)
-    assert result["step_id"] == "meter"
-    result = await hass.config_entries.flow.async_configure(flow_id, {"meter_source": "charger"})
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     (charger,) = result["result"].subentries.values()
@@ -782,12 +863,11 @@ async def test_device_without_preset(hass: HomeAssistant) -> None:
         "sensor", "other_charger", "x_status", config_entry=other_entry, device_id=device.id
     )
     flow_id = await flow_at_charger(hass)
-    await hass.config_entries.flow.async_configure(
-        flow_id, {"charger_name": "X", "charger_type": "entities"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "X", "charger_type": "entities", "device": device.id}
     )
-    result = await hass.config_entries.flow.async_configure(flow_id, {"device": device.id})
     assert result["step_id"] == "charger_entities"
-    assert result["description_placeholders"]["preset"] == "-"
+    assert result["description_placeholders"]["preset"] == ""
     assert set(suggested_values(result).values()) == {None}
 
 
@@ -795,20 +875,21 @@ async def test_device_without_preset(hass: HomeAssistant) -> None:
 
 
 async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
-    """Errors first, then new options that reload the entry."""
+    """Errors first (our own texts for ranges), then a new flat price through its own form;
+    the entry reloads with the new options."""
     assert loaded_demo.runtime_data.interval_minutes == 15
     result = await hass.config_entries.options.async_init(loaded_demo.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     assert result["errors"] == {}
-    assert result["description_placeholders"] == {"error": ""}
-    # The utility link's timing defaults: poll every 5 minutes, report every 15; planned
-    # starts spread by up to 10 minutes; no notify target, every kind of notification; no
-    # solar forecast, a 0.5 kW base load.
+    # Planned starts spread by up to 10 minutes; no notify target, every kind of
+    # notification; no solar forecast, a 0.5 kW base load. Without a utility link there is no
+    # polling interval or reporting period to set.
     assert defaults(result) == {
-        **OPTIONS,
-        "poll_minutes": 5,
-        "report_minutes": 15,
+        "tariff_kind": "keep",
+        "default_price": 0.40,
+        "interval_minutes": 15,
+        "validation_window": 60,
         "start_delay_minutes": 10,
         "solar_base_load_kw": 0.5,
         "notify_kinds": [
@@ -818,44 +899,51 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
             "charger_ignoring",
         ],
     }
+    assert "poll_minutes" not in suggested_values(result)
+    assert "report_minutes" not in suggested_values(result)
     assert suggested_values(result)["notify_target"] is None
     assert suggested_values(result)["solar_forecast_entry"] is None
+    form = {
+        **{k: v for k, v in OPTIONS.items() if k != "tariff"},
+        "start_delay_minutes": 10,
+        "solar_base_load_kw": 0.5,
+    }
+
+    for changes, errors in (
+        ({"interval_minutes": 7.5}, {"interval_minutes": "invalid_interval"}),
+        ({"interval_minutes": 0}, {"interval_minutes": "invalid_interval"}),
+        ({"validation_window": 5}, {"validation_window": "invalid_window"}),
+        ({"default_price": -1}, {"default_price": "invalid_price"}),
+        ({"start_delay_minutes": 61}, {"start_delay_minutes": "invalid_start_delay"}),
+        ({"solar_base_load_kw": -0.5}, {"solar_base_load_kw": "invalid_base_load"}),
+    ):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**form, **changes}
+        )
+        assert result["type"] is FlowResultType.FORM, changes
+        assert result["errors"] == errors, changes
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {**OPTIONS, "tariff": {"type": "flat", "currency": "EUR", "price": "abc"}},
+        {
+            **form,
+            "tariff_kind": "flat",
+            "default_price": 0.5,
+            "interval_minutes": 5.0,
+            "validation_window": 120,
+        },
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"tariff": "invalid_tariff"}
-    assert "'abc' is not a price" in result["description_placeholders"]["error"]
-
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS, "interval_minutes": 7.5, "tariff": "flat"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"interval_minutes": "invalid_interval", "tariff": "invalid_tariff"}
-    assert result["description_placeholders"] == {"error": "the tariff must be a mapping"}
-
-    with pytest.raises(InvalidData) as err:
-        await hass.config_entries.options.async_configure(
-            result["flow_id"], {**OPTIONS, "interval_minutes": 0}
-        )
-    assert set(err.value.schema_errors) == {"interval_minutes"}
-
-    new_options = {
-        "tariff": {"type": "flat", "currency": "EUR", "price": "0.12"},
-        "default_price": 0.5,
-        "interval_minutes": 5.0,
-        "validation_window": 120,
-    }
-    result = await hass.config_entries.options.async_configure(result["flow_id"], new_options)
+    assert result["step_id"] == "tariff_flat"
+    # The default rate is on the first form: not asked again.
+    assert {str(m) for m in result["data_schema"].schema} == {"price"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"price": 0.12})
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert dict(loaded_demo.options) == {
-        **new_options,
+        "tariff": {"type": "flat", "currency": "EUR", "price": "0.12"},
+        "default_price": 0.5,
         "interval_minutes": 5,
-        "poll_minutes": 5,
-        "report_minutes": 15,
+        "validation_window": 120,
         "start_delay_minutes": 10,
         "solar_base_load_kw": 0.5,
         "notify_kinds": [
@@ -873,18 +961,55 @@ async def test_options_flow(hass: HomeAssistant, loaded_demo: MockConfigEntry) -
     assert str(coordinator.default_tariff.to_dict()["price"]) in ("0.5", "0.50")
 
 
+async def test_options_keep_tariff_and_yaml(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """ "Keep" leaves the tariff alone; the YAML form starts from the current tariff and keeps
+    the user's text on every error."""
+    form = {k: v for k, v in OPTIONS.items() if k != "tariff"}
+    result = await hass.config_entries.options.async_init(loaded_demo.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**form, "default_price": 0.45}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_demo.options["tariff"] == OPTIONS["tariff"]
+    assert loaded_demo.options["default_price"] == 0.45
+
+    result = await hass.config_entries.options.async_init(loaded_demo.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**form, "tariff_kind": "yaml"}
+    )
+    assert result["step_id"] == "tariff_yaml"
+    assert defaults(result)["tariff_yaml"] == "type: flat\ncurrency: EUR\nprice: '0.20'\n"
+    for text in ("type: flat\ncurrency: EUR\nprice: [", "type: flat\ncurrency: EUR\nprice: x"):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"tariff_yaml": text}
+        )
+        assert result["step_id"] == "tariff_yaml"
+        assert defaults(result)["tariff_yaml"] == text
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"tariff_yaml": "type: flat\ncurrency: EUR\nprice: '0.33'"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_demo.options["tariff"] == {"type": "flat", "currency": "EUR", "price": "0.33"}
+    assert loaded_demo.options["default_price"] == OPTIONS["default_price"]
+
+
 async def test_options_circuit_limit(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
     """The optional circuit limit: whole amps from 6; kept as an int; empty removes it."""
+    form = {k: v for k, v in OPTIONS.items() if k != "tariff"}
     result = await hass.config_entries.options.async_init(loaded_demo.entry_id)
     assert "circuit_limit_a" not in defaults(result)  # optional, no default
-    for bad in (4, 32.5, 2000):
+    for bad in (4, 32.5, 2000, -1):
         result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {**OPTIONS, "circuit_limit_a": bad}
+            result["flow_id"], {**form, "circuit_limit_a": bad}
         )
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == {"circuit_limit_a": "invalid_circuit_limit"}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS, "circuit_limit_a": 32.0}
+        result["flow_id"], {**form, "circuit_limit_a": 32.0}
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -899,7 +1024,7 @@ async def test_options_circuit_limit(hass: HomeAssistant, loaded_demo: MockConfi
     assert schema is not None
     marker = next(m for m in schema.schema if str(m) == "circuit_limit_a")
     assert marker.description == {"suggested_value": 32}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], dict(OPTIONS))
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
     await hass.async_block_till_done()
     assert "circuit_limit_a" not in loaded_demo.options
     assert loaded_demo.runtime_data.smart.circuit_kw() is None
@@ -925,7 +1050,7 @@ async def test_reconfigure_premise(hass: HomeAssistant, loaded_demo: MockConfigE
         result["flow_id"], {"premise_name": "Cottage", "premise_id": " SDP-9 "}
     )
     assert result["step_id"] == "reconfigure_utility"
-    result = await skip_utility(hass, result["flow_id"])
+    result = await skip_reconfigure_utility(hass, result["flow_id"])
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -945,7 +1070,7 @@ async def test_reconfigure_keeps_own_id(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"premise_name": "Renamed", "premise_id": PREMISE["premise_id"]}
     )
-    result = await skip_utility(hass, result["flow_id"])
+    result = await skip_reconfigure_utility(hass, result["flow_id"])
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -983,7 +1108,7 @@ VEHICLE: dict[str, Any] = {
     "relation": "home",
     "capacity_kwh": 77,
     "default_target": 80,
-    "tags": "a, b",
+    "tags": ["a", "b"],
     "default_vehicle": True,
 }
 
@@ -1012,14 +1137,24 @@ async def test_add_vehicle(hass: HomeAssistant) -> None:
         assert result["type"] is FlowResultType.FORM, changes
         assert result["step_id"] == "user"
         assert result["errors"] == errors, changes
-        assert defaults(result)["tags"] == "a, b"
+        assert defaults(result)["tags"] == ["a", "b"]
 
-    for target in (0, 101):
-        with pytest.raises(InvalidData) as err:
-            await hass.config_entries.subentries.async_configure(
-                flow_id, {**VEHICLE, "default_target": target}
-            )
-        assert set(err.value.schema_errors) == {"default_target"}
+    for changes, errors in (
+        ({"default_target": 0}, {"default_target": "invalid_target"}),
+        ({"default_target": 101}, {"default_target": "invalid_target"}),
+        ({"capacity_kwh": 0.5}, {"capacity_kwh": "invalid_capacity"}),
+        (
+            {"capacity_kwh": None, "default_target": 80},
+            {"default_target": "target_percent_needs_capacity"},
+        ),
+        (
+            {"default_target": None, "default_target_kwh": 400},
+            {"default_target_kwh": "invalid_target_kwh"},
+        ),
+    ):
+        data = {k: v for k, v in {**VEHICLE, **changes}.items() if v is not None}
+        result = await hass.config_entries.subentries.async_configure(flow_id, data)
+        assert result["errors"] == errors, changes
 
     result = await hass.config_entries.subentries.async_configure(
         flow_id, {**VEHICLE, "pev_id": " PEV-NEW-7 "}
@@ -1070,7 +1205,7 @@ async def test_reconfigure_vehicle(hass: HomeAssistant) -> None:
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
     assert defaults(result)["pev_id"] == "PEV-A"
-    assert defaults(result)["tags"] == "t1, t2"
+    assert defaults(result)["tags"] == ["t1", "t2"]
     flow_id = result["flow_id"]
 
     result = await hass.config_entries.subentries.async_configure(
@@ -1082,7 +1217,7 @@ async def test_reconfigure_vehicle(hass: HomeAssistant) -> None:
 
     result = await hass.config_entries.subentries.async_configure(
         flow_id,
-        {"pev_id": "PEV-A", "name": "A renamed", "relation": "guest", "tags": "t3"},
+        {"pev_id": "PEV-A", "name": "A renamed", "relation": "guest", "tags": ["t3"]},
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -1181,24 +1316,20 @@ async def test_reconfigure_demo_into_entity_charger(
     result = await hass.config_entries.subentries.async_configure(
         flow_id, {"charger_name": "Garage wallbox", "charger_type": "entities"}
     )
-    assert result["step_id"] == "charger_device"
-    result = await hass.config_entries.subentries.async_configure(flow_id, {})
     assert result["step_id"] == "charger_entities"
+    # The demo meter is not a choice here: the form must not default to it.
+    assert defaults(result)["meter_source"] == "sensor"
     result = await hass.config_entries.subentries.async_configure(
-        flow_id, {**ENTITIES, "status_entity": "sensor.wb_odd_status"}
+        flow_id, {**ENTITIES, **METER_CHOICE, "status_entity": "sensor.wb_odd_status"}
     )
     assert result["errors"] == {"status_entity": "unknown_status"}
     assert result["description_placeholders"]["status"] == "banana"
     result = await hass.config_entries.subentries.async_configure(flow_id, ENTITIES)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "meter"
-    # The demo meter is not a choice here: the form must not default to it.
-    assert defaults(result)["meter_source"] == "sensor"
-    result = await hass.config_entries.subentries.async_configure(flow_id, {})
     assert result["errors"] == {"meter_entity": "meter_required"}
 
     result = await hass.config_entries.subentries.async_configure(
-        flow_id, {"meter_source": "sensor", "meter_entity": METER}
+        flow_id, {**ENTITIES, **METER_CHOICE}
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
@@ -1242,20 +1373,21 @@ async def test_reconfigure_entity_charger_keeps_mapping(hass: HomeAssistant) -> 
     result = await hass.config_entries.subentries.async_configure(
         flow_id, {"charger_name": "Wallbox", "charger_type": "entities"}
     )
-    result = await hass.config_entries.subentries.async_configure(flow_id, {})
     assert result["step_id"] == "charger_entities"
-    assert result["description_placeholders"]["preset"] == "wallbox"
-    assert {k: v for k, v in suggested_values(result).items() if v} == ENTITIES
+    assert result["description_placeholders"]["preset"] == (
+        "Filled in for Wallbox chargers: check each field."
+    )
+    assert {k: v for k, v in suggested_values(result).items() if v} == {
+        **ENTITIES,
+        "meter_entity": METER,
+    }
+    assert defaults(result)["meter_source"] == "sensor"
 
     # The switch is replaced by start/stop buttons; the mapping drops the switch.
     buttons = {**ENTITIES, "start_button": "button.wb_start", "stop_button": "button.wb_stop"}
     del buttons["switch_entity"]
-    result = await hass.config_entries.subentries.async_configure(flow_id, buttons)
-    assert result["step_id"] == "meter"
-    assert defaults(result)["meter_source"] == "sensor"
-    assert suggested_values(result)["meter_entity"] == METER
     result = await hass.config_entries.subentries.async_configure(
-        flow_id, {"meter_source": "charger"}
+        flow_id, {**buttons, "meter_source": "charger"}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"

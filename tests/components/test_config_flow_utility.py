@@ -19,21 +19,14 @@ from tests.vtn.server import TestVtn
 from .conftest import OPTIONS, PREMISE, make_entry
 
 PROGRAM = "PEV-TOU"
-USER_INPUT = {
-    "premise_name": "Home",
-    "premise_id": "SDP-7",
-    "interval_minutes": 15,
-    "validation_window": 60,
-}
-TARIFF_INPUT = {
-    "tariff": {"type": "flat", "currency": "EUR", "price": "0.25"},
-    "default_price": 0.35,
-}
+USER_INPUT = {"premise_name": "Home", "in_program": True, "tariff_kind": "flat"}
+TARIFF_INPUT = {"price": 0.25, "default_price": 0.35}
+ADVANCED = ("ven_name", "utility_id", "ca_bundle", "allow_http", "callback_url")
 
 
-def link_input(vtn: TestVtn, **changes: Any) -> dict[str, Any]:
-    """The utility step's answers for the test VTN."""
-    return {
+def link_input(vtn: TestVtn, *, set_up: bool = True, **changes: Any) -> dict[str, Any]:
+    """The utility step's answers for the test VTN (the rarely needed ones in "advanced")."""
+    values = {
         "vtn_url": vtn.base_url,
         "auth_type": "client_credentials",
         "client_id": "ven-client",
@@ -42,6 +35,38 @@ def link_input(vtn: TestVtn, **changes: Any) -> dict[str, Any]:
         "allow_http": True,
         **changes,
     }
+    form = {k: v for k, v in values.items() if k not in ADVANCED}
+    form["advanced"] = {k: v for k, v in values.items() if k in ADVANCED}
+    if set_up:
+        form["premise_id"] = "SDP-7"
+    return form
+
+
+async def test_utility_form_order(hass: HomeAssistant) -> None:
+    """The premise ID first; a bearer token is the preselected authentication (OAuth is not),
+    and the rarely needed settings, the CA bundle among them, are in a collapsed section."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], TARIFF_INPUT)
+    schema = result["data_schema"]
+    assert [str(m) for m in schema.schema] == [
+        "premise_id",
+        "vtn_url",
+        "auth_type",
+        "token",
+        "client_id",
+        "client_secret",
+        "programs",
+        "advanced",
+    ]
+    marker = next(m for m in schema.schema if str(m) == "auth_type")
+    assert marker.default() == "token"
+    assert schema.schema[marker].config["options"] == ["token", "none", "client_credentials"]
+    advanced = next(v for m, v in schema.schema.items() if str(m) == "advanced")
+    assert advanced.options == {"collapsed": True}
+    assert "ca_bundle" in {str(m) for m in advanced.schema.schema}
 
 
 async def flow_at_utility(hass: HomeAssistant) -> str:
@@ -173,12 +198,13 @@ async def test_reconfigure_utility_keeps_secret_and_removes(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], dict(PREMISE))
     assert result["step_id"] == "reconfigure_utility"
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**link_input(vtn), "client_secret": "", "programs": PROGRAM}
+        result["flow_id"], {**link_input(vtn, set_up=False), "client_secret": ""}
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert linked.data["utility"]["client_secret"] == "ven-secret"
+    assert linked.data["in_program"] is True
 
     result = await linked.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], dict(PREMISE))
