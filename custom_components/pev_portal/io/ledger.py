@@ -5,9 +5,12 @@ Part of :mod:`io.store` (see its docstring).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
-from collections.abc import Sequence
+import stat
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +30,13 @@ from .schema import (
     row_to_interval,
 )
 
+FILE_MODE = 0o600  # the ledger holds the push bearer and webhook ID
+BUSY_TIMEOUT_S = 1.0  # how long a write waits for another connection's lock before it fails
+_HEADER = b"SQLite format 3\x00"
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+# SQLITE_BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL
+_TRANSIENT_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+
 
 @dataclass(frozen=True, slots=True)
 class StoredSession:
@@ -42,20 +52,69 @@ class StoredSession:
 class LedgerStore:
     """Synchronous SQLite ledger. Use from one thread only (see AsyncLedgerStore)."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
-        self._db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-            (json.dumps(SCHEMA_VERSION),),
-        )
-        self._migrate()
+        self._busy_timeout_s = busy_timeout_s
+        self.setup_error: sqlite3.OperationalError | None = None
+        self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open the file (created 0600: it holds the push secrets) and bring its schema up."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, FILE_MODE))
+        restrict_mode(self.path)
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=self._busy_timeout_s)
+        db.row_factory = sqlite3.Row
+        self._db = db
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.executescript(_SCHEMA)
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (json.dumps(SCHEMA_VERSION),),
+            )
+            self._migrate()
+            self.setup_error = None
+        except sqlite3.OperationalError as err:
+            # A read-only or locked file whose schema is current still serves reads; its writes
+            # fail and are kept by the async store until the file can be written again.
+            if not is_transient(err) or not self._schema_current(db):
+                db.close()
+                raise
+            self.setup_error = err
+        finally:
+            for suffix in ("-wal", "-shm"):
+                restrict_mode(self.path.with_name(self.path.name + suffix))
+        return db
+
+    def reopen(self) -> None:
+        """Open the connection again (a file made writable again is seen); on failure the
+        old connection stays."""
+        old = self._db
+        try:
+            self._connect()
+        except BaseException:
+            self._db = old
+            raise
+        if old is not self._db:
+            with contextlib.suppress(sqlite3.Error):
+                old.close()
+
+    def quick_check(self) -> str | None:
+        """None when ``PRAGMA quick_check`` finds the file sound, else what it found."""
+        rows = [str(row[0]) for row in self._db.execute("PRAGMA quick_check").fetchall()]
+        return None if rows == ["ok"] else "; ".join(rows[:3])
+
+    @staticmethod
+    def _schema_current(db: sqlite3.Connection) -> bool:
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.Error:
+            return False
+        return row is not None and json.loads(row[0]) == SCHEMA_VERSION
 
     def _migrate(self) -> None:
         """Bring an older database up to :data:`SCHEMA_VERSION`, one step at a time."""
@@ -71,9 +130,14 @@ class LedgerStore:
                 )
 
     def close(self) -> None:
-        """Checkpoint the WAL and close."""
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._db.close()
+        """Checkpoint the WAL and close (a store that cannot be written closes all the same)."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError as err:
+            if not is_transient(err):
+                raise
+        finally:
+            self._db.close()
 
     def save_session(
         self,
@@ -82,8 +146,13 @@ class LedgerStore:
         intervals: Sequence[Interval] = (),
         anomalies: Sequence[Anomaly] = (),
         summary: dict[str, Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
     ) -> None:
-        """Write a session, its ledger snapshot and newly closed intervals atomically."""
+        """Write a session, its ledger snapshot and newly closed intervals atomically.
+
+        ``meta`` values (such as the demo charger's register, ``demo:<charger_id>``) are written
+        in the same transaction, so a crash never leaves them out of step with the ledger.
+        """
         now = iso(datetime.now(UTC))
         decision = session["decision"]
         with self._transaction():
@@ -140,6 +209,10 @@ class LedgerStore:
                     )
                     for a in anomalies
                 ],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [(key, json.dumps(value)) for key, value in (meta or {}).items()],
             )
 
     def get_meta(self, key: str) -> Any:
@@ -396,11 +469,18 @@ class LedgerStore:
             summary=json.loads(row["summary"]) if row["summary"] else None,
         )
 
+    def close_quietly(self) -> None:
+        """Close without a checkpoint, ignoring errors (a file about to be moved aside)."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
 
 class _Transaction:
+    """``BEGIN IMMEDIATE`` .. ``COMMIT``; rolled back on any error, the commit's included."""
+
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
@@ -408,4 +488,136 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is not None:
+            self._rollback()
+            return
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+
+
+# -- opening: permissions, damage ---------------------------------------------------------
+
+
+def restrict_mode(path: Path) -> None:
+    """Make a ledger file readable by its owner only (it holds the push bearer)."""
+    with contextlib.suppress(FileNotFoundError):
+        if stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
+            path.chmod(FILE_MODE)
+
+
+def is_transient(err: BaseException) -> bool:
+    """A write error that may go away: busy, locked, read-only, I/O, full disk, cannot open."""
+    if not isinstance(err, sqlite3.OperationalError):
+        return False
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is None:  # raised by the sqlite3 module itself, not by SQLite
+        return False
+    return code & 0xFF in _TRANSIENT_CODES
+
+
+def is_damage(err: BaseException) -> bool:
+    """The file is not a database or its content is corrupt."""
+    code = getattr(err, "sqlite_errorcode", None)
+    return (
+        isinstance(err, sqlite3.DatabaseError)
+        and code is not None
+        and code & 0xFF
+        in (
+            _SQLITE_CORRUPT,
+            _SQLITE_NOTADB,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenReport:
+    """What opening the ledger found: a damaged file moved aside, or nothing (all well)."""
+
+    reason: str | None = None  # why a fresh ledger was started (None: all well)
+    moved_aside: Path | None = None  # the damaged file, kept for inspection
+    read_only: str | None = None  # the file opened but cannot be written (the error)
+
+    @property
+    def damaged(self) -> bool:
+        """A fresh ledger was started in place of a damaged, empty or missing one."""
+        return self.reason is not None
+
+
+def open_ledger(
+    path: Path,
+    *,
+    expect_history: bool = False,
+    now: datetime | None = None,
+    busy_timeout_s: float = BUSY_TIMEOUT_S,
+) -> tuple[LedgerStore, OpenReport]:
+    """Open the ledger; a damaged file is moved aside and a fresh ledger started.
+
+    Damaged means: not a SQLite database (garbage, a truncated header), corrupt content
+    (``PRAGMA quick_check``), or an empty file while ``expect_history`` says the entry has
+    written to it before. The damaged file (and its ``-wal``) keeps its name with a
+    ``.damaged-<UTC time>`` suffix.
+    """
+    reason = _precheck(path, expect_history=expect_history)
+    if reason is None:
+        try:
+            store = LedgerStore(path, busy_timeout_s=busy_timeout_s)
+        except sqlite3.DatabaseError as err:
+            if not is_damage(err):
+                raise
+            reason = f"not a valid ledger ({err})"
+        else:
+            try:
+                found = store.quick_check()
+            except sqlite3.DatabaseError as err:
+                if not is_damage(err):
+                    store.close_quietly()
+                    raise
+                found = str(err)
+            if found is None:
+                error = store.setup_error
+                return store, OpenReport(read_only=str(error) if error else None)
+            reason = f"integrity check failed ({found})"
+            store.close_quietly()
+    kept = move_aside(path, now or datetime.now(UTC))
+    return LedgerStore(path, busy_timeout_s=busy_timeout_s), OpenReport(reason, kept)
+
+
+def _precheck(path: Path, *, expect_history: bool) -> str | None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "missing while the entry has history" if expect_history else None
+    if size == 0:
+        wal = path.with_name(path.name + "-wal")
+        if expect_history and (not wal.exists() or wal.stat().st_size == 0):
+            return "empty while the entry has history"
+        return None
+    with path.open("rb") as file:
+        header = file.read(len(_HEADER))
+    return None if header == _HEADER else "not a SQLite database"
+
+
+def move_aside(path: Path, now: datetime) -> Path | None:
+    """Rename the ledger (and its -wal/-shm) with a timestamp suffix; returns the new path
+    (None when there was no file)."""
+    if not path.exists():
+        return None
+    kept = path.with_name(f"{path.name}.damaged-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}")
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = kept.with_name(f"{path.name}.damaged-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{n}")
+    path.rename(kept)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(kept.with_name(kept.name + suffix))
+    return kept
