@@ -5,6 +5,7 @@ Part of :mod:`core.tariff` (see its docstring for the conventions).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
@@ -42,6 +43,14 @@ from .windowed import (
 _TIME_RE: Final = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?")
 _MD_RE: Final = re.compile(r"(\d{1,2})-(\d{1,2})")
 _TYPES: Final = ("flat", "tou", "rtp")
+
+MAX_DEPTH: Final = 20
+"""How deeply a tariff document may nest (an RTP fallback of an RTP fallback ... counts)."""
+MAX_DOCUMENT_BYTES: Final = 1024 * 1024
+"""How large a tariff document may be, as JSON (a year of hourly RTP prices fits)."""
+MAX_RTP_POINTS: Final = 10_000
+"""How many price points one RTP tariff may list."""
+_MAX_NODES: Final = 200_000  # values walked before the size check (a bound on the walk)
 
 
 def _fail(path: str, message: str) -> TariffError:
@@ -288,7 +297,10 @@ def _parse_rtp(data: Mapping[str, Any], path: str, precision: int) -> RtpTariff:
     currency = _currency(data["currency"], _join(path, "currency"))
     points_path = _join(path, "points")
     points: list[tuple[datetime, datetime, Decimal]] = []
-    for index, item in enumerate(_list(data["points"], points_path)):
+    items = _list(data["points"], points_path)
+    if len(items) > MAX_RTP_POINTS:
+        raise _fail(points_path, f"more than {MAX_RTP_POINTS} price points")
+    for index, item in enumerate(items):
         item_path = _join(points_path, index)
         fields = _mapping(item, item_path, "a price point")
         _check_keys(fields, item_path, ("start", "end", "price"), ())
@@ -378,7 +390,33 @@ def tariff_from_dict(data: Mapping[str, Any]) -> Tariff:
     Raises :class:`TariffError` with a message naming the field, such as
     ``seasons[0].periods[1].start: '25:00' is not a time (HH:MM)``.
     """
+    _check_bounds(data)
     return _parse_tariff(data, "")
+
+
+def _check_bounds(data: object) -> None:
+    """Refuse a document nested deeper than :data:`MAX_DEPTH` or larger than
+    :data:`MAX_DOCUMENT_BYTES`, before anything recursive (parsing, JSON, Home Assistant's
+    storage of the entry) sees it. Iterative, so any depth is refused cleanly."""
+    stack: list[tuple[object, int]] = [(data, 1)]
+    nodes = 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_DEPTH:
+            raise TariffError(f"the tariff is nested deeper than {MAX_DEPTH} levels")
+        if nodes > _MAX_NODES:
+            raise TariffError(f"the tariff is larger than {MAX_DOCUMENT_BYTES // 1024} KiB")
+        if isinstance(value, Mapping):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, depth + 1) for item in value)
+    try:
+        size = len(json.dumps(data, default=str).encode())
+    except (TypeError, ValueError) as err:
+        raise TariffError(f"the tariff is not a JSON document ({err})") from None
+    if size > MAX_DOCUMENT_BYTES:
+        raise TariffError(f"the tariff is larger than {MAX_DOCUMENT_BYTES // 1024} KiB")
 
 
 def default_tou_example() -> dict[str, Any]:
