@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import sqlite3
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from custom_components.pev_portal.io.store import (
     StoreStatus,
     open_ledger,
 )
+from custom_components.pev_portal.validation import valid_local_event
 from tests.test_store import interval, session
 
 # Small delays so a test waits milliseconds; behaviour, not timing, is asserted.
@@ -300,3 +303,32 @@ def test_files_are_private(path: Path) -> None:
     path.chmod(0o644)
     LedgerStore(path).close()
     assert stat.S_IMODE(path.stat().st_mode) == FILE_MODE
+
+
+# -- stored local events that cannot be used ---------------------------------------------------
+
+
+def test_a_bad_stored_local_event_is_read_flagged_and_kept(path: Path) -> None:
+    """A NaN price or unreadable data never fails the load; the row is flagged, not deleted."""
+    store = LedgerStore(path)
+    start = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    end = start + timedelta(hours=1)
+    store.add_local_event("nan", "price", start, end, {"name": "n", "price": math.nan})
+    store.add_local_event("ok", "price", start, end, {"name": "o", "price": 0.2})
+    store.add_local_event("broken", "price", start, end, {})
+    store._db.execute("UPDATE local_events SET data = '{not json' WHERE event_id = 'broken'")
+    events = {e["event_id"]: e for e in store.local_events(start)}
+    assert math.isnan(events["nan"]["price"])
+    assert "unreadable" in events["broken"]
+    reasons = {k: valid_local_event(e) for k, e in events.items()}
+    assert reasons["ok"] is None
+    assert reasons["nan"]
+    assert reasons["broken"]
+    store.flag_local_event("nan", reasons["nan"])
+    store.flag_local_event("broken", reasons["broken"])
+    store.flag_local_event("gone", "x")
+    events = {e["event_id"]: e for e in store.local_events(start)}
+    assert events["nan"]["skipped"] == reasons["nan"]
+    assert math.isnan(events["nan"]["price"])  # kept as it was, for inspection
+    assert events["broken"]["raw"] == "{not json"
+    store.close()

@@ -126,6 +126,8 @@ def valid_local_event(row: Mapping[str, Any]) -> str | None:
     The coordinator skips such an event when it loads them (the row stays in the store for
     inspection) and names it in a repair issue; setup never fails because of one.
     """
+    if unreadable := row.get("unreadable"):
+        return f"unreadable ({str(unreadable)[:60]})"
     if row.get("kind") not in LOCAL_EVENT_KINDS:
         return f"unknown kind {str(row.get('kind'))[:40]!r}"
     start, end = row.get("start"), row.get("end")

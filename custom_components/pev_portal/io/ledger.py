@@ -347,20 +347,53 @@ class LedgerStore:
             )
 
     def local_events(self, ending_after: datetime) -> list[dict[str, Any]]:
-        """Local events that end after the given time, by start."""
+        """Local events that end after the given time, by start.
+
+        A row that cannot be read (its dates or data) comes back with ``unreadable`` set
+        (the reason) instead of failing the load; :func:`..validation.valid_local_event`
+        names it, and the caller skips it.
+        """
         rows = self._db.execute(
             "SELECT * FROM local_events WHERE end > ? ORDER BY start", (iso(ending_after),)
         ).fetchall()
-        return [
-            {
-                "event_id": row["event_id"],
-                "kind": row["kind"],
-                "start": parse_iso(row["start"]),
-                "end": parse_iso(row["end"]),
-                **json.loads(row["data"]),
-            }
-            for row in rows
-        ]
+        events: list[dict[str, Any]] = []
+        for row in rows:
+            try:
+                data = json.loads(row["data"])
+                if not isinstance(data, dict):
+                    raise ValueError("not an object")
+                event = {
+                    "event_id": row["event_id"],
+                    "kind": row["kind"],
+                    "start": parse_iso(row["start"]),
+                    "end": parse_iso(row["end"]),
+                    **data,
+                }
+            except (ValueError, TypeError) as err:
+                event = {"event_id": row["event_id"], "kind": row["kind"], "unreadable": str(err)}
+            events.append(event)
+        return events
+
+    def flag_local_event(self, event_id: str, reason: str) -> None:
+        """Mark a stored local event as skipped (kept for inspection, its values as they were,
+        with the reason under ``skipped``)."""
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT data FROM local_events WHERE event_id = ?", (event_id,)
+            ).fetchone()
+            if row is None:
+                return
+            try:
+                data = json.loads(row["data"])  # NaN and Infinity read and written as they are
+                if not isinstance(data, dict):
+                    raise ValueError("not an object")
+            except ValueError, TypeError:
+                data = {"raw": row["data"]}
+            data["skipped"] = reason
+            self._db.execute(
+                "UPDATE local_events SET data = ? WHERE event_id = ?",
+                (json.dumps(data), event_id),
+            )
 
     # -- report outbox: every report waits here until the VTN acknowledges it ------------
 
