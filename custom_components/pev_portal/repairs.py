@@ -3,8 +3,9 @@ controlled, and the fix flows of those PEV Portal can fix itself."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 
 from .const import CONF_PHASES, DOMAIN
-from .io.store import OpenReport
+from .io.store import AsyncLedgerStore, LedgerStore, OpenReport, StoreStatus
+from .validation import valid_local_event
 
 MISSING_ENTITIES = "missing_entities"
 METER_STATUS = "meter_status"
@@ -184,6 +186,66 @@ def async_local_events_skipped(
             "events": "; ".join(f"{name[:60]} ({reason})" for name, reason in skipped[:10])
         },
     )
+
+
+def store_status_listener(
+    hass: HomeAssistant, entry_id: str, path: Path | str
+) -> Callable[[StoreStatus], None]:
+    """The ``on_status`` of an entry's :class:`AsyncLedgerStore`: raises the issue when its
+    writes start failing and clears it when they work again (the store logs both once)."""
+
+    def listener(status: StoreStatus) -> None:
+        if status.failing_since is not None:
+            async_store_failing(
+                hass,
+                entry_id,
+                status.failing_since,
+                status.error or "",
+                path=str(path),
+                pending=status.pending,
+            )
+        else:
+            async_store_recovered(hass, entry_id)
+
+    return listener
+
+
+async def async_open_ledger(
+    hass: HomeAssistant, entry_id: str, store: AsyncLedgerStore
+) -> OpenReport:
+    """Open the entry's ledger expecting the history it had, and report a replaced one."""
+    report = await store.open(expect_history=await async_ledger_has_history(hass, store.path))
+    async_ledger_opened(hass, entry_id, store.path, report)
+    await async_remember_ledger(hass, store.path)
+    return report
+
+
+def filter_local_events(
+    hass: HomeAssistant,
+    entry_id: str,
+    store: AsyncLedgerStore,
+    events: Sequence[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """The stored local events that can be used; the others are flagged in the store (kept
+    for inspection) and named in a repair issue. Never raises for a bad row."""
+    usable: list[dict[str, Any]] = []
+    skipped: list[tuple[str, str]] = []
+    for event in events:
+        reason = valid_local_event(event)
+        if reason is None:
+            usable.append(dict(event))
+            continue
+        event_id = str(event.get("event_id"))
+        name = event.get("name")
+        skipped.append((name if isinstance(name, str) and name else event_id, reason))
+        if event.get("skipped") != reason:
+            store.submit(partial(_flag, event_id=event_id, reason=reason))
+    async_local_events_skipped(hass, entry_id, skipped)
+    return usable
+
+
+def _flag(store: LedgerStore, *, event_id: str, reason: str) -> None:
+    store.flag_local_event(event_id, reason)
 
 
 _HISTORY_KEY = f"{DOMAIN}.ledger_history"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +17,11 @@ from custom_components.pev_portal.repairs import (
     async_ledger_has_history,
     async_ledger_opened,
     async_local_events_skipped,
+    async_open_ledger,
     async_remember_ledger,
     async_store_failing,
     async_store_recovered,
+    filter_local_events,
 )
 
 SINCE = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -121,4 +124,49 @@ async def test_the_store_status_raises_and_clears_the_issue(
     while store.status.failing_since is not None:
         await hass.async_add_executor_job(lambda: None)
     assert issue_registry.async_get_issue(DOMAIN, "store_failing_entry1") is None
+    await store.close()
+
+
+async def test_open_ledger_expects_the_history_it_had(
+    hass: HomeAssistant, issue_registry: ir.IssueRegistry, tmp_path: Path
+) -> None:
+    """The first open remembers the ledger; emptied afterwards, it is reported, not silent."""
+    path = tmp_path / "pev_portal.db"
+    store = AsyncLedgerStore(path)
+    assert not (await async_open_ledger(hass, "entry1", store)).damaged
+    await store.call(lambda s: s.set_meta("utility_push", {"bearer": "b"}))
+    await store.close()
+    assert issue_registry.async_get_issue(DOMAIN, "ledger_damaged_entry1") is None
+
+    await hass.async_add_executor_job(path.write_bytes, b"")
+    for side in ("-wal", "-shm"):
+        (tmp_path / f"pev_portal.db{side}").unlink(missing_ok=True)
+    store = AsyncLedgerStore(path)
+    report = await async_open_ledger(hass, "entry1", store)
+    assert report.damaged
+    assert "empty" in (report.reason or "")
+    assert issue_registry.async_get_issue(DOMAIN, "ledger_damaged_entry1") is not None
+    await store.close()
+
+
+async def test_filter_local_events_skips_flags_and_names(
+    hass: HomeAssistant, issue_registry: ir.IssueRegistry, tmp_path: Path
+) -> None:
+    store = AsyncLedgerStore(tmp_path / "pev_portal.db")
+    await store.open()
+    start = SINCE
+    end = start.replace(hour=11)
+    await store.call(
+        lambda s: s.add_local_event("bad", "price", start, end, {"name": "Peak", "price": math.nan})
+    )
+    await store.call(lambda s: s.add_local_event("good", "price", start, end, {"price": 0.2}))
+    events = await store.read(lambda s: s.local_events(start))
+    usable = filter_local_events(hass, "entry1", store, events)
+    assert [e["event_id"] for e in usable] == ["good"]
+    issue = issue_registry.async_get_issue(DOMAIN, "local_events_skipped_entry1")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["events"].startswith("Peak (price")
+    stored = await store.call(lambda s: s.local_events(start))
+    assert next(e for e in stored if e["event_id"] == "bad")["skipped"]
     await store.close()
