@@ -13,6 +13,7 @@ import math
 import os
 import sqlite3
 import stat
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -332,3 +333,40 @@ def test_a_bad_stored_local_event_is_read_flagged_and_kept(path: Path) -> None:
     assert math.isnan(events["nan"]["price"])  # kept as it was, for inspection
     assert events["broken"]["raw"] == "{not json"
     store.close()
+
+
+async def test_a_failed_open_leaves_no_thread(tmp_path: Path) -> None:
+    _block_folder(tmp_path)
+    store = AsyncLedgerStore(tmp_path / "not-a-folder" / "ledger.db")
+    with pytest.raises(NotADirectoryError):
+        await store.open()
+    assert not [t for t in threading.enumerate() if t.name == "pev_portal_store"]
+
+
+def _block_folder(tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("a file where the ledger's folder should be")
+
+
+async def test_writes_stay_kept_when_reopening_fails(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever stops the connection from reopening while failing, no write is dropped."""
+    statuses = Statuses()
+    store = await open_store(path, statuses)
+    lock = Lock(path)
+    ledger: LedgerStore = store._store  # type: ignore[assignment]
+
+    def broken_reopen() -> None:
+        raise sqlite3.DatabaseError("file is not a database")
+
+    monkeypatch.setattr(ledger, "reopen", broken_reopen)
+    written = store.submit(lambda s: s.set_meta("kept", True))
+    await statuses.wait(1)
+    # A few retries fail in reopen; the write is still pending, not failed.
+    await asyncio.sleep(0.1)
+    assert not written.done()
+    monkeypatch.undo()
+    lock.release()
+    await written
+    assert await store.read(lambda s: s.get_meta("kept")) is True
+    await store.close()

@@ -159,10 +159,14 @@ class AsyncLedgerStore:
         self._thread = threading.Thread(target=self._run, name="pev_portal_store", daemon=True)
         self._thread.start()
         path, timeout = self.path, self._busy_timeout_s
-        store, report = await self._enqueue(
-            lambda: open_ledger(path, expect_history=expect_history, busy_timeout_s=timeout),
-            write=False,
-        )
+        try:
+            store, report = await self._enqueue(
+                lambda: open_ledger(path, expect_history=expect_history, busy_timeout_s=timeout),
+                write=False,
+            )
+        except BaseException:
+            await self.close()  # no thread is left behind by a failed open
+            raise
         self._store = store
         if report.damaged:
             _LOGGER.error(
@@ -258,9 +262,13 @@ class AsyncLedgerStore:
             if self._failing_since is not None and time.monotonic() < self._retry_at:
                 return
             job = self._backlog[0]
-            try:
-                if self._failing_since is not None and self._store is not None:
+            if self._failing_since is not None and self._store is not None:
+                try:
                     self._store.reopen()
+                except Exception as err:  # whatever stops the reopen, the writes stay kept
+                    self._failed(err)
+                    return
+            try:
                 result = job.func()
             except BaseException as err:  # kept, or handed to the caller
                 if is_transient(err):
