@@ -370,3 +370,19 @@ async def test_writes_stay_kept_when_reopening_fails(
     await written
     assert await store.read(lambda s: s.get_meta("kept")) is True
     await store.close()
+
+
+def test_a_mode_that_cannot_be_changed_does_not_stop_the_open(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a read-only file system chmod fails: the ledger still opens (for reads at least)."""
+    LedgerStore(path).close()
+    path.chmod(0o644)
+
+    def refuse(self: Path, mode: int) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(Path, "chmod", refuse)
+    store = LedgerStore(path)
+    assert store.get_meta("schema_version") is not None
+    store.close()

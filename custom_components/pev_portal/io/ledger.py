@@ -540,8 +540,9 @@ class _Transaction:
 
 
 def restrict_mode(path: Path) -> None:
-    """Make a ledger file readable by its owner only (it holds the push bearer)."""
-    with contextlib.suppress(FileNotFoundError):
+    """Make a ledger file readable by its owner only (it holds the push bearer). A file that
+    cannot be changed (a read-only file system, another owner) is left as it is."""
+    with contextlib.suppress(OSError):
         if stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
             path.chmod(FILE_MODE)
 
