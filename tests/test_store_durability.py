@@ -386,3 +386,35 @@ def test_a_mode_that_cannot_be_changed_does_not_stop_the_open(
     store = LedgerStore(path)
     assert store.get_meta("schema_version") is not None
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("pragma", "error"),
+    [
+        # The file cannot grow: SQLITE_FULL, what a full disk gives.
+        ("PRAGMA max_page_count = {pages}", "full"),
+        # The connection may not write: SQLITE_READONLY, what a read-only file gives.
+        ("PRAGMA query_only = ON", "readonly"),
+    ],
+)
+async def test_a_full_or_read_only_store_keeps_the_write(
+    path: Path, pragma: str, error: str
+) -> None:
+    """SQLite's own full-disk and read-only errors are kept and retried (the retry opens the
+    connection again, which is what finds the space freed or the file writable)."""
+    statuses = Statuses()
+    store = await open_store(path, statuses)
+
+    def restrict(s: LedgerStore) -> None:
+        pages = s._db.execute("PRAGMA page_count").fetchone()[0]
+        s._db.execute(pragma.format(pages=pages))
+
+    await store.read(restrict)
+    big = "x" * 100_000
+    written = store.submit(lambda s: s.set_meta("big", big))
+    await statuses.wait(2)
+    assert error in (statuses.seen[0].error or "")
+    assert statuses.seen[1].failing_since is None
+    await written
+    assert await store.read(lambda s: s.get_meta("big")) == big
+    await store.close()
