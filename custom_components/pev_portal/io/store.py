@@ -39,15 +39,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .ledger import (
-    BUSY_TIMEOUT_S,
-    FILE_MODE,
-    LedgerStore,
-    OpenReport,
-    StoredSession,
-    is_transient,
-    open_ledger,
-)
+from .ledger import BUSY_TIMEOUT_S, FILE_MODE, LedgerStore, StoredSession, is_transient
+from .opening import OpenReport, open_ledger
 from .schema import (
     COMMAND_FIELDS,
     MIGRATIONS,
