@@ -92,7 +92,11 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     def __init__(self, hass: HomeAssistant, entry: PevPortalConfigEntry) -> None:
         super().__init__(hass, _LOGGER, config_entry=entry, name=DOMAIN)
         options = {**entry.data, **entry.options}
-        self.store = AsyncLedgerStore(Path(hass.config.path(STORE_FILENAME)))
+        ledger_path = Path(hass.config.path(STORE_FILENAME))
+        self.store = AsyncLedgerStore(
+            ledger_path,
+            on_status=repairs.store_status_listener(hass, entry.entry_id, ledger_path),
+        )
         self.premise = Premise(
             hass=hass,
             entry=entry,
@@ -170,8 +174,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
 
     async def async_start(self) -> None:
         """Open the store, build the parts, resume open sessions and start listening."""
-        await self.store.open()
         entry = self.config_entry
+        await repairs.async_open_ledger(self.hass, entry.entry_id, self.store)
         for subentry in entry.subentries.values():
             if subentry.subentry_type == SUBENTRY_VEHICLE:
                 vehicle = Vehicle.from_subentry(subentry)
@@ -180,7 +184,9 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             if subentry.subentry_type == SUBENTRY_CHARGER:
                 self.chargers[subentry.subentry_id] = await self._build_charger(subentry)
         rows = await self.store.call(lambda s: s.local_events(dt_util.utcnow() - timedelta(days=1)))
-        self.events.load(rows)
+        # A stored event that cannot be used is skipped, kept for inspection and named in a
+        # repair issue: it never stops the set-up.
+        self.events.load(repairs.filter_local_events(self.hass, entry.entry_id, self.store, rows))
         if utility := entry.data.get(CONF_UTILITY):
             from .utility import UtilityLink
 

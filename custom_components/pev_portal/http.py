@@ -5,6 +5,10 @@
 action writes, as an attachment. Without ``start`` and ``end`` it covers the last 30 days. A CSV
 holds the intervals, or with ``content=commands`` the smart-charging command audit trail; a JSON
 export holds the sessions, each with its ``commands``, and the intervals.
+
+Every session is personal data: the view is for administrators (``require_admin``). Every
+parameter is checked (a date beyond the calendar is a 400, not a 500), and the file name in
+``Content-Disposition`` is sanitized (RFC 6266 ``filename*``).
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from datetime import datetime, timedelta
 from http import HTTPStatus
 
 from aiohttp import web
-from homeassistant.components.http import KEY_HASS, HomeAssistantView
+from homeassistant.components.http import KEY_HASS, HomeAssistantView, require_admin
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from .services import EXPORT_CONTENTS, _coordinator, export_filename, export_text
+from .validation import MAX_ID, content_disposition, to_utc
 
 EXPORT_URL = "/api/pev_portal/export"
 DEFAULT_DAYS = 30
@@ -35,12 +40,16 @@ def async_setup_http(hass: HomeAssistant) -> None:
 def _when(text: str | None, default: datetime) -> datetime:
     if not text:
         return default
-    parsed = dt_util.parse_datetime(text)
-    if parsed is None:
+    if len(text) > 64:
+        raise ValueError(text[:64])
+    try:
+        parsed = dt_util.parse_datetime(text)
+    except ValueError, OverflowError:
+        parsed = None
+    when = to_utc(parsed) if parsed is not None else None
+    if when is None:
         raise ValueError(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
-    return dt_util.as_utc(parsed)
+    return when
 
 
 class ExportView(HomeAssistantView):
@@ -50,10 +59,14 @@ class ExportView(HomeAssistantView):
     name = "api:pev_portal:export"
     requires_auth = True
 
+    @require_admin
     async def get(self, request: web.Request) -> web.Response:
         """The export of the requested range (and session)."""
         hass = request.app[KEY_HASS]
         query = request.query
+        for name in ("entry_id", "session_id"):
+            if len(query.get(name, "")) > MAX_ID:
+                return self.json_message(f"{name} is too long", HTTPStatus.BAD_REQUEST)
         fmt = query.get("format", "csv")
         if fmt not in CONTENT_TYPES:
             return self.json_message("format must be csv or json", HTTPStatus.BAD_REQUEST)
@@ -67,7 +80,9 @@ class ExportView(HomeAssistantView):
             end = _when(query.get("end"), now + timedelta(days=1))
             start = _when(query.get("start"), now - timedelta(days=DEFAULT_DAYS))
         except ValueError as err:
-            return self.json_message(f"not a date and time: {err}", HTTPStatus.BAD_REQUEST)
+            return self.json_message(
+                f"not a date and time: {str(err)[:64]}", HTTPStatus.BAD_REQUEST
+            )
         if end <= start:
             return self.json_message("end must be after start", HTTPStatus.BAD_REQUEST)
         try:
@@ -89,5 +104,5 @@ class ExportView(HomeAssistantView):
             text=text,
             content_type=CONTENT_TYPES[fmt],
             charset="utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            headers={"Content-Disposition": content_disposition(filename)},
         )

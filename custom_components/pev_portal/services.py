@@ -1,4 +1,12 @@
-"""Services: bind a vehicle, export sessions, add a local event, and smart charging."""
+"""Services: bind a vehicle, export sessions, add a local event, and smart charging.
+
+Permissions follow Home Assistant's conventions: ``export_sessions`` (every session: personal
+data) and ``add_local_event`` (persistent) are admin actions; the others act on the premise's
+chargers and vehicles like their entities do, so they need control of the integration's
+entities (``verify_domain_control``: a read-only user cannot call them). Every field is
+validated by its schema (:mod:`.validation`): finite numbers in range, bounded texts, dates the
+calendar can hold; nothing invalid reaches the store or the planner.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +23,7 @@ from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, Supp
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.service import async_register_admin_service, verify_domain_control
 from homeassistant.util import dt as dt_util
 
 from .charging import VehicleSettings
@@ -24,6 +33,22 @@ from .core.metering import Interval
 from .core.planner import ChargeMode
 from .core.session import VehicleSource
 from .io.store import command_csv_rows, csv_rows
+from .validation import (
+    EVENT_FUTURE,
+    EVENT_PAST,
+    LIMIT_KW_RANGE,
+    LOCAL_EVENT_KINDS,
+    MAX_ID,
+    MAX_NAME,
+    PRICE_RANGE,
+    TARGET_KWH_RANGE,
+    aware,
+    bounded_text,
+    check_event_window,
+    check_target,
+    export_range,
+    finite,
+)
 
 SERVICE_BIND_VEHICLE = "bind_vehicle"
 SERVICE_EXPORT_SESSIONS = "export_sessions"
@@ -55,12 +80,11 @@ CONTENT_INTERVALS = "intervals"
 CONTENT_COMMANDS = "commands"
 EXPORT_CONTENTS = [CONTENT_INTERVALS, CONTENT_COMMANDS]
 
-BIND_SCHEMA = vol.Schema(
-    {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Required(ATTR_PEV_ID): cv.string}
-)
+_ID = bounded_text(MAX_ID)
+BIND_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): _ID, vol.Required(ATTR_PEV_ID): _ID})
 EXPORT_SCHEMA = vol.Schema(
     {
-        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): _ID,
         vol.Required(ATTR_START): cv.datetime,
         vol.Required(ATTR_END): cv.datetime,
         vol.Optional(ATTR_FORMAT, default="csv"): vol.In(["csv", "json"]),
@@ -69,24 +93,25 @@ EXPORT_SCHEMA = vol.Schema(
 )
 EVENT_SCHEMA = vol.Schema(
     {
-        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Required(ATTR_KIND): vol.In(["price", "load_control"]),
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): _ID,
+        vol.Required(ATTR_KIND): vol.In(list(LOCAL_EVENT_KINDS)),
         vol.Required(ATTR_START): cv.datetime,
         vol.Required(ATTR_END): cv.datetime,
-        vol.Optional(ATTR_PRICE): vol.Coerce(float),
-        vol.Optional(ATTR_LIMIT_KW): vol.All(vol.Coerce(float), vol.Range(min=0)),
-        vol.Optional(ATTR_NAME): cv.string,
+        vol.Optional(ATTR_PRICE): finite(*PRICE_RANGE),
+        vol.Optional(ATTR_LIMIT_KW): finite(*LIMIT_KW_RANGE),
+        vol.Optional(ATTR_NAME): bounded_text(MAX_NAME),
     }
 )
 SETTINGS_SCHEMA = vol.Schema(
     {
-        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Required(ATTR_DEVICE_ID): _ID,
         vol.Optional(ATTR_DEPARTURE): cv.time,
-        vol.Optional(ATTR_TARGET): vol.All(vol.Coerce(float), vol.Range(min=0)),
+        # % with a battery capacity, else kWh: the handler checks the vehicle's range.
+        vol.Optional(ATTR_TARGET): finite(*TARGET_KWH_RANGE),
         vol.Optional(ATTR_MODE): vol.In(CHARGE_MODES),
     }
 )
-DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): _ID})
 OPT_OUT_SCHEMA = DEVICE_SCHEMA.extend({vol.Optional(ATTR_CONFIRM, default=False): cv.boolean})
 
 
@@ -103,8 +128,12 @@ def _coordinator(hass: HomeAssistant, entry_id: str | None) -> PevPortalCoordina
     return entries[0].runtime_data
 
 
-def _local(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt_util.get_default_time_zone())
+def _invalid(reason: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="invalid_input",
+        translation_placeholders={"reason": reason},
+    )
 
 
 async def _bind_vehicle(call: ServiceCall) -> None:
@@ -172,8 +201,10 @@ def export_text(
 
 async def _export_sessions(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
-    start = dt_util.as_utc(_local(call.data[ATTR_START]))
-    end = dt_util.as_utc(_local(call.data[ATTR_END]))
+    edges = export_range(call.data[ATTR_START], call.data[ATTR_END])
+    if edges is None:
+        raise _invalid("the start or the end is beyond the calendar")
+    start, end = edges
     if end <= start:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="event_end_before_start"
@@ -204,10 +235,21 @@ async def _export_sessions(call: ServiceCall) -> ServiceResponse:
 
 async def _add_local_event(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    start, end = aware(call.data[ATTR_START]), aware(call.data[ATTR_END])
+    reason = check_event_window(start, end, dt_util.utcnow())
+    if reason == "end before start":
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="event_end_before_start"
+        )
+    if reason is not None:
+        raise _invalid(
+            f"a local event lies between {EVENT_PAST.days} day ago and "
+            f"{EVENT_FUTURE.days} days ahead"
+        )
     event_id = await coordinator.async_add_local_event(
         call.data[ATTR_KIND],
-        _local(call.data[ATTR_START]),
-        _local(call.data[ATTR_END]),
+        start,
+        end,
         price=call.data.get(ATTR_PRICE),
         limit_kw=call.data.get(ATTR_LIMIT_KW),
         name=call.data.get(ATTR_NAME),
@@ -217,15 +259,19 @@ async def _add_local_event(call: ServiceCall) -> ServiceResponse:
 
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the services (from async_setup, so they exist even before an entry loads)."""
-    hass.services.async_register(DOMAIN, SERVICE_BIND_VEHICLE, _bind_vehicle, schema=BIND_SCHEMA)
     hass.services.async_register(
+        DOMAIN, SERVICE_BIND_VEHICLE, _controlled(_bind_vehicle), schema=BIND_SCHEMA
+    )
+    async_register_admin_service(
+        hass,
         DOMAIN,
         SERVICE_EXPORT_SESSIONS,
         _export_sessions,
         schema=EXPORT_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
-    hass.services.async_register(
+    async_register_admin_service(
+        hass,
         DOMAIN,
         SERVICE_ADD_LOCAL_EVENT,
         _add_local_event,
@@ -233,6 +279,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         supports_response=SupportsResponse.OPTIONAL,
     )
     async_setup_smart_charging_services(hass)
+
+
+_controlled = verify_domain_control(DOMAIN)
+"""The caller must be allowed to control the integration's entities (not read-only)."""
 
 
 def _device(hass: HomeAssistant, device_id: str) -> tuple[PevPortalCoordinator, str]:
@@ -275,8 +325,16 @@ def _vehicle(hass: HomeAssistant, device_id: str) -> tuple[PevPortalCoordinator,
     return coordinator, vehicle
 
 
+def _check_target(target: float | None, vehicle: Vehicle | None) -> None:
+    if target is not None and (
+        reason := check_target(target, vehicle.capacity_kwh if vehicle else None)
+    ):
+        raise _invalid(reason)
+
+
 async def _set_departure_and_target(call: ServiceCall) -> None:
     coordinator, vehicle = _vehicle(call.hass, call.data[ATTR_DEVICE_ID])
+    _check_target(call.data.get(ATTR_TARGET), vehicle)
     mode = call.data.get(ATTR_MODE)
     coordinator.smart.update_settings(
         vehicle,
@@ -292,6 +350,7 @@ async def _plan_preview(call: ServiceCall) -> ServiceResponse:
     if runtime.session is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_session")
     smart = coordinator.smart
+    _check_target(call.data.get(ATTR_TARGET), smart.vehicle_of(runtime))
     current = smart.settings_of(smart.vehicle_of(runtime))
     departure: time = call.data.get(ATTR_DEPARTURE) or current.departure
     mode = call.data.get(ATTR_MODE)
@@ -321,20 +380,25 @@ async def _opt_out(call: ServiceCall) -> ServiceResponse:
 def async_setup_smart_charging_services(hass: HomeAssistant) -> None:
     """Register the smart-charging services."""
     hass.services.async_register(
-        DOMAIN, SERVICE_SET_DEPARTURE_AND_TARGET, _set_departure_and_target, schema=SETTINGS_SCHEMA
+        DOMAIN,
+        SERVICE_SET_DEPARTURE_AND_TARGET,
+        _controlled(_set_departure_and_target),
+        schema=SETTINGS_SCHEMA,
     )
     hass.services.async_register(
         DOMAIN,
         SERVICE_PLAN_PREVIEW,
-        _plan_preview,
+        _controlled(_plan_preview),
         schema=SETTINGS_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
-    hass.services.async_register(DOMAIN, SERVICE_CHARGE_NOW, _charge_now, schema=DEVICE_SCHEMA)
+    hass.services.async_register(
+        DOMAIN, SERVICE_CHARGE_NOW, _controlled(_charge_now), schema=DEVICE_SCHEMA
+    )
     hass.services.async_register(
         DOMAIN,
         SERVICE_OPT_OUT,
-        _opt_out,
+        _controlled(_opt_out),
         schema=OPT_OUT_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

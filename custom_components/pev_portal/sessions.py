@@ -392,9 +392,10 @@ class Sessions:
             {"charger": runtime.name, **summary.to_dict()},
         )
         data, sdict = session.to_dict(), summary.to_dict()
-        self.premise.submit(lambda s: s.save_session(data, None, closed, anomalies, sdict))
-        if runtime.demo is not None:
-            self._save_demo(runtime)
+        meta = self._demo_meta(runtime)  # the car gone with the session's end, in one transaction
+        self.premise.submit(
+            lambda s: s.save_session(data, None, closed, anomalies, sdict, meta=meta)
+        )
         # After the final save (the store writes in order): report, statistics, the plan.
         for listener in self.listeners:
             listener.session_ended(runtime, session, all_intervals, summary)
@@ -451,14 +452,19 @@ class Sessions:
         new, found = list(closed or ()), list(anomalies or ())
         runtime.dirty = False
         runtime.last_saved = dt_util.utcnow()
-        self.premise.submit(lambda s: s.save_session(data, snapshot, new, found))
-        if runtime.demo is not None:
-            # The simulated register must be restored together with the ledger snapshot that
-            # read it, or a crash rewinds it (a spurious 'backwards' reading at restart).
-            self._save_demo(runtime)
+        # The simulated register is written in the ledger's transaction: a crash never rewinds
+        # it behind the snapshot that read it (a spurious 'backwards' reading at restart).
+        meta = self._demo_meta(runtime)
+        self.premise.submit(lambda s: s.save_session(data, snapshot, new, found, meta=meta))
 
     def _save_demo(self, runtime: ChargerRuntime) -> None:
-        assert runtime.demo is not None
+        for key, value in self._demo_meta(runtime).items():
+            self.premise.submit(partial(_set_meta, key, value))
+
+    def _demo_meta(self, runtime: ChargerRuntime) -> dict[str, Any]:
+        """The demo charger's state as its meta row (none for a real charger)."""
+        if runtime.demo is None:
+            return {}
         evse = runtime.demo.evse
         car = evse.car
         state = {
@@ -476,7 +482,7 @@ class Sessions:
                 else None
             ),
         }
-        self.premise.submit(lambda s: s.set_meta(f"demo:{runtime.charger_id}", state))
+        return {f"demo:{runtime.charger_id}": state}
 
     @callback
     def tick(self, now: datetime) -> None:
@@ -549,6 +555,10 @@ class Sessions:
             sessions.append({**row.data, "summary": row.summary, "commands": commands})
             intervals.extend((row.session_id, i) for i in found)
         return sessions, intervals
+
+
+def _set_meta(key: str, value: Any, store: LedgerStore) -> None:
+    store.set_meta(key, value)
 
 
 def _save_closed(data: dict[str, Any], store: LedgerStore) -> None:

@@ -3,6 +3,9 @@
 ``pev_portal/dashboard`` answers with the dashboard data once; ``pev_portal/subscribe_dashboard``
 sends it at once and again whenever a premise's coordinator updates (plug-in, readings, binding,
 events, plan), coalesced; ``pev_portal/session_intervals`` answers with one session's intervals.
+All three only read (the card acts through entities and actions, which carry their own
+permissions), so they stay open to every logged-in user; they read the ledger even while its
+writes are failing (``AsyncLedgerStore.read``). Parameters are bounded (a session ID's length).
 
 The dashboard data (every time is an ISO 8601 string in UTC, every amount a number)::
 
@@ -90,6 +93,7 @@ from .coordinator import ChargerRuntime, PevPortalCoordinator
 from .core.session import ChargingSession, SessionState
 from .core.summary import tariff_for
 from .io.store import LedgerStore, StoredSession
+from .validation import MAX_ID
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -175,7 +179,7 @@ class DashboardBuilder:
         if cached is not None and cached[0] == marker:
             return cached[1]
         try:
-            rows = await coordinator.store.call(
+            rows = await coordinator.store.read(
                 partial(
                     LedgerStore.recent_sessions,
                     limit=RECENT_SESSIONS + 1,
@@ -406,7 +410,10 @@ async def ws_subscribe_dashboard(
 
 
 @websocket_api.websocket_command(
-    {vol.Required("type"): "pev_portal/session_intervals", vol.Required("session_id"): str}
+    {
+        vol.Required("type"): "pev_portal/session_intervals",
+        vol.Required("session_id"): vol.All(str, vol.Length(min=1, max=MAX_ID)),
+    }
 )
 @websocket_api.async_response
 async def ws_session_intervals(
@@ -415,10 +422,10 @@ async def ws_session_intervals(
     """One session's intervals with their price and cost."""
     session_id: str = msg["session_id"]
     for coordinator in _coordinators(hass):
-        row = await coordinator.store.call(lambda s: s.session(session_id))
+        row = await coordinator.store.read(lambda s: s.session(session_id))
         if row is None or row.data.get("premise_id") != coordinator.premise_id:
             continue
-        intervals = await coordinator.store.call(
+        intervals = await coordinator.store.read(
             partial(LedgerStore.intervals, session_id=session_id)
         )
         runtime = coordinator.chargers.get(row.charger_id)

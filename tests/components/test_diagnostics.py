@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +17,12 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.pev_portal.diagnostics import async_get_config_entry_diagnostics
+from custom_components.pev_portal.diagnostics import async_get_config_entry_diagnostics, scrub
+from tests.vtn.server import TestVtn
 
-from .conftest import GUEST_CAR, HOME_CAR, make_entry
+from .common import setup, state
+from .conftest import GUEST_CAR, HOME_CAR, PREMISE, make_entry
+from .test_utility import linked_entry, plug, wait_for
 
 REDACTED = "**REDACTED**"
 
@@ -101,3 +105,47 @@ async def test_diagnostics_redacted(hass: HomeAssistant, freezer: FrozenDateTime
     runtime = entry.runtime_data.chargers["charger1"]
     assert runtime.session.session_id not in text
     assert runtime.meter.meter_id not in text
+
+
+async def test_no_identifier_leaves_with_the_utility_link(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """With the VTN's exchanges (VEN, resources, reports) in the diagnostics, the premise ID,
+    the PEV ID, the session ID and the IDs the VTN gave the VEN occur nowhere: not in the
+    VEN name (the premise ID by default), client names, URLs or bodies."""
+    vtn.approve("PEV-DEMO-0001", billing_party="PREMISE_CUSTOMER")
+    entry = linked_entry(vtn, callback_base, vehicles=[HOME_CAR])
+    coordinator = await setup(hass, entry)
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, "sensor.garage_binding") == "home")
+    session = coordinator.chargers["charger1"].session
+    assert session is not None
+    link = coordinator.link
+    assert link is not None
+    assert link.state.ven_id is not None
+
+    text = json.dumps(await async_get_config_entry_diagnostics(hass, entry), default=str)
+    assert "/programs" in text  # the exchanges are there
+    for identifier in (
+        PREMISE["premise_id"],
+        HOME_CAR["pev_id"],
+        session.session_id,
+        link.state.ven_id,
+        "ven-client",
+        "tag-family",
+    ):
+        assert text.count(identifier) == 0, identifier
+    assert REDACTED in text
+
+
+def test_scrub_replaces_identifiers_in_strings_keys_and_url_queries() -> None:
+    data = {
+        "url": "https://vtn.example/vens/VEN-7/resources?resourceName=PEV-1&x=1",
+        "PEV-1": {"note": "session S-123 of PEV-1"},
+        "list": ["PREMISE-9", 3, None],
+    }
+    assert scrub(data, {"PEV-1", "VEN-7", "S-123", "PREMISE-9"}) == {
+        "url": f"https://vtn.example/vens/{REDACTED}/resources?{REDACTED}",
+        REDACTED: {"note": f"session {REDACTED} of {REDACTED}"},
+        "list": [REDACTED, 3, None],
+    }

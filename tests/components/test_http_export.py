@@ -73,7 +73,8 @@ async def test_csv_download(
     assert response.status == 200
     assert response.content_type == "text/csv"
     assert response.headers["Content-Disposition"] == (
-        'attachment; filename="sessions_20261122T000000Z_20261123T000000Z.csv"'
+        'attachment; filename="sessions_20261122T000000Z_20261123T000000Z.csv"; '
+        "filename*=UTF-8''sessions_20261122T000000Z_20261123T000000Z.csv"
     )
     rows = list(csv.reader((await response.text()).splitlines()))
     stored = await coordinator.store.call(lambda s: s.intervals(session_id))
@@ -103,7 +104,7 @@ async def test_json_download_of_one_session(
     )
     assert response.status == 200
     assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="session_{first}.json"'
+        f"attachment; filename=\"session_{first}.json\"; filename*=UTF-8''session_{first}.json"
     )
     data = json.loads(await response.text())
     assert [s["session_id"] for s in data["sessions"]] == [first]
@@ -127,7 +128,8 @@ async def test_commands_download(
     response = await client.get(EXPORT_URL, params={**RANGE, "content": "commands"})
     assert response.status == 200
     assert response.headers["Content-Disposition"] == (
-        'attachment; filename="commands_20261122T000000Z_20261123T000000Z.csv"'
+        'attachment; filename="commands_20261122T000000Z_20261123T000000Z.csv"; '
+        "filename*=UTF-8''commands_20261122T000000Z_20261123T000000Z.csv"
     )
     rows = list(csv.reader((await response.text()).splitlines()))
     stored = await coordinator.store.call(lambda s: s.commands(session_id))
@@ -138,7 +140,8 @@ async def test_commands_download(
         EXPORT_URL, params={**RANGE, "content": "commands", "session_id": session_id}
     )
     assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="commands_{session_id}.csv"'
+        f'attachment; filename="commands_{session_id}.csv"; '
+        f"filename*=UTF-8''commands_{session_id}.csv"
     )
     response = await client.get(EXPORT_URL, params={**RANGE, "format": "json"})
     data = json.loads(await response.text())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pev_portal.const import DOMAIN
@@ -589,14 +591,15 @@ async def test_local_event_without_name_is_named_after_its_kind(
     """A local event added without a name gets its kind's name in Home Assistant's language."""
     coordinator = await setup(hass, make_entry())
     hass.config.language = language
+    start = dt_util.utcnow() + timedelta(days=1)
     for kind, extra in (("load_control", {"limit_kw": 3.0}), ("price", {"price": 0.9})):
         await hass.services.async_call(
             DOMAIN,
             "add_local_event",
             {
                 "kind": kind,
-                "start": "2030-01-01T10:00:00+00:00",
-                "end": "2030-01-01T11:00:00+00:00",
+                "start": start.isoformat(),
+                "end": (start + timedelta(hours=1)).isoformat(),
                 **extra,
             },
             blocking=True,

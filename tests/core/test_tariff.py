@@ -1,4 +1,4 @@
-"""Tests of the tariff model (custom_components/pev_portal/core/tariff.py)."""
+"""Tests of the tariff model (custom_components/pev_portal/core/tariff/)."""
 
 from __future__ import annotations
 
