@@ -30,7 +30,7 @@ from typing import Any
 
 from ..core.metering import Anomaly, Interval, Quality
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,7 +92,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt TEXT NOT NULL,
     last_error TEXT,
     acked_at TEXT,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    dead_letter TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt);
 CREATE TABLE IF NOT EXISTS local_events (
@@ -493,6 +494,7 @@ class LedgerStore:
         """Reports with an unacknowledged version whose next attempt is due, oldest first."""
         rows = self._db.execute(
             """SELECT * FROM outbox WHERE sent_version < version AND next_attempt <= ?
+                   AND dead_letter IS NULL
                ORDER BY next_attempt, updated_at LIMIT ?""",
             (iso(now), limit),
         ).fetchall()
@@ -519,17 +521,48 @@ class LedgerStore:
                 (error[:500], iso(next_attempt), report_key),
             )
 
+    def outbox_dead_letter(self, report_key: str, reason: str) -> None:
+        """The VTN refuses this report for good (400/422, or its event is gone): keep it, stop
+        sending it, until :meth:`outbox_resend`."""
+        with self._transaction():
+            self._db.execute(
+                """UPDATE outbox SET dead_letter = ?, attempts = attempts + 1, last_error = ?
+                   WHERE report_key = ?""",
+                (reason[:500], reason[:500], report_key),
+            )
+
+    def outbox_dead_letters(self) -> list[dict[str, Any]]:
+        """Dead-lettered reports (with their bodies), oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM outbox WHERE dead_letter IS NOT NULL ORDER BY updated_at"
+        ).fetchall()
+        return [{**dict(row), "body": json.loads(row["body"])} for row in rows]
+
+    def outbox_resend(self, report_key: str | None, now: datetime) -> int:
+        """Send dead-lettered reports again (one, or all with None); returns how many."""
+        with self._transaction():
+            cursor = self._db.execute(
+                """UPDATE outbox SET dead_letter = NULL, attempts = 0, next_attempt = ?
+                   WHERE dead_letter IS NOT NULL AND (? IS NULL OR report_key = ?)""",
+                (iso(now), report_key, report_key),
+            )
+        return int(cursor.rowcount)
+
     def outbox_stats(self) -> dict[str, Any]:
-        """Backlog (reports not yet acknowledged), next attempt and last acknowledgement."""
+        """Backlog (reports not yet acknowledged, dead letters apart), next attempt, last
+        acknowledgement and dead letters."""
         row = self._db.execute(
-            """SELECT SUM(sent_version < version) AS backlog,
-                      MIN(CASE WHEN sent_version < version THEN next_attempt END) AS next_attempt,
+            """SELECT SUM(sent_version < version AND dead_letter IS NULL) AS backlog,
+                      MIN(CASE WHEN sent_version < version AND dead_letter IS NULL
+                          THEN next_attempt END) AS next_attempt,
                       MAX(acked_at) AS last_ack,
+                      SUM(dead_letter IS NOT NULL) AS dead,
                       COUNT(*) AS total
                FROM outbox"""
         ).fetchone()
         return {
             "backlog": int(row["backlog"] or 0),
+            "dead": int(row["dead"] or 0),
             "next_attempt": parse_iso(row["next_attempt"]) if row["next_attempt"] else None,
             "last_ack": parse_iso(row["last_ack"]) if row["last_ack"] else None,
             "total": int(row["total"] or 0),
@@ -591,9 +624,17 @@ def _migrate_2_to_3(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE commands ADD COLUMN measured_by TEXT")
 
 
+def _migrate_3_to_4(db: sqlite3.Connection) -> None:
+    """Add ``outbox.dead_letter`` (a table created by this version has it already)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+    if "dead_letter" not in columns:
+        db.execute("ALTER TABLE outbox ADD COLUMN dead_letter TEXT")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
 }
 
 
