@@ -834,9 +834,7 @@ class UtilityLink:
                 # Deleted by the BL, or lost by the VTN: look it up by its name once.
                 known[event_id] = await self._async_our_reports(event_id)
                 found = known[event_id].get(name)
-                if found is None or found == report_id:
-                    report_id = None
-                else:
+                if found is not None:  # there after all (maybe under another ID)
                     await self.client.async_update_report(found, body)
                     return found
             else:
