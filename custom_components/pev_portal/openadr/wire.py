@@ -100,15 +100,28 @@ class Exchange:
     elapsed_ms: float | None = None
 
 
-def redact(value: Any) -> Any:
-    """A deep copy with every secret-bearing key (tokens, secrets) replaced."""
+LOG_LIST_ITEMS: Final = 10
+"""Lists in the exchange log keep this many items and say how many more there were: a report
+of 1,440 intervals copied twice per request into the log cost more than sending it."""
+
+
+def redact(value: Any, *, limit: int | None = None) -> Any:
+    """A deep copy with every secret-bearing key (tokens, secrets) replaced; with ``limit``,
+    lists longer than that are cut to it plus a ``"... N more"`` marker."""
     if isinstance(value, Mapping):
         return {
-            k: (_REDACTED if str(k).lower() in _SECRET_KEYS and v is not None else redact(v))
+            k: (
+                _REDACTED
+                if str(k).lower() in _SECRET_KEYS and v is not None
+                else redact(v, limit=limit)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        if limit is not None and len(value) > limit:
+            kept = [redact(v, limit=limit) for v in value[:limit]]
+            return [*kept, f"... {len(value) - limit} more"]
+        return [redact(v, limit=limit) for v in value]
     return copy.copy(value)
 
 
@@ -254,8 +267,8 @@ class VtnTransport:
                 method=method,
                 url=url,
                 status=status,
-                request=redact(request),
-                response=redact(response),
+                request=redact(request, limit=LOG_LIST_ITEMS),
+                response=redact(response, limit=LOG_LIST_ITEMS),
                 error=error,
                 elapsed_ms=round((time.monotonic() - started) * 1000, 1),
             )
