@@ -932,6 +932,7 @@ class UtilityLink:
 
     def _succeeded(self) -> None:
         first = not self.state.connected
+        changed = first or self.state.last_error is not None or self._auth_failed
         self.state.connected = True
         self.state.last_error = None
         self.state.last_contact = dt_util.utcnow()
@@ -943,7 +944,10 @@ class UtilityLink:
             # Accepted credentials (also after a reauthentication and its reload).
             self._auth_failed = False
             ir.async_delete_issue(self.hass, DOMAIN, self._issue("utility_auth"))
-        self.coordinator.async_update_listeners()
+        if changed:
+            # Only when something shown changed: a 30-day backlog acknowledges hundreds of
+            # reports, and every update rebuilds each entity (the calendars' events too).
+            self.coordinator.async_update_listeners()
 
     def _failed(self, err: OpenADRError) -> None:
         now = dt_util.utcnow()
