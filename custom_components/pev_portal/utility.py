@@ -404,17 +404,28 @@ class UtilityLink:
                 self._rebuild_timeline()
 
     @callback
-    def _request_refresh(self, scope: set[str], why: str) -> None:
+    def _request_refresh(self, scope: set[str], why: str, *, soon: bool = False) -> None:
         """Ask for a coalesced refresh: debounced, at most one in flight, at most one per
-        :data:`REFRESH_MIN_GAP_S`; requests meanwhile join the next one."""
+        :data:`REFRESH_MIN_GAP_S`; requests meanwhile join the next one. ``soon`` (a grant
+        the VTN pushed: rare, and what it unlocks should apply at once) skips the debounce and
+        the gap, still one refresh at a time."""
         if self._stopped or self.client is None:
             return
         self._refresh_scope |= scope
-        if self._refresh_handle is not None or self._refresh_running:
+        if self._refresh_running:
             return
+        if self._refresh_handle is not None:
+            if not soon:
+                return
+            self._refresh_handle.cancel()
         _LOGGER.debug("Refreshing %s from the VTN: %s", sorted(self._refresh_scope), why)
-        delay = max(
-            REFRESH_DEBOUNCE_S, self._last_refresh + REFRESH_MIN_GAP_S - self.hass.loop.time()
+        delay = (
+            0.0
+            if soon
+            else max(
+                REFRESH_DEBOUNCE_S,
+                self._last_refresh + REFRESH_MIN_GAP_S - self.hass.loop.time(),
+            )
         )
         self._refresh_handle = self.hass.loop.call_later(delay, self._start_refresh)
 
@@ -522,7 +533,7 @@ class UtilityLink:
             if operation == "DELETE":
                 self._request_refresh({"link", "grants"}, f"resource {resource.name} deleted")
             elif self._granted(resource.name, sorted(resource.target_labels)):
-                self._request_refresh({"events"}, f"grants of {resource.name} changed")
+                self._request_refresh({"events"}, f"grants of {resource.name} changed", soon=True)
             if waiter := self._resource_waiters.get(resource.name):
                 waiter.set()
         elif kind == "VEN":
@@ -532,7 +543,7 @@ class UtilityLink:
             if operation == "DELETE":
                 self._request_refresh({"link", "grants"}, "VEN deleted")
             elif self._granted(None, _labels(note.object)):
-                self._request_refresh({"events"}, "grants of the VEN changed")
+                self._request_refresh({"events"}, "grants of the VEN changed", soon=True)
         elif kind == "PROGRAM":
             self._request_refresh({"events"}, "program changed")
 
