@@ -182,6 +182,34 @@ async def test_vtn_restart_with_empty_storage_heals(
     await wait_for(hass, lambda: cap_of(coordinator)() == 4.0)
 
 
+async def test_plug_in_after_vtn_restart_heals_on_404(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A plug-in right after the VTN lost its state: the 404 on the resource heals the link
+    and the vehicle is bound; changing the request afterwards reaches the new resource."""
+    vtn.approve(PEV)
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    link = link_of(coordinator)
+    await vtn.restart(empty=True)
+    vtn.add_program(PROGRAM)
+    with caplog.at_level(logging.WARNING):
+        await plug(hass)
+        await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    assert "lost this link's state" in caplog.text
+    assert [v["id"] for v in vtn.vens.values()] == [link.state.ven_id]
+    await link.async_update_request(
+        pev_id=PEV,
+        max_power_kw=7.0,
+        connection="PREMISE_AC_L2",
+        energy_request_kwh=12.0,
+        departure=None,
+    )
+    resource = vtn.resource_named(PEV)
+    assert resource is not None
+    sent = {a["type"]: a["values"] for a in resource["attributes"]}
+    assert sent["ENERGY_REQUEST"] == [12.0]
+
+
 async def test_lost_subscription_is_recreated(
     hass: HomeAssistant, vtn: TestVtn, callback_base: str
 ) -> None:
