@@ -4,7 +4,13 @@
   active-event entity) being updated, by push (the VTN calls Home Assistant's HTTP server) and
   by poll (from the poll to the update; a poll waits up to the polling interval on top);
 - backlog: time to deliver a 30-day backlog of 1-minute intervals (30 daily sessions, 43,200
-  intervals) after an outage (target under 60 s against the local test VTN).
+  intervals) after an outage (target under 5 s against the local test VTN), wall clock and the
+  process's CPU time (the test VTN runs in the same process and validates every body);
+- resilience (issue 13): time from the business logic granting the VEN a target to an event
+  targeted at it capping the charger (by the VEN push, and by the next poll: from the poll);
+  time from the periodic check after a VTN restart with empty storage to a new event capping
+  the charger (the check runs with every poll, so add up to one polling period); the VTN
+  requests caused by 1,000 unusable pushes (target under 10).
 """
 
 from __future__ import annotations
@@ -115,7 +121,7 @@ async def _latency(samples: int) -> tuple[list[float], list[float]]:
     return push, poll
 
 
-async def _backlog(days: int) -> tuple[float, int, int]:
+async def _backlog(days: int) -> tuple[float, float, int, int]:
     from homeassistant import loader
     from homeassistant.setup import async_setup_component
     from pytest_homeassistant_custom_component.common import async_test_home_assistant
@@ -167,15 +173,107 @@ async def _backlog(days: int) -> tuple[float, int, int]:
             await entry.runtime_data.store.call(
                 lambda s: s._db.execute("UPDATE outbox SET next_attempt = '1970-01-01T00:00:00Z'")
             )
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             await link._async_pump()
             elapsed = time.perf_counter() - began
+            cpu = time.process_time() - cpu
             delivered = sum(len(r["resources"][0]["intervals"]) for r in vtn.reports.values())
             assert link.state.backlog == 0, link.state.backlog
             assert delivered == total, (delivered, total)
             assert backlog == days
             await hass.config_entries.async_unload(entry.entry_id)
-    return elapsed, total, len(vtn.reports)
+    return elapsed, cpu, total, len(vtn.reports)
+
+
+async def _resilience(pushes: int) -> dict[str, float]:
+    import aiohttp
+    from aiohttp.test_utils import TestServer
+    from homeassistant import loader
+    from homeassistant.setup import async_setup_component
+    from pytest_homeassistant_custom_component.common import async_test_home_assistant
+
+    from tests.vtn.server import TestVtn, now_utc
+
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as config_dir:
+        async with async_test_home_assistant(config_dir=config_dir) as hass, TestVtn() as vtn:
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+            vtn.add_program("PEV-TOU")
+            vtn.approve("PEV-DEMO-0001")
+            assert await async_setup_component(hass, "http", {})
+            assert await async_setup_component(hass, "pev_portal", {})
+            server = TestServer(hass.http.app, host="127.0.0.1")
+            await server.start_server()
+            entry = _entry(vtn.base_url, str(server.make_url("")).rstrip("/"))
+            entry.add_to_hass(hass)
+            assert await hass.config_entries.async_setup(entry.entry_id)
+            await hass.async_block_till_done()
+            coordinator = entry.runtime_data
+            link = coordinator.link
+            runtime = coordinator.chargers["charger1"]
+            await hass.services.async_call(
+                "switch",
+                "turn_on",
+                {"entity_id": "switch.demo_charger_demo_car_plugged_in"},
+                blocking=True,
+            )
+            await _wait(lambda: runtime.session is not None and runtime.session.bound)
+
+            async def grant(label: str, cap: float, *, push: bool) -> float:
+                event = vtn.create_dlc_event(
+                    cap, now_utc() - timedelta(seconds=1), timedelta(hours=1), targets=[label]
+                )
+                start = time.perf_counter()
+                vtn.grant_ven_targets("BENCH-1", [label])
+                if not push:
+                    await link._async_poll()
+                await _wait(lambda: runtime.cap_kw == cap)
+                took = time.perf_counter() - start
+                vtn.cancel_event(event["id"])
+                await link._async_poll()
+                await _wait(lambda: runtime.cap_kw is None)
+                return took
+
+            out["grant_push_ms"] = await grant("grp-push", 6.0, push=True) * 1000
+            subscriptions = dict(vtn.subscriptions)
+            vtn.subscriptions.clear()  # no pushes: the poll has to find the grant
+            out["grant_poll_ms"] = await grant("grp-poll", 5.0, push=False) * 1000
+            vtn.subscriptions.update(subscriptions)
+            await link._async_poll()
+
+            # A VTN that restarts with empty storage; the BL re-creates its program and an event.
+            await vtn.restart(empty=True)
+            vtn.add_program("PEV-TOU")
+            vtn.create_dlc_event(4.0, now_utc() - timedelta(seconds=1), timedelta(hours=1))
+            start = time.perf_counter()
+            await link._async_poll()  # the periodic check (it runs with every poll)
+            await _wait(lambda: runtime.cap_kw == 4.0)
+            out["restart_heal_ms"] = (time.perf_counter() - start) * 1000
+            start = time.perf_counter()
+            vtn.create_dlc_event(
+                3.0, now_utc() - timedelta(seconds=1), timedelta(hours=1), priority=0
+            )
+            await _wait(lambda: runtime.cap_kw == 3.0)
+            out["after_heal_push_ms"] = (time.perf_counter() - start) * 1000
+
+            # Unusable pushes with a valid bearer token.
+            await asyncio.sleep(6)  # past the refresh gap of the pushes above
+            before = sum(vtn.requests.values())
+            url = f"{str(server.make_url('')).rstrip('/')}/api/pev_portal/notify/{link.webhook_id}"
+            headers = {"Authorization": f"Bearer {link.bearer}"}
+            start = time.perf_counter()
+            async with aiohttp.ClientSession() as session:
+                for _ in range(pushes):
+                    async with session.post(url, data=b"not json", headers=headers) as resp:
+                        assert resp.status == 200
+            out["unusable_pushes_s"] = time.perf_counter() - start
+            await asyncio.sleep(6)
+            await _wait(lambda: link._refresh_handle is None and not link._refresh_running)
+            out["unusable_pushes"] = float(pushes)
+            out["unusable_pushes_vtn_requests"] = float(sum(vtn.requests.values()) - before)
+            await hass.config_entries.async_unload(entry.entry_id)
+            await server.close()
+    return out
 
 
 def _run(part: str) -> dict[str, float]:
@@ -190,8 +288,8 @@ def _run(part: str) -> dict[str, float]:
 
 
 def bench() -> dict[str, float]:
-    """Event latency (push and poll) and backlog delivery time."""
-    return {**_run("latency"), **_run("backlog")}
+    """Event latency (push and poll), backlog delivery time, and the resilience figures."""
+    return {**_run("latency"), **_run("backlog"), **_run("resilience")}
 
 
 def main(part: str, samples: int = 10, days: int = 30) -> dict[str, float]:
@@ -203,9 +301,12 @@ def main(part: str, samples: int = 10, days: int = 30) -> dict[str, float]:
             "push_max_ms": max(push) * 1000,
             "poll_median_ms": statistics.median(poll) * 1000,
         }
-    elapsed, intervals, reports = asyncio.run(_backlog(days))
+    if part == "resilience":
+        return asyncio.run(_resilience(1000))
+    elapsed, cpu, intervals, reports = asyncio.run(_backlog(days))
     return {
         "backlog_s": elapsed,
+        "backlog_cpu_s": cpu,
         "backlog_intervals": float(intervals),
         "backlog_reports": float(reports),
     }

@@ -69,7 +69,7 @@ def test_wal_mode_and_schema(store: LedgerStore) -> None:
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert store.get_meta("schema_version") == SCHEMA_VERSION == 4
+    assert store.get_meta("schema_version") == SCHEMA_VERSION == 5
     assert store.path.parent.name == "sub"
 
 
@@ -399,6 +399,7 @@ def test_migration_from_version_2(tmp_path: Path) -> None:
     old = sqlite3.connect(path)  # back to version 2: the column did not exist
     old.execute("ALTER TABLE commands DROP COLUMN measured_by")
     old.execute("ALTER TABLE commands DROP COLUMN error")
+    old.execute("ALTER TABLE outbox DROP COLUMN dead_letter")
     old.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     old.commit()
     old.close()
@@ -411,6 +412,62 @@ def test_migration_from_version_2(tmp_path: Path) -> None:
         assert found["measured_by"] is None
         store.save_commands("s1", [{**found, "measured_by": "meter"}])
         assert store.commands("s1")[0]["measured_by"] == "meter"
+    finally:
+        store.close()
+
+
+def _put(store: LedgerStore, key: str, now: datetime) -> None:
+    store.outbox_put(
+        report_key=key,
+        session_id="s1",
+        event_id="e1",
+        program_id="p1",
+        report_name="s1",
+        kind="usage",
+        body={"n": key},
+        now=now,
+    )
+
+
+def test_outbox_dead_letter_kept_and_resent(store: LedgerStore) -> None:
+    """A dead-lettered report is kept with its body, leaves the backlog and is not due until
+    it is resent (one or all)."""
+    _put(store, "a", T0)
+    _put(store, "b", T0)
+    store.outbox_dead_letter("a", "HTTP 422 (bad report)")
+    assert [r["report_key"] for r in store.outbox_due(T0)] == ["b"]
+    stats = store.outbox_stats()
+    assert (stats["backlog"], stats["dead"]) == (1, 1)
+    [dead] = store.outbox_dead_letters()
+    assert (dead["report_key"], dead["dead_letter"], dead["body"]) == (
+        "a",
+        "HTTP 422 (bad report)",
+        {"n": "a"},
+    )
+    _put(store, "a", T0)  # a newer body does not revive it by itself
+    assert [r["report_key"] for r in store.outbox_due(T0)] == ["b"]
+    assert store.outbox_resend("zzz", T0) == 0
+    assert store.outbox_resend(None, T0) == 1
+    assert sorted(r["report_key"] for r in store.outbox_due(T0)) == ["a", "b"]
+    assert store.outbox_stats()["dead"] == 0
+
+
+def test_migration_from_version_4(tmp_path: Path) -> None:
+    """A version-4 database gets outbox.dead_letter; its reports stay due."""
+    path = tmp_path / "ledger.db"
+    store = LedgerStore(path)
+    _put(store, "a", T0)
+    store.close()
+    old = sqlite3.connect(path)
+    old.execute("ALTER TABLE outbox DROP COLUMN dead_letter")
+    old.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    old.commit()
+    old.close()
+    store = LedgerStore(path)
+    try:
+        assert store.get_meta("schema_version") == SCHEMA_VERSION
+        assert [r["report_key"] for r in store.outbox_due(T0)] == ["a"]
+        assert store.outbox_due(T0)[0]["dead_letter"] is None
     finally:
         store.close()
 
@@ -459,6 +516,7 @@ def test_migration_from_version_3(tmp_path: Path) -> None:
     store.close()
     old = sqlite3.connect(path)  # back to version 3: the column did not exist
     old.execute("ALTER TABLE commands DROP COLUMN error")
+    old.execute("ALTER TABLE outbox DROP COLUMN dead_letter")
     old.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     old.commit()
     old.close()

@@ -1,4 +1,5 @@
-"""Services: bind a vehicle, export sessions, add a local event, and smart charging.
+"""Services: bind a vehicle, export sessions, add a local event, resend refused reports, and
+smart charging.
 
 Permissions follow Home Assistant's conventions: ``export_sessions`` (every session: personal
 data) and ``add_local_event`` (persistent) are admin actions; the others act on the premise's
@@ -57,6 +58,7 @@ SERVICE_SET_DEPARTURE_AND_TARGET = "set_departure_and_target"
 SERVICE_PLAN_PREVIEW = "plan_preview"
 SERVICE_CHARGE_NOW = "charge_now"
 SERVICE_OPT_OUT = "opt_out"
+SERVICE_RESEND_REPORT = "resend_report"
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_DEVICE_ID = "device_id"
@@ -73,6 +75,7 @@ ATTR_DEPARTURE = "departure"
 ATTR_TARGET = "target"
 ATTR_MODE = "mode"
 ATTR_CONFIRM = "confirm"
+ATTR_REPORT_KEY = "report_key"
 
 # What a CSV export holds: the intervals (the default) or the command audit trail. A JSON
 # export always holds both: the sessions, each with its commands, and the intervals.
@@ -112,6 +115,9 @@ SETTINGS_SCHEMA = vol.Schema(
     }
 )
 DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): _ID})
+RESEND_SCHEMA = vol.Schema(
+    {vol.Optional(ATTR_CONFIG_ENTRY_ID): _ID, vol.Optional(ATTR_REPORT_KEY): _ID}
+)
 OPT_OUT_SCHEMA = DEVICE_SCHEMA.extend({vol.Optional(ATTR_CONFIRM, default=False): cv.boolean})
 
 
@@ -257,6 +263,15 @@ async def _add_local_event(call: ServiceCall) -> ServiceResponse:
     return {"event_id": event_id}
 
 
+async def _resend_report(call: ServiceCall) -> ServiceResponse:
+    """Send reports the utility refused for good (dead letters) again: one, or all."""
+    coordinator = _coordinator(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    if coordinator.link is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_utility_link")
+    count = await coordinator.link.async_resend_reports(call.data.get(ATTR_REPORT_KEY))
+    return {"resent": count}
+
+
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the services (from async_setup, so they exist even before an entry loads)."""
     hass.services.async_register(
@@ -276,6 +291,14 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_ADD_LOCAL_EVENT,
         _add_local_event,
         schema=EVENT_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    async_register_admin_service(  # sends the premise's reports again: an admin's decision
+        hass,
+        DOMAIN,
+        SERVICE_RESEND_REPORT,
+        _resend_report,
+        schema=RESEND_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
     async_setup_smart_charging_services(hass)

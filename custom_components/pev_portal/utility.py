@@ -60,13 +60,21 @@ from .openadr.client import (
     VenClient,
     pev_resource_attributes,
 )
-from .openadr.errors import OpenADRError, VtnAuthError
+from .openadr.enrollment import program_status
+from .openadr.errors import (
+    OpenADRError,
+    VtnAuthError,
+    VtnNotFound,
+    VtnProtocolError,
+    VtnUnreachable,
+)
 from .openadr.models import (
     Event,
     Program,
     parse_event,
     parse_notification,
     parse_resource,
+    target_values,
     validation_answer,
 )
 from .openadr.reports import operating_state_report, usage_report
@@ -82,6 +90,14 @@ RESOURCE_POLL_SECONDS = 2.0
 BACKOFF_BASE_S = 10.0
 BACKOFF_MAX_S = 3600.0
 NOTIFY_PATH = "/api/pev_portal/notify"
+REFRESH_DEBOUNCE_S = 0.5
+"""A push that cannot be used asks for a refresh this long later (pushes in between join it)."""
+REFRESH_MIN_GAP_S = 5.0
+"""At most one push-triggered refresh per this many seconds, and never two at once."""
+DEAD_STATUSES = frozenset({400, 409, 413, 422})
+"""A report answered with one of these is refused for good: dead-lettered, never retried."""
+ENROLLMENT_ACTIVE = "active"
+ENROLLMENT_PENDING = "pending"
 
 
 def build_auth(config: dict[str, Any]) -> Auth:
@@ -132,6 +148,13 @@ class LinkState:
     backlog: int = 0
     last_ack: datetime | None = None
     push_active: bool = False
+    enrollment: str = ENROLLMENT_ACTIVE
+    """``pending`` while a configured program is not visible to the VEN yet (the utility has
+    not granted it), then ``active``."""
+    missing_programs: list[str] = field(default_factory=list)
+    dead_letters: int = 0
+    last_rebuild: datetime | None = None
+    rebuilt: list[str] = field(default_factory=list)
 
 
 class UtilityLink:
@@ -175,6 +198,16 @@ class UtilityLink:
         self._auth_failed = False
         self._ven_targets: list[str] = []
         self._resource_targets: dict[str, list[str]] = {}
+        # Coalesced refreshes: what to re-read, the pending timer, one in flight at most.
+        self._refresh_scope: set[str] = set()
+        self._refresh_handle: asyncio.TimerHandle | None = None
+        self._refresh_running = False
+        self._last_refresh = float("-inf")
+        self._refresh_lock = asyncio.Lock()
+        self.refreshes = 0
+        """Refreshes run (polls and push-triggered ones), for diagnostics and the benchmark."""
+        # The last resource request per PEV ID (re-created when the VTN lost it).
+        self._resource_requests: dict[str, list[dict[str, Any]]] = {}
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -206,6 +239,9 @@ class UtilityLink:
     async def async_stop(self) -> None:
         """Stop timers and stop answering pushes (the subscription is left for the restart)."""
         self._stopped = True
+        if self._refresh_handle is not None:
+            self._refresh_handle.cancel()
+            self._refresh_handle = None
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
@@ -219,7 +255,8 @@ class UtilityLink:
         try:
             ven = await self.client.async_ensure_ven(self.ven_name)
             self.state.ven_id = str(ven["id"])
-            self._ven_targets = [str(t) for t in ven.get("targets") or []]
+            self._ven_targets = _labels(ven)
+            await self._async_read_grants()
             await self._async_refresh_events()
             await self._async_subscribe()
         except OpenADRError as err:
@@ -260,7 +297,172 @@ class UtilityLink:
         events = await self.client.async_events([p.id for p in programs])
         self.state.programs = programs
         self.state.events = {e.id: e for e in events}
+        self._enrollment(programs)
         self._rebuild_timeline()
+
+    def _enrollment(self, programs: Sequence[Program]) -> None:
+        """Pending while a configured program is not visible (not granted yet), then active."""
+        status = program_status(programs, self.program_names, self.state.ven_id)
+        was = self.state.enrollment
+        self.state.missing_programs = status.missing
+        self.state.enrollment = ENROLLMENT_PENDING if status.pending else ENROLLMENT_ACTIVE
+        issue = self._issue("utility_enrollment")
+        if status.pending:
+            if was != ENROLLMENT_PENDING:
+                _LOGGER.warning(
+                    "Waiting for the utility: VEN %s does not see program(s) %s yet; the "
+                    "utility must enroll it (grant it the program's targets)",
+                    self.ven_name,
+                    ", ".join(status.missing),
+                )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="utility_enrollment",
+                translation_placeholders={
+                    "programs": ", ".join(status.missing),
+                    "ven_name": self.ven_name,
+                    "url": self.config[CONF_VTN_URL],
+                },
+            )
+        elif was == ENROLLMENT_PENDING:
+            _LOGGER.info("The utility enrolled VEN %s: every program is visible", self.ven_name)
+            ir.async_delete_issue(self.hass, DOMAIN, issue)
+
+    # -- targets and self-healing -------------------------------------------------------
+
+    async def _async_read_grants(self) -> bool:
+        """Re-read the targets granted to the VEN and its resources; False when the VTN no
+        longer has this VEN (or has another one by its name: state lost)."""
+        assert self.client is not None
+        grants = await self.client.async_grants(self.ven_name)
+        if grants.ven_id is None or grants.ven_id != self.state.ven_id:
+            return False
+        self._ven_targets = sorted(grants.ven)
+        self._resource_targets = {name: sorted(labels) for name, labels in grants.resources.items()}
+        return True
+
+    def _plugged_pev_ids(self) -> list[str]:
+        return [
+            runtime.session.pev_id
+            for runtime in self.premise.chargers.values()
+            if runtime.session is not None and runtime.session.pev_id
+        ]
+
+    async def _async_heal(self, reason: str) -> None:
+        """The VTN lost our state: register the VEN again, re-create the resources of the
+        plugged-in vehicles and the subscription, and read programs and events."""
+        assert self.client is not None
+        old = self.state.ven_id
+        ven = await self.client.async_ensure_ven(self.ven_name)
+        self.state.ven_id = str(ven["id"])
+        rebuilt = [f"VEN {self.ven_name} ({old} -> {self.state.ven_id})"]
+        self._resource_targets = {}
+        for pev_id in self._plugged_pev_ids():
+            attributes = self._resource_requests.get(pev_id)
+            if attributes is None:
+                continue
+            await self.client.async_upsert_resource(
+                self.state.ven_id, pev_id, attributes, keep_answer=True
+            )
+            rebuilt.append(f"resource {pev_id}")
+        await self._async_read_grants()
+        await self._async_refresh_events()
+        if self.callback_url() is not None:
+            await self._async_subscribe()
+            rebuilt.append("subscription")
+        self.state.last_rebuild = dt_util.utcnow()
+        self.state.rebuilt = rebuilt
+        _LOGGER.warning(
+            "The utility's VTN lost this link's state (%s); rebuilt: %s", reason, ", ".join(rebuilt)
+        )
+
+    async def _async_refresh(self, scope: set[str]) -> None:
+        """Re-read what ``scope`` names: ``link`` (the VEN and the subscription still exist),
+        ``grants`` (targets of the VEN and its resources), ``events`` (programs and events).
+        Heals the link when the VTN lost its state."""
+        assert self.client is not None
+        async with self._refresh_lock:
+            if self.state.ven_id is None:
+                return
+            if scope & {"link", "grants"} and not await self._async_read_grants():
+                await self._async_heal("the VEN is gone")
+                return
+            if (
+                "link" in scope
+                and self.state.push_active
+                and self.subscription_id is not None
+                and not await self.client.async_subscription_alive(
+                    self.ven_name, self.subscription_id
+                )
+            ):
+                await self._async_subscribe()
+                self.state.rebuilt = ["subscription"]
+                self.state.last_rebuild = dt_util.utcnow()
+                _LOGGER.warning("The utility's VTN lost the subscription; rebuilt: subscription")
+            if "events" in scope:
+                await self._async_refresh_events()
+            else:
+                self._rebuild_timeline()
+
+    @callback
+    def _request_refresh(self, scope: set[str], why: str, *, soon: bool = False) -> None:
+        """Ask for a coalesced refresh: debounced, at most one in flight, at most one per
+        :data:`REFRESH_MIN_GAP_S`; requests meanwhile join the next one. ``soon`` (a grant
+        the VTN pushed: rare, and what it unlocks should apply at once) skips the debounce and
+        the gap, still one refresh at a time."""
+        if self._stopped or self.client is None:
+            return
+        self._refresh_scope |= scope
+        if self._refresh_running:
+            return
+        if self._refresh_handle is not None:
+            if not soon:
+                return
+            self._refresh_handle.cancel()
+        _LOGGER.debug("Refreshing %s from the VTN: %s", sorted(self._refresh_scope), why)
+        delay = (
+            0.0
+            if soon
+            else max(
+                REFRESH_DEBOUNCE_S,
+                self._last_refresh + REFRESH_MIN_GAP_S - self.hass.loop.time(),
+            )
+        )
+        self._refresh_handle = self.hass.loop.call_later(delay, self._start_refresh)
+
+    @callback
+    def _start_refresh(self) -> None:
+        self._refresh_handle = None
+        if self._stopped:
+            return
+        self._refresh_running = True
+        self.hass.async_create_task(self._async_run_refresh(), eager_start=False)
+
+    async def _async_run_refresh(self) -> None:
+        scope, self._refresh_scope = self._refresh_scope, set()
+        self._last_refresh = self.hass.loop.time()
+        self.refreshes += 1
+        try:
+            if self.state.ven_id is None:
+                await self.async_connect()
+            else:
+                await self._async_refresh(scope)
+                self._succeeded()
+        except VtnNotFound as err:
+            try:
+                await self._async_heal(str(err))
+            except OpenADRError as again:
+                self._failed(again)
+        except OpenADRError as err:
+            self._failed(err)
+        finally:
+            self._refresh_running = False
+            if self._refresh_scope:
+                self._request_refresh(set(), "asked meanwhile")
 
     def _rebuild_timeline(self) -> None:
         resources = [v.pev_id for v in self.premise.vehicles.values()]
@@ -283,8 +485,15 @@ class UtilityLink:
         if self.state.ven_id is None:
             await self.async_connect()
             return
+        self.refreshes += 1
         try:
-            await self._async_refresh_events()
+            await self._async_refresh({"link", "grants", "events"})
+        except VtnNotFound as err:
+            try:
+                await self._async_heal(str(err))
+            except OpenADRError as again:
+                self._failed(again)
+                return
         except OpenADRError as err:
             self._failed(err)
             return
@@ -293,25 +502,25 @@ class UtilityLink:
 
     @callback
     def async_poll_soon(self) -> None:
-        """Poll at once (after a push that could not be processed)."""
-        self.hass.async_create_task(self._async_poll(), eager_start=False)
+        """Refresh programs and events soon (coalesced: see :meth:`_request_refresh`)."""
+        self._request_refresh({"events"}, "asked")
 
     async def async_handle_notification(self, body: bytes) -> None:
-        """A push from the VTN: apply the changed object at once."""
+        """A push from the VTN: apply the changed object at once; one that cannot be used asks
+        for a coalesced refresh of what it was about (never one poll per push)."""
         try:
             note = parse_notification(body)
         except ValueError as err:
-            _LOGGER.warning("Unusable notification from the VTN (%s); polling instead", err)
-            self.async_poll_soon()
+            _LOGGER.debug("Unusable notification from the VTN (%s); refreshing", err)
+            self._request_refresh({"events"}, f"unusable push: {err}")
             return
-        kind, operation = note.object_type.upper(), note.operation.upper()
+        kind, operation = note.object_type, note.operation
         self._succeeded()
         if kind == "EVENT":
             try:
                 event = parse_event(note.object)
             except ValueError as err:
-                _LOGGER.warning("Malformed event in a notification (%s); polling instead", err)
-                self.async_poll_soon()
+                self._request_refresh({"events"}, f"malformed event pushed: {err}")
                 return
             if operation == "DELETE":
                 self.state.events.pop(event.id, None)
@@ -321,13 +530,44 @@ class UtilityLink:
         elif kind == "RESOURCE":
             try:
                 resource = parse_resource(note.object)
-            except ValueError:
-                self.async_poll_soon()
+            except ValueError as err:
+                self._request_refresh({"grants"}, f"malformed resource pushed: {err}")
                 return
+            if resource.ven_id not in ("", self.state.ven_id):
+                return
+            if operation == "DELETE":
+                self._request_refresh({"link", "grants"}, f"resource {resource.name} deleted")
+            elif self._granted(resource.name, sorted(resource.target_labels)):
+                self._request_refresh({"events"}, f"grants of {resource.name} changed", soon=True)
             if waiter := self._resource_waiters.get(resource.name):
                 waiter.set()
+        elif kind == "VEN":
+            name, ven_id = note.object.get("venName"), note.object.get("id")
+            if name != self.ven_name and (ven_id is None or str(ven_id) != self.state.ven_id):
+                return
+            if operation == "DELETE":
+                self._request_refresh({"link", "grants"}, "VEN deleted")
+            elif self._granted(None, _labels(note.object)):
+                self._request_refresh({"events"}, "grants of the VEN changed", soon=True)
         elif kind == "PROGRAM":
-            self.async_poll_soon()
+            self._request_refresh({"events"}, "program changed")
+
+    def _granted(self, pev_id: str | None, labels: list[str]) -> bool:
+        """New grants pushed for the VEN (None) or a resource: applied at once; True when they
+        changed (programs and events then have to be read again with them)."""
+        old = self._ven_targets if pev_id is None else self._resource_targets.get(pev_id, [])
+        if sorted(old) == sorted(labels):
+            return False
+        if pev_id is None:
+            self._ven_targets = sorted(labels)
+        else:
+            self._resource_targets[pev_id] = sorted(labels)
+        if self.client is not None:
+            self.client.granted_targets = set(self._ven_targets).union(
+                *self._resource_targets.values()
+            )
+        self._rebuild_timeline()
+        return True
 
     # -- binding (UC133 steps 2-3) ------------------------------------------------------
 
@@ -359,11 +599,12 @@ class UtilityLink:
             energy_request_kwh=energy_request_kwh,
             departure=departure,
         )
+        self._resource_requests[pev_id] = attributes
         waiter = self._resource_waiters.setdefault(pev_id, asyncio.Event())
         try:
             try:
                 resource = await asyncio.wait_for(
-                    self.client.async_upsert_resource(ven_id, pev_id, attributes), window
+                    self._async_upsert(pev_id, attributes, keep_answer=False), window
                 )
             except TimeoutError:
                 return None, "the utility did not answer within the validation window"
@@ -387,6 +628,15 @@ class UtilityLink:
                     await asyncio.wait_for(waiter.wait(), min(remaining, RESOURCE_POLL_SECONDS))
                 try:
                     resource = await self.client.async_get_resource(ven_id, resource.id)
+                except VtnNotFound:
+                    # The VTN lost the resource (or the VEN): rebuild, then ask again.
+                    try:
+                        resource = await self._async_upsert(pev_id, attributes, keep_answer=False)
+                    except OpenADRError as err:
+                        self._failed(err)
+                        return None, str(err)
+                    assert self.state.ven_id is not None
+                    ven_id = self.state.ven_id
                 except OpenADRError as err:
                     self._failed(err)
                     return None, str(err)
@@ -414,15 +664,32 @@ class UtilityLink:
             energy_request_kwh=energy_request_kwh,
             departure=departure,
         )
+        self._resource_requests[pev_id] = attributes
         try:
-            await self.client.async_upsert_resource(
-                self.state.ven_id, pev_id, attributes, keep_answer=True
-            )
+            await self._async_upsert(pev_id, attributes, keep_answer=True)
         except OpenADRError as err:
             _LOGGER.warning("Could not update the energy request of %s: %s", pev_id, err)
             self._failed(err)
             return
         self._succeeded()
+
+    async def _async_upsert(
+        self, pev_id: str, attributes: list[dict[str, Any]], *, keep_answer: bool
+    ) -> Any:
+        """Create or update the PEV's resource; a 404 (the VTN lost the VEN or the resource)
+        heals the link and tries once more."""
+        assert self.client is not None
+        assert self.state.ven_id is not None
+        try:
+            return await self.client.async_upsert_resource(
+                self.state.ven_id, pev_id, attributes, keep_answer=keep_answer
+            )
+        except VtnNotFound as err:
+            await self._async_heal(f"{pev_id}'s resource: {err}")
+            assert self.state.ven_id is not None
+            return await self.client.async_upsert_resource(
+                self.state.ven_id, pev_id, attributes, keep_answer=keep_answer
+            )
 
     # -- reports (UC133 steps 8-11) -----------------------------------------------------
 
@@ -530,35 +797,127 @@ class UtilityLink:
             self.premise.changed()
 
     async def _async_send(self, row: dict[str, Any], known: dict[str, dict[str, str]]) -> bool:
-        """Create or update one report; a report never gets a second name or a twin."""
-        assert self.client is not None
-        key, version, body = row["report_key"], row["version"], row["body"]
-        event_id = row["event_id"]
+        """Create or update one report; a report never gets a second name or a twin.
+
+        404/410 on the update (the BL deleted it, or the VTN lost it): looked up by its stable
+        reportName, created once if absent. 400/409/413/422, or an event the VTN no longer
+        knows: dead-lettered (kept, a repair issue, ``pev_portal.resend_report``). 429/503:
+        retried after the VTN's Retry-After (at least the backoff). Returns False to stop the
+        pump run (the VTN is failing), True to go on.
+        """
+        key, version = row["report_key"], row["version"]
         try:
-            report_id = row["vtn_report_id"]
-            if report_id is None:
-                # Created before a crash or a lost answer? Then it is updated, not duplicated.
-                if event_id not in known:
-                    known[event_id] = await self._async_our_reports(event_id)
-                report_id = known[event_id].get(row["report_name"])
-            if report_id is None:
-                created = await self.client.async_create_report(body)
-                report_id = str(created.get("id") or "") or None
-                if report_id:
-                    known.setdefault(event_id, {})[row["report_name"]] = report_id
-            else:
-                await self.client.async_update_report(report_id, body)
+            report_id = await self._async_deliver(row, known)
+        except VtnUnreachable as err:  # 429 and 503 too (VtnRateLimited is one)
+            wait = backoff(row["attempts"], self._rng)
+            if err.retry_after is not None:
+                wait = max(wait, timedelta(seconds=err.retry_after))
+            await self._async_retry_later(key, err, wait)
+            return False
+        except VtnNotFound as err:
+            await self._async_dead_letter(row, f"the VTN does not know its event: {err}")
+            return True
+        except VtnProtocolError as err:
+            if err.status in DEAD_STATUSES:
+                await self._async_dead_letter(row, str(err))
+                return True
+            await self._async_retry_later(key, err, backoff(row["attempts"], self._rng))
+            return False
         except OpenADRError as err:
-            retry = dt_util.utcnow() + backoff(row["attempts"], self._rng)
-            await self.premise.store.call(
-                partial(LedgerStore.outbox_fail, report_key=key, error=str(err), next_attempt=retry)
-            )
-            self._failed(err)
+            await self._async_retry_later(key, err, backoff(row["attempts"], self._rng))
             return False
         now = dt_util.utcnow()
         await self.premise.store.call(lambda s: s.outbox_ack(key, version, report_id, now))
         self._succeeded()
         return True
+
+    async def _async_deliver(
+        self, row: dict[str, Any], known: dict[str, dict[str, str]]
+    ) -> str | None:
+        """PUT the report where the VTN has it, else POST it once; returns its VTN ID."""
+        assert self.client is not None
+        body, event_id, name = row["body"], row["event_id"], row["report_name"]
+        report_id: str | None = row["vtn_report_id"]
+        if report_id is None:
+            # Created before a crash or a lost answer? Then it is updated, not duplicated.
+            if event_id not in known:
+                known[event_id] = await self._async_our_reports(event_id)
+            report_id = known[event_id].get(name)
+        if report_id is not None:
+            try:
+                await self.client.async_update_report(report_id, body)
+            except VtnNotFound:
+                # Deleted by the BL, or lost by the VTN: look it up by its name once.
+                known[event_id] = await self._async_our_reports(event_id)
+                found = known[event_id].get(name)
+                if found is not None:  # there after all (maybe under another ID)
+                    await self.client.async_update_report(found, body)
+                    return found
+            else:
+                return report_id
+        created = await self.client.async_create_report(body)
+        report_id = str(created.get("id") or "") or None
+        if report_id:
+            known.setdefault(event_id, {})[name] = report_id
+        return report_id
+
+    async def _async_retry_later(self, key: str, err: OpenADRError, wait: timedelta) -> None:
+        retry = dt_util.utcnow() + wait
+        await self.premise.store.call(
+            partial(LedgerStore.outbox_fail, report_key=key, error=str(err), next_attempt=retry)
+        )
+        self._failed(err)
+
+    async def _async_dead_letter(self, row: dict[str, Any], reason: str) -> None:
+        """Keep a report the VTN refuses for good, stop sending it, raise a repair issue."""
+        key, name = row["report_key"], row["report_name"]
+        await self.premise.store.call(
+            partial(LedgerStore.outbox_dead_letter, report_key=key, reason=reason)
+        )
+        _LOGGER.error(
+            "The utility's VTN refuses report %s (%s) for good: kept in the outbox, not sent "
+            "again until resent with pev_portal.resend_report",
+            name,
+            reason,
+        )
+        stats = await self.premise.store.call(lambda s: s.outbox_stats())
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._issue("report_dead_letter"),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="report_dead_letter",
+            translation_placeholders={
+                "report": name,
+                "key": key,
+                "reason": reason[:200],
+                "count": str(stats["dead"]),
+            },
+        )
+
+    async def async_dead_letters(self) -> list[dict[str, Any]]:
+        """Reports the VTN refused for good, with their bodies (export, diagnostics)."""
+        rows = await self.premise.store.call(lambda s: s.outbox_dead_letters())
+        return [
+            {
+                "report_key": r["report_key"],
+                "report_name": r["report_name"],
+                "event_id": r["event_id"],
+                "reason": r["dead_letter"],
+                "body": r["body"],
+            }
+            for r in rows
+        ]
+
+    async def async_resend_reports(self, report_key: str | None = None) -> int:
+        """Send dead-lettered reports again (one by its key, or all); returns how many."""
+        now = dt_util.utcnow()
+        count: int = await self.premise.store.call(lambda s: s.outbox_resend(report_key, now))
+        await self._refresh_backlog()
+        if count:
+            self.hass.async_create_task(self._async_pump(), eager_start=False)
+        return count
 
     async def _async_our_reports(self, event_id: str) -> dict[str, str]:
         """Report name -> ID of this VEN's reports to an event (the newest of each name)."""
@@ -581,11 +940,15 @@ class UtilityLink:
         stats = await self.premise.store.call(lambda s: s.outbox_stats())
         self.state.backlog = stats["backlog"]
         self.state.last_ack = stats["last_ack"]
+        self.state.dead_letters = stats["dead"]
+        if not stats["dead"]:
+            ir.async_delete_issue(self.hass, DOMAIN, self._issue("report_dead_letter"))
 
     # -- health ---------------------------------------------------------------------------
 
     def _succeeded(self) -> None:
         first = not self.state.connected
+        changed = first or self.state.last_error is not None or self._auth_failed
         self.state.connected = True
         self.state.last_error = None
         self.state.last_contact = dt_util.utcnow()
@@ -597,7 +960,10 @@ class UtilityLink:
             # Accepted credentials (also after a reauthentication and its reload).
             self._auth_failed = False
             ir.async_delete_issue(self.hass, DOMAIN, self._issue("utility_auth"))
-        self.premise.changed()
+        if changed:
+            # Only when something shown changed: a 30-day backlog acknowledges hundreds of
+            # reports, and every update rebuilds each entity (the calendars' events too).
+            self.premise.changed()
 
     def _failed(self, err: OpenADRError) -> None:
         now = dt_util.utcnow()
@@ -649,6 +1015,17 @@ class UtilityLink:
             "last_error": self.state.last_error,
             "push_active": self.state.push_active,
             "backlog": self.state.backlog,
+            "dead_letters": self.state.dead_letters,
+            "enrollment": self.state.enrollment,
+            "missing_programs": self.state.missing_programs,
+            "refreshes": self.refreshes,
+            "last_rebuild": (
+                self.state.last_rebuild.isoformat() if self.state.last_rebuild else None
+            ),
+            "rebuilt": self.state.rebuilt,
+            "ven_targets": self._ven_targets,
+            "resource_targets": self._resource_targets,
+            "event_decisions": self.timeline.explain_all(),
             "exchanges": [
                 {
                     "at": x.at.isoformat(),
@@ -662,6 +1039,25 @@ class UtilityLink:
                 for x in (client.exchanges if client is not None else [])
             ],
         }
+
+
+def bearer_matches(header: str, token: str) -> bool:
+    """``Authorization: Bearer <token>``, the scheme compared case-insensitively (RFC 7235
+    section 2.1), the token in constant time."""
+    scheme, _, value = header.strip().partition(" ")
+    return scheme.lower() == "bearer" and secrets.compare_digest(
+        value.strip().encode(), token.encode()
+    )
+
+
+def _labels(obj: dict[str, Any]) -> list[str]:
+    """The target labels of a VEN or resource object (3.0 object targets' values too)."""
+    targets = obj.get("targets")
+    if not isinstance(targets, list):
+        return []
+    return sorted(
+        {v for t in targets if isinstance(t, (str, dict)) and t for v in target_values(t)[1]}
+    )
 
 
 class NotifyView(HomeAssistantView):
@@ -688,9 +1084,7 @@ class NotifyView(HomeAssistantView):
         link = self._link(request, webhook_id)
         if link is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
-        if not secrets.compare_digest(
-            request.headers.get("Authorization", ""), f"Bearer {link.bearer}"
-        ):
+        if not bearer_matches(request.headers.get("Authorization", ""), link.bearer):
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
         body = await request.read()
         await link.async_handle_notification(body)

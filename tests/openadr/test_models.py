@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -248,6 +250,45 @@ def test_parse_notification_shapes() -> None:
     ):
         with pytest.raises(ValueError, match=r"notification"):
             parse_notification(bad)
+
+
+def snake(value: Any) -> Any:
+    """Every key of a contract object in snake_case (``programID`` -> ``program_id``)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            name = re.sub(r"ID$", "_id", key)
+            name = re.sub(r"(?<=[a-z])([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+            out[name] = snake(item)
+        return out
+    if isinstance(value, list):
+        return [snake(item) for item in value]
+    return value
+
+
+def test_parse_notification_snake_case_at_any_depth() -> None:
+    """Field VTNs send the object as a JSON string with snake_case keys (issue 13)."""
+    event = {
+        **EVENT,
+        "intervalPeriod": {"start": "2026-01-01T00:00:00Z", "duration": "PT1H"},
+        "payloadDescriptors": [{"payloadType": "PRICE", "units": "KWH", "currency": "USD"}],
+    }
+    body = {"object_type": "EVENT", "operation": "UPDATE", "object": json.dumps(snake(event))}
+    for shape in (body, json.dumps(body), json.dumps(json.dumps(body)), snake(event)):
+        note = parse_notification(shape)
+        assert note.object_type == "EVENT"
+        assert note.operation == "UPDATE"
+        parsed = parse_event(note.object)
+        assert parsed.program_id == EVENT["programID"]
+        assert parsed.period is not None
+        assert parsed.period.duration == timedelta(hours=1)
+        assert parsed.price_currency == "USD"
+    resource = {"id": "r-1", "resource_name": "PEV-1", "ven_id": "v-1", "targets": ["grp"]}
+    note = parse_notification({"operation": "update", "object": resource})
+    assert note.object_type == "RESOURCE"
+    assert parse_resource(note.object).target_labels == {"grp"}
+    ven = parse_notification({"objectType": "VEN", "id": "v-1", "ven_name": "P", "targets": []})
+    assert (ven.object_type, ven.operation, ven.object["venName"]) == ("VEN", "UPDATE", "P")
 
 
 def test_pev_resource_attributes() -> None:

@@ -354,3 +354,35 @@ def test_active_and_next() -> None:
     assert nxt is not None
     assert nxt.start == T0 + 2 * H
     assert tl.next(T0 + 3 * H) is None
+
+
+def test_empty_grant_lists_are_not_knowledge() -> None:
+    """A VEN read before the BL granted anything has empty target lists: an event the VTN
+    shows under a label is still taken as granted to the VEN (issue 13)."""
+    granted_later = event([price(0.1)], targets=["grp-late"])
+    tl = timeline(granted_later, ven_targets=[], resource_targets={"PEV-1": []})
+    assert not tl.grants_known
+    assert tl.applies(granted_later, "PEV-1")
+    decision = tl.explain(granted_later, "PEV-1")
+    assert decision.scope == "all"
+    assert "no grants known yet" in decision.reasons[0]
+
+
+def test_explain_says_why() -> None:
+    """The decision is explainable: which target matched what, for each vehicle."""
+    to_pev = event([price(0.1)], targets=["grp-A"])
+    foreign = event([price(0.1)], targets=["grp-Z"])
+    untargeted = event([price(0.1)])
+    tl = timeline(to_pev, foreign, untargeted, resource_targets={"PEV-1": ["grp-A"]})
+    yes = tl.explain(to_pev, "PEV-1")
+    assert (yes.applies, yes.scope) == (True, "vehicle")
+    assert "vehicles ['PEV-1']" in yes.reasons[0]
+    no = tl.explain(to_pev, "PEV-2")
+    assert (no.applies, no.scope) == (False, "vehicles")
+    assert tl.explain(foreign, "PEV-1").as_dict()["reasons"] == [
+        "'grp-Z' is granted neither to the VEN nor to a vehicle"
+    ]
+    assert tl.explain(untargeted, None).scope == "all"
+    rows = tl.explain_all()
+    assert len(rows) == 3 * (1 + len(tl.resource_names))
+    assert {r["event_id"] for r in rows if r["applies"]} == {to_pev.id, untargeted.id}

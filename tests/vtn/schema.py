@@ -12,6 +12,13 @@ Conversions:
 * ``format: date-time`` is checked with a strict RFC 3339 pattern (jsonschema's own checker
   needs an extra package); ``format: uri`` is checked as "has a scheme".
 
+Speed: a body is first checked by the same schema compiled to Python code (fastjsonschema,
+about 10 times faster: a 1,440-interval report takes 0.04 s instead of 0.4 s, which made a
+30-day report backlog slow); only a body it rejects goes through jsonschema for the messages.
+The converted schemas use nothing that differs between draft 7 (fastjsonschema) and draft
+2020-12 (no ``$ref``, ``prefixItems``, ``$defs``, ``unevaluated*``, ``if``), the formats are
+the same two patterns, and ``tests/openadr/test_vtn_schema.py`` checks that both agree.
+
 Contract quirks patched (each a real inconsistency of 3.1.0):
 
 * ``ven`` = ``objectMetadata`` (``objectType`` in PROGRAM/EVENT/.../VEN) ``allOf``
@@ -31,6 +38,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
@@ -161,8 +169,34 @@ def _validator(name: str, array: bool) -> Draft202012Validator:
     return Draft202012Validator(body, format_checker=_FORMATS)
 
 
+@cache
+def _fast(name: str, array: bool) -> Any:
+    body = schema(name)
+    if array:
+        body = {"type": "array", "items": body}
+    return fastjsonschema.compile(body, formats=FAST_FORMATS)
+
+
+FAST_FORMATS: dict[str, str] = {
+    "date-time": _RFC3339.pattern,
+    "uri": r"^[A-Za-z][A-Za-z0-9+.-]*:",
+}
+
+
+def slow_errors(name: str, body: Any, *, array: bool = False) -> list[str]:
+    """:func:`errors` by jsonschema alone (the reference the fast check is tested against)."""
+    found = sorted(_validator(name, array).iter_errors(body), key=lambda e: list(e.path))
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}" for e in found]
+
+
 def errors(name: str, body: Any, *, array: bool = False) -> list[str]:
     """Messages of every violation (empty when valid)."""
+    try:
+        _fast(name, array)(body)
+    except fastjsonschema.JsonSchemaException:
+        pass
+    else:
+        return []
     found = sorted(_validator(name, array).iter_errors(body), key=lambda e: list(e.path))
     return [f"{'/'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}" for e in found]
 

@@ -444,6 +444,7 @@ class LedgerStore:
         """Reports with an unacknowledged version whose next attempt is due, oldest first."""
         rows = self._db.execute(
             """SELECT * FROM outbox WHERE sent_version < version AND next_attempt <= ?
+                   AND dead_letter IS NULL
                ORDER BY next_attempt, updated_at LIMIT ?""",
             (iso(now), limit),
         ).fetchall()
@@ -470,17 +471,48 @@ class LedgerStore:
                 (error[:500], iso(next_attempt), report_key),
             )
 
+    def outbox_dead_letter(self, report_key: str, reason: str) -> None:
+        """The VTN refuses this report for good (400/422, or its event is gone): keep it, stop
+        sending it, until :meth:`outbox_resend`."""
+        with self._transaction():
+            self._db.execute(
+                """UPDATE outbox SET dead_letter = ?, attempts = attempts + 1, last_error = ?
+                   WHERE report_key = ?""",
+                (reason[:500], reason[:500], report_key),
+            )
+
+    def outbox_dead_letters(self) -> list[dict[str, Any]]:
+        """Dead-lettered reports (with their bodies), oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM outbox WHERE dead_letter IS NOT NULL ORDER BY updated_at"
+        ).fetchall()
+        return [{**dict(row), "body": json.loads(row["body"])} for row in rows]
+
+    def outbox_resend(self, report_key: str | None, now: datetime) -> int:
+        """Send dead-lettered reports again (one, or all with None); returns how many."""
+        with self._transaction():
+            cursor = self._db.execute(
+                """UPDATE outbox SET dead_letter = NULL, attempts = 0, next_attempt = ?
+                   WHERE dead_letter IS NOT NULL AND (? IS NULL OR report_key = ?)""",
+                (iso(now), report_key, report_key),
+            )
+        return int(cursor.rowcount)
+
     def outbox_stats(self) -> dict[str, Any]:
-        """Backlog (reports not yet acknowledged), next attempt and last acknowledgement."""
+        """Backlog (reports not yet acknowledged, dead letters apart), next attempt, last
+        acknowledgement and dead letters."""
         row = self._db.execute(
-            """SELECT SUM(sent_version < version) AS backlog,
-                      MIN(CASE WHEN sent_version < version THEN next_attempt END) AS next_attempt,
+            """SELECT SUM(sent_version < version AND dead_letter IS NULL) AS backlog,
+                      MIN(CASE WHEN sent_version < version AND dead_letter IS NULL
+                          THEN next_attempt END) AS next_attempt,
                       MAX(acked_at) AS last_ack,
+                      SUM(dead_letter IS NOT NULL) AS dead,
                       COUNT(*) AS total
                FROM outbox"""
         ).fetchone()
         return {
             "backlog": int(row["backlog"] or 0),
+            "dead": int(row["dead"] or 0),
             "next_attempt": parse_iso(row["next_attempt"]) if row["next_attempt"] else None,
             "last_ack": parse_iso(row["last_ack"]) if row["last_ack"] else None,
             "total": int(row["total"] or 0),

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..core.metering import Interval, Quality
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -75,7 +75,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt TEXT NOT NULL,
     last_error TEXT,
     acked_at TEXT,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    dead_letter TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt);
 CREATE TABLE IF NOT EXISTS local_events (
@@ -211,10 +212,18 @@ def _migrate_3_to_4(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE commands ADD COLUMN error TEXT")
 
 
+def _migrate_4_to_5(db: sqlite3.Connection) -> None:
+    """Add ``outbox.dead_letter`` (a table created by this version has it already)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+    if "dead_letter" not in columns:
+        db.execute("ALTER TABLE outbox ADD COLUMN dead_letter TEXT")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
     3: _migrate_3_to_4,
+    4: _migrate_4_to_5,
 }
 
 

@@ -11,7 +11,8 @@ reaches. Version 2 added the ``commands`` table (the smart-charging command audi
 per command of a session) and moved the trails kept before in meta rows ``audit:<session_id>``
 into it. Version 3 added ``commands.measured_by`` (what measured a command's result: the
 charger's power sensor or the meter; "none" when nothing could). Version 4 added
-``commands.error`` (why a command could not be sent; its ``measured_by`` is "failed").
+``commands.error`` (why a command could not be sent; its ``measured_by`` is "failed");
+version 5 ``outbox.dead_letter`` (a report the VTN refuses for good, kept until resent).
 
 All SQLite work runs on one dedicated thread (the connection belongs to it); the async facade
 :class:`AsyncLedgerStore` hands calls to that thread so the event loop never blocks.

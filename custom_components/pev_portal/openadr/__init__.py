@@ -12,17 +12,20 @@ from .client import (
     BearerToken,
     ClientCredentials,
     Exchange,
+    Grants,
     NoAuth,
     VenClient,
     pev_resource_attributes,
     redact,
 )
+from .enrollment import ProgramStatus, async_program_status
 from .errors import (
     OpenADRError,
     UnknownProgram,
     VtnAuthError,
     VtnNotFound,
     VtnProtocolError,
+    VtnRateLimited,
     VtnTlsError,
     VtnUnreachable,
 )
@@ -48,6 +51,7 @@ from .models import (
     validation_answer,
 )
 from .reports import operating_state_report, usage_report
+from .targets import TargetDecision, TargetRule
 from .timeline import DEFAULT_LEVEL_MAP, MIN_CHARGING, Timeline, TimelineEntry
 
 __all__ = [
@@ -61,13 +65,17 @@ __all__ = [
     "Event",
     "EventInterval",
     "Exchange",
+    "Grants",
     "IntervalPeriod",
     "NoAuth",
     "Notification",
     "OpenADRError",
     "Program",
+    "ProgramStatus",
     "Resource",
     "Target",
+    "TargetDecision",
+    "TargetRule",
     "Timeline",
     "TimelineEntry",
     "UnknownProgram",
@@ -75,8 +83,10 @@ __all__ = [
     "VtnAuthError",
     "VtnNotFound",
     "VtnProtocolError",
+    "VtnRateLimited",
     "VtnTlsError",
     "VtnUnreachable",
+    "async_program_status",
     "event_mandatory",
     "operating_state_report",
     "parse_datetime",

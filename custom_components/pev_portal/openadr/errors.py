@@ -8,6 +8,7 @@ __all__ = [
     "VtnAuthError",
     "VtnNotFound",
     "VtnProtocolError",
+    "VtnRateLimited",
     "VtnTlsError",
     "VtnUnreachable",
 ]
@@ -18,7 +19,21 @@ class OpenADRError(Exception):
 
 
 class VtnUnreachable(OpenADRError):
-    """The VTN could not be reached: DNS failure, connection refused, timeout, 502-504."""
+    """The VTN could not be reached: DNS failure, connection refused, timeout, 502-504.
+
+    ``retry_after`` is the VTN's ``Retry-After`` in seconds when it sent one (503).
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class VtnRateLimited(VtnUnreachable):
+    """429 Too Many Requests; ``retry_after`` (seconds) when the VTN said how long to wait."""
 
 
 class VtnTlsError(OpenADRError):
@@ -34,7 +49,7 @@ class VtnAuthError(OpenADRError):
 
 
 class VtnNotFound(OpenADRError):
-    """The VTN answered 404 Not Found."""
+    """The VTN answered 404 Not Found (or 410 Gone: ``status``)."""
 
     def __init__(self, message: str, *, status: int = 404) -> None:
         super().__init__(message)

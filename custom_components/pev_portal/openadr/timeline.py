@@ -21,8 +21,8 @@ Interval timing (User Guide 'intervalPeriod', 'event.duration'):
 Targets (profile 'Prices and events'): an event applies when it has no targets, or a target
 names the VEN (its ``venName`` or a label granted to the VEN) - then it applies to every PEV -
 or names a PEV resource (its ``resourceName`` = PEV ID, or a label granted to that resource) -
-then it applies to those PEVs only. When the grants are unknown (neither ``ven_targets`` nor
-``resource_targets`` given) a string target that names neither the VEN nor a PEV is read as
+then it applies to those PEVs only. When the grants are unknown (no label in ``ven_targets`` nor
+in ``resource_targets``: an empty grant list is not knowledge) a string target that names neither the VEN nor a PEV is read as
 granted to the VEN: a 3.1.0 VTN only shows a targeted event to a VEN holding one of its
 targets. 3.0-style ``{type: VEN_NAME|RESOURCE_NAME, values}``
 targets are honoured by type; other typed targets are read as labels.
@@ -50,14 +50,15 @@ from .models import (
     add_duration,
     is_infinite,
     is_now_start,
-    target_values,
 )
+from .targets import TargetDecision, TargetRule
 
 __all__ = [
     "ALERT_LEVELS",
     "DEFAULT_LEVEL_MAP",
     "MIN_CHARGING",
     "NO_PRIORITY",
+    "TargetDecision",
     "Timeline",
     "TimelineEntry",
 ]
@@ -202,13 +203,15 @@ class Timeline:
         if alert_levels:
             self.alert_levels.update({k.upper(): v for k, v in alert_levels.items()})
         self.currency = currency.strip().upper() if currency else None
-        # Grants unknown (neither given): a label the VTN showed us is read as granted to the
-        # VEN, since a VTN only returns targeted events to a VEN holding one of their targets.
-        self.grants_known = ven_targets is not None or resource_targets is not None
-        self.ven_targets = frozenset(ven_targets or ())
-        self.resource_targets: dict[str, frozenset[str]] = {
-            name: frozenset(labels) for name, labels in (resource_targets or {}).items()
-        }
+        self.rule = TargetRule.of(
+            ven_name,
+            self.resource_names,
+            ven_targets=ven_targets,
+            resource_targets=resource_targets,
+        )
+        self.grants_known = self.rule.grants_known
+        self.ven_targets = self.rule.ven_targets
+        self.resource_targets = self.rule.resource_targets
         self.now = (now or datetime.now(UTC)).astimezone(UTC)
         self.horizon = horizon
         self.events: dict[str, Event] = {}
@@ -235,34 +238,8 @@ class Timeline:
 
     # ------------------------------------------------------------------ targets
 
-    def _target_scope(self, event: Event) -> tuple[bool, set[str]]:
-        """(applies to the whole VEN, PEV IDs it applies to)."""
-        if not event.targets:
-            return True, set(self.resource_names)
-        ven_wide = False
-        pevs: set[str] = set()
-        for target in event.targets:
-            kind, values = target_values(target)
-            if kind == "VEN_NAME":
-                ven_wide |= self.ven_name in values
-                continue
-            if kind == "RESOURCE_NAME":
-                pevs.update(v for v in values if v in self.resource_names)
-                continue
-            for value in values:
-                if value == self.ven_name or value in self.ven_targets:
-                    ven_wide = True
-                    continue
-                matched = {n for n, labels in self.resource_targets.items() if value in labels}
-                if value in self.resource_names:
-                    matched.add(value)
-                pevs.update(matched)
-                if not matched and not self.grants_known:
-                    ven_wide = True
-        return ven_wide, pevs
-
     def _applies_to(self, event: Event) -> frozenset[str] | None:
-        ven_wide, pevs = self._target_scope(event)
+        ven_wide, pevs, _ = self.rule.scope(event)
         return None if ven_wide else frozenset(pevs)
 
     def applies(self, event: Event, pev_id: str | None) -> bool:
@@ -271,21 +248,19 @@ class Timeline:
         ``pev_id`` None asks whether it applies to the whole premise (untargeted or targeted
         at the VEN).
         """
-        ven_wide, pevs = self._target_scope(event)
-        if ven_wide:
-            return True
-        if pev_id is None:
-            return False
-        return pev_id in pevs or pev_id in self._direct_names(event)
+        return self.rule.explain(event, pev_id).applies
 
-    @staticmethod
-    def _direct_names(event: Event) -> set[str]:
-        names: set[str] = set()
-        for target in event.targets:
-            kind, values = target_values(target)
-            if kind in (None, "RESOURCE_NAME"):
-                names.update(values)
-        return names
+    def explain(self, event: Event, pev_id: str | None) -> TargetDecision:
+        """Whether an event applies to a PEV, and why (:meth:`TargetRule.explain`)."""
+        return self.rule.explain(event, pev_id)
+
+    def explain_all(self) -> list[dict[str, Any]]:
+        """Every event's decision for the premise and each vehicle, as plain data."""
+        return [
+            self.rule.explain(event, pev_id).as_dict()
+            for event in self.events.values()
+            for pev_id in (None, *self.resource_names)
+        ]
 
     # ------------------------------------------------------------------ building
 
