@@ -53,13 +53,12 @@ from .const import (
     RANDOM_START_CAP,
 )
 from .core.binding import BindingOutcome
+from .ports import SessionEvents
 from .program_events import KIND_LOAD_CONTROL
 from .texts import async_texts, text
 
 if TYPE_CHECKING:
-    from .core.metering import Interval
     from .core.session import ChargingSession
-    from .core.summary import SessionSummary
     from .ports import Premise
     from .program_events import ProgramEvents
     from .runtime import ChargerRuntime
@@ -124,7 +123,7 @@ def not_bound(session: ChargingSession) -> bool:
 # -- the notifier ----------------------------------------------------------------------------
 
 
-class Notifier:
+class Notifier(SessionEvents):
     """Sends the premise's notifications to the target of its options, each once."""
 
     def __init__(self, premise: Premise, events: ProgramEvents, options: dict[str, Any]) -> None:
@@ -154,21 +153,9 @@ class Notifier:
 
     # -- as a listener of the sessions and of the command audit ----------------------------
 
-    def session_started(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
-        """Nothing to say yet (the binding decides)."""
-
     def session_bound(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
         """A session was bound (see :meth:`binding_decided`)."""
         self.binding_decided(runtime)
-
-    def session_ended(
-        self,
-        runtime: ChargerRuntime,
-        session: ChargingSession,
-        intervals: list[Interval],
-        summary: SessionSummary,
-    ) -> None:
-        """Nothing to say at unplug."""
 
     def command_ignored(self, runtime: ChargerRuntime, command: dict[str, Any]) -> None:
         """The command audit found a command ignored (see :meth:`charger_ignoring`)."""

@@ -117,6 +117,25 @@ class SessionListener(Protocol):
         """The vehicle was unplugged; its last interval and summary are written."""
 
 
+class SessionEvents:
+    """A :class:`SessionListener` that ignores everything: listeners override what they need."""
+
+    def session_started(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
+        """A vehicle plugged in."""
+
+    def session_bound(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
+        """The session's binding was decided."""
+
+    def session_ended(
+        self,
+        runtime: ChargerRuntime,
+        session: ChargingSession,
+        intervals: list[Interval],
+        summary: SessionSummary,
+    ) -> None:
+        """The vehicle was unplugged."""
+
+
 class ChargingPort(Protocol):
     """What the sessions need of smart charging."""
 

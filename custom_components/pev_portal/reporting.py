@@ -18,7 +18,7 @@ from .charging.audit import CommandAudit
 from .core.metering import Interval
 from .core.session import ChargingSession
 from .core.summary import SessionSummary
-from .ports import Premise
+from .ports import Premise, SessionEvents
 from .program_events import CAP_KINDS, ProgramEvents
 from .runtime import ChargerRuntime
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .utility import UtilityLink
 
 
-class UtilityReports:
+class UtilityReports(SessionEvents):
     """Queues each session's reports in the utility link's outbox."""
 
     def __init__(
@@ -43,12 +43,6 @@ class UtilityReports:
         audit.on_ignored.append(self._charger_ignored)
 
     # -- sessions -------------------------------------------------------------------------
-
-    def session_started(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
-        """Nothing to report before the first interval."""
-
-    def session_bound(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
-        """Nothing to report at binding (the utility wrote it)."""
 
     def session_ended(
         self,

@@ -26,6 +26,7 @@ from .core.metering import Interval
 from .core.session import ChargingSession
 from .core.summary import tariff_for
 from .core.tariff import Tariff
+from .ports import SessionEvents
 
 if TYPE_CHECKING:
     from .core.summary import SessionSummary
@@ -84,18 +85,12 @@ def hourly(
     return energy, cost
 
 
-class SessionStatistics:
+class SessionStatistics(SessionEvents):
     """A session listener: each ended session into the charger's long-term statistics."""
 
     def __init__(self, hass: HomeAssistant, events: ProgramEvents) -> None:
         self.hass = hass
         self.events = events
-
-    def session_started(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
-        """Nothing before the end."""
-
-    def session_bound(self, runtime: ChargerRuntime, session: ChargingSession) -> None:
-        """Nothing before the end."""
 
     def session_ended(
         self,
