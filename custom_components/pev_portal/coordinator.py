@@ -216,7 +216,9 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 async_track_state_change_event(self.hass, soc_entities, self._on_soc_change)
             )
         self._unsubscribers.append(async_at_started(self.hass, self._async_check_entities))
-        if (esi_stop := zigbee.async_setup_esi(self)) is not None:
+        if (
+            esi_stop := zigbee.async_setup_esi(self.premise, self.events, self.async_add_listener)
+        ) is not None:
             self._unsubscribers.append(esi_stop)
         if self.link is not None:
             await self.link.async_start()
@@ -311,7 +313,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             if source == METER_SOURCE_ZHA:  # a real Zigbee meter on the simulated charger
                 from .zigbee.meter import ZhaMeter
 
-                meter = ZhaMeter.from_config(self, charger_id, name, data)
+                meter = ZhaMeter.from_config(self.premise, charger_id, name, data)
             elif source != METER_SOURCE_DEMO:
                 meter = self._sensor_meter(data)
             return ChargerRuntime(charger_id, name, demo, meter, demo=demo)
@@ -319,7 +321,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if data.get(CONF_METER_SOURCE) == METER_SOURCE_ZHA:
             from .zigbee.meter import ZhaMeter
 
-            zha = ZhaMeter.from_config(self, charger_id, name, data)
+            zha = ZhaMeter.from_config(self.premise, charger_id, name, data)
             return ChargerRuntime(charger_id, name, adapter, zha)
         return ChargerRuntime(charger_id, name, adapter, self._sensor_meter(data))
 

@@ -99,7 +99,7 @@ async def test_get_current_price_answered(
 async def test_load_control_published_and_scheduled_and_status_recorded(
     ha: HomeAssistant, esi: EnergyServicesInterface, zha_network: ZhaNetwork, display: SimDevice
 ) -> None:
-    coordinator = esi.coordinator
+    coordinator = esi.premise.entry.runtime_data
     now = dt_util.utcnow()
     event_id = await coordinator.async_add_local_event(
         "load_control", now + timedelta(minutes=10), now + timedelta(minutes=40), limit_kw=0.0
@@ -171,7 +171,7 @@ async def test_price_change_published(
     ha: HomeAssistant, esi: EnergyServicesInterface, zha_network: ZhaNetwork, display: SimDevice
 ) -> None:
     now = dt_util.utcnow()
-    await esi.coordinator.async_add_local_event(
+    await esi.premise.entry.runtime_data.async_add_local_event(
         "price", now - timedelta(minutes=1), now + timedelta(hours=1), price=0.55
     )
     await zha_network.settle()

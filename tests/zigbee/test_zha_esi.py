@@ -89,7 +89,7 @@ async def test_load_control_event_published_on_the_display_profile(
     ha_display.received.clear()
     se_display.received.clear()
     now = dt_util.utcnow()
-    await esi.coordinator.async_add_local_event(
+    await esi.premise.entry.runtime_data.async_add_local_event(
         "load_control", now + timedelta(minutes=10), now + timedelta(minutes=40), limit_kw=0.0
     )
     await zha_network.settle()

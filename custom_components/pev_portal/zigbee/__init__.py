@@ -20,7 +20,8 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
 if TYPE_CHECKING:
-    from ..coordinator import PevPortalCoordinator
+    from ..ports import Premise
+    from ..program_events import ProgramEvents
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -222,16 +223,20 @@ ZHA_METER_KEYS: Final = (
 )
 
 
-def async_setup_esi(coordinator: PevPortalCoordinator) -> Callable[[], None] | None:
+def async_setup_esi(
+    premise: Premise,
+    events: ProgramEvents,
+    listen: Callable[[Callable[[], None]], Callable[[], None]],
+) -> Callable[[], None] | None:
     """Start the experimental Energy Services Interface if a charger enables it."""
     from ..const import CONF_ZIGBEE_ESI, SUBENTRY_CHARGER
 
     if not any(
         s.subentry_type == SUBENTRY_CHARGER and s.data.get(CONF_ZIGBEE_ESI)
-        for s in coordinator.config_entry.subentries.values()
+        for s in premise.entry.subentries.values()
     ):
         return None
-    if ZHA_DOMAIN not in coordinator.hass.config.components:
+    if ZHA_DOMAIN not in premise.hass.config.components:
         _LOGGER.warning("Zigbee ESI is off: ZHA is not loaded")
         return None
     try:
@@ -240,13 +245,13 @@ def async_setup_esi(coordinator: PevPortalCoordinator) -> Callable[[], None] | N
         _LOGGER.warning("Zigbee ESI is off: zigpy is not installed (%s)", err)
         return None
 
-    esi = EnergyServicesInterface(coordinator.hass, coordinator)
-    running: dict[str, Any] = coordinator.hass.data.setdefault(ESI_DATA, {})
-    running[coordinator.config_entry.entry_id] = esi
+    esi = EnergyServicesInterface(premise.hass, premise, events, listen)
+    running: dict[str, Any] = premise.hass.data.setdefault(ESI_DATA, {})
+    running[premise.entry_id] = esi
     esi.async_start()
 
     def _stop() -> None:
         esi.async_stop()
-        running.pop(coordinator.config_entry.entry_id, None)
+        running.pop(premise.entry_id, None)
 
     return _stop

@@ -47,8 +47,9 @@ from .clusters import (
 )
 
 if TYPE_CHECKING:
-    from ..coordinator import PevPortalCoordinator
     from ..io.store import LedgerStore
+    from ..ports import Premise
+    from ..program_events import ProgramEvents
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -91,11 +92,19 @@ def _id(text: str) -> int:
 class EnergyServicesInterface:
     """The premise's ESI on the coordinator's ``ESI_ENDPOINT``."""
 
-    def __init__(self, hass: HomeAssistant, coordinator: PevPortalCoordinator) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        premise: Premise,
+        events: ProgramEvents,
+        listen: Callable[[Callable[[], None]], Callable[[], None]],
+    ) -> None:
         self.hass = hass
-        self.coordinator = coordinator
+        self.premise = premise
+        self.events = events
+        self._listen = listen
         self.state = "stopped"
-        self.provider_id = _id(coordinator.premise_id)
+        self.provider_id = _id(premise.premise_id)
         self.acknowledgements: deque[dict[str, Any]] = deque(maxlen=KEPT)
         self.event_reports: deque[dict[str, Any]] = deque(maxlen=KEPT)
         self.by_session: dict[str, list[dict[str, Any]]] = {}
@@ -108,6 +117,10 @@ class EnergyServicesInterface:
     # -- life cycle ---------------------------------------------------------------------
 
     @callback
+    def _local_events(self) -> list[dict[str, Any]]:
+        """The premise's local events, in the dashboard's shape (kind, start, end, limit_kw)."""
+        return [e.as_dict() for e in self.events.local_events()]
+
     def async_start(self) -> None:
         """Listen to zigpy's packets when ZHA runs with the ESI endpoint."""
         try:
@@ -129,7 +142,7 @@ class EnergyServicesInterface:
         app.add_listener(self)
         self._published_price = self._price_marker(dt_util.utcnow())
         self._published_events = {e["issuer_event_id"] for e in self.load_events()}
-        self._unsub = self.coordinator.async_add_listener(self._async_changed)
+        self._unsub = self._listen(self._async_changed)
         self.state = "running"
 
     @callback
@@ -148,7 +161,7 @@ class EnergyServicesInterface:
 
     def price_fields(self, now: datetime) -> dict[str, Any]:
         """PublishPrice fields for the program's price at ``now``."""
-        tariff = self.coordinator.program_tariff
+        tariff = self.events.program_tariff
         segment = tariff.price_at(now)
         start = max(segment.start, now - timedelta(days=1))
         minutes = int((segment.end - start).total_seconds() // 60)
@@ -183,9 +196,9 @@ class EnergyServicesInterface:
         """LoadControlEvent fields for the local load-control events not yet over."""
         now = dt_util.utcnow()
         after = after or now
-        max_kw = sum(r.adapter.max_power_kw() for r in self.coordinator.chargers.values()) or 1.0
+        max_kw = sum(r.adapter.max_power_kw() for r in self.premise.chargers.values()) or 1.0
         events = []
-        for event in self.coordinator.local_events:
+        for event in self._local_events():
             if event["kind"] != "load_control" or event["end"] <= after:
                 continue
             limit = float(event.get("limit_kw") or 0.0)
@@ -313,7 +326,7 @@ class EnergyServicesInterface:
         for _ in range(count):
             price = self.price_fields(at)
             self._send(to, PRICE, "publish_price", tsn, price)
-            end = self.coordinator.program_tariff.price_at(at).end
+            end = self.events.program_tariff.price_at(at).end
             if end - at >= timedelta(days=1):
                 break
             at = end
@@ -321,7 +334,7 @@ class EnergyServicesInterface:
     def _record_status(self, ieee: str, fields: Any, now: datetime) -> None:
         ours = {
             _id(e["event_id"]): e["event_id"]
-            for e in self.coordinator.local_events
+            for e in self._local_events()
             if e["kind"] == "load_control"
         }
         record = {
@@ -336,11 +349,11 @@ class EnergyServicesInterface:
             "duty_cycle_applied": int(fields.duty_cycle_applied),
         }
         self.event_reports.append(record)
-        sessions = [r.session.session_id for r in self.coordinator.chargers.values() if r.session]
+        sessions = [r.session.session_id for r in self.premise.chargers.values() if r.session]
         for session_id in sessions:
             kept = self.by_session.setdefault(session_id, [])
             kept.append(record)
-            future = self.coordinator.store.submit(
+            future = self.premise.store.submit(
                 partial(_save, f"zigbee_event_status:{session_id}", list(kept))
             )
             future.add_done_callback(_log_failure)
@@ -350,7 +363,7 @@ class EnergyServicesInterface:
 
     @callback
     def _async_changed(self) -> None:
-        """The coordinator updated: publish a new price and new events to the clients."""
+        """The premise changed: publish a new price and new events to the clients."""
         now = dt_util.utcnow()
         marker = self._price_marker(now)
         if marker != self._published_price:

@@ -56,7 +56,7 @@ from ..core.smart_energy import (
 from . import ZHA_ERRORS, ZhaUnavailable, ieee_of_device, metering_cluster, summation_entity
 
 if TYPE_CHECKING:
-    from ..coordinator import PevPortalCoordinator
+    from ..ports import Premise
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -137,19 +137,19 @@ class ZhaMeter(MeterAdapter):
 
     @classmethod
     def from_config(
-        cls, coordinator: PevPortalCoordinator, charger_id: str, name: str, data: dict[str, Any]
+        cls, premise: Premise, charger_id: str, name: str, data: dict[str, Any]
     ) -> ZhaMeter:
         """The meter a charger subentry configures (meter_source "zha")."""
         device_id = data.get(CONF_ZHA_DEVICE)
         ieee = data.get(CONF_ZHA_IEEE) or (
-            ieee_of_device(coordinator.hass, device_id) if device_id else None
+            ieee_of_device(premise.hass, device_id) if device_id else None
         )
         return cls(
-            coordinator.hass,
+            premise.hass,
             ieee=ieee or f"unknown-{charger_id}",
             device_id=device_id,
-            interval_minutes=coordinator.interval_minutes,
-            entry_id=coordinator.config_entry.entry_id,
+            interval_minutes=premise.interval_minutes,
+            entry_id=premise.entry_id,
             charger_id=charger_id,
             charger_name=name,
             multiplier=_positive(data.get(CONF_METER_MULTIPLIER)),
