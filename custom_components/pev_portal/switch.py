@@ -72,7 +72,13 @@ class ChargingEnabledSwitch(ChargerEntity, SwitchEntity):
 
 
 class DemoPlugSwitch(ChargerEntity, SwitchEntity):
-    """The demo car's cable: on plugs the simulated car in, off unplugs it."""
+    """The demo car's cable: on plugs the simulated car in, off unplugs it.
+
+    The demo car is the premise's own car when it has one (its default vehicle, or its only home
+    vehicle): it reports that vehicle's PEV ID, so a homeowner trying the demo sees the car they
+    added (vehicle IDs are generated from the name outside a utility program). Otherwise it
+    reports the demo's own ID, ``PEV-DEMO-0001``.
+    """
 
     _attr_entity_category = EntityCategory.CONFIG
 
@@ -92,6 +98,8 @@ class DemoPlugSwitch(ChargerEntity, SwitchEntity):
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Plug the demo car in."""
         if not self.demo.evse.plugged:
+            if (own := self.coordinator.default_vehicle()) is not None:
+                self._parked.pev_id = own.pev_id
             self.demo.evse.plug(self._parked)
         self.demo.step(dt_util.utcnow())
 
