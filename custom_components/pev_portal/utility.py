@@ -214,7 +214,7 @@ class UtilityLink:
     async def async_start(self) -> None:
         """Connect (without failing setup when the VTN is down), subscribe, start timers."""
         self.client = await async_make_client(self.hass, self.config)
-        secrets_stored = await self.premise.store.call(lambda s: s.get_meta("utility_push"))
+        secrets_stored = await self.premise.store.read(lambda s: s.get_meta("utility_push"))
         if secrets_stored:
             self.webhook_id, self.bearer = secrets_stored["webhook_id"], secrets_stored["bearer"]
         else:
@@ -783,7 +783,7 @@ class UtilityLink:
         known: dict[str, dict[str, str]] = {}
         try:
             while not self._stopped:
-                due = await self.premise.store.call(
+                due = await self.premise.store.read(
                     partial(LedgerStore.outbox_due, now=dt_util.utcnow(), limit=20)
                 )
                 if not due:
@@ -880,7 +880,7 @@ class UtilityLink:
             name,
             reason,
         )
-        stats = await self.premise.store.call(lambda s: s.outbox_stats())
+        stats = await self.premise.store.read(lambda s: s.outbox_stats())
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -898,7 +898,7 @@ class UtilityLink:
 
     async def async_dead_letters(self) -> list[dict[str, Any]]:
         """Reports the VTN refused for good, with their bodies (export, diagnostics)."""
-        rows = await self.premise.store.call(lambda s: s.outbox_dead_letters())
+        rows = await self.premise.store.read(lambda s: s.outbox_dead_letters())
         return [
             {
                 "report_key": r["report_key"],
@@ -937,7 +937,7 @@ class UtilityLink:
         return {name: rid for name, (rid, _) in found.items()}
 
     async def _refresh_backlog(self) -> None:
-        stats = await self.premise.store.call(lambda s: s.outbox_stats())
+        stats = await self.premise.store.read(lambda s: s.outbox_stats())
         self.state.backlog = stats["backlog"]
         self.state.last_ack = stats["last_ack"]
         self.state.dead_letters = stats["dead"]
