@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import timedelta
 
+import pytest
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -17,7 +19,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
 
 from custom_components.pev_portal.const import DOMAIN
-from tests.vtn.server import TestVtn
+from custom_components.pev_portal.push_url import NO_URL, callback_base, vtn_on_lan
+from tests.vtn.server import TestVtn, now_utc
 
 from .common import attrs, setup, state
 from .conftest import PREMISE, PROGRAM
@@ -113,3 +116,110 @@ async def test_dead_letter_sensor_counts_refused_reports(
     await wait_for(hass, lambda: state(hass, refused) == "1")
     await hass.services.async_call(DOMAIN, "resend_report", {}, blocking=True)
     await wait_for(hass, lambda: state(hass, refused) == "0")
+
+
+# -- the push URL from Home Assistant's own URL settings ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "lan"),
+    [
+        ("https://127.0.0.1:8080/openadr3/3.1.0", True),
+        ("https://192.168.1.20/openadr3", True),
+        ("http://[fe80::1]/vtn", True),
+        ("https://vtn.local/openadr3", True),
+        ("https://vtn/openadr3", True),
+        ("https://vtn.home.arpa", True),
+        ("https://vtn.utility.example/openadr3/3.1.0", False),
+        ("https://8.8.8.8/openadr3", False),
+    ],
+)
+def test_vtn_on_lan(url: str, lan: bool) -> None:
+    assert vtn_on_lan(url) is lan
+
+
+async def test_push_url_from_home_assistants_internal_url(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """No callback URL typed: the link subscribes with Home Assistant's internal URL (the VTN
+    is on the local network), the VTN's echo challenge passes, and pushes arrive."""
+    hass.config.internal_url = callback_base
+    hass.config.external_url = "https://far-away.example"
+    vtn.probe_callbacks = True
+    link = link_of(await setup(hass, linked_entry(vtn, None)))
+    [subscription] = vtn.subscriptions.values()
+    url = subscription["objectOperations"][0]["callbackUrl"]
+    assert url == f"{callback_base}/api/pev_portal/notify/{link.webhook_id}"
+    assert vtn.probes == [(url, True)]
+    assert link.state.push_active
+    assert link.state.push_source == "internal"
+    assert link.state.polling_because is None
+    assert link.state.echo_probe_at is not None
+    diagnostics = link.diagnostics()
+    assert diagnostics["push_source"] == "internal"
+    assert diagnostics["echo_probe_at"] is not None
+
+    event = vtn.create_dlc_event(7.0, now_utc(), timedelta(hours=1))
+    await vtn.settle()
+    await wait_for(hass, lambda: event["id"] in link.state.events)
+
+
+def test_external_url_first_for_a_vtn_elsewhere(hass: HomeAssistant) -> None:
+    """A VTN on the internet cannot reach the internal URL: the external one comes first; a
+    typed URL overrides both."""
+    hass.config.internal_url = "http://192.168.1.5:8123"
+    hass.config.external_url = "https://home.example.org"
+    far = {"vtn_url": "https://vtn.utility.example/openadr3/3.1.0"}
+    near = {"vtn_url": "https://192.168.1.20/openadr3"}
+    assert callback_base(hass, far) == ("https://home.example.org", "external")
+    assert callback_base(hass, near) == ("http://192.168.1.5:8123", "internal")
+    typed = {**far, "callback_url": "https://hooks.example.net/ha/"}
+    assert callback_base(hass, typed) == ("https://hooks.example.net/ha", "typed")
+    hass.config.external_url = None
+    assert callback_base(hass, far) == ("http://192.168.1.5:8123", "internal")
+
+
+async def test_without_any_url_the_link_polls_and_says_why(
+    hass: HomeAssistant, vtn: TestVtn
+) -> None:
+    """No internal or external URL and none typed: no subscription, polling, and the
+    diagnostics say why; a URL set later is used at the next poll."""
+    link = link_of(await setup(hass, linked_entry(vtn, None)))
+    assert link.state.connected
+    assert not link.state.push_active
+    assert vtn.subscriptions == {}
+    assert link.diagnostics()["polling_because"] == NO_URL
+    # Nor a local IP Home Assistant detected (the harness's HTTP settings have one: a fallback
+    # internal URL, as get_url gives it).
+    hass.config.api = None
+    await link._async_poll()
+    assert not link.state.push_active
+    assert link.state.polling_because == NO_URL
+
+    hass.config.external_url = "https://home.example.org"
+    await link._async_poll()
+    assert link.state.push_active
+    assert link.state.push_source == "external"
+    [subscription] = vtn.subscriptions.values()
+    assert subscription["objectOperations"][0]["callbackUrl"].startswith(
+        "https://home.example.org/api/pev_portal/notify/"
+    )
+
+
+async def test_subscription_refused_by_the_echo_probe_polls(
+    hass: HomeAssistant, vtn: TestVtn
+) -> None:
+    """The VTN's echo challenge cannot reach the URL: the VTN refuses the subscription, the
+    link stays connected and polls, and the diagnostics say why."""
+    vtn.probe_callbacks = True
+    link = link_of(await setup(hass, linked_entry(vtn, "http://127.0.0.1:9")))
+    assert link.state.connected
+    assert not link.state.push_active
+    assert vtn.subscriptions == {}
+    assert [passed for _url, passed in vtn.probes] == [False]
+    reason = link.diagnostics()["polling_because"]
+    assert "refused the subscription" in reason
+    assert "typed" in reason
+    vtn.create_dlc_event(7.0, now_utc(), timedelta(hours=1))
+    await link._async_poll()
+    assert len(link.state.events) == 1, "polling still reads the events"
