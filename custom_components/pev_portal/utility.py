@@ -286,8 +286,10 @@ class UtilityLink:
                 self.ven_name, program_ids, url, self.bearer
             )
         except VtnProtocolError as err:
+            # The VTN's problem text may quote the URL: its unguessable part stays out.
+            detail = str(err).replace(self.webhook_id, "<webhook id>")
             self._polling(
-                f"the VTN refused the subscription to Home Assistant's {source} URL ({err}); "
+                f"the VTN refused the subscription to Home Assistant's {source} URL ({detail}); "
                 "it may not reach Home Assistant there"
             )
             return
@@ -393,8 +395,8 @@ class UtilityLink:
             rebuilt.append(f"resource {pev_id}")
         await self._async_read_grants()
         await self._async_refresh_events()
-        if self.callback_url() is not None:
-            await self._async_subscribe()
+        await self._async_subscribe()  # polls (and says why) without a usable URL
+        if self.state.push_active:
             rebuilt.append("subscription")
         self.state.last_rebuild = dt_util.utcnow()
         self.state.rebuilt = rebuilt
@@ -1103,7 +1105,8 @@ class NotifyView(HomeAssistantView):
         return link
 
     async def get(self, request: web.Request, webhook_id: str) -> web.Response:
-        """The echo probe: GET {callback}/echo?echo=X answers X."""
+        """The echo probe: GET {callback}?echo=X (Definition.md, Webhooks: the VTN's check
+        before it accepts the subscription) or {callback}/echo?echo=X answers X."""
         link = self._link(request, webhook_id)
         if link is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
