@@ -24,6 +24,8 @@ from .adapters import ChargerAdapter
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
 from .core.binding import BillingParty, BindingOutcome
 from .core.session import SessionState
+from .openadr.enrollment import ACTIVE as ENROLLMENT_ACTIVE
+from .openadr.enrollment import PENDING as ENROLLMENT_PENDING
 
 if TYPE_CHECKING:
     from .openadr.timeline import TimelineEntry
@@ -384,6 +386,21 @@ UTILITY_SENSORS: tuple[UtilitySensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.MEASUREMENT,
         value=lambda link: link.state.backlog,
+    ),
+    UtilitySensorDescription(
+        key="enrollment",
+        translation_key="enrollment",
+        device_class=SensorDeviceClass.ENUM,
+        options=[ENROLLMENT_ACTIVE, ENROLLMENT_PENDING],
+        value=lambda link: link.state.enrollment,
+        attributes=lambda link: {"missing_programs": list(link.state.missing_programs)},
+    ),
+    UtilitySensorDescription(
+        key="dead_letters",
+        translation_key="dead_letters",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        value=lambda link: link.state.dead_letters,
     ),
     UtilitySensorDescription(
         key="last_report_ack",

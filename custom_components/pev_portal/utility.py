@@ -26,7 +26,6 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -34,7 +33,6 @@ from .const import (
     AUTH_TOKEN,
     CONF_AUTH_TYPE,
     CONF_CA_BUNDLE,
-    CONF_CALLBACK_URL,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_POLL_MINUTES,
@@ -79,6 +77,7 @@ from .openadr.models import (
 )
 from .openadr.reports import operating_state_report, usage_report
 from .openadr.timeline import Timeline
+from .push_url import callback_base
 
 if TYPE_CHECKING:
     from .ports import Premise
@@ -153,6 +152,13 @@ class LinkState:
     not granted it), then ``active``."""
     missing_programs: list[str] = field(default_factory=list)
     dead_letters: int = 0
+    push_source: str | None = None
+    """Where the push URL came from: ``typed`` (the link's setting), ``internal``,
+    ``external`` (Home Assistant's URL settings) or ``detected`` (its local IP or cloud URL)."""
+    polling_because: str | None = None
+    """Why the link only polls (no URL for pushes, or the VTN refused the subscription)."""
+    echo_probe_at: datetime | None = None
+    """When the VTN last checked the callback URL with its echo challenge."""
     last_rebuild: datetime | None = None
     rebuilt: list[str] = field(default_factory=list)
 
@@ -214,7 +220,7 @@ class UtilityLink:
     async def async_start(self) -> None:
         """Connect (without failing setup when the VTN is down), subscribe, start timers."""
         self.client = await async_make_client(self.hass, self.config)
-        secrets_stored = await self.premise.store.call(lambda s: s.get_meta("utility_push"))
+        secrets_stored = await self.premise.store.read(lambda s: s.get_meta("utility_push"))
         if secrets_stored:
             self.webhook_id, self.bearer = secrets_stored["webhook_id"], secrets_stored["bearer"]
         else:
@@ -266,28 +272,46 @@ class UtilityLink:
         self.hass.async_create_task(self._async_pump(), eager_start=False)
 
     async def _async_subscribe(self) -> None:
+        """Subscribe with the callback URL; without one, or when the VTN refuses it (its echo
+        challenge did not reach Home Assistant there), the link polls and says why."""
         assert self.client is not None
-        url = self.callback_url()
-        if url is None:
-            self.state.push_active = False
-            _LOGGER.info("No URL for pushes from the VTN is known; polling only")
+        base, source = callback_base(self.hass, self.config)
+        if base is None:
+            self._polling(source)
             return
+        url = f"{base}{NOTIFY_PATH}/{self.webhook_id}"
         program_ids = [p.id for p in self.state.programs]
-        subscription = await self.client.async_subscribe(
-            self.ven_name, program_ids, url, self.bearer
-        )
+        try:
+            subscription = await self.client.async_subscribe(
+                self.ven_name, program_ids, url, self.bearer
+            )
+        except VtnProtocolError as err:
+            # The VTN's problem text may quote the URL: its unguessable part stays out.
+            detail = str(err).replace(self.webhook_id, "<webhook id>")
+            self._polling(
+                f"the VTN refused the subscription to Home Assistant's {source} URL ({detail}); "
+                "it may not reach Home Assistant there"
+            )
+            return
         self.subscription_id = str(subscription.get("id")) if subscription.get("id") else None
+        if not self.state.push_active:
+            _LOGGER.info("Pushes from the VTN go to Home Assistant's %s URL", source)
         self.state.push_active = True
+        self.state.push_source = source
+        self.state.polling_because = None
+
+    def _polling(self, why: str) -> None:
+        if self.state.polling_because != why:
+            _LOGGER.warning("No pushes from the utility's VTN, polling only: %s", why)
+        self.state.push_active = False
+        self.state.push_source = None
+        self.state.polling_because = why
+        self.subscription_id = None
 
     def callback_url(self) -> str | None:
         """The unguessable URL the VTN pushes to (Home Assistant's own HTTP server)."""
-        base = self.config.get(CONF_CALLBACK_URL)
-        if not base:
-            try:
-                base = get_url(self.hass, allow_internal=True, prefer_external=True)
-            except NoURLAvailableError, KeyError:  # no URL known (or no network component)
-                return None
-        return f"{base.rstrip('/')}{NOTIFY_PATH}/{self.webhook_id}"
+        base, _source = callback_base(self.hass, self.config)
+        return f"{base}{NOTIFY_PATH}/{self.webhook_id}" if base is not None else None
 
     # -- events -------------------------------------------------------------------------
 
@@ -371,8 +395,8 @@ class UtilityLink:
             rebuilt.append(f"resource {pev_id}")
         await self._async_read_grants()
         await self._async_refresh_events()
-        if self.callback_url() is not None:
-            await self._async_subscribe()
+        await self._async_subscribe()  # polls (and says why) without a usable URL
+        if self.state.push_active:
             rebuilt.append("subscription")
         self.state.last_rebuild = dt_util.utcnow()
         self.state.rebuilt = rebuilt
@@ -391,7 +415,9 @@ class UtilityLink:
             if scope & {"link", "grants"} and not await self._async_read_grants():
                 await self._async_heal("the VEN is gone")
                 return
-            if (
+            if "link" in scope and not self.state.push_active:
+                await self._async_subscribe()  # a URL set meanwhile, or the VTN fixed
+            elif (
                 "link" in scope
                 and self.state.push_active
                 and self.subscription_id is not None
@@ -783,7 +809,7 @@ class UtilityLink:
         known: dict[str, dict[str, str]] = {}
         try:
             while not self._stopped:
-                due = await self.premise.store.call(
+                due = await self.premise.store.read(
                     partial(LedgerStore.outbox_due, now=dt_util.utcnow(), limit=20)
                 )
                 if not due:
@@ -880,7 +906,7 @@ class UtilityLink:
             name,
             reason,
         )
-        stats = await self.premise.store.call(lambda s: s.outbox_stats())
+        stats = await self.premise.store.read(lambda s: s.outbox_stats())
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -898,7 +924,7 @@ class UtilityLink:
 
     async def async_dead_letters(self) -> list[dict[str, Any]]:
         """Reports the VTN refused for good, with their bodies (export, diagnostics)."""
-        rows = await self.premise.store.call(lambda s: s.outbox_dead_letters())
+        rows = await self.premise.store.read(lambda s: s.outbox_dead_letters())
         return [
             {
                 "report_key": r["report_key"],
@@ -937,7 +963,7 @@ class UtilityLink:
         return {name: rid for name, (rid, _) in found.items()}
 
     async def _refresh_backlog(self) -> None:
-        stats = await self.premise.store.call(lambda s: s.outbox_stats())
+        stats = await self.premise.store.read(lambda s: s.outbox_stats())
         self.state.backlog = stats["backlog"]
         self.state.last_ack = stats["last_ack"]
         self.state.dead_letters = stats["dead"]
@@ -1014,6 +1040,11 @@ class UtilityLink:
             "connected": self.state.connected,
             "last_error": self.state.last_error,
             "push_active": self.state.push_active,
+            "push_source": self.state.push_source,
+            "polling_because": self.state.polling_because,
+            "echo_probe_at": (
+                self.state.echo_probe_at.isoformat() if self.state.echo_probe_at else None
+            ),
             "backlog": self.state.backlog,
             "dead_letters": self.state.dead_letters,
             "enrollment": self.state.enrollment,
@@ -1074,9 +1105,13 @@ class NotifyView(HomeAssistantView):
         return link
 
     async def get(self, request: web.Request, webhook_id: str) -> web.Response:
-        """The echo probe: GET {callback}/echo?echo=X answers X."""
-        if self._link(request, webhook_id) is None:
+        """The echo probe: GET {callback}?echo=X (Definition.md, Webhooks: the VTN's check
+        before it accepts the subscription) or {callback}/echo?echo=X answers X."""
+        link = self._link(request, webhook_id)
+        if link is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
+        if "echo" in request.query:
+            link.state.echo_probe_at = dt_util.utcnow()
         return web.Response(text=request.query.get("echo", ""), content_type="text/plain")
 
     async def post(self, request: web.Request, webhook_id: str) -> web.Response:

@@ -10,6 +10,7 @@ import pytest
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pev_portal.const import DOMAIN
@@ -115,7 +116,6 @@ async def test_link_tested_and_stored(hass: HomeAssistant, vtn: TestVtn) -> None
         ({"client_secret": ""}, {"base": "missing_credentials"}),
         ({"auth_type": "token", "token": ""}, {"token": "missing_token"}),
         ({"client_secret": "wrong"}, {"base": "invalid_auth"}),
-        ({"programs": "PEV-TOU, NO-SUCH-PROGRAM"}, {"programs": "unknown_program"}),
         ({"ca_bundle": "/nonexistent/ca.pem"}, {"ca_bundle": "ca_bundle_not_found"}),
     ],
 )
@@ -128,10 +128,75 @@ async def test_link_errors_on_the_form(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "utility"
     assert result["errors"] == errors
-    if errors == {"programs": "unknown_program"}:
-        assert "NO-SUCH-PROGRAM" in result["description_placeholders"]["detail"]
     result = await hass.config_entries.flow.async_configure(flow_id, link_input(vtn))
     assert result["step_id"] == "charger"
+
+
+async def test_program_pending_at_set_up_then_granted(hass: HomeAssistant, vtn: TestVtn) -> None:
+    """A program targeted only at the premise is private until the utility grants the VEN its
+    target: set-up registers the VEN, says it waits for the utility, creates the entry anyway,
+    and the link becomes active by itself when the grant arrives."""
+    vtn.add_program("PEV-PRIVATE", targets=["SDP-7"])
+    flow_id = await flow_at_utility(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, link_input(vtn, programs="PEV-TOU, PEV-PRIVATE")
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "utility_pending"
+    assert result["errors"] is None
+    assert result["description_placeholders"] == {"programs": "PEV-PRIVATE", "ven_name": "SDP-7"}
+    assert [v["venName"] for v in vtn.vens.values()] == ["SDP-7"], "the VEN is registered"
+
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["step_id"] == "charger"
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"charger_name": "Garage", "charger_type": "demo"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["utility"]["programs"] == ["PEV-TOU", "PEV-PRIVATE"]
+    entry = result["result"]
+    link = entry.runtime_data.link
+    assert link is not None
+    assert link.state.connected
+    assert link.state.enrollment == "pending"
+    assert link.state.missing_programs == ["PEV-PRIVATE"]
+    issue_id = f"utility_enrollment_{entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    assert len(vtn.vens) == 1, "set-up and the link use the same VEN"
+
+    vtn.grant_ven_targets("SDP-7", ["SDP-7"])
+    await link._async_poll()
+    assert link.state.enrollment == "active"
+    assert link.state.missing_programs == []
+    assert sorted(p.name for p in link.state.programs) == ["PEV-PRIVATE", "PEV-TOU"]
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_reconfigure_to_a_pending_program(hass: HomeAssistant, vtn: TestVtn) -> None:
+    """Reconfigure to a program the VEN cannot see yet: told so, then kept."""
+    vtn.add_program("PEV-PRIVATE", targets=[PREMISE["premise_id"]])
+    entry = make_entry()
+    linked = MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(PREMISE),
+        options=OPTIONS,
+    )
+    linked.add_to_hass(hass)
+    result = await linked.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], dict(PREMISE))
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], link_input(vtn, set_up=False, programs="PEV-PRIVATE")
+    )
+    assert result["step_id"] == "utility_pending"
+    assert result["description_placeholders"]["programs"] == "PEV-PRIVATE"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert linked.data["utility"]["programs"] == ["PEV-PRIVATE"]
 
 
 async def test_link_unreachable(hass: HomeAssistant, vtn: TestVtn) -> None:

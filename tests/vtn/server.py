@@ -130,6 +130,12 @@ class TestVtn:
         self.token_requests: list[dict[str, str]] = []
         self.decisions: dict[str, Decision] = {}
         self.bl_clients: dict[str, str] = {"bl-client": "bl-secret"}
+        self.probe_callbacks = False
+        """Definition.md (Webhooks): the VTN MUST check a subscription's callback URL with a GET
+        carrying an ``echo`` challenge and refuse the subscription unless the answer is 200 with
+        the challenge as its body. Off by default (many tests subscribe with a dead URL)."""
+        self.probes: list[tuple[str, bool]] = []
+        """Each echo probe sent: (callback URL, passed)."""
         self.notification_style = "object"
         """How pushes are written: ``object`` (the contract), ``snake`` (snake_case keys at any
         depth), ``json-string`` (the object as a JSON string of snake_case keys), ``bare`` (the
@@ -709,11 +715,29 @@ class TestVtn:
         body = await self._body(request)
         if invalid := self._request_invalid("subscriptionRequest", body):
             return invalid
+        if self.probe_callbacks:
+            for op in body.get("objectOperations") or []:
+                if not await self._echo_probe(op["callbackUrl"]):
+                    return self._problem(
+                        400, "Bad Request", "the callback URL did not answer the echo challenge"
+                    )
         sub = self._meta("sub", "SUBSCRIPTION")
         sub.update(copy.deepcopy(body))
         sub["clientID"] = request["client"]
         self.subscriptions[sub["id"]] = sub
         return self._json(sub, status=201, name="subscription")
+
+    async def _echo_probe(self, url: str) -> bool:
+        """GET ``url?echo=<challenge>``: passed when answered 200 with the challenge."""
+        assert self._session is not None
+        challenge = secrets.token_urlsafe(16)
+        try:
+            async with self._session.get(url, params={"echo": challenge}) as resp:
+                passed = resp.status == 200 and await resp.text() == challenge
+        except Exception:
+            passed = False
+        self.probes.append((url, passed))
+        return passed
 
     async def _delete_subscription(self, request: web.Request) -> web.Response:
         sub = self.subscriptions.get(request.match_info["id"])

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,13 +140,32 @@ def _utility_data(user_input: dict[str, Any], premise_id: str) -> dict[str, Any]
     return data
 
 
-async def _async_test_link(
-    hass: HomeAssistant, link: dict[str, Any]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Check the link's settings, then talk to the VTN: errors for the form, and details."""
+@dataclass(frozen=True)
+class LinkTest:
+    """The live test's outcome: errors for the form, their detail, and the configured
+    programs the VEN cannot see yet (the link is usable: they wait for the utility)."""
+
+    errors: dict[str, str]
+    detail: str = ""
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """The form's description placeholders."""
+        return {"detail": self.detail}
+
+
+async def _async_test_link(hass: HomeAssistant, link: dict[str, Any]) -> LinkTest:
+    """Check the link's settings, then talk to the VTN: authenticate, register the VEN (so the
+    utility can grant it the program) and see which programs it can see.
+
+    A program the VEN cannot see yet is not an error: a program targeted only at the premise is
+    private until the utility grants the VEN one of its targets, which it can only do once the
+    VEN exists (``openadr/enrollment.py``). It is returned as ``missing`` (pending).
+    """
+    from ..openadr.enrollment import async_program_status
     from ..openadr.errors import (
         OpenADRError,
-        UnknownProgram,
         VtnAuthError,
         VtnTlsError,
         VtnUnreachable,
@@ -154,35 +174,33 @@ async def _async_test_link(
 
     url = yarl.URL(link[CONF_VTN_URL])
     if url.scheme not in ("http", "https") or not url.host:
-        return {CONF_VTN_URL: "invalid_url"}, {"detail": ""}
+        return LinkTest({CONF_VTN_URL: "invalid_url"})
     if url.scheme == "http" and not link.get(CONF_ALLOW_HTTP):
-        return {CONF_VTN_URL: "insecure_http"}, {"detail": ""}
+        return LinkTest({CONF_VTN_URL: "insecure_http"})
     auth = link[CONF_AUTH_TYPE]
     if auth == AUTH_CLIENT_CREDENTIALS and not (
         link.get(CONF_CLIENT_ID) and link.get(CONF_CLIENT_SECRET)
     ):
-        return {"base": "missing_credentials"}, {"detail": ""}
+        return LinkTest({"base": "missing_credentials"})
     if auth == AUTH_TOKEN and not link.get(CONF_TOKEN):
-        return {CONF_TOKEN: "missing_token"}, {"detail": ""}
+        return LinkTest({CONF_TOKEN: "missing_token"})
     bundle = link.get(CONF_CA_BUNDLE)
     if bundle and not await hass.async_add_executor_job(Path(bundle).is_file):
-        return {CONF_CA_BUNDLE: "ca_bundle_not_found"}, {"detail": ""}
+        return LinkTest({CONF_CA_BUNDLE: "ca_bundle_not_found"})
     try:
         client = await async_make_client(hass, link)
-        await client.async_check(link[CONF_PROGRAMS])
+        status = await async_program_status(client, link[CONF_VEN_NAME], link[CONF_PROGRAMS])
     except ssl.SSLError as err:
-        return {CONF_CA_BUNDLE: "invalid_ca_bundle"}, {"detail": str(err)}
+        return LinkTest({CONF_CA_BUNDLE: "invalid_ca_bundle"}, str(err))
     except VtnUnreachable as err:
-        return {"base": "cannot_connect"}, {"detail": str(err)}
+        return LinkTest({"base": "cannot_connect"}, str(err))
     except VtnTlsError as err:
-        return {"base": "tls_error"}, {"detail": str(err)}
+        return LinkTest({"base": "tls_error"}, str(err))
     except VtnAuthError as err:
-        return {"base": "invalid_auth"}, {"detail": str(err)}
-    except UnknownProgram as err:
-        return {CONF_PROGRAMS: "unknown_program"}, {"detail": str(err)}
+        return LinkTest({"base": "invalid_auth"}, str(err))
     except OpenADRError as err:
-        return {"base": "vtn_error"}, {"detail": str(err)}
-    return {}, {"detail": ""}
+        return LinkTest({"base": "vtn_error"}, str(err))
+    return LinkTest({}, missing=list(status.missing))
 
 
 class UtilitySteps(ConfigFlow):
@@ -194,6 +212,8 @@ class UtilitySteps(ConfigFlow):
 
     _data: dict[str, Any]
     _utility: dict[str, Any] | None
+    _pending_then: Callable[[], Awaitable[ConfigFlowResult]]
+    _pending_placeholders: dict[str, str]
 
     if TYPE_CHECKING:
         # The config flow's charger step (ChargerSteps), declared for type checkers only.
@@ -218,14 +238,18 @@ class UtilitySteps(ConfigFlow):
                 await self.async_set_unique_id(values[CONF_PREMISE_ID])
                 self._abort_if_unique_id_configured()
             link: dict[str, Any] | None = None
+            missing: list[str] = []
             if not errors and (values.get(CONF_VTN_URL) or "").strip():
                 link = _utility_data(values, values[CONF_PREMISE_ID])
-                errors, placeholders = await _async_test_link(self.hass, link)
+                test = await _async_test_link(self.hass, link)
+                errors, placeholders, missing = test.errors, test.placeholders, test.missing
             if not errors:
                 self._data[CONF_PREMISE_ID] = values[CONF_PREMISE_ID]
                 self._data[CONF_INTERVAL_MINUTES] = int(values[CONF_INTERVAL_MINUTES])
                 self._data[CONF_VALIDATION_WINDOW] = values[CONF_VALIDATION_WINDOW]
                 self._utility = link
+                if link is not None and missing:
+                    return await self._async_pending(link, missing, self.async_step_charger)
                 return await self.async_step_charger()
         return self.async_show_form(
             step_id="utility",
@@ -234,6 +258,33 @@ class UtilitySteps(ConfigFlow):
             ),
             errors=errors,
             description_placeholders=placeholders,
+        )
+
+    async def _async_pending(
+        self,
+        link: dict[str, Any],
+        missing: list[str],
+        then: Callable[[], Awaitable[ConfigFlowResult]],
+    ) -> ConfigFlowResult:
+        """The link works but the VEN cannot see some programs yet: say so, then go on."""
+        self._pending_then = then
+        self._pending_placeholders = {
+            "programs": ", ".join(missing),
+            "ven_name": link[CONF_VEN_NAME],
+        }
+        return await self.async_step_utility_pending()
+
+    async def async_step_utility_pending(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Waiting for the utility: the VEN is registered, the utility has not granted it the
+        program(s) yet. Nothing to enter; the link becomes active by itself on the grant."""
+        if user_input is not None:
+            return await self._pending_then()
+        return self.async_show_form(
+            step_id="utility_pending",
+            data_schema=vol.Schema({}),
+            description_placeholders=self._pending_placeholders,
         )
 
     async def async_step_reconfigure_utility(
@@ -247,24 +298,32 @@ class UtilitySteps(ConfigFlow):
         if user_input is not None:
             user_input = _flat(user_input)
             utility: dict[str, Any] | None = None
+            missing: list[str] = []
             if (user_input.get(CONF_VTN_URL) or "").strip():
                 for secret in (CONF_CLIENT_SECRET, CONF_TOKEN):
                     if not user_input.get(secret) and current.get(secret):
                         user_input[secret] = current[secret]
                 utility = _utility_data(user_input, self._data[CONF_PREMISE_ID])
-                errors, placeholders = await _async_test_link(self.hass, utility)
+                test = await _async_test_link(self.hass, utility)
+                errors, placeholders, missing = test.errors, test.placeholders, test.missing
             if not errors:
                 data = {**entry.data, **self._data}
                 data.pop(CONF_UTILITY, None)
                 if utility is not None:
                     data[CONF_UTILITY] = utility
                     data[CONF_IN_PROGRAM] = True
-                return self.async_update_reload_and_abort(
-                    entry,
-                    unique_id=self._data[CONF_PREMISE_ID],
-                    title=self._data[CONF_PREMISE_NAME],
-                    data=data,
-                )
+
+                async def save() -> ConfigFlowResult:
+                    return self.async_update_reload_and_abort(
+                        entry,
+                        unique_id=self._data[CONF_PREMISE_ID],
+                        title=self._data[CONF_PREMISE_NAME],
+                        data=data,
+                    )
+
+                if utility is not None and missing:
+                    return await self._async_pending(utility, missing, save)
+                return await save()
         defaults = user_input or {
             k: v for k, v in current.items() if k not in (CONF_CLIENT_SECRET, CONF_TOKEN)
         }
@@ -291,8 +350,9 @@ class UtilitySteps(ConfigFlow):
         placeholders = {"detail": "", "url": current.get(CONF_VTN_URL, "")}
         if user_input is not None:
             utility = {**current, **{k: v for k, v in user_input.items() if v}}
-            errors, found = await _async_test_link(self.hass, utility)
-            placeholders.update(found)
+            test = await _async_test_link(self.hass, utility)
+            errors = test.errors
+            placeholders.update(test.placeholders)
             if not errors:
                 return self.async_update_reload_and_abort(
                     entry, data={**entry.data, CONF_UTILITY: utility}
