@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_control import bench as bench_control  # noqa: E402
 from bench_entry import bench_entry  # noqa: E402
+from bench_hass import bench_home_assistant  # noqa: E402
 from bench_metering import TARGET_US  # noqa: E402
 from bench_metering import bench as bench_metering  # noqa: E402
 from bench_performance import main as bench_performance_main  # noqa: E402
@@ -40,12 +41,9 @@ from bench_utility import bench as bench_utility  # noqa: E402
 
 async def _setup_once(config_dir: str) -> tuple[float, int]:
     """Set up a premise with the demo charger and two vehicles; seconds until all entities exist."""
-    from homeassistant import loader
     from homeassistant.helpers import entity_registry as er
-    from pytest_homeassistant_custom_component.common import async_test_home_assistant
 
-    async with async_test_home_assistant(config_dir=config_dir) as hass:
-        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+    async with bench_home_assistant(config_dir) as hass:
         entry = bench_entry([(f"PEV-{n}", f"Car {n}") for n in (1, 2)])
         entry.add_to_hass(hass)
         start = time.perf_counter()

@@ -24,6 +24,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_hass import bench_home_assistant  # noqa: E402
 
 START = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 STEP = timedelta(seconds=30)
@@ -69,18 +72,13 @@ def _entry() -> Any:
 
 async def _day(config_dir: str) -> dict[str, Any]:
     from freezegun import freeze_time
-    from homeassistant import loader
-    from pytest_homeassistant_custom_component.common import (
-        async_fire_time_changed,
-        async_test_home_assistant,
-    )
+    from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
     from custom_components.pev_portal.core.planner import ChargeMode
     from custom_components.pev_portal.core.simulator import DemoCar
 
     with freeze_time(START) as frozen:
-        async with async_test_home_assistant(config_dir=config_dir) as hass:
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+        async with bench_home_assistant(config_dir) as hass:
             entry = _entry()
             entry.add_to_hass(hass)
             assert await hass.config_entries.async_setup(entry.entry_id)
