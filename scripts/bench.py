@@ -7,8 +7,11 @@ Usage: ``scripts/bench [--quick]``
 - setup: time from config entry setup to all of its entities being available, in a real
   Home Assistant core (the test harness's instance, no mocks of the integration), median of
   several runs;
-- control: the plans computed in a simulated day with two vehicles and a local event
-  (bench_control.py).
+- control: the plans computed in a simulated day with two vehicles and a local event, and in a
+  steady home (two cars with whole-percent state-of-charge sensors) the replans per hour and
+  the CPU per hour of planning and its checks (bench_control.py);
+- loop: the worst planner call left in the event loop, for the instance sizes
+  ``charging.planning._small`` admits (bench_loop.py);
 - performance: time to settle one event on a session against a week of 1-minute sessions.
 
 Figures are printed, not asserted by the test suite (timed tests are flaky on shared CI).
@@ -30,7 +33,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_control import bench as bench_control  # noqa: E402
+from bench_control import steady, steady_line  # noqa: E402
 from bench_entry import bench_entry  # noqa: E402
+from bench_hass import bench_home_assistant  # noqa: E402
+from bench_loop import lines as loop_lines  # noqa: E402
+from bench_loop import worst_inline  # noqa: E402
 from bench_metering import TARGET_US  # noqa: E402
 from bench_metering import bench as bench_metering  # noqa: E402
 from bench_performance import main as bench_performance_main  # noqa: E402
@@ -40,12 +47,9 @@ from bench_utility import bench as bench_utility  # noqa: E402
 
 async def _setup_once(config_dir: str) -> tuple[float, int]:
     """Set up a premise with the demo charger and two vehicles; seconds until all entities exist."""
-    from homeassistant import loader
     from homeassistant.helpers import entity_registry as er
-    from pytest_homeassistant_custom_component.common import async_test_home_assistant
 
-    async with async_test_home_assistant(config_dir=config_dir) as hass:
-        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+    async with bench_home_assistant(config_dir) as hass:
         entry = bench_entry([(f"PEV-{n}", f"Car {n}") for n in (1, 2)])
         entry.add_to_hass(hass)
         start = time.perf_counter()
@@ -128,6 +132,9 @@ def main() -> int:
         f"event ({reasons}; target: one per real input change, before: 720 per event hour); "
         f"{control['cpu_s'] / 24 * 1000:.0f} ms of CPU per simulated hour in all"
     )
+    print(steady_line(steady(hours=2.0 if args.quick else 6.0)))
+    for line in loop_lines(worst_inline(30 if args.quick else 100)):
+        print(line)
     bench_performance_main()
     print()
     planner_ok = bench_planner_main(["bench_planner"]) == 0

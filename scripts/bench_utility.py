@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench_entry import bench_entry  # noqa: E402
+from bench_hass import async_setup_http, bench_home_assistant  # noqa: E402
 
 
 def _entry(vtn_url: str, callback: str | None) -> Any:
@@ -60,25 +61,19 @@ async def _wait(predicate: Any, timeout: float = 20.0) -> None:
 
 
 async def _latency(samples: int) -> tuple[list[float], list[float]]:
-    from aiohttp.test_utils import TestServer
-    from homeassistant import loader
     from homeassistant.setup import async_setup_component
-    from pytest_homeassistant_custom_component.common import async_test_home_assistant
 
     from tests.vtn.server import TestVtn, now_utc
 
     push: list[float] = []
     poll: list[float] = []
     with tempfile.TemporaryDirectory() as config_dir:
-        async with async_test_home_assistant(config_dir=config_dir) as hass, TestVtn() as vtn:
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+        async with bench_home_assistant(config_dir) as hass, TestVtn() as vtn:
             vtn.add_program("PEV-TOU")
             vtn.approve("PEV-DEMO-0001")
-            assert await async_setup_component(hass, "http", {})
+            base_url = await async_setup_http(hass)
             assert await async_setup_component(hass, "pev_portal", {})
-            server = TestServer(hass.http.app, host="127.0.0.1")
-            await server.start_server()
-            entry = _entry(vtn.base_url, str(server.make_url("")).rstrip("/"))
+            entry = _entry(vtn.base_url, base_url)
             entry.add_to_hass(hass)
             assert await hass.config_entries.async_setup(entry.entry_id)
             await hass.async_block_till_done()
@@ -117,23 +112,18 @@ async def _latency(samples: int) -> tuple[list[float], list[float]]:
                 await link._async_poll()
                 await _wait(lambda: runtime.cap_kw is None)
             await hass.config_entries.async_unload(entry.entry_id)
-            await server.close()
     return push, poll
 
 
 async def _backlog(days: int) -> tuple[float, float, int, int]:
-    from homeassistant import loader
-    from homeassistant.setup import async_setup_component
-    from pytest_homeassistant_custom_component.common import async_test_home_assistant
 
     from custom_components.pev_portal.core.metering import Interval, Quality
     from tests.vtn.server import TestVtn, now_utc
 
     with tempfile.TemporaryDirectory() as config_dir:
-        async with async_test_home_assistant(config_dir=config_dir) as hass, TestVtn() as vtn:
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+        async with bench_home_assistant(config_dir) as hass, TestVtn() as vtn:
             vtn.add_program("PEV-TOU")
-            assert await async_setup_component(hass, "http", {})
+            await async_setup_http(hass)
             start = now_utc().replace(hour=0, minute=0, second=0, microsecond=0)
             vtn.create_price_event(
                 [0.3] * 24 * (days + 1),
@@ -187,24 +177,18 @@ async def _backlog(days: int) -> tuple[float, float, int, int]:
 
 async def _resilience(pushes: int) -> dict[str, float]:
     import aiohttp
-    from aiohttp.test_utils import TestServer
-    from homeassistant import loader
     from homeassistant.setup import async_setup_component
-    from pytest_homeassistant_custom_component.common import async_test_home_assistant
 
     from tests.vtn.server import TestVtn, now_utc
 
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as config_dir:
-        async with async_test_home_assistant(config_dir=config_dir) as hass, TestVtn() as vtn:
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+        async with bench_home_assistant(config_dir) as hass, TestVtn() as vtn:
             vtn.add_program("PEV-TOU")
             vtn.approve("PEV-DEMO-0001")
-            assert await async_setup_component(hass, "http", {})
+            base_url = await async_setup_http(hass)
             assert await async_setup_component(hass, "pev_portal", {})
-            server = TestServer(hass.http.app, host="127.0.0.1")
-            await server.start_server()
-            entry = _entry(vtn.base_url, str(server.make_url("")).rstrip("/"))
+            entry = _entry(vtn.base_url, base_url)
             entry.add_to_hass(hass)
             assert await hass.config_entries.async_setup(entry.entry_id)
             await hass.async_block_till_done()
@@ -259,7 +243,7 @@ async def _resilience(pushes: int) -> dict[str, float]:
             # Unusable pushes with a valid bearer token.
             await asyncio.sleep(6)  # past the refresh gap of the pushes above
             before = sum(vtn.requests.values())
-            url = f"{str(server.make_url('')).rstrip('/')}/api/pev_portal/notify/{link.webhook_id}"
+            url = f"{base_url}/api/pev_portal/notify/{link.webhook_id}"
             headers = {"Authorization": f"Bearer {link.bearer}"}
             start = time.perf_counter()
             async with aiohttp.ClientSession() as session:
@@ -272,7 +256,6 @@ async def _resilience(pushes: int) -> dict[str, float]:
             out["unusable_pushes"] = float(pushes)
             out["unusable_pushes_vtn_requests"] = float(sum(vtn.requests.values()) - before)
             await hass.config_entries.async_unload(entry.entry_id)
-            await server.close()
     return out
 
 

@@ -1,5 +1,8 @@
 """Validate JSON bodies against the OpenADR 3.1.0 contract (``openadr3.yaml``).
 
+The contract is vendored in ``tests/vtn/spec/openadr-3.1.0/`` (Apache-2.0, with its LICENSE and
+NOTICE) so that nothing outside the repository is needed.
+
 How it works: the contract is loaded with PyYAML, ``components/schemas`` is converted from
 OpenAPI 3.0 to JSON Schema (draft 2020-12) and every ``$ref`` is inlined, then
 :func:`validate` checks a body against one component (``event``, ``reportRequest``, ...).
@@ -43,20 +46,23 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "openadr-3.1.0" / "openadr3.yaml"
+SPEC_DIR = Path(__file__).resolve().parent / "spec" / "openadr-3.1.0"
+"""The vendored contract (Apache-2.0, see its LICENSE/NOTICE): no file outside the repository."""
+SPEC = SPEC_DIR / "openadr3.yaml"
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _DROP = {"discriminator", "example", "xml", "externalDocs", "deprecated", "readOnly", "writeOnly"}
 
 
 def _spec_path() -> Path:
+    """The vendored ``openadr3.yaml``; a checkout without it falls back to ``shared/specs``."""
     if SPEC.exists():
         return SPEC
     for parent in Path(__file__).resolve().parents:
         candidate = parent / "shared" / "specs" / "openadr-3.1.0" / "openadr3.yaml"
         if candidate.exists():
             return candidate
-    raise FileNotFoundError("openadr3.yaml not found")
+    raise FileNotFoundError(f"openadr3.yaml not found (expected {SPEC})")
 
 
 @cache

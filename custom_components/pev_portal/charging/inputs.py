@@ -7,10 +7,12 @@ A mixin of :class:`.planning.SmartCharging` (its state is declared here, set the
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from ..adapters import EntityCharger
@@ -114,6 +116,25 @@ class PlanRequests:
         """The energy still wanted by the session (see :mod:`.settings`)."""
         target = (settings or self.settings_of(vehicle)).target
         return energy_wanted(self.hass, runtime, vehicle, target)
+
+    def soc_step_kwh(self) -> float | None:
+        """The coarsest energy step of the plugged-in vehicles' state-of-charge sensors, for the
+        replan hysteresis (``needs_replan(energy_step_kwh=...)``); ``None`` when no session's
+        energy comes from such a sensor.
+
+        A sensor's step is its resolution in % (``10 ** -precision`` from the entity's display
+        precision: the user's, else the integration's ``suggested_display_precision``; whole
+        percent when it has neither) times the vehicle's capacity / 100.
+        """
+        steps = [
+            vehicle.capacity_kwh * soc_resolution_percent(self.hass, vehicle.soc_entity) / 100.0
+            for runtime in self.premise.chargers.values()
+            if runtime.session is not None
+            and (vehicle := self.vehicle_of(runtime)) is not None
+            and vehicle.soc_entity
+            and vehicle.capacity_kwh
+        ]
+        return max(steps) if steps else None
 
     def energy_request(self, runtime: ChargerRuntime) -> tuple[float | None, datetime | None]:
         """The session's energy request and departure for the utility (UC133 step 4).
@@ -303,3 +324,16 @@ class PlanRequests:
         for session_id, (_kw, until) in list(self.learned.items()):
             if until <= now:
                 del self.learned[session_id]
+
+
+def soc_resolution_percent(hass: HomeAssistant, entity_id: str) -> float:
+    """The resolution of a state-of-charge sensor in %: from its display precision (the user's
+    choice, else the integration's ``suggested_display_precision``), else 1 (whole percent, what
+    most cars report)."""
+    entry = er.async_get(hass).async_get(entity_id)
+    options: Mapping[str, Any] = entry.options.get("sensor", {}) if entry is not None else {}
+    for key in ("display_precision", "suggested_display_precision"):
+        precision = options.get(key)
+        if isinstance(precision, int) and not isinstance(precision, bool) and 0 <= precision <= 6:
+            return float(10.0**-precision)
+    return 1.0

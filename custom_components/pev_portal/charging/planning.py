@@ -250,7 +250,12 @@ class SmartCharging(PlanRequests, PlanViews):
         else:
             measured = self._measured(now)
             reason = needs_replan(
-                self.inputs, inputs, current=self.plan, now=now, measured_kw=measured
+                self.inputs,
+                inputs,
+                current=self.plan,
+                now=now,
+                measured_kw=measured,
+                energy_step_kwh=self.soc_step_kwh(),  # a whole-percent sensor: no replan a step
             )
             if reason is not None and reason.startswith("under-delivery: "):
                 self._learn(reason.removeprefix("under-delivery: "), measured, now)
