@@ -1,13 +1,14 @@
 """The worst planner call left in the event loop (issue 14: under 20 ms).
 
 ``charging/planning.py`` plans in the event loop when ``_small(inputs)`` admits the instance
-(one or two vehicles, or up to four without a shared circuit), in the executor otherwise. This
+(up to four vehicles without a shared circuit), in the executor otherwise. This
 bench draws random instances of exactly the sizes ``_small`` admits, at the horizon in use
 (``PLAN_HORIZON_HOURS``, 15-minute slots), and calls the planner as Home Assistant does
 (``SmartCharging.compute``: the executable plan with explanations; then, as the random start
 does, the same plan again with each vehicle held at 0 kW for a random delay after its start).
 Prices: a 196-point hourly real-time tariff or a time-of-use tariff; zero to two load-control
-caps; one- and three-phase and on/off chargers; circuits of 5.75-14.72 kW for the shared ones.
+caps; one- and three-phase and on/off chargers. The shared-circuit group is planned in the
+executor since this bench found 371 ms there; it is still drawn, for the record.
 
 Printed: the worst CPU time of one call and of the pair (plan + random-start replan), by size.
 """
@@ -118,7 +119,7 @@ def worst_inline(instances: int = 100, seed: int = 2026) -> dict[str, dict[str, 
     from custom_components.pev_portal.core.planner import PowerCap
 
     groups = {
-        "1-2 vehicles, shared circuit": [(1, True), (2, True)],
+        "1-2 vehicles, shared circuit (executor)": [(1, True), (2, True)],
         "1-2 vehicles, no circuit": [(1, False), (2, False)],
         "3-4 vehicles, no circuit": [(3, False), (4, False)],
     }
@@ -130,7 +131,7 @@ def worst_inline(instances: int = 100, seed: int = 2026) -> dict[str, dict[str, 
         for k in range(instances):
             vehicles, shared = sizes[k % len(sizes)]
             inputs = _instance(rng, vehicles, shared)
-            assert _small(inputs), (vehicles, shared)
+            assert _small(inputs) is not shared, (vehicles, shared)
             cpu = time.process_time()
             first = _compute(inputs)
             first_ms = (time.process_time() - cpu) * 1000
@@ -159,7 +160,7 @@ def worst_inline(instances: int = 100, seed: int = 2026) -> dict[str, dict[str, 
 
 def lines(figures: dict[str, dict[str, Any]]) -> list[str]:
     """The figures, printed."""
-    worst = max(f["pair_ms"] for f in figures.values())
+    worst = max(f["pair_ms"] for n, f in figures.items() if "executor" not in n)
     out = [
         "worst planner call in the event loop (the sizes _small() admits, 48-hour horizon, "
         "with explanations; CPU ms):"
