@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homeassistant.components.number import NumberEntity, NumberMode
+from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
 from homeassistant.const import PERCENTAGE, UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -35,11 +35,14 @@ class ChargeTargetNumber(VehicleEntity, NumberEntity):
     def __init__(self, coordinator: PevPortalCoordinator, vehicle: Vehicle, key: str) -> None:
         super().__init__(coordinator, vehicle, key)
         if vehicle.capacity_kwh:
+            # A target state of charge, as Renault's charge_limit_target (Home Assistant core).
+            self._attr_device_class = NumberDeviceClass.BATTERY
             self._attr_native_unit_of_measurement = PERCENTAGE
             self._attr_native_min_value = 0
             self._attr_native_max_value = 100
             self._attr_native_step = 1
         else:
+            self._attr_device_class = NumberDeviceClass.ENERGY
             self._attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
             self._attr_native_min_value = 0
             self._attr_native_max_value = 200

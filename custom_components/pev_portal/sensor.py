@@ -174,7 +174,10 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
     ChargerSensorDescription(
         key="current_price",
         translation_key="current_price",
-        suggested_display_precision=4,
+        # Shown in cents with a price history, as Home Assistant's Nord Pool integration does
+        # (home-assistant/core homeassistant/components/nordpool/sensor.py, 0e1c6059).
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
         value=_price,
         attributes=_price_attrs,
     ),
@@ -377,7 +380,8 @@ UTILITY_SENSORS: tuple[UtilitySensorDescription, ...] = (
     UtilitySensorDescription(
         key="utility_price",
         translation_key="utility_price",
-        suggested_display_precision=4,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
         value=_utility_price,
     ),
     UtilitySensorDescription(
