@@ -83,6 +83,8 @@ if TYPE_CHECKING:
     from .ports import Premise
 
 _LOGGER = logging.getLogger(__name__)
+# How long an unload waits for a report in flight.
+STOP_TIMEOUT_S = 10.0
 
 PUMP_SECONDS = 15
 RESOURCE_POLL_SECONDS = 2.0
@@ -200,6 +202,7 @@ class UtilityLink:
         self._unsubs: list[CALLBACK_TYPE] = []
         self._resource_waiters: dict[str, asyncio.Event] = {}
         self._pumping = False
+        self._pump_task: asyncio.Task[Any] | None = None
         self._stopped = False
         self._auth_failed = False
         self._ven_targets: list[str] = []
@@ -254,6 +257,18 @@ class UtilityLink:
         self.hass.data.get(DOMAIN, {}).get("links", {}).pop(self.webhook_id, None)
         for waiter in self._resource_waiters.values():
             waiter.set()
+        # A report being sent finishes (its acknowledgement written) before the store closes;
+        # one the VTN does not answer within the timeout is cancelled and stays in the outbox.
+        pump = self._pump_task
+        if pump is not None and not pump.done() and pump is not asyncio.current_task():
+            try:
+                async with asyncio.timeout(STOP_TIMEOUT_S):
+                    await asyncio.shield(pump)
+            except TimeoutError:
+                pump.cancel()
+                await asyncio.gather(pump, return_exceptions=True)
+            except Exception:  # its own failure is logged by it
+                pass
 
     async def async_connect(self) -> None:
         """Register the VEN, read programs and events, and subscribe for pushes."""
@@ -804,6 +819,7 @@ class UtilityLink:
         if self._pumping or self._stopped or self.client is None:
             return
         self._pumping = True
+        self._pump_task = asyncio.current_task()
         # Our reports already at the VTN, by (event, report name): listed once per event and
         # pump run (not once per report), so a long backlog is sent in linear time.
         known: dict[str, dict[str, str]] = {}
@@ -819,8 +835,10 @@ class UtilityLink:
                         return
         finally:
             self._pumping = False
-            await self._refresh_backlog()
-            self.premise.changed()
+            self._pump_task = None
+            if not self._stopped:  # at unload the store closes next: nothing more to read
+                await self._refresh_backlog()
+                self.premise.changed()
 
     async def _async_send(self, row: dict[str, Any], known: dict[str, dict[str, str]]) -> bool:
         """Create or update one report; a report never gets a second name or a twin.
