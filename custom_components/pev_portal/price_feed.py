@@ -52,6 +52,8 @@ ACTIONS: Final = {
     ENERGYZERO: "get_energy_prices",
     NORDPOOL: "get_prices_for_date",
 }
+# An action that has not answered by then counts as failing (the last prices are kept).
+ACTION_TIMEOUT: Final = 30.0
 
 
 class PriceFeed:
@@ -125,7 +127,7 @@ class PriceFeed:
                     response_unit=response_unit,
                 )
                 tariff = tariff_from_dict(data)
-            except (PriceSourceError, HomeAssistantError, ValueError) as err:
+            except (PriceSourceError, HomeAssistantError, ValueError, TimeoutError) as err:
                 self._failed(str(err) or type(err).__name__)
                 return
             if self.stopped:  # unloaded while the action was answering
@@ -184,9 +186,10 @@ class PriceFeed:
         return days, f"{currency}/MWh"
 
     async def _async_call(self, domain: str, action: str, data: dict[str, Any]) -> dict[str, Any]:
-        response = await self.premise.hass.services.async_call(
-            domain, action, data, blocking=True, return_response=True
-        )
+        async with asyncio.timeout(ACTION_TIMEOUT):
+            response = await self.premise.hass.services.async_call(
+                domain, action, data, blocking=True, return_response=True
+            )
         return dict(response or {})
 
 

@@ -368,3 +368,33 @@ async def test_unload_stops_following(hass: HomeAssistant, freezer: FrozenDateTi
     publish(hass, {20: 0.55}, {})
     await hass.async_block_till_done()
     assert coordinator.events.version == version
+
+
+async def test_action_that_never_answers_counts_as_failing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An action that never answers does not hold set-up: after the action timeout (here at
+    once) the fallback stays and the repair issue names the entity."""
+    import asyncio
+
+    from custom_components.pev_portal import price_feed
+
+    monkeypatch.setattr(price_feed, "ACTION_TIMEOUT", 0)
+    freezer.move_to(NOW)
+    entity_id = "sensor.electricity_price_home"
+    _register(hass, "tibber", entity_id, "home-id-price")
+    hass.states.async_set(entity_id, "0.31", {"unit_of_measurement": "EUR/kWh"})
+    never = asyncio.Event()
+
+    async def hang(_call: ServiceCall) -> ServiceResponse:
+        await never.wait()
+        return {}
+
+    hass.services.async_register(
+        "tibber", "get_prices", hang, supports_response=SupportsResponse.ONLY
+    )
+    coordinator = await _set_up_with(hass, entity_id)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, ISSUE)
+    assert issue is not None
+    assert (issue.translation_placeholders or {})["error"] == "TimeoutError"
+    assert coordinator.events.base_tariff.to_dict() == FALLBACK
