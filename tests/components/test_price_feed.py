@@ -398,3 +398,19 @@ async def test_action_that_never_answers_counts_as_failing(
     assert issue is not None
     assert (issue.translation_placeholders or {})["error"] == "TimeoutError"
     assert coordinator.events.base_tariff.to_dict() == FALLBACK
+
+
+async def test_issue_cleared_when_the_price_entity_is_no_longer_used(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The options switch to a flat price: after the reload the price issue is gone."""
+    freezer.move_to(NOW)
+    publish(hass, {20: 0.15}, {}, unit="kW")
+    entry = make_entry(options=FEED_OPTIONS)
+    await setup(hass, entry)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is not None
+    hass.config_entries.async_update_entry(entry, options=OPTIONS)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.price_feed is None
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is None
