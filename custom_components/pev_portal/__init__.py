@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
@@ -88,6 +88,11 @@ _NOT_YET_LOADED = (
 _NOT_SENSOR_METERS = (METER_SOURCE_DEMO, METER_SOURCE_CHARGER, METER_SOURCE_ZHA)
 
 
+def _coming_up(source: ConfigEntry) -> bool:
+    """Another integration's entry that will load by itself (not disabled, not failed)."""
+    return source.disabled_by is None and source.state in _NOT_YET_LOADED
+
+
 def _needed_entities(entry: PevPortalConfigEntry) -> list[str]:
     """The other integrations' entities set-up needs: each mapped charger's status, a sensor
     meter's energy sensor and the price entity."""
@@ -111,9 +116,9 @@ def _check_ready(hass: HomeAssistant, entry: PevPortalConfigEntry) -> None:
 
     An entity counts as not there yet when it has no state (or Home Assistant's restored
     "unavailable") and its integration's config entry is not loaded yet (not loaded, setting
-    up, or retrying): Home Assistant then retries this entry with backoff. An entity missing
-    from the entity registry is not waited for (the missing-entities repair issue names it), nor
-    one whose integration failed for good; the utility's VTN is not checked (the link retries
+    up, or retrying; not disabled): Home Assistant then retries this entry with backoff. An
+    entity missing from the entity registry is not waited for (the missing-entities repair
+    issue names it), nor one whose integration failed for good or was disabled; the utility's VTN is not checked (the link retries
     by itself).
     """
     registry = er.async_get(hass)
@@ -125,7 +130,7 @@ def _check_ready(hass: HomeAssistant, entry: PevPortalConfigEntry) -> None:
         if registered is None or registered.config_entry_id is None:
             continue
         source = hass.config_entries.async_get_entry(registered.config_entry_id)
-        if source is not None and source.state in _NOT_YET_LOADED:
+        if source is not None and _coming_up(source):
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN,
                 translation_key="entity_not_ready",
@@ -141,7 +146,7 @@ def _check_ready(hass: HomeAssistant, entry: PevPortalConfigEntry) -> None:
         uses_zha
         and zha_entries
         and all(z.state is not ConfigEntryState.LOADED for z in zha_entries)
-        and any(z.state in _NOT_YET_LOADED for z in zha_entries)
+        and any(_coming_up(z) for z in zha_entries)
     ):
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="zha_not_ready")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -36,10 +36,14 @@ PRICE_OPTIONS = {**OPTIONS, "price_entity": "sensor.spot_price"}
 
 
 def _register(
-    hass: HomeAssistant, domain: str, entity_id: str, state: ConfigEntryState
+    hass: HomeAssistant,
+    domain: str,
+    entity_id: str,
+    state: ConfigEntryState,
+    disabled_by: ConfigEntryDisabler | None = None,
 ) -> MockConfigEntry:
     """The entity in the registry, owned by a config entry of ``domain`` in ``state``."""
-    source = MockConfigEntry(domain=domain, title=domain.title())
+    source = MockConfigEntry(domain=domain, title=domain.title(), disabled_by=disabled_by)
     source.add_to_hass(hass)
     source.mock_state(hass, state)
     platform, object_id = entity_id.split(".")
@@ -129,6 +133,14 @@ async def test_no_wait_when_the_integration_is_loaded_or_failed(
     """Loaded (the entity is merely unavailable) or failed for good (nothing to wait for):
     the premise is set up and the charger shows unavailable."""
     _register(hass, "ocpp", "sensor.cp_status", source_state)
+    _mapped_states(hass, skip="sensor.cp_status")
+    assert await _set_up(hass, make_entry(charger=MAPPED)) is ConfigEntryState.LOADED
+
+
+async def test_no_wait_for_a_disabled_integration(hass: HomeAssistant) -> None:
+    """The user disabled the charger's integration: it will not come up, nothing to wait for."""
+    user = ConfigEntryDisabler.USER
+    _register(hass, "ocpp", "sensor.cp_status", ConfigEntryState.NOT_LOADED, disabled_by=user)
     _mapped_states(hass, skip="sensor.cp_status")
     assert await _set_up(hass, make_entry(charger=MAPPED)) is ConfigEntryState.LOADED
 
