@@ -45,6 +45,7 @@ from .const import (
     CONF_METER_ENTITY,
     CONF_METER_SOURCE,
     CONF_PREMISE_ID,
+    CONF_PRICE_ENTITY,
     CONF_TARIFF,
     CONF_UTILITY,
     CONF_VALIDATION_WINDOW,
@@ -68,6 +69,7 @@ from .core.tariff import FlatTariff, Tariff, tariff_from_dict
 from .io.store import AsyncLedgerStore
 from .notifications import Notifier
 from .ports import Premise
+from .price_feed import PriceFeed
 from .program_events import ProgramEvents
 from .reporting import UtilityReports
 from .runtime import ChargerRuntime, Vehicle
@@ -117,6 +119,9 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.smart = SmartCharging(self.premise, self.events, self.controller, self.audit)
         self.sessions = Sessions(self.premise, self.events, self.smart, self.default_tariff)
         self.notifier = Notifier(self.premise, self.events, options)
+        self.price_feed: PriceFeed | None = None
+        if options.get(CONF_PRICE_ENTITY):  # live prices from another integration's entity
+            self.price_feed = PriceFeed(self.premise, self.events, options)
         self.link: UtilityLink | None = None
         self.reports: UtilityReports | None = None
         self._stopped = False
@@ -223,6 +228,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if self.link is not None:
             await self.link.async_start()
         self.events.start()
+        if self.price_feed is not None:
+            await self.price_feed.async_start()
+        else:
+            repairs.async_price_source_ok(self.hass, entry.entry_id)  # no price entity now
         self.smart.schedule()
         self.async_set_updated_data(None)
 
@@ -284,6 +293,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if self._stopped:
             return
         self._stopped = True
+        if self.price_feed is not None:
+            self.price_feed.stop()
         await self.smart.async_stop()
         if self.link is not None:
             await self.link.async_stop()

@@ -197,6 +197,20 @@ class ProgramEvents:
         """The utility's events changed (a push, a poll, a binding)."""
         self._changed()
 
+    @callback
+    def set_base_tariff(self, tariff: Tariff) -> bool:
+        """Replace the base tariff (a price entity published new prices).
+
+        Only a tariff whose :attr:`~.core.tariff.Tariff.fingerprint` differs counts as a change:
+        the cached program tariffs are dropped, the version moves and the listeners hear
+        ``changed`` (the plan replans); an equal one is ignored. Returns whether it changed.
+        """
+        if tariff.fingerprint == self.base_tariff.fingerprint:
+            return False
+        self.base_tariff = tariff
+        self._changed()
+        return True
+
     def _changed(self, *, notify: bool = True) -> None:
         self.version += 1
         self._tariffs.clear()

@@ -25,6 +25,7 @@ THREE_PHASE = "charger_three_phase"
 STORE_FAILING = "store_failing"
 LEDGER_DAMAGED = "ledger_damaged"
 LOCAL_EVENTS_SKIPPED = "local_events_skipped"
+PRICE_SOURCE_FAILING = "price_source_failing"
 
 
 def _issue_id(entry_id: str, charger_id: str) -> str:
@@ -103,6 +104,26 @@ def async_three_phase_issue(
         translation_placeholders={"charger": charger_name},
         data={"entry_id": entry_id, "charger_id": charger_id},
     )
+
+
+def async_price_source_failing(
+    hass: HomeAssistant, entry_id: str, entity_id: str, error: str
+) -> None:
+    """Raise the issue that the price entity's prices cannot be read (the last are kept)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"{PRICE_SOURCE_FAILING}_{entry_id}",
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=PRICE_SOURCE_FAILING,
+        translation_placeholders={"entity": entity_id, "error": error},
+    )
+
+
+def async_price_source_ok(hass: HomeAssistant, entry_id: str) -> None:
+    """Clear the price-source issue (the prices are read again)."""
+    ir.async_delete_issue(hass, DOMAIN, f"{PRICE_SOURCE_FAILING}_{entry_id}")
 
 
 # -- the ledger's health ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -65,6 +66,9 @@ def register(hass: HomeAssistant, meter: FakeMeter, name: str = "EV meter") -> s
     else:
         zha_entry = MockConfigEntry(domain="zha", title="ZHA")
         zha_entry.add_to_hass(hass)
+        # Its entry is loaded (PEV Portal waits while ZHA's entry is still coming up, see
+        # tests/components/test_setup_ready.py); whether its gateway answers is up to the test.
+        zha_entry.mock_state(hass, ConfigEntryState.LOADED)
     device = dr.async_get(hass).async_get_or_create(
         config_entry_id=zha_entry.entry_id,
         identifiers={("zha", meter.ieee)},

@@ -474,7 +474,7 @@ async def test_zha_comes_back_at_a_boundary(
     ha.states.async_set("sensor.cp_status", "Available")
     meter = FakeMeter(app, registers={**STANDARD, "current_summ_delivered": 5000})
     device_id = register(ha, meter)
-    with patch(GATEWAY) as helper:  # ZHA not loaded yet: not even asked
+    with patch(GATEWAY) as helper:  # ZHA not running yet: not even asked
         coordinator = await setup(ha, make_entry(charger(device_id, meter.ieee)))
     helper.assert_not_called()
     assert runtime(coordinator).meter.meter_details()["source"] == "unavailable"

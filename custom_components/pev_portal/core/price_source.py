@@ -1,7 +1,7 @@
 """Prices from another integration: its attribute (or action response) shapes -> an RTP series.
 
 Pure Python (standard library only), no Home Assistant imports. The config flow uses it to
-check a price entity; the coordinator turns the entity's attributes into the program's
+check a price entity; ``price_feed.py`` turns the entity's attributes into the program's
 real-time tariff with :func:`rtp_tariff_dict` on every state change of the entity.
 
 The shapes read (each integration's own code, read for this module; nothing copied):
