@@ -63,10 +63,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any, Final
+
+from .metering_snapshot import SNAPSHOT_VERSION, restore_ledger, snapshot_of
+from .metering_types import Anomaly, AnomalyKind, Interval, MeterReading, Quality
 
 __all__ = [
     "MAX_INTERVAL_MINUTES",
@@ -82,7 +83,6 @@ __all__ = [
 
 MIN_INTERVAL_MINUTES: Final = 1
 MAX_INTERVAL_MINUTES: Final = 60
-SNAPSHOT_VERSION: Final = 1
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US: Final = timedelta(microseconds=1)
@@ -94,64 +94,6 @@ _US_PER_HOUR: Final = 3_600_000_000.0
 _NORMAL: Final = 0
 _GAP: Final = 1
 _UNKNOWN: Final = 2
-
-
-class Quality(StrEnum):
-    """Data quality of an interval."""
-
-    OK = "OK"
-    ESTIMATED = "ESTIMATED"
-    MISSING = "MISSING"
-
-
-class AnomalyKind(StrEnum):
-    """What was wrong with a reading."""
-
-    BACKWARDS = "backwards"
-    JUMP = "jump"
-    GAP = "gap"
-    METER_CHANGED = "meter_changed"
-    OUT_OF_ORDER = "out_of_order"
-
-
-@dataclass(frozen=True, slots=True)
-class Anomaly:
-    """A reading that was not a plain, plausible continuation of the previous one."""
-
-    kind: AnomalyKind
-    at: datetime
-    previous: float | None
-    value: float | None
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """One clock-aligned metering interval."""
-
-    start: datetime
-    end: datetime
-    kwh: float
-    pev_id: str | None
-    premise_id: str
-    meter_id: str
-    quality: Quality
-    meter_epoch: int
-    register_end: float | None
-
-    @property
-    def billable(self) -> bool:
-        """Whether the interval can be billed (its quality is not MISSING)."""
-        return self.quality is not Quality.MISSING
-
-
-@dataclass(frozen=True, slots=True)
-class MeterReading:
-    """A cumulative register reading."""
-
-    at: datetime
-    kwh: float
-    meter_id: str | None = None
 
 
 def _to_us(at: datetime) -> int:
@@ -618,89 +560,9 @@ class IntervalLedger:
 
     def snapshot(self) -> dict[str, Any]:
         """Complete, JSON-serializable state; :meth:`restore` is its exact inverse."""
-        return {
-            "version": SNAPSHOT_VERSION,
-            "interval_minutes": self._minutes,
-            "premise_id": self._premise_id,
-            "meter_id": self._meter_id,
-            "pev_id": self.pev_id,
-            "max_gap_us": self._max_gap_us,
-            "max_power_kw": self._max_power_kw,
-            "meter_epoch": self._epoch,
-            "last_us": self._last_us,
-            "last_kwh": self._last_kwh,
-            "open_start_us": self._open_start,
-            "open_kwh": self._open_kwh,
-            "open_info": self._open_info,
-            "open_est": self._open_est,
-            "closed_kwh": self._closed_kwh,
-            "closed": self._closed,
-            "anomalies": [
-                {
-                    "kind": a.kind.value,
-                    "at": a.at.isoformat(),
-                    "previous": a.previous,
-                    "value": a.value,
-                    "message": a.message,
-                }
-                for a in self.anomalies
-            ],
-        }
+        return snapshot_of(self)
 
     @classmethod
     def restore(cls, data: Mapping[str, Any]) -> IntervalLedger:
         """Rebuild a ledger from :meth:`snapshot` output; ValueError if it is malformed."""
-        try:
-            if data["version"] != SNAPSHOT_VERSION:
-                raise ValueError(f"unsupported snapshot version {data['version']!r}")
-            ledger = cls(
-                interval_minutes=data["interval_minutes"],
-                premise_id=data["premise_id"],
-                meter_id=data["meter_id"],
-                pev_id=data["pev_id"],
-                max_gap=timedelta(microseconds=_int(data["max_gap_us"])),
-                max_power_kw=float(data["max_power_kw"]),
-            )
-            last_us = data["last_us"]
-            ledger._epoch = _int(data["meter_epoch"])
-            ledger._last_us = None if last_us is None else _int(last_us)
-            ledger._last_kwh = float(data["last_kwh"])
-            ledger._open_start = _int(data["open_start_us"])
-            ledger._open_kwh = float(data["open_kwh"])
-            ledger._open_info = _bool(data["open_info"])
-            ledger._open_est = _bool(data["open_est"])
-            ledger._closed_kwh = float(data["closed_kwh"])
-            ledger._closed = _bool(data["closed"])
-            ledger.anomalies = [
-                Anomaly(
-                    AnomalyKind(a["kind"]),
-                    _aware(datetime.fromisoformat(a["at"])),
-                    None if a["previous"] is None else float(a["previous"]),
-                    None if a["value"] is None else float(a["value"]),
-                    str(a["message"]),
-                )
-                for a in data["anomalies"]
-            ]
-        except (KeyError, TypeError) as err:
-            raise ValueError(f"malformed metering snapshot: {err!r}") from err
-        if ledger._last_us is not None and ledger._open_start % ledger._len_us:
-            raise ValueError("malformed metering snapshot: open interval not clock-aligned")
-        return ledger
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected an integer, got {value!r}")
-    return value
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"expected a boolean, got {value!r}")
-    return value
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise TypeError(f"expected an aware datetime, got {value!r}")
-    return value.astimezone(UTC)
+        return restore_ledger(cls, data)
