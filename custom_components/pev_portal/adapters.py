@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass
@@ -31,18 +32,23 @@ from homeassistant.core import (
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
+from .charger_status import STATUS_MAP as STATUS_MAP  # re-exported
+from .charger_status import map_status as map_status
 from .const import (
     CONF_CURRENT_ENTITY,
     CONF_ENERGY_ENTITY,
     CONF_MAX_CURRENT,
+    CONF_METER_START_ENTITY,
     CONF_MIN_CURRENT,
     CONF_PHASES,
     CONF_POWER_ENTITY,
     CONF_PRESET,
+    CONF_SESSION_ENERGY_ENTITY,
     CONF_START_BUTTON,
     CONF_STATUS_ENTITY,
     CONF_STOP_BUTTON,
     CONF_SWITCH_ENTITY,
+    CONF_TRANSACTION_ENTITY,
     CONF_VEHICLE_ID_ENTITY,
     CONF_VOLTAGE,
     DEFAULT_MIN_CURRENT_A,
@@ -60,57 +66,6 @@ from .presets import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-
-# Status strings of common charger integrations, lower-cased, mapped to the core's four states.
-# OCPP 1.6 (lbbrhzn/ocpp), Wallbox, Easee, Zaptec, go-e, plus plain binary sensors.
-STATUS_MAP: dict[str, ChargerStatus] = {
-    # binary sensors (plug / cable connected)
-    "on": ChargerStatus.PLUGGED,
-    "off": ChargerStatus.UNPLUGGED,
-    # OCPP 1.6 ChargePointStatus
-    "available": ChargerStatus.UNPLUGGED,
-    "preparing": ChargerStatus.PLUGGED,
-    "charging": ChargerStatus.CHARGING,
-    "suspendedev": ChargerStatus.PLUGGED,
-    "suspendedevse": ChargerStatus.PLUGGED,
-    "finishing": ChargerStatus.PLUGGED,
-    "reserved": ChargerStatus.UNPLUGGED,
-    "faulted": ChargerStatus.FAULT,
-    # Wallbox
-    "ready": ChargerStatus.UNPLUGGED,
-    "disconnected": ChargerStatus.UNPLUGGED,
-    "connected: waiting for car demand": ChargerStatus.PLUGGED,
-    "waiting for car demand": ChargerStatus.PLUGGED,
-    "paused by user": ChargerStatus.PLUGGED,
-    "scheduled": ChargerStatus.PLUGGED,
-    "waiting": ChargerStatus.PLUGGED,
-    "locked, car connected": ChargerStatus.PLUGGED,
-    "error": ChargerStatus.FAULT,
-    # Easee
-    "awaiting_start": ChargerStatus.PLUGGED,
-    "ready_to_charge": ChargerStatus.PLUGGED,
-    "completed": ChargerStatus.PLUGGED,
-    # Zaptec
-    "connected_requesting": ChargerStatus.PLUGGED,
-    "connected_charging": ChargerStatus.CHARGING,
-    "connected_finished": ChargerStatus.PLUGGED,
-    # go-e (car state)
-    "idle": ChargerStatus.UNPLUGGED,
-    "waitcar": ChargerStatus.PLUGGED,
-    "complete": ChargerStatus.PLUGGED,
-    # generic
-    "plugged": ChargerStatus.PLUGGED,
-    "connected": ChargerStatus.PLUGGED,
-    "unplugged": ChargerStatus.UNPLUGGED,
-    "fault": ChargerStatus.FAULT,
-}
-
-
-def map_status(state: str | None) -> ChargerStatus | None:
-    """Map a charger integration's status string to the core's status (None when unknown)."""
-    if state is None or state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None
-    return STATUS_MAP.get(state.strip().lower())
 
 
 def _number(state: State | None) -> float | None:
@@ -154,6 +109,22 @@ def is_energy_sensor(state: State | None) -> bool:
         and state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
         in (UnitOfEnergy.WATT_HOUR, UnitOfEnergy.KILO_WATT_HOUR, UnitOfEnergy.MEGA_WATT_HOUR)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """The charger's own transaction registers, as its integration shows them now.
+
+    ``running`` is True while a transaction runs, False once none does, None when the
+    integration does not say; ``started_at`` its start (lbbrhzn/ocpp: the transaction ID is the
+    start's epoch second); ``meter_start_kwh`` its meterStart; ``energy_kwh`` its energy so far
+    (after the stop: meterStop - meterStart).
+    """
+
+    running: bool | None
+    started_at: datetime | None
+    meter_start_kwh: float | None
+    energy_kwh: float | None
 
 
 class ChargerAdapter:
@@ -207,6 +178,19 @@ class ChargerAdapter:
 
     def vehicle_id(self) -> str | None:
         """The vehicle ID the charger reports (OCPP id tag, ISO 15118 EVCCID)."""
+        return None
+
+    def vehicle_id_changed_at(self) -> datetime | None:
+        """When the vehicle ID was last set or changed (Home Assistant's ``last_changed`` of
+        its entity); None when the source is live (always the vehicle plugged in now)."""
+        return None
+
+    def transaction(self) -> Transaction | None:
+        """The charger's transaction registers (None: its integration has none mapped)."""
+        return None
+
+    def register_entity(self) -> str | None:
+        """The entity of the charger's own cumulative energy register (None: none)."""
         return None
 
     def async_listen(self, on_change: Callable[[], None]) -> CALLBACK_TYPE:
@@ -361,6 +345,37 @@ class EntityCharger(ChargerAdapter):
             return None
         return state.state
 
+    def vehicle_id_changed_at(self) -> datetime | None:
+        state = self._state(CONF_VEHICLE_ID_ENTITY)
+        return state.last_changed if state is not None else None
+
+    def transaction(self) -> Transaction | None:
+        keys = (CONF_TRANSACTION_ENTITY, CONF_METER_START_ENTITY, CONF_SESSION_ENERGY_ENTITY)
+        if not any(self.config.get(key) for key in keys):
+            return None
+        marker = _number(self._state(CONF_TRANSACTION_ENTITY))
+        running: bool | None = None
+        started: datetime | None = None
+        if marker is not None:
+            running = marker > 0
+            if running:
+                try:
+                    started = datetime.fromtimestamp(marker, UTC)
+                except OverflowError, OSError, ValueError:
+                    started = None  # not an epoch second: a plain transaction counter
+        return Transaction(
+            running,
+            started,
+            energy_kwh(self._state(CONF_METER_START_ENTITY)),
+            energy_kwh(self._state(CONF_SESSION_ENERGY_ENTITY)),
+        )
+
+    def register_entity(self) -> str | None:
+        energy = self.config.get(CONF_ENERGY_ENTITY)
+        if not energy or energy == self.config.get(CONF_SESSION_ENERGY_ENTITY):
+            return None  # the session's energy (restarts at 0), not a register
+        return str(energy)
+
     def async_listen(self, on_change: Callable[[], None]) -> CALLBACK_TYPE:
         entities = [
             self.config[key]
@@ -370,6 +385,9 @@ class EntityCharger(ChargerAdapter):
                 CONF_ENERGY_ENTITY,
                 CONF_VEHICLE_ID_ENTITY,
                 CONF_SWITCH_ENTITY,
+                CONF_TRANSACTION_ENTITY,
+                CONF_METER_START_ENTITY,
+                CONF_SESSION_ENERGY_ENTITY,
             )
             if self.config.get(key)
         ]

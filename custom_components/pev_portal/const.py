@@ -41,6 +41,11 @@ DEFAULT_MAX_CURRENT_A: Final = 32.0
 CONF_POWER_ENTITY: Final = "power_entity"
 CONF_ENERGY_ENTITY: Final = "energy_entity"
 CONF_VEHICLE_ID_ENTITY: Final = "vehicle_id_entity"
+# The charger's own transaction registers (optional; OCPP: meterStart, meterStop - meterStart,
+# the transaction's ID as its start's epoch second, 0 when none runs). See docs/chargers.md.
+CONF_METER_START_ENTITY: Final = "meter_start_entity"
+CONF_SESSION_ENERGY_ENTITY: Final = "session_energy_entity"
+CONF_TRANSACTION_ENTITY: Final = "transaction_entity"
 CONF_METER_SOURCE: Final = "meter_source"
 CONF_METER_ENTITY: Final = "meter_entity"
 METER_SOURCE_DEMO: Final = "demo"
@@ -64,6 +69,13 @@ DEFAULT_PRICE: Final = 0.30
 
 # How long a scanned NFC tag identifies the next plug-in.
 TAG_MEMORY_SECONDS: Final = 300
+# A charger's vehicle ID counts only when it was set or changed at most this long before the
+# plug-in (or the charger's transaction start), or during the session: an older one is stale.
+VEHICLE_ID_WINDOW_SECONDS: Final = 120
+# The session's meter energy and the charger's transaction energy may differ by this much at
+# unplug (1 Wh plus 0.5 %) before the difference is flagged.
+EDGE_TOLERANCE_KWH: Final = 0.001
+EDGE_TOLERANCE_RATIO: Final = 0.005
 # The running sum is made durable at least this often (section 6 issue 5: at least every minute).
 CHECKPOINT_SECONDS: Final = 30
 TICK_SECONDS: Final = 5
@@ -71,6 +83,7 @@ TICK_SECONDS: Final = 5
 EVENT_SESSION_STARTED: Final = f"{DOMAIN}_session_started"
 EVENT_SESSION_BOUND: Final = f"{DOMAIN}_session_bound"
 EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
+EVENT_SESSION_REIDENTIFIED: Final = f"{DOMAIN}_session_reidentified"
 
 SELECT_AUTO: Final = "auto"
 STORE_FILENAME: Final = "pev_portal.db"

@@ -43,6 +43,9 @@ TO_REDACT = {
     CONF_NOTIFY_TARGET,  # often names a person's phone
     "premise_id",
     "pev_id",
+    "charger_vehicle_id",  # a card's tag (a visitor's too)
+    "from_pev_id",
+    "to_pev_id",
     "meter_id",
     "session_id",
     "client_secret",

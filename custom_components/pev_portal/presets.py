@@ -22,11 +22,14 @@ from homeassistant.helpers import entity_registry as er
 from .const import (
     CONF_CURRENT_ENTITY,
     CONF_ENERGY_ENTITY,
+    CONF_METER_START_ENTITY,
     CONF_POWER_ENTITY,
+    CONF_SESSION_ENERGY_ENTITY,
     CONF_START_BUTTON,
     CONF_STATUS_ENTITY,
     CONF_STOP_BUTTON,
     CONF_SWITCH_ENTITY,
+    CONF_TRANSACTION_ENTITY,
     CONF_VEHICLE_ID_ENTITY,
 )
 
@@ -83,6 +86,11 @@ PRESETS: dict[str, dict[str, Role]] = {
         CONF_POWER_ENTITY: ("sensor", ("power_active_import",)),
         CONF_ENERGY_ENTITY: ("sensor", ("energy_active_import_register", "energy_session")),
         CONF_VEHICLE_ID_ENTITY: ("sensor", ("id_tag",)),
+        # The transaction's own registers (optional): meterStart (kWh), meterStop - meterStart
+        # at the stop, and the transaction ID (its start's epoch second, 0 after the stop).
+        CONF_METER_START_ENTITY: ("sensor", ("energy_meter_start",)),
+        CONF_SESSION_ENERGY_ENTITY: ("sensor", ("energy_session",)),
+        CONF_TRANSACTION_ENTITY: ("sensor", ("transaction_id",)),
     },
     "wallbox": {
         CONF_STATUS_ENTITY: ("sensor", ("status_description",)),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +29,10 @@ from .const import (
     DOMAIN,
     EVENT_SESSION_BOUND,
     EVENT_SESSION_ENDED,
+    EVENT_SESSION_REIDENTIFIED,
     EVENT_SESSION_STARTED,
     TAG_MEMORY_SECONDS,
+    VEHICLE_ID_WINDOW_SECONDS,
 )
 from .core.binding import (
     PENDING_DECISION,
@@ -48,6 +50,7 @@ from .io.store import LedgerStore
 from .ports import ChargingPort, Premise, SessionListener
 from .program_events import ProgramEvents
 from .runtime import ChargerRuntime, with_end
+from .session_edges import close_transaction, follow_transaction, reconcile
 
 if TYPE_CHECKING:
     from .utility import UtilityLink
@@ -164,10 +167,32 @@ class Sessions:
 
     # -- identification and binding -----------------------------------------------------
 
+    def _fresh_vehicle_id(self, runtime: ChargerRuntime, since: datetime) -> str | None:
+        """The charger's vehicle ID if set or changed since ``since`` (the plug-in) or the
+        running transaction's start, less :data:`VEHICLE_ID_WINDOW_SECONDS` (Home Assistant's
+        ``last_changed``; a live source always counts); else None: a stale ID (lbbrhzn/ocpp's
+        Id tag keeps the last card) is never used."""
+        adapter = runtime.adapter
+        reported = adapter.vehicle_id()
+        if reported is None:
+            return None
+        changed = adapter.vehicle_id_changed_at()
+        if changed is None:
+            return reported
+        transaction = adapter.transaction()
+        if transaction is not None and transaction.running and transaction.started_at:
+            since = min(since, transaction.started_at)  # the ID of the transaction running
+        if changed >= since - timedelta(seconds=VEHICLE_ID_WINDOW_SECONDS):
+            return reported
+        return None
+
     def _identify(self, runtime: ChargerRuntime, now: datetime) -> tuple[str | None, VehicleSource]:
-        """Identify the vehicle at plug-in: charger ID, NFC tag, select, default; else unknown."""
-        if (reported := runtime.adapter.vehicle_id()) is not None:
+        """Identify the vehicle at plug-in: charger ID (set or changed around the plug-in),
+        NFC tag, select, default; else unknown."""
+        if (reported := self._fresh_vehicle_id(runtime, now)) is not None:
             return reported, VehicleSource.CHARGER
+        if runtime.adapter.vehicle_id() is not None:
+            _LOGGER.debug("%s: the charger's vehicle ID is stale; not used", runtime.name)
         if self._last_tag is not None:
             tag, scanned = self._last_tag
             if (now - scanned).total_seconds() <= TAG_MEMORY_SECONDS:
@@ -224,6 +249,39 @@ class Sessions:
         self.premise.changed()
         self.premise.task(self._async_validate(runtime, session), "pev_portal_validate")
 
+    def _reidentify(self, runtime: ChargerRuntime, pev_id: str, now: datetime) -> None:
+        """The charger reports another vehicle during the session: re-identify it, re-bind it
+        (the utility asked again when linked) and re-price the session from its first interval
+        (its intervals are re-attributed; the summary follows the new binding)."""
+        session = runtime.session
+        assert session is not None
+        session.reidentified.append(
+            {
+                "at": now.isoformat(),
+                "from_pev_id": session.pev_id,
+                "to_pev_id": pev_id,
+                "from_source": session.vehicle_source.value,
+                "previous_outcome": session.decision.outcome.value,
+            }
+        )
+        _LOGGER.info(
+            "Session %s on %s: the charger reports another vehicle; re-identified and re-bound",
+            session.session_id,
+            runtime.name,
+        )
+        self.premise.hass.bus.async_fire(
+            EVENT_SESSION_REIDENTIFIED,
+            {
+                "charger": runtime.name,
+                "session_id": session.session_id,
+                "pev_id": pev_id,
+                "previous_pev_id": session.pev_id,
+                "previous_source": session.vehicle_source.value,
+                "previous_outcome": session.decision.outcome.value,
+            },
+        )
+        self.assign_vehicle(runtime, pev_id, VehicleSource.CHARGER)
+
     def _decide(self, pev_id: str | None) -> BindingDecision:
         vehicle = self.premise.vehicle_by_pev_id(pev_id)
         return decide_local(vehicle is not None and vehicle.relation is Relation.HOME)
@@ -247,7 +305,7 @@ class Sessions:
                 departure=departure,
                 window=self.premise.validation_window,
             )
-        if runtime.session is not session or not session.active:
+        if runtime.session is not session or not session.active or session.pev_id != pev_id:
             return  # unplugged meanwhile, or re-identified: a newer validation decides
         decision = decide(
             answer, registered_here=registered, utility_id=link.utility_id, failure=failure
@@ -320,15 +378,24 @@ class Sessions:
         if session.state is SessionState.COMPLETED:
             self._end_session(runtime, now)
             return
+        self._follow_transaction(runtime, session, now)
         reported = runtime.adapter.vehicle_id()
-        if (
-            reported is not None
-            and reported != session.pev_id
-            and session.vehicle_source in (VehicleSource.UNKNOWN, VehicleSource.DEFAULT)
-        ):
-            # An OCPP charger reports the ID tag after plug-in (with the transaction).
-            self.assign_vehicle(runtime, reported, VehicleSource.CHARGER)
-            return
+        if reported is not None and reported != session.charger_vehicle_id:
+            # A new value (an OCPP charger reports the card after plug-in, with the
+            # transaction); a restored, unchanged one is no news.
+            session.charger_vehicle_id = reported
+            runtime.dirty = True
+            fresh = self._fresh_vehicle_id(runtime, session.started_at)
+            if fresh is not None and session.pev_id is None:
+                self.assign_vehicle(runtime, fresh, VehicleSource.CHARGER)  # identified
+                return
+            if (
+                fresh is not None
+                and fresh != session.pev_id
+                and session.vehicle_source is not VehicleSource.USER
+            ):
+                self._reidentify(runtime, fresh, now)
+                return
         if session.state is not previous:
             runtime.dirty = True
             self.schedule_save(runtime)
@@ -340,6 +407,7 @@ class Sessions:
         )
         pev_id, source = self._identify(runtime, now)
         session.identify(pev_id, source)
+        session.charger_vehicle_id = runtime.adapter.vehicle_id()
         session.update_charger_energy(runtime.adapter.energy_kwh())
         session.update_charger(status, runtime.adapter.power_kw(), now)
         runtime.session = session
@@ -352,6 +420,7 @@ class Sessions:
             # The register at plug-in is the session's baseline.
             _at, kwh, meter_id = runtime.last_reading
             ledger.add(now.replace(microsecond=0), kwh, meter_id)
+        self._follow_transaction(runtime, session, now)
         self.premise.hass.bus.async_fire(
             EVENT_SESSION_STARTED,
             {
@@ -372,15 +441,28 @@ class Sessions:
             self.premise.changed()
             self.premise.task(self._async_validate(runtime, session), "pev_portal_validate")
 
+    def _follow_transaction(
+        self, runtime: ChargerRuntime, session: ChargingSession, now: datetime
+    ) -> None:
+        """A transaction of the charger's started: noted; its meterStart is the session's
+        baseline when the meter is the charger's register (session_edges)."""
+        if follow_transaction(runtime, session, self._new_ledger(runtime)):
+            runtime.dirty = True
+            self.schedule_save(runtime)
+
     def _end_session(self, runtime: ChargerRuntime, now: datetime) -> None:
         session, ledger = runtime.session, runtime.ledger
         assert session is not None
         closed: list[Interval] = []
         anomalies: list[Anomaly] = []
         if ledger is not None:
-            closed = runtime.meter.mark_intervals(ledger.close(now))
+            # The charger's transaction closes the last interval (session_edges).
+            end, last_closed = close_transaction(runtime, session, ledger, now)
+            closed = runtime.meter.mark_intervals(last_closed + ledger.close(end))
             anomalies = ledger.drain_anomalies()
             session.meter_kwh = ledger.total_kwh
+            if (mismatch := reconcile(runtime, session)) is not None:
+                anomalies.append(mismatch)
         runtime.intervals.extend(closed)
         summary = self.summarize(session, runtime.intervals)
         all_intervals = runtime.intervals

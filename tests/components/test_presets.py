@@ -145,3 +145,15 @@ async def test_zaptec_energy_fallback_is_an_energy_sensor(hass: HomeAssistant) -
 
 def test_every_preset_has_a_control_preset() -> None:
     assert set(PRESETS) == set(CONTROL)
+
+
+# Where a preset maps a vehicle-ID source, the test that a visitor after a home session is
+# billed as a guest (issue 19); a preset gaining an ID source needs its own.
+VISITOR_TESTS = {
+    "ocpp": "tests/ocpp/test_interop.py::test_visitor_after_home_session_is_billed_as_guest"
+}
+
+
+def test_every_preset_with_a_vehicle_id_has_a_visitor_test() -> None:
+    with_id = {name for name, roles in PRESETS.items() if "vehicle_id_entity" in roles}
+    assert with_id == set(VISITOR_TESTS)

@@ -15,7 +15,10 @@ force, the circuit's share and the user's choice, decided by :mod:`.planning`) a
   kept in the audit trail with its error, the recorded state is rolled back (the next pass
   sends the whole command again), it is retried with backoff (5 s doubling to 5 minutes), and
   after :data:`FAILURES_FOR_ISSUE` failures in a row a repair issue names the charger and the
-  error (cleared by the next command that goes through);
+  error (cleared by the next command that goes through); a *pause* the charger refuses (the
+  command raises) moves on at once to the preset's next way of pausing
+  (:meth:`~..adapters.ChargerAdapter.escalate_stop`; each refusal audited), and only when no
+  way is left does it fail as above;
 * finishes (or, at unload, cancels and audits as such) every command in flight before the
   store closes.
 
@@ -175,23 +178,27 @@ class ChargerController:
         _LOGGER.debug(
             "%s: %s command enabled=%s current=%s A", runtime.name, source, *_parts(desired)
         )
-        try:
-            if not desired.enabled:
-                await adapter.async_set_enabled(False)
-            elif last.enabled and last != UNKNOWN:
-                await adapter.async_set_current(desired.amps)
-            else:
-                # Straight to the target current, then allowed to charge: never through the
-                # charger's maximum.
-                await adapter.async_resume(desired.amps)
-        except asyncio.CancelledError:
-            self.commanded[runtime.charger_id] = UNKNOWN
-            self.audit.record(
-                runtime, source, desired.enabled, desired.amps, now, error="cancelled at unload"
-            )
-            raise
-        except Exception as err:  # any integration's error: charging goes on as it is
-            return self._failed(runtime, desired, source, now, err)
+        while True:
+            try:
+                if not desired.enabled:
+                    await adapter.async_set_enabled(False)
+                elif last.enabled and last != UNKNOWN:
+                    await adapter.async_set_current(desired.amps)
+                else:
+                    # Straight to the target current, then allowed to charge: never through
+                    # the charger's maximum.
+                    await adapter.async_resume(desired.amps)
+            except asyncio.CancelledError:
+                self.commanded[runtime.charger_id] = UNKNOWN
+                self.audit.record(
+                    runtime, source, desired.enabled, desired.amps, now, error="cancelled at unload"
+                )
+                raise
+            except Exception as err:  # any integration's error: charging goes on as it is
+                if not desired.enabled and self._escalated(runtime, source, now, err):
+                    continue  # a refused pause: the next way of pausing, at once
+                return self._failed(runtime, desired, source, now, err)
+            break
         self.commanded[runtime.charger_id] = desired
         self.parked.pop(runtime.charger_id, None)
         self._succeeded(runtime)
@@ -253,6 +260,28 @@ class ChargerController:
                 },
             )
         return message
+
+    def _escalated(
+        self, runtime: ChargerRuntime, source: str, now: datetime, err: Exception
+    ) -> bool:
+        """A pause the charger refused: audited with its error, and the preset's next way of
+        pausing chosen (False when there is none left: the usual failure path follows)."""
+        refused_via = runtime.adapter.last_via
+        via = runtime.adapter.escalate_stop()
+        if via is None:
+            return False
+        message = str(err) or type(err).__name__
+        self.audit.record(
+            runtime, source, False, 0, now, error=f"{message} (pausing by {via} instead)"
+        )
+        _LOGGER.warning(
+            "%s refused a pause by %s (%s); pausing by %s instead",
+            runtime.name,
+            refused_via,
+            message,
+            via,
+        )
+        return True
 
     def _succeeded(self, runtime: ChargerRuntime) -> None:
         self.retry_at.pop(runtime.charger_id, None)

@@ -26,6 +26,8 @@ class AnomalyKind(StrEnum):
     GAP = "gap"
     METER_CHANGED = "meter_changed"
     OUT_OF_ORDER = "out_of_order"
+    # The session's meter energy and the charger's own transaction energy disagree at unplug.
+    TRANSACTION_MISMATCH = "transaction_mismatch"
 
 
 @dataclass(frozen=True, slots=True)

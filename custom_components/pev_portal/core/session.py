@@ -88,6 +88,17 @@ class ChargingSession:
     charger_register_start: float | None = None
     bound_at: datetime | None = None
     charging_started_at: datetime | None = None
+    # The charger's vehicle-ID source as last seen in this session (used or found stale): only
+    # a change from it re-identifies the vehicle (a restored, unchanged value does not).
+    charger_vehicle_id: str | None = None
+    # Each re-identification: {"at", "from_pev_id", "to_pev_id", "source", "previous_outcome"}.
+    reidentified: list[dict[str, Any]] = field(default_factory=list)
+    # The charger's own transactions in this session, in order: {"started_at" (ISO or None),
+    # "meter_start_kwh"} (a pause by the charger's switch ends one and a resume starts another).
+    transactions: list[dict[str, Any]] = field(default_factory=list)
+    # At unplug: the meter's and the transaction's energy, their difference, and whether it
+    # was beyond the tolerance.
+    energy_check: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         _utc(self.started_at)
@@ -215,6 +226,10 @@ class ChargingSession:
             "charging_started_at": (
                 self.charging_started_at.isoformat() if self.charging_started_at else None
             ),
+            "charger_vehicle_id": self.charger_vehicle_id,
+            "reidentified": [dict(r) for r in self.reidentified],
+            "transactions": [dict(t) for t in self.transactions],
+            "energy_check": dict(self.energy_check) if self.energy_check else None,
         }
 
     @classmethod
@@ -251,4 +266,8 @@ class ChargingSession:
             charger_register_start=data["charger_register_start"],
             bound_at=_dt(data["bound_at"]),
             charging_started_at=_dt(data["charging_started_at"]),
+            charger_vehicle_id=data.get("charger_vehicle_id"),
+            reidentified=[dict(r) for r in data.get("reidentified") or ()],
+            transactions=[dict(t) for t in data.get("transactions") or ()],
+            energy_check=data.get("energy_check"),
         )
