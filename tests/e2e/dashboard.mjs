@@ -137,15 +137,32 @@ try {
     (route) => route.fulfill({ status: 200, contentType: "image/png", body: Buffer.from(EMPTY_PNG, "base64") }),
   );
   const page = context.pages()[0] ?? (await context.newPage());
-  page.on("console", (msg) => {
-    if (msg.type() === "error") result.console_errors.push(msg.text().slice(0, 500));
+  // Errors from the integration (its card, its API, its messages) fail the test; others, from
+  // Home Assistant's own frontend (e.g. an "Object" it logs while the entry reloads), are
+  // reported in other_console so they are seen, not hidden.
+  result.other_console = [];
+  const ours = (text, where = "") => /pev[-_ ]?portal/i.test(`${text} ${where}`);
+  const note = (text, where = "") =>
+    (ours(text, where) ? result.console_errors : result.other_console).push(
+      `${text}${where ? ` (${where})` : ""}`.slice(0, 500),
+    );
+  page.on("console", async (msg) => {
+    if (msg.type() !== "error") return;
+    let detail = msg.text();
+    try {
+      const values = await Promise.all(msg.args().map((a) => a.jsonValue().catch(() => null)));
+      detail = `${detail} ${JSON.stringify(values)}`;
+    } catch {
+      // the page may be gone
+    }
+    note(detail, msg.location()?.url ?? "");
   });
-  page.on("pageerror", (err) => result.console_errors.push(String(err).slice(0, 500)));
+  page.on("pageerror", (err) => note(String(err), err.stack ?? ""));
   page.on("requestfailed", (request) =>
-    result.console_errors.push(`request failed: ${request.url()} ${request.failure()?.errorText}`),
+    note(`request failed: ${request.url()} ${request.failure()?.errorText}`),
   );
   page.on("response", (response) => {
-    if (response.status() >= 400) result.console_errors.push(`HTTP ${response.status()}: ${response.url()}`);
+    if (response.status() >= 400) note(`HTTP ${response.status()}: ${response.url()}`);
   });
 
   const text = async (test) => (await page.locator(sel(test)).first().innerText()).trim();
