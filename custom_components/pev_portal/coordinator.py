@@ -250,11 +250,6 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.async_update_listeners()
 
     @callback
-    def async_timeline_changed(self) -> None:
-        """The utility's events changed (called by the utility link)."""
-        self.events.timeline_changed()
-
-    @callback
     def _on_soc_change(self, _event: Event[EventStateChangedData]) -> None:
         """A vehicle's battery sensor changed: the energy it still wants did too."""
         self.smart.schedule()

@@ -52,11 +52,6 @@ class Premise:
     vehicles: dict[str, Vehicle] = field(default_factory=dict)
 
     @property
-    def options(self) -> dict[str, Any]:
-        """The entry's data and options together (options win)."""
-        return {**self.entry.data, **self.entry.options}
-
-    @property
     def entry_id(self) -> str:
         """The config entry's ID."""
         return self.entry.entry_id
@@ -141,10 +136,4 @@ class ChargingPort(Protocol):
 
     def energy_request(self, runtime: ChargerRuntime) -> tuple[float | None, datetime | None]:
         """The session's energy request and departure for the utility."""
-        ...
-
-    def error_windows(
-        self, session: ChargingSession, until: datetime
-    ) -> list[tuple[datetime, datetime]]:
-        """When the charger was ignoring commands during the session."""
         ...

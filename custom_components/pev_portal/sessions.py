@@ -310,9 +310,9 @@ class Sessions:
         decision = decide(
             answer, registered_here=registered, utility_id=link.utility_id, failure=failure
         )
+        # The utility's answer rebuilt its timeline already (utility.async_validate); binding
+        # tells smart charging, which plans the session on its tariff and limits.
         self._bind(runtime, decision, dt_util.utcnow())
-        # The utility's prices and limits for this PEV may differ from the premise's.
-        self.events.timeline_changed()
 
     def _bind(self, runtime: ChargerRuntime, decision: BindingDecision, now: datetime) -> None:
         session = runtime.session

@@ -183,7 +183,7 @@ async def test_failed_command_retried_audited_rolled_back_then_issue(
     assert coordinator.controller.commanded["charger1"].amps == 20
     stored = await coordinator.store.call(lambda s: s.commands(runtime.session.session_id))
     assert [c["error"] for c in stored] == [c["error"] for c in trail]
-    assert coordinator.smart.error_windows(runtime.session, now_utc()) == []  # not "ignored"
+    assert coordinator.audit.error_windows(runtime.session, now_utc()) == []  # not "ignored"
 
 
 async def test_user_pause_that_fails_raises_and_keeps_the_switch(

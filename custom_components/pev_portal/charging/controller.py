@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from homeassistant.core import CALLBACK_TYPE, HassJob, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 
@@ -80,10 +79,6 @@ class Target:
     pause_reason: PauseReason | None = None  # why charging is stopped (limit below minimum)
     cap_kw: float | None = None  # the load-control limit in force (shown by the entities)
     force: bool = False  # a user's action: sent (and audited) even when nothing changes
-
-
-class CommandFailed(HomeAssistantError):
-    """A charger command could not be sent (translated)."""
 
 
 class ChargerController:

@@ -25,7 +25,6 @@ from ..core.planner import (
     SolarForecast,
     VehicleRequest,
 )
-from ..core.session import ChargingSession
 from ..ports import Premise
 from ..program_events import ProgramEvents
 from ..runtime import ChargerRuntime, Vehicle
@@ -149,12 +148,6 @@ class PlanRequests:
         if settings.mode in (ChargeMode.IMMEDIATE, ChargeMode.OFF):
             return energy, None
         return energy, next_departure(settings, dt_util.utcnow())
-
-    def error_windows(
-        self, session: ChargingSession, until: datetime
-    ) -> list[tuple[datetime, datetime]]:
-        """When the charger was ignoring commands (see :meth:`CommandAudit.error_windows`)."""
-        return self.audit.error_windows(session, until)
 
     def _send_request(self, vehicle: Vehicle) -> None:
         """Tell the utility the new request of the vehicle's session in progress, if any."""

@@ -62,7 +62,6 @@ from ..core.planner import (
     PlanningError,
     PowerCap,
     SolarForecast,
-    VehiclePlan,
     needs_replan,
     plan,
 )
@@ -526,12 +525,6 @@ class SmartCharging(PlanRequests, PlanViews):
         if result is not None and settings is not None:
             result["mode"] = settings.mode.value
         return result
-
-    def vehicle_plan(self, runtime: ChargerRuntime) -> VehiclePlan | None:
-        """The plan of the charger's session."""
-        if self.plan is None or runtime.session is None:
-            return None
-        return self.plan.vehicles.get(runtime.charger_id)
 
     def diagnostics(self) -> dict[str, Any]:
         """The controller's state, for diagnostics (no identifiers)."""
