@@ -76,50 +76,25 @@ STEADY_TOU: dict[str, Any] = {
 
 
 def _entry(capacities: tuple[float, float] | None = None) -> Any:
-    from homeassistant.config_entries import ConfigSubentryData
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
+    """Two demo chargers and two cars of 60 kWh on a flat price; with ``capacities``, cars of
+    those capacities with whole-percent SoC sensors on the steady home's TOU tariff."""
+    from bench_entry import bench_entry
 
-    chargers = [
-        ConfigSubentryData(
-            subentry_type="charger",
-            title=name,
-            data={"charger_name": name, "charger_type": "demo"},
-            subentry_id=f"charger{n}",
-            unique_id=None,
-        )
-        for n, name in ((1, "Garage"), (2, "Carport"))
-    ]
-    vehicles = [
-        ConfigSubentryData(
-            subentry_type="vehicle",
-            title=name,
-            data={"pev_id": pev_id, "name": name, "relation": "home", "capacity_kwh": 60}
-            if capacities is None
-            else {
-                "pev_id": pev_id,
-                "name": name,
-                "relation": "home",
-                "capacity_kwh": capacities[n],
-                "soc_entity": f"sensor.car_{n + 1}_battery",
-            },
-            unique_id=pev_id,
-        )
-        for n, (pev_id, name) in enumerate((("PEV-1", "Car 1"), ("PEV-2", "Car 2")))
-    ]
-    return MockConfigEntry(
-        domain="pev_portal",
-        title="Bench home",
-        unique_id="BENCH-CONTROL",
-        data={"premise_name": "Bench home", "premise_id": "BENCH-CONTROL", "in_program": False},
-        options={
-            "interval_minutes": 15,
-            "validation_window": 60,
-            "tariff": {"type": "flat", "currency": "EUR", "price": "0.30"}
-            if capacities is None
-            else STEADY_TOU,
-            "default_price": 0.35,
-        },
-        subentries_data=[*chargers, *vehicles],
+    cars = (("PEV-1", "Car 1"), ("PEV-2", "Car 2"))
+    chargers: list[tuple[str | None, str]] = [("charger1", "Garage"), ("charger2", "Carport")]
+    if capacities is None:
+        return bench_entry(list(cars), chargers=chargers, capacity_kwh=60)
+    return bench_entry(
+        [
+            (
+                pev_id,
+                name,
+                {"capacity_kwh": capacities[n], "soc_entity": f"sensor.car_{n + 1}_battery"},
+            )
+            for n, (pev_id, name) in enumerate(cars)
+        ],
+        chargers=chargers,
+        tariff=STEADY_TOU,
     )
 
 
