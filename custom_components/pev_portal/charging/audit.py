@@ -91,6 +91,7 @@ class CommandAudit:
     def __init__(self, premise: Premise) -> None:
         self.premise = premise
         self.trails: dict[str, list[dict[str, Any]]] = {}
+        self.changes = 0  # counts the trail's changes (commands and their verification)
         # Told when a charger ignores a command (notifications, the utility's ERROR state).
         self.on_ignored: list[IgnoredListener] = []
         # Told when a command was ignored and should be sent again another way.
@@ -138,6 +139,7 @@ class CommandAudit:
 
     def _save(self, session_id: str) -> None:
         """Store the session's trail (a copy, written on the store's thread)."""
+        self.changes += 1  # what the entities show of the trail changed
         frozen = [dict(c) for c in self.trails.get(session_id, ())]
         self.premise.submit(partial(_save_audit, session_id, frozen), "command audit trail")
 

@@ -240,6 +240,7 @@ class SmartCharging(PlanRequests, PlanViews):
         """Verify past commands, replan when needed, and apply the limits to every charger."""
         now = now or dt_util.utcnow()
         chargers = list(self.premise.chargers.values())
+        shown = self._shown()
         self.audit.verify(chargers, now)
         self._forget_learned(now)
         inputs, departures = self.build_inputs(now)
@@ -274,8 +275,14 @@ class SmartCharging(PlanRequests, PlanViews):
             [t for t in targets if self.premise.chargers[t.charger_id].adapter.controllable], now
         )
         self._schedule_timer(now)
-        self.premise.changed()
+        if self._shown() != shown:  # most ticks change nothing the entities show
+            self.premise.changed()
         return errors
+
+    def _shown(self) -> tuple[int, int, tuple[float | None, ...]]:
+        """What the entities show of this run: the command trail, the plan, the limits."""
+        limits = tuple(r.cap_kw for r in self.premise.chargers.values())
+        return self.audit.changes, id(self.plan), limits
 
     async def _async_replan(
         self,
