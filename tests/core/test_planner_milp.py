@@ -9,14 +9,15 @@ slot). Lexicographic, like the planner: the most energy, then the least cost. ``
 test-only dependency.
 
 The planner's executed plan may run a charger at several levels inside a slot (time-sharing),
-which the reference cannot: it may deliver *more*. Issue 14 asks for at least 99.9 % of the
-reference's energy on every instance and a cost within 0.5 % (plus what extra energy, if any,
-costs at the dearest price). The executable step is a heuristic on top of the exact continuous
-optimum: on these deliberately mixed instances (one- and three-phase, on/off chargers, circuits
-between steps) it reaches that target on 286 of 300, and the worst instance still gets 99.1 %
-of the reference's energy (on average 99.994 %). What is asserted is what it guarantees today: per instance
-``ENERGY_FLOOR`` and ``COST_SLACK``; over the set, ``MEAN_FLOOR`` of the energy on average and
-``TARGET_SHARE`` of the instances at the issue's target. ``test_figures_reported`` prints them.
+which the reference cannot: it may deliver *more*. So there is a second reference, exact for
+time-sharing: a linear program over every maximal level vector of every slot, the share of
+the slot each one runs (``time_sharing_reference``). Issue 14 asks for at least 99.9 % of the
+MILP's energy on every instance and a cost within 0.5 %. The executed plan reaches both
+references on all of these deliberately mixed instances (one- and three-phase, on/off
+chargers, circuits between steps): the MILP's energy or more, the time-sharing optimum's
+energy, and the optimum's cost at the same energy (the MILP's when the energies are equal, the
+time-sharing optimum's when the plan delivers more) within ``COST_SLACK`` (rounding of the
+pieces to whole microseconds). ``test_figures_reported`` prints the figures.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import lil_array
 
 from custom_components.pev_portal.core.planner import (
@@ -234,6 +235,86 @@ def milp_reference(case: Case) -> tuple[float, float, float]:
     return best, float(second.fun), dearest
 
 
+def slot_levels(case: Case, r: VehicleRequest, t: int) -> tuple[float, ...]:
+    """The levels ``r``'s charger may run in slot ``t`` (caps, circuit, departure)."""
+    if r.departure is not None and NOW + SLOT * (t + 1) > r.departure:
+        return (0.0,)
+    a, b = NOW + SLOT * t, NOW + SLOT * (t + 1)
+    limit = r.charger.max_kw
+    for cap in case.caps:
+        if (cap.vehicle_ids is None or r.vehicle_id in cap.vehicle_ids) and (
+            cap.start < b and a < cap.end
+        ):
+            limit = min(limit, cap.max_kw)
+    if case.circuit_kw is not None:
+        limit = min(limit, case.circuit_kw)
+    return tuple(lv for lv in r.charger.levels() if lv <= limit + 1e-9)
+
+
+def maximal_configs(levels: list[tuple[float, ...]], circuit: float) -> list[tuple[float, ...]]:
+    """Every level vector within the circuit in which no charger can step up (all of them)."""
+    out: list[tuple[float, ...]] = []
+
+    def walk(k: int, used: float, acc: tuple[float, ...]) -> None:
+        if k == len(levels):
+            if all(
+                not any(used - lv + up <= circuit + 1e-9 for up in levels[i] if up > lv)
+                for i, lv in enumerate(acc)
+            ):
+                out.append(acc)
+            return
+        for lv in levels[k]:
+            if used + lv <= circuit + 1e-9:
+                walk(k + 1, used + lv, (*acc, lv))
+
+    walk(0, 0.0, ())
+    return out
+
+
+def time_sharing_reference(case: Case) -> tuple[float, float]:
+    """(energy, cost) of the lexicographic optimum when a slot may be shared in time between
+    level vectors (what the executed plan may do): a linear program over every maximal level
+    vector of every slot, enumerated (``linprog``, HiGHS). Variables: the share of each
+    vector in its slot, and each vehicle's energy per slot (at most what the shares give it:
+    a charger may stop early)."""
+    reqs = case.requests
+    n, m = len(reqs), case.n_slots
+    circuit = case.circuit_kw if case.circuit_kw is not None else float("inf")
+    shares: list[tuple[int, tuple[float, ...]]] = []
+    for t in range(m):
+        levels = [slot_levels(case, r, t) for r in reqs]
+        shares.extend((t, cfg) for cfg in maximal_configs(levels, circuit))
+    n_x = n * m
+    nv = n_x + len(shares)
+    rows = lil_array((n_x + m + n + 1, nv))
+    ub = np.zeros(n_x + m + n + 1)
+    for j, (t, cfg) in enumerate(shares):
+        rows[n_x + t, n_x + j] = 1.0
+        for v, lv in enumerate(cfg):
+            if lv > 0:
+                rows[v * m + t, n_x + j] = -lv * H
+    for v, r in enumerate(reqs):
+        for t in range(m):
+            rows[v * m + t, v * m + t] = 1.0
+            rows[n_x + m + v, v * m + t] = 1.0
+        ub[n_x + m + v] = max(0.0, r.energy_kwh)
+    ub[n_x : n_x + m] = 1.0
+    price = np.zeros(nv)
+    for v, r in enumerate(reqs):
+        for t in range(m):
+            price[v * m + t] = slot_price(r.tariff or case.tariff, t)
+    energy = np.zeros(nv)
+    energy[:n_x] = 1.0
+    first = linprog(-energy, A_ub=rows[:-1].tocsr(), b_ub=ub[:-1], bounds=(0, None))
+    assert first.status == 0, first.message
+    best = -float(first.fun)
+    rows[n_x + m + n, :n_x] = -1.0
+    ub[-1] = -(best - 1e-7 * max(1.0, best))
+    second = linprog(price, A_ub=rows.tocsr(), b_ub=ub, bounds=(0, None))
+    assert second.status == 0, second.message
+    return best, float(second.fun)
+
+
 def check_executable(case: Case, p: Plan) -> None:
     """Every piece at one of the charger's levels under its caps, within the circuit at every
     instant, before the departure; pieces sorted and disjoint."""
@@ -260,26 +341,37 @@ def check_executable(case: Case, p: Plan) -> None:
             assert total <= case.circuit_kw + 1e-6, (at, total)
 
 
-ENERGY_FLOOR = 0.99  # per instance: executed energy / MILP energy
-COST_SLACK = 0.15  # per instance: cost above the MILP's (extra energy at the dearest price)
-MEAN_FLOOR = 0.9995  # over the set: mean energy ratio
-TARGET_SHARE = 0.94  # over the set: instances at the issue's target (99.9 % and 0.5 %)
+ENERGY_FLOOR = 1.0  # per instance: executed energy / MILP energy (and / time-sharing optimum)
+COST_SLACK = 1e-5  # per instance: relative cost above the optimum at the same energy
+MEAN_FLOOR = 1.0  # over the set: mean energy ratio to the MILP
+TARGET_SHARE = 1.0  # over the set: instances at the issue's target (99.9 % and 0.5 %)
 ENERGY_RATIO: list[float] = []
 COST_GAP: list[float] = []
 
 
 def compare(case: Case) -> tuple[float, float]:
-    """(executed / MILP energy, relative cost gap) after checking the plan is executable."""
+    """(executed / MILP energy, relative cost gap to the optimum at the same energy) after
+    checking the plan is executable.
+
+    The executed plan is held to both references: at least the MILP's energy, and exactly
+    the time-sharing optimum's energy and cost (which include every MILP schedule, so at
+    equal energy its cost is at most the MILP's; with more energy, the MILP's cost is no
+    measure, the time-sharing optimum's is).
+    """
     p = case.run()
     check_executable(case, p)
-    ref_kwh, ref_cost, dearest = milp_reference(case)
+    ref_kwh, ref_cost, _ = milp_reference(case)
+    ts_kwh, ts_cost = time_sharing_reference(case)
+    assert ts_kwh >= ref_kwh - 1e-6  # the references agree: time-sharing includes the MILP
     kwh = sum(vp.energy_kwh for vp in p.vehicles.values())
     cost = sum(s.energy_kwh * float(s.price) for vp in p.vehicles.values() for s in vp.slots)
-    extra = dearest * max(0.0, kwh - ref_kwh)
     ratio = kwh / ref_kwh if ref_kwh > 1e-9 else 1.0
-    gap = (cost - ref_cost - extra) / abs(ref_cost) if abs(ref_cost) > 1e-9 else 0.0
     assert kwh >= ENERGY_FLOOR * ref_kwh - 1e-6, (kwh, ref_kwh)
-    assert cost <= ref_cost + COST_SLACK * abs(ref_cost) + extra + 1e-6, (cost, ref_cost)
+    assert kwh >= ENERGY_FLOOR * ts_kwh - 1e-6, (kwh, ts_kwh)
+    optimum = ref_cost if kwh <= ref_kwh + 1e-6 else ts_cost
+    gap = (cost - optimum) / abs(optimum) if abs(optimum) > 1e-9 else 0.0
+    assert cost <= optimum + COST_SLACK * abs(optimum) + 1e-6, (cost, optimum)
+    assert cost <= ts_cost + COST_SLACK * abs(ts_cost) + 1e-6, (cost, ts_cost)
     return ratio, gap
 
 
@@ -303,7 +395,7 @@ def test_figures_reported() -> None:
         f" mean {mean:.5f}; cost gap max {max(COST_GAP):+.4%};"
         f" at the issue's target (99.9 %, 0.5 %): {on_target}/{n}"
     )
-    assert mean >= MEAN_FLOOR
+    assert mean >= MEAN_FLOOR - 1e-6
     assert on_target >= TARGET_SHARE * n
 
 

@@ -13,12 +13,10 @@ from collections.abc import Callable
 from typing import Final
 
 from .planner_build import _Problem, _Vehicle
+from .planner_lp import Row, _merge, polish
 from .planner_model import EPS, ChargeMode
 from .planner_pack import _GAIN_KWH, _SAME_KWH, Piece, _better, _levels_under, _pack
 from .planner_search import _cheapen, _exchange, _repair, _top_up
-
-Row = tuple[int, int, float, float, int]
-"""A realised piece of a vehicle's plan: ``(start_us, end_us, kW, kWh, slot)``."""
 
 _CUT_ROUNDS: Final = 4
 _VARIANTS: Final = 6
@@ -69,6 +67,11 @@ def realise(
         if best[0] >= sum(first) - _SAME_KWH:
             break
     assert best is not None
+    exact = polish(problem, limits, circuit_kw, best[2]) if small else None
+    if exact is not None:
+        delivered, cost, per = _measure_rows(problem, exact)
+        if _better(delivered, cost, best[0], best[1]):
+            best = (delivered, cost, exact, per)
     lost = {v.index: max(0.0, first[v.index] - best[3][v.index]) for v in problem.vehicles}
     return best[2], lost
 
@@ -175,14 +178,15 @@ def _lowest(v: _Vehicle, limit: float) -> float:
     return levels[1] if len(levels) > 1 else 0.0
 
 
-def _merge(rows: list[Row]) -> list[Row]:
-    """Join a vehicle's adjacent pieces at the same power within a slot."""
-    rows.sort()
-    out: list[Row] = []
-    for r in rows:
-        if out and out[-1][1] == r[0] and out[-1][2] == r[2] and out[-1][4] == r[4]:
-            p = out[-1]
-            out[-1] = (p[0], r[1], p[2], p[3] + r[3], p[4])
-        else:
-            out.append(r)
-    return out
+def _measure_rows(
+    problem: _Problem, rows: dict[int, list[Row]]
+) -> tuple[float, float, list[float]]:
+    """(kWh, cost, kWh per vehicle) of a plan's rows."""
+    per = [0.0] * len(problem.vehicles)
+    cost = 0.0
+    for idx, pieces in rows.items():
+        prices = problem.vehicles[idx].prices
+        for _, _, _, kwh, t in pieces:
+            per[idx] += kwh
+            cost += kwh * prices[t]
+    return sum(per), cost, per
