@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Final
 
 from .planner_build import _Problem, _Vehicle
-from .planner_lp import Row, _merge, polish
+from .planner_lp import Row, _merge, polish, suits
 from .planner_model import EPS, ChargeMode
 from .planner_pack import _GAIN_KWH, _SAME_KWH, Piece, _better, _levels_under, _pack
 from .planner_search import _cheapen, _exchange, _repair, _top_up
@@ -26,6 +26,10 @@ _SMALL: Final = 800
 ^no cuts (each round re-solves the flow and packs every slot again)."""
 
 
+_Best = tuple[float, float, dict[int, list[Row]], list[float]]
+"""(kWh, cost, rows, kWh per vehicle) of the best plan seen."""
+
+
 def realise(
     problem: _Problem, circuit_kw: float | None, resolve: Callable[[int], None]
 ) -> tuple[dict[int, list[Row]], dict[int, float]]:
@@ -34,21 +38,82 @@ def realise(
     ``resolve(variant)`` recomputes the continuous optimum (``energy``) after limits were
     tightened (variant 1: another optimum, ties broken the other way). ``lost`` is what the
     continuous optimum gives a vehicle and its executable plan does not.
+
+    Where the configuration LP suits (:func:`.planner_lp.suits`), one packing pass gives it
+    its first columns and the LP the optimum; the search (variants, cuts, exchanges) runs only
+    where it does not suit, or if the LP runs out of its budget.
     """
     first = [sum(v.energy) for v in problem.vehicles]
+    first_cost = sum(
+        e * p for v in problem.vehicles for e, p in zip(v.energy, v.prices, strict=True)
+    )
     limits = [list(v.limit) for v in problem.vehicles]
     circuit = None if problem.circuit is None else list(problem.circuit)
-    best: tuple[float, float, dict[int, list[Row]], list[float]] | None = None
     small = sum(1 for v in problem.vehicles for lim in v.limit if lim > 0) <= _SMALL
-    variants, rounds = (_VARIANTS, _CUT_ROUNDS) if small else (1, 1)
+    if circuit_kw is not None and suits(problem, limits, circuit_kw):
+        best = _search(
+            problem, circuit_kw, resolve, first, limits, circuit, 1, 1, None, pack_only=True
+        )
+        # The continuous optimum bounds every executable plan: at its energy and cost the
+        # plan is optimal already.
+        if best[0] < sum(first) - _SAME_KWH or best[1] > first_cost + 1e-9:
+            found = polish(problem, limits, circuit_kw, best[2])
+            if found is not None:
+                delivered, cost, per = _measure_rows(problem, found)
+                if _better(delivered, cost, best[0], best[1]):
+                    best = (delivered, cost, found, per)
+            else:  # out of budget: the search instead
+                best = _search(
+                    problem,
+                    circuit_kw,
+                    resolve,
+                    first,
+                    limits,
+                    circuit,
+                    _VARIANTS,
+                    _CUT_ROUNDS,
+                    best,
+                    restart=True,
+                )
+    elif small:
+        best = _search(
+            problem, circuit_kw, resolve, first, limits, circuit, _VARIANTS, _CUT_ROUNDS, None
+        )
+    else:
+        best = _search(problem, circuit_kw, resolve, first, limits, circuit, 1, 1, None)
+    lost = {v.index: max(0.0, first[v.index] - best[3][v.index]) for v in problem.vehicles}
+    return best[2], lost
+
+
+def _search(
+    problem: _Problem,
+    circuit_kw: float | None,
+    resolve: Callable[[int], None],
+    first: list[float],
+    limits: list[list[float]],
+    circuit: list[float] | None,
+    variants: int,
+    rounds: int,
+    best: _Best | None,
+    *,
+    restart: bool = False,
+    pack_only: bool = False,
+) -> _Best:
+    """The heuristic: pack, repair, search; ``variants`` optima of the continuous problem,
+    ``rounds`` cuts each (a full search when both are above one). ``restart``: the problem's
+    limits and optimum are reset first; ``pack_only``: every slot packed, no repair or search
+    (the LP's first columns)."""
+    thorough = variants > 1
     for variant in range(variants):
-        if variant:
+        if variant or restart:
             for v, lim in zip(problem.vehicles, limits, strict=True):
                 v.limit = list(lim)
             problem.circuit = None if circuit is None else list(circuit)
             resolve(variant % 4)
         for round_ in range(rounds):
-            rows, got, losses = _realise_once(problem, circuit_kw, thorough=small)
+            rows, got, losses = _realise_once(
+                problem, circuit_kw, thorough=thorough, pack_only=pack_only
+            )
             delivered = sum(map(sum, got))
             cost = sum(
                 kwh * problem.vehicles[idx].prices[t]
@@ -67,17 +132,11 @@ def realise(
         if best[0] >= sum(first) - _SAME_KWH:
             break
     assert best is not None
-    exact = polish(problem, limits, circuit_kw, best[2]) if small else None
-    if exact is not None:
-        delivered, cost, per = _measure_rows(problem, exact)
-        if _better(delivered, cost, best[0], best[1]):
-            best = (delivered, cost, exact, per)
-    lost = {v.index: max(0.0, first[v.index] - best[3][v.index]) for v in problem.vehicles}
-    return best[2], lost
+    return best
 
 
 def _realise_once(
-    problem: _Problem, circuit_kw: float | None, *, thorough: bool
+    problem: _Problem, circuit_kw: float | None, *, thorough: bool, pack_only: bool = False
 ) -> tuple[dict[int, list[Row]], list[list[float]], list[int]]:
     """Pack every slot, repair; the rows, the energy per vehicle and slot, the slots that
     still lose energy."""
@@ -99,7 +158,7 @@ def _realise_once(
         for t in range(n_slots)
         if sum(v.energy[t] for v in vehicles) > sum(g[t] for g in got) + _GAIN_KWH
     ]
-    if losses:
+    if losses and not pack_only:
         _repair(problem, circuit_kw, wants, packed, got)
         if sum(map(sum, got)) < sum(sum(v.energy) for v in vehicles) - _SAME_KWH:
             _top_up(problem, circuit_kw, packed, got, passes=3 if thorough else 1)

@@ -98,11 +98,15 @@ def _ssp(
     e_pair: list[list[tuple[int, int]]] = [[(-1, -1)] * n for _ in rng_n]
     dirty: set[tuple[int, int]] = {(i, j) for i in rng_n for j in rng_n}
 
+    w_sink: list[float] = [inf] * n
+    a_sink: list[int] = [-1] * n
+    sink_dirty: set[int] = set(rng_n)
+
     while True:
-        # Edge weights: tops of the lazily cleaned heaps.
-        w_sink: list[float] = [inf] * n
-        a_sink: list[int] = [-1] * n
-        for i in rng_n:
+        # Edge weights: tops of the lazily cleaned heaps (those an augmentation touched).
+        for i in sink_dirty:
+            w_sink[i] = inf
+            a_sink[i] = -1
             h = sink[i]
             while h:
                 _, _, a = h[0]
@@ -112,6 +116,7 @@ def _ssp(
                     a_sink[i] = a
                     break
                 heapq.heappop(h)
+        sink_dirty = set()
         # Only the pairs an augmentation touched can have a new top (see below).
         for i, j in dirty:
             hp = pair[i][j]
@@ -137,14 +142,13 @@ def _ssp(
             queued[i] = False
             di = dist[i]
             row = w_pair[i]
-            for j in rng_n:
-                w = row[j]
-                if w < inf and di + w < dist[j] - 1e-12:
-                    dist[j] = di + w
-                    pred[j] = i
-                    if not queued[j]:
-                        queued[j] = True
-                        queue.append(j)
+            # inf + anything is never below a distance: only finite edges can improve.
+            for j in [j for j in rng_n if di + row[j] < dist[j] - 1e-12]:
+                dist[j] = di + row[j]
+                pred[j] = i
+                if not queued[j]:
+                    queued[j] = True
+                    queue.append(j)
             relaxed += 1
             if relaxed > n * n + n:  # pragma: no cover - no negative cycles by construction
                 raise RuntimeError("negative cycle in the residual graph")
@@ -196,24 +200,38 @@ def _ssp(
             demands[first] if demands[first] - sent[first] - delta <= EPS else sent[first] + delta
         )
         new_load = load.get(t_last, 0.0) + delta
-        load[t_last] = slot_caps[t_last] if slot_caps[t_last] - new_load <= EPS else new_load
+        if slot_caps[t_last] - new_load <= EPS:  # the slot is full: its sink edges are gone
+            load[t_last] = slot_caps[t_last]
+            sink_dirty.update(i for i in rng_n if a_sink[i] >= 0 and at[a_sink[i]] == t_last)
+        else:
+            load[t_last] = new_load
         gained_flow: list[int] = []
         gained_room: list[int] = []
         forward = [a_last, *(a for a, _ in path)]
-        # The flows changed only on the path's arcs: only pairs with one of its vehicles on
-        # either side can lose their top; pushes below add their own pair.
-        for x in {av[a_last], *(av[a] for a, _ in path), *(av[b] for _, b in path)}:
-            for k in rng_n:
-                dirty.add((x, k))
-                dirty.add((k, x))
+        # A pair's top (a, b) turns invalid only when a saturates or b empties (its weight
+        # never changes): only the pairs of those arcs' vehicles are read again; pushes below
+        # mark their own pair.
         for a in forward:
             if flow[a] <= EPS:
                 gained_flow.append(a)
-            flow[a] = cap[a] if cap[a] - flow[a] - delta <= EPS else flow[a] + delta
+            if cap[a] - flow[a] - delta <= EPS:
+                flow[a] = cap[a]
+                x = av[a]
+                sink_dirty.add(x)
+                for k in rng_n:
+                    dirty.add((x, k))
+            else:
+                flow[a] += delta
         for _, b in path:
             if cap[b] - flow[b] <= EPS:
                 gained_room.append(b)
-            flow[b] = 0.0 if flow[b] - delta <= EPS else flow[b] - delta
+            if flow[b] - delta <= EPS:
+                flow[b] = 0.0
+                x = av[b]
+                for k in rng_n:
+                    dirty.add((k, x))
+            else:
+                flow[b] -= delta
         for b in gained_flow:  # new backward edges x -> vehicle of b
             if flow[b] <= EPS:
                 continue
@@ -230,6 +248,7 @@ def _ssp(
             t = at[a]
             if slot_caps[t] - load.get(t, 0.0) > EPS:
                 heapq.heappush(sink[va], (cost[a], key[a], a))
+                sink_dirty.add(va)
             for b in arcs_at[t]:
                 vb = av[b]
                 if vb != va and flow[b] > EPS:

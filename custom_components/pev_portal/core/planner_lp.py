@@ -30,12 +30,14 @@ plan (:mod:`.planner_exec`), whose configurations are the starting columns.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import mul
 from typing import Final
 
-from .planner_build import _Problem
+from .planner_build import _Problem, _Vehicle
 from .planner_model import _US_PER_HOUR, EPS, ChargeMode
 from .planner_pack import _levels_under
 
@@ -45,6 +47,8 @@ _W: Final = 1000.0  # worth of a kWh delivered: above any price difference times
 _TOL: Final = 1e-9
 _MAX_PIVOTS: Final = 4000
 _MAX_ROUNDS: Final = 200
+_KNAPSACK_NODES: Final = 20_000
+_CANDIDATES: Final = 24
 
 
 @dataclass(slots=True)
@@ -67,63 +71,71 @@ Config = tuple[tuple[int, float], ...]
 
 class _Master:
     """Revised simplex on ``max c x, A x <= b, x >= 0`` with ``b >= 0`` (the slack basis is
-    feasible), columns added on the fly; ``A``'s columns are sparse."""
+    feasible), columns added on the fly. ``A``'s columns are sparse, so is the basis inverse
+    (kept by columns, as dictionaries row -> value); pricing is partial (the best
+    :data:`_CANDIDATES` columns of a full scan are pivoted in first)."""
 
     def __init__(self, rhs: Sequence[float]) -> None:
         m = len(rhs)
         self.m = m
-        self.cols: list[tuple[tuple[tuple[int, float], ...], float]] = [
-            (((i, 1.0),), 0.0) for i in range(m)
-        ]
+        self.idx: list[tuple[int, ...]] = [(i,) for i in range(m)]
+        self.val: list[tuple[float, ...]] = [(1.0,)] * m
+        self.cost: list[float] = [0.0] * m
         self.basis = list(range(m))
-        self.binv = [[1.0 if i == j else 0.0 for j in range(m)] for i in range(m)]
+        self.binv: list[dict[int, float]] = [{k: 1.0} for k in range(m)]  # by columns
         self.xb = list(rhs)
 
-    def add(self, col: tuple[tuple[int, float], ...], cost: float) -> int:
-        self.cols.append((col, cost))
-        return len(self.cols) - 1
+    def add(self, col: Sequence[tuple[int, float]], cost: float) -> int:
+        self.idx.append(tuple(i for i, _ in col))
+        self.val.append(tuple(a for _, a in col))
+        self.cost.append(cost)
+        return len(self.cost) - 1
 
     def duals(self) -> list[float]:
-        m = self.m
-        y = [0.0] * m
-        for i, j in enumerate(self.basis):
-            c = self.cols[j][1]
-            if c:
-                row = self.binv[i]
-                for k in range(m):
-                    y[k] += c * row[k]
-        return y
+        cb = [self.cost[j] for j in self.basis]
+        return [sum(cb[r] * x for r, x in col.items()) for col in self.binv]
+
+    def _reduced(self, y: list[float], j: int) -> float:
+        return self.cost[j] - sum(
+            map(mul, self.val[j], map(y.__getitem__, self.idx[j]), strict=True)
+        )
 
     def optimise(self, budget: int) -> int:
-        """Pivot until no column improves (Dantzig's rule, Bland's on degenerate stalls);
-        returns the pivots spent."""
+        """Pivot until no column improves (Dantzig's rule on the candidates, Bland's on
+        degenerate stalls); returns the pivots spent."""
         spent = 0
         stall = 0
         in_basis = set(self.basis)
+        y = self.duals()
+        candidates: list[int] = []
         while spent < budget:
-            y = self.duals()
-            best, enter = _TOL, -1
-            for j, (col, c) in enumerate(self.cols):
-                if j in in_basis:
-                    continue
-                d = c - sum(y[i] * a for i, a in col)
-                if d > best:
-                    if stall > 20:  # Bland: the first improving column
-                        enter = j
-                        break
+            enter, best = -1, _TOL
+            for j in candidates:
+                d = self._reduced(y, j)
+                if d > best and j not in in_basis:
                     best, enter = d, j
-            if enter < 0:
-                return spent
-            u = [0.0] * self.m
-            for i, a in self.cols[enter][0]:
-                for r in range(self.m):
-                    b = self.binv[r][i]
-                    if b:
-                        u[r] += b * a
+            if enter < 0 or stall > 20:
+                scored = []
+                for j in range(len(self.cost)):
+                    d = self._reduced(y, j)
+                    if d > _TOL and j not in in_basis:
+                        if stall > 20:  # Bland: the first improving column
+                            scored = [(d, j)]
+                            break
+                        scored.append((d, j))
+                if not scored:
+                    return spent
+                scored.sort(reverse=True)
+                candidates = [j for _, j in scored[:_CANDIDATES]]
+                best, enter = scored[0]
+            u: dict[int, float] = {}
+            for i, a in zip(self.idx[enter], self.val[enter], strict=True):
+                for r, b in self.binv[i].items():
+                    u[r] = u.get(r, 0.0) + b * a
             leave, ratio = -1, 0.0
-            for r in range(self.m):
-                if u[r] > _TOL:
-                    q = self.xb[r] / u[r]
+            for r, ur in u.items():
+                if ur > _TOL:
+                    q = self.xb[r] / ur
                     if (
                         leave < 0
                         or q < ratio - 1e-12
@@ -133,57 +145,92 @@ class _Master:
             if leave < 0:  # pragma: no cover - bounded by the slots' rows
                 return spent
             stall = stall + 1 if ratio <= 1e-12 else 0
-            self._pivot(leave, u)
+            row = self._pivot(leave, u)
             in_basis.discard(self.basis[leave])
             self.basis[leave] = enter
             in_basis.add(enter)
             spent += 1
+            for k, x in row:  # the duals move along the pivot row
+                y[k] += best * x
         return spent
 
-    def _pivot(self, r: int, u: list[float]) -> None:
+    def _pivot(self, r: int, u: dict[int, float]) -> list[tuple[int, float]]:
+        """Row ``r`` leaves for the column whose ``B^-1 a`` is ``u``; the new row ``r`` of the
+        inverse (its nonzeros) is returned."""
         piv = u[r]
-        row = [x / piv for x in self.binv[r]]
         xr = self.xb[r] / piv
-        self.binv[r] = row
         self.xb[r] = xr
-        for i in range(self.m):
-            f = u[i]
-            if i != r and f:
-                bi = self.binv[i]
-                for k, x in enumerate(row):
-                    if x:
-                        bi[k] -= f * x
-                self.xb[i] = max(0.0, self.xb[i] - f * xr)
+        others = [(i, f) for i, f in u.items() if i != r and f]
+        for i, f in others:
+            self.xb[i] = max(0.0, self.xb[i] - f * xr)
+        row: list[tuple[int, float]] = []
+        for k, col in enumerate(self.binv):
+            x = col.get(r)
+            if x is None:
+                continue
+            x /= piv
+            col[r] = x
+            row.append((k, x))
+            for i, f in others:
+                v = col.get(i, 0.0) - f * x
+                if abs(v) > 1e-14:
+                    col[i] = v
+                else:
+                    col.pop(i, None)
+        return row
 
 
 def _best_config(
     levels: dict[int, tuple[float, ...]], gain: dict[int, float], circuit_kw: float
 ) -> tuple[float, Config]:
-    """The configuration maximising ``sum gain_v * L_v`` within the circuit (exact: a knapsack
-    on the sums the levels reach, in mW, dominated sums dropped)."""
-    cap = int(circuit_kw * 1e6 + 1e-3)
-    states: list[tuple[int, float, Config]] = [(0, 0.0, ())]
-    for v, lv in levels.items():
-        g = gain[v]
-        if g <= _TOL:
-            continue
-        grown: list[tuple[int, float, Config]] = []
-        for s, val, cfg in states:
-            grown.append((s, val, cfg))
-            for kw in lv[1:]:
-                w = s + round(kw * 1e6)
-                if w > cap:
-                    break
-                grown.append((w, val + g * kw, (*cfg, (v, kw))))
-        grown.sort(key=lambda x: (x[0], -x[1]))
-        states = []
-        top = -1.0
-        for st in grown:  # keep a sum only if it is worth more than every smaller sum
-            if st[1] > top + 1e-12:
-                states.append(st)
-                top = st[1]
-    best = max(states, key=lambda st: st[1])
-    return best[1], best[2]
+    """The configuration maximising ``sum gain_v * L_v`` within the circuit: exact, by branch
+    and bound (vehicles by gain, highest levels first; the bound fills what is left at the
+    remaining vehicles' gains, ignoring their steps), within :data:`_KNAPSACK_NODES` nodes
+    (then the best found)."""
+    items = sorted(
+        ((g, v, lv) for v, lv in levels.items() if (g := gain[v]) > _TOL and len(lv) > 1),
+        key=lambda x: (-x[0], x[1]),
+    )
+    n = len(items)
+    best_val = 0.0
+    best: list[float] = [0.0] * n
+    chosen = [0.0] * n
+    nodes = 0
+
+    def bound(k: int, room: float) -> float:
+        total = 0.0
+        for g, _, lv in items[k:]:
+            take = min(lv[-1], room)
+            total += g * take
+            room -= take
+            if room <= 0:
+                break
+        return total
+
+    def walk(k: int, room: float, value: float) -> None:
+        nonlocal best_val, best, nodes
+        nodes += 1
+        if value > best_val + 1e-12:
+            best_val = value
+            best = [*chosen[:k], *([0.0] * (n - k))]
+        if k == n or nodes > _KNAPSACK_NODES:
+            return
+        if value + bound(k, room) <= best_val + 1e-12:
+            return
+        g, _, lv = items[k]
+        idx = bisect_right(lv, room + 1e-9) - 1
+        while idx >= 1:
+            chosen[k] = lv[idx]
+            walk(k + 1, room - lv[idx], value + g * lv[idx])
+            idx -= 1
+            if value + g * lv[idx] + bound(k + 1, room - lv[idx]) <= best_val + 1e-12:
+                break  # lower levels of this vehicle cannot do better either
+        chosen[k] = 0.0
+        walk(k + 1, room, value)
+
+    walk(0, circuit_kw, 0.0)
+    cfg = tuple(sorted((items[k][1], kw) for k, kw in enumerate(best) if kw > 0))
+    return best_val, cfg
 
 
 def solve(
@@ -209,7 +256,7 @@ def solve(
         seen.add((t, cfg))
         h = hours[t]
         prices = slots[t].prices
-        col = (*((v, h * kw) for v, kw in cfg), (n_v + t, 1.0))
+        col = [*((v, h * kw) for v, kw in cfg), (n_v + t, 1.0)]
         master.add(col, h * sum((_W - prices[v]) * kw for v, kw in cfg))
         owner.append((t, cfg))
         return True
@@ -247,36 +294,46 @@ def solve(
     return out
 
 
-def polish(
-    problem: _Problem,
-    limits: Sequence[Sequence[float]],
-    circuit_kw: float | None,
-    rows: dict[int, list[Row]],
-) -> dict[int, list[Row]] | None:
-    """The optimal time-shared plan when the problem suits the LP, else ``None``.
-
-    Suits: a circuit, every vehicle to plan in ``CHEAPEST`` (or ``SOLAR`` without surplus) mode
-    (no immediate charging, no free energy: their energies are not the LP's), at most
-    :data:`MAX_ROWS` rows. ``limits``: every vehicle's realisable limit per slot (before any
-    cut); ``rows``: the heuristic plan, whose configurations start the LP.
-    """
+def suits(problem: _Problem, limits: Sequence[Sequence[float]], circuit_kw: float | None) -> bool:
+    """Whether :func:`polish` applies: a circuit that binds somewhere, every vehicle to plan
+    in ``CHEAPEST`` (or ``SOLAR`` without surplus) mode (no immediate charging, no free energy:
+    their energies are not the LP's), at most :data:`MAX_ROWS` rows. ``limits``: every
+    vehicle's realisable limit per slot."""
     if circuit_kw is None:
-        return None
+        return False
     vehicles = [v for v in problem.vehicles if v.req.mode is not ChargeMode.OFF]
     for v in vehicles:
         if v.req.mode is ChargeMode.IMMEDIATE or any(s > EPS for s in v.solar):
-            return None
-    bounds = problem.bounds
-    live = [
+            return False
+    live = _live(problem, limits, vehicles)
+    if not live or len(vehicles) + len(live) > MAX_ROWS:
+        return False
+    return any(sum(v.top(limits[v.index][t]) for v in vehicles) > circuit_kw + EPS for t in live)
+
+
+def _live(
+    problem: _Problem, limits: Sequence[Sequence[float]], vehicles: Sequence[_Vehicle]
+) -> list[int]:
+    """The slots where a vehicle that wants energy may charge."""
+    return [
         t
         for t in range(len(problem.hours))
         if any(limits[v.index][t] > 0 and max(0.0, v.req.energy_kwh) > EPS for v in vehicles)
     ]
-    if not live or len(vehicles) + len(live) > MAX_ROWS:
-        return None
-    binding = any(sum(v.top(limits[v.index][t]) for v in vehicles) > circuit_kw + EPS for t in live)
-    if not binding:
-        return None
+
+
+def polish(
+    problem: _Problem,
+    limits: Sequence[Sequence[float]],
+    circuit_kw: float,
+    rows: dict[int, list[Row]],
+) -> dict[int, list[Row]] | None:
+    """The optimal time-shared plan of a problem that :func:`suits`; ``None`` if the LP ran out
+    of its budget. ``limits``: every vehicle's realisable limit per slot (before any cut);
+    ``rows``: a plan whose configurations start the LP (the heuristic's)."""
+    vehicles = [v for v in problem.vehicles if v.req.mode is not ChargeMode.OFF]
+    bounds = problem.bounds
+    live = _live(problem, limits, vehicles)
     pos = {v.index: k for k, v in enumerate(vehicles)}
     specs: list[SlotSpec] = []
     for t in live:
