@@ -96,9 +96,8 @@ class _Master:
         return [sum(cb[r] * x for r, x in col.items()) for col in self.binv]
 
     def _reduced(self, y: list[float], j: int) -> float:
-        return self.cost[j] - sum(
-            map(mul, self.val[j], map(y.__getitem__, self.idx[j]), strict=True)
-        )
+        dot: float = sum(map(mul, self.val[j], map(y.__getitem__, self.idx[j]), strict=True))
+        return self.cost[j] - dot
 
     def optimise(self, budget: int) -> int:
         """Pivot until no column improves (Dantzig's rule on the candidates, Bland's on
