@@ -565,7 +565,9 @@ def test_tiny_demand_on_a_shared_circuit_does_not_stall_the_flow() -> None:
         horizon=horizon,
         discretize=False,
     )
-    assert c.total_cost == Decimal("6.496309")
+    # 6.4963101 exactly; the vehicles' costs are rounded to 1e-6 each, and which of the
+    # equal-cost optima (ev0 or ev2 in the 0.10/kWh slots) the flow returns moves the sum by one.
+    assert abs(c.total_cost - Decimal("6.4963101")) <= Decimal("0.000001")
 
 
 def test_fingerprint_ignores_the_energy_and_sees_everything_else() -> None:

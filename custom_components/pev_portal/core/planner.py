@@ -45,12 +45,15 @@ slots (capacity ``circuit_kw * hours``). See :func:`min_cost_allocation`:
   until no path is left. Starting from the zero flow (no negative cycle) this gives a min-cost
   flow for every flow value, hence a min-cost max-flow. A residual path alternates vehicles and
   slots (``v -> t -> v' -> t' -> ... -> sink``: ``v`` takes over part of ``v'``'s energy in
-  ``t`` and ``v'`` moves it to ``t'``), so it is computed by Bellman-Ford on a graph of the
-  vehicles only, where the weight of ``v -> v'`` is the best such exchange over all slots and
-  the weight of ``v -> sink`` the cheapest slot with room on both the arc and the circuit. Those
-  minima are kept in lazily-cleaned heaps, so an augmentation costs ``O(V^3 + V^2 log T)``
-  instead of a Dijkstra over all ``V * T`` arcs. The number of augmentations is about the
-  number of slots in use.
+  ``t`` and ``v'`` moves it to ``t'``), so it is computed on a graph of the vehicles only,
+  where the weight of ``v -> v'`` is the best such exchange over all slots and the weight of
+  ``v -> sink`` the cheapest slot with room on both the arc and the circuit. Those minima are
+  kept in lazily-cleaned heaps (only the tops an augmentation invalidated are read again), and
+  the path is found by a dense Dijkstra on weights made nonnegative by potentials (Johnson's
+  reweighting, the distances of the previous round capped at the sink's), stopped as soon as
+  no open vehicle can reach the sink cheaper: an augmentation costs ``O(V^2 + V log T)`` at
+  most, usually a few vehicles' rows, instead of a search over all ``V * T`` arcs. The number
+  of augmentations is about the number of slots in use.
 
 Ties (equal prices) go to the *earlier* slot in ``CHEAPEST`` mode (ready sooner, robust to an
 early unplug) and to the *later* slot for the grid energy of ``SOLAR`` mode (leaving room for a

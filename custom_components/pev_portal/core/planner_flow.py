@@ -4,7 +4,6 @@ problem (see :mod:`.planner`, "The algorithm")."""
 from __future__ import annotations
 
 import heapq
-from collections import deque
 from collections.abc import Sequence
 
 from .planner_model import _INF, _TIE, EPS, PlanningError
@@ -101,6 +100,9 @@ def _ssp(
     w_sink: list[float] = [inf] * n
     a_sink: list[int] = [-1] * n
     sink_dirty: set[int] = set(rng_n)
+    pi = [0.0] * n  # potentials of the vehicles and of the sink
+    pi_k: float | None = None
+    done = [False] * n
 
     while True:
         # Edge weights: tops of the lazily cleaned heaps (those an augmentation touched).
@@ -130,36 +132,42 @@ def _ssp(
                     break
                 heapq.heappop(hp)
         dirty = set()
-        # Bellman-Ford from the vehicles that still want energy (finite edges only).
-        # Queue-based (SPFA): only the vehicles whose distance dropped relax their edges.
-        dist = [0.0 if demands[i] - sent[i] > EPS else inf for i in rng_n]
+        # Dijkstra on reduced weights (w + pi[i] - pi[j] >= 0, see below) from the vehicles
+        # that still want energy (their start: the source's edge, reduced -pi[i] >= 0),
+        # stopped once no open vehicle can reach the sink cheaper than the best found.
+        if pi_k is None:  # first round: no pair edges yet, every sink edge reduced >= 0
+            pi_k = min((w for w in w_sink if w < inf), default=0.0)
+        dist = [-pi[i] if demands[i] - sent[i] > EPS else inf for i in rng_n]
+        open_d = list(dist)
         pred = [-1] * n
-        queue = deque(i for i in rng_n if dist[i] < inf)
-        queued = [dist[i] < inf for i in rng_n]
-        relaxed = 0
-        while queue:
-            i = queue.popleft()
-            queued[i] = False
-            di = dist[i]
-            row = w_pair[i]
-            # inf + anything is never below a distance: only finite edges can improve.
-            for j in [j for j in rng_n if di + row[j] < dist[j] - 1e-12]:
-                dist[j] = di + row[j]
-                pred[j] = i
-                if not queued[j]:
-                    queued[j] = True
-                    queue.append(j)
-            relaxed += 1
-            if relaxed > n * n + n:  # pragma: no cover - no negative cycles by construction
-                raise RuntimeError("negative cycle in the residual graph")
         best = inf
         last = -1
-        for i in rng_n:
-            if dist[i] + w_sink[i] < best:
-                best = dist[i] + w_sink[i]
-                last = i
+        while True:
+            du = min(open_d)
+            if du >= best or du == inf:
+                break
+            u = open_d.index(du)
+            open_d[u] = inf
+            done[u] = True
+            if w_sink[u] < inf:
+                r = du + w_sink[u] + pi[u] - pi_k
+                if r < best:
+                    best, last = r, u
+            pu = du + pi[u]
+            row = w_pair[u]
+            for j in [j for j in rng_n if pu + row[j] - pi[j] < dist[j] - 1e-12 and not done[j]]:
+                dist[j] = open_d[j] = pu + row[j] - pi[j]
+                pred[j] = u
+        for k in rng_n:
+            done[k] = False
         if last < 0:
             return
+        # New potentials: every reduced weight stays >= 0 (the distances capped at the
+        # sink's, the standard update for a Dijkstra stopped early).
+        for k in rng_n:
+            d = dist[k]
+            pi[k] += d if d < best else best
+        pi_k += best
         rounds += 1
         if rounds > limit:
             raise PlanningError(
