@@ -15,7 +15,7 @@ percent (updated from the demo cars at every tick), plugged in at 17:00 at 20 % 
 07:00, off-peak price from 17:15, ``cheapest`` (both charge from 17:15, at 11 kW each, about
 four hours). The clock moves in 5-second steps (every tick of the
 integration runs). Printed: replans per hour after the plug-ins, with why; the CPU time per
-hour of planning and its checks (building the planner's inputs, the measured powers, the
+hour of planning and its checks (the planner's inputs, built or reused, the measured powers, the
 sensors' step, ``needs_replan``, the plans: each call's thread CPU time, wherever it runs); and
 the worst plan computed in the event loop (wall and CPU).
 """
@@ -201,7 +201,7 @@ async def _steady(config_dir: str, hours: float, capacities: tuple[float, float]
         patch.object(planning, "needs_replan", cpu.wrap("needs_replan", planning.needs_replan)),
         *(
             patch.object(smart, name, cpu.wrap(name, getattr(smart, name)))
-            for name in ("build_inputs", "_measured", "soc_step_kwh")
+            for name in ("current_inputs", "_measured", "soc_step_kwh")
         ),
         patch.object(
             smart, "_plan_with_spread", cpu.wrap("plan", smart._plan_with_spread, inline=True)
@@ -239,6 +239,7 @@ async def _steady(config_dir: str, hours: float, capacities: tuple[float, float]
                 async_fire_time_changed(hass)
                 await hass.async_block_till_done()
                 plugged = coordinator.smart.plans_computed
+                built = coordinator.smart.inputs_built
                 reasons: Counter[str] = Counter()
                 seen = plugged
                 cpu.cpu_s.clear()
@@ -258,6 +259,7 @@ async def _steady(config_dir: str, hours: float, capacities: tuple[float, float]
                         seen = coordinator.smart.plans_computed
                         reasons[(coordinator.smart.reason or "?").split(":")[0]] += 1
                 soc = {e: round(c.soc * 100, 1) for e, c in cars.items()}
+                built = coordinator.smart.inputs_built - built
                 await hass.config_entries.async_unload(entry.entry_id)
         finally:
             for p in patches:
@@ -269,6 +271,7 @@ async def _steady(config_dir: str, hours: float, capacities: tuple[float, float]
         "reasons": dict(reasons),
         "cpu_ms": {k: v * 1000 for k, v in cpu.cpu_s.items()},
         "calls": dict(cpu.calls),
+        "inputs_built": built,
         "inline_wall_ms": cpu.inline_wall_s * 1000,
         "inline_cpu_ms": cpu.inline_cpu_s * 1000,
         "soc": soc,
@@ -292,7 +295,9 @@ def steady_line(figures: dict[str, Any]) -> str:
         f"steady home: two cars (whole-percent SoC sensors, {figures['capacities'][0]:g} and "
         f"{figures['capacities'][1]:g} kWh) over {hours:g} h in "
         f"5-s ticks: {figures['replans'] / hours:.2f} replans per hour after the plug-ins "
-        f"({reasons}; target: a few); {sum(cpu.values()) / hours:.1f} ms of CPU per hour for "
+        f"({reasons}; target: a few); the planner's inputs built "
+        f"{figures['inputs_built'] / hours:.1f} times per hour (the other ticks reuse them); "
+        f"{sum(cpu.values()) / hours:.1f} ms of CPU per hour for "
         f"planning and its checks (target < 100 ms: {parts}); worst plan in the event loop "
         f"{figures['inline_wall_ms']:.1f} ms wall, {figures['inline_cpu_ms']:.1f} ms CPU "
         f"(SoC at the end {', '.join(f'{v:g} %' for v in figures['soc'].values())})"

@@ -3,10 +3,13 @@ one step does not replan, a real change does; the step comes from the sensor's p
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_mock_service
 
 from custom_components.pev_portal.charging.inputs import soc_resolution_percent
@@ -36,10 +39,10 @@ def _soc(hass: HomeAssistant, percent: str) -> None:
 
 
 async def _plugged(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint, at: str = EVENING
 ) -> PevPortalCoordinator:
     """The big car plugged in at 50 %, planned for 80 % in the cheap hours (paused now)."""
-    freezer.move_to(EVENING)
+    freezer.move_to(at)
     _soc(hass, "50")
     coordinator = await setup(hass, make_entry(charger=CP, vehicles=[BIG_CAR], options=TOU_OPTIONS))
     await _cheapest(hass, target=80)
@@ -134,3 +137,70 @@ async def test_no_step_without_a_sensor(
     await advance(hass, freezer, 5)
     assert coordinator.chargers["charger1"].session is not None
     assert coordinator.smart.soc_step_kwh() is None
+
+
+async def test_steady_hour_builds_no_inputs(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """Issue 14: the 5-second tick reuses the planner's inputs while nothing they are built
+    from changes. An hour of ticks (the off-peak start, the sensor moving a step and back)
+    builds them not once; the energies are read again, and while they stay the inputs are
+    the very same object. (The car plugs in in the evening peak, paused until the off-peak
+    hours: the test's charge point draws no power, which would be learned as under-delivery.)"""
+    coordinator = await _plugged(hass, freezer, cp, at="2026-11-23T19:50:00+00:00")
+    smart = coordinator.smart
+    built, plans = smart.inputs_built, smart.plans_computed
+    await advance(hass, freezer, 1200)
+    first = smart.inputs
+    _soc(hass, "51")  # one whole-percent step: the energy is read again, no build
+    await advance(hass, freezer, 1200)
+    inputs, _ = smart.current_inputs(dt_util.utcnow())
+    assert inputs.requests[0].energy_kwh == pytest.approx(34.8)
+    assert first is not None
+    assert inputs.fingerprint == first.fingerprint
+    assert smart.current_inputs(dt_util.utcnow())[0] is inputs
+    _soc(hass, "50")
+    await advance(hass, freezer, 1200)
+    assert smart.inputs_built == built
+    assert smart.plans_computed == plans
+
+
+async def test_every_change_builds_the_inputs_again(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """What the inputs are built from changing (a setting, a program event, "charge now",
+    what the vehicle was seen to take, a departure passing) builds them again, once."""
+    coordinator = await _plugged(hass, freezer, cp)
+    smart = coordinator.smart
+    runtime = coordinator.chargers["charger1"]
+    built = smart.inputs_built
+
+    vehicle = smart.vehicle_of(runtime)
+    assert vehicle is not None
+    smart.update_settings(vehicle, target=90)  # a setting: one build, the plan follows
+    await advance(hass, freezer, 10)
+    assert smart.inputs_built == built + 1
+    assert smart.reason == "energy changed: charger1"
+
+    now = dt_util.utcnow()
+    await coordinator.async_add_local_event(
+        "load_control", now + timedelta(hours=2), now + timedelta(hours=3), limit_kw=2.0
+    )
+    await advance(hass, freezer, 10)
+    assert smart.inputs_built == built + 2
+    assert smart.reason == "events changed"
+
+    session = runtime.session
+    assert session is not None
+    smart.learned[session.session_id] = (3.0, now + timedelta(hours=1))
+    await advance(hass, freezer, 10)
+    assert smart.inputs_built == built + 3
+
+    inputs, departures = smart.current_inputs(dt_util.utcnow())
+    departure = departures["charger1"]
+    assert departure is not None
+    assert smart.inputs_built == built + 3
+    later, moved = smart.current_inputs(departure)  # the departure passed: the next one
+    assert smart.inputs_built == built + 4
+    assert moved["charger1"] == departure + timedelta(days=1)
+    assert later.fingerprint != inputs.fingerprint

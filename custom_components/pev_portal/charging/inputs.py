@@ -7,7 +7,8 @@ A mixin of :class:`.planning.SmartCharging` (its state is declared here, set the
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,19 @@ UNDER_DELIVERY_WINDOW = timedelta(minutes=5)
 LEARNED_ON_OFF_DAYS = 7
 
 
+@dataclass(slots=True)
+class _Built:
+    """The planner's inputs last built, what they were built from (``key``), until when they
+    hold (the earliest departure: the next one is a day later), and per request the session's
+    charger, vehicle and settings (to read the energies again)."""
+
+    key: Hashable
+    inputs: PlanInputs
+    departures: dict[str, datetime | None]
+    until: datetime | None
+    sources: list[tuple[ChargerRuntime, Vehicle | None, VehicleSettings]]
+
+
 class PlanRequests:
     """Builds the planner's inputs (see the module docstring)."""
 
@@ -52,6 +66,8 @@ class PlanRequests:
     settings: dict[str, VehicleSettings]
     overrides: set[str]
     learned: dict[str, tuple[float, datetime]]
+    inputs_built: int
+    _built: _Built | None
 
     @property
     def _meta_key(self) -> str:
@@ -202,11 +218,68 @@ class PlanRequests:
         volts = min(r.adapter.phases * r.adapter.voltage for r in chargers)
         return float(amps) * volts / 1000.0
 
+    def current_inputs(self, now: datetime) -> tuple[PlanInputs, dict[str, datetime | None]]:
+        """The planner's inputs now, and each charger's departure: built again
+        (:meth:`build_inputs`) only when something they are built from changed (see
+        :meth:`_inputs_key`) or a departure passed; otherwise the same inputs, with the
+        energies still wanted read again (the same object when those did not move either, so
+        that the 5-second tick does next to nothing in a steady home)."""
+        key = self._inputs_key()
+        built = self._built
+        if built is None or built.key != key or (built.until is not None and now >= built.until):
+            inputs, departures = self.build_inputs(now)
+            sources = []
+            for request in inputs.requests:
+                runtime = self.premise.chargers[request.vehicle_id]
+                vehicle = self.vehicle_of(runtime)
+                sources.append((runtime, vehicle, self.settings_of(vehicle)))
+            until = min((d for d in departures.values() if d is not None), default=None)
+            self._built = _Built(key, inputs, departures, until, sources)
+            return inputs, departures
+        energies = [self.energy_wanted(*source) for source in built.sources]
+        old = built.inputs
+        if any(e != r.energy_kwh for e, r in zip(energies, old.requests, strict=True)):
+            built.inputs = old.with_energies(energies)
+        return built.inputs, built.departures
+
+    def _inputs_key(self) -> Hashable:
+        """Everything the inputs are built from but the energies and the time: the program's
+        events (their version: caps and tariffs), the solar forecast, the circuit option, the
+        chargers with their sessions (binding, vehicle, pricing) and their current range, the
+        vehicles' settings, "charge now", what vehicles were seen to take. Cheap: read at every
+        tick."""
+        chargers = tuple(
+            (
+                r.charger_id,
+                r.adapter.min_current_a,
+                r.adapter.max_current_a,
+                r.adapter.phases,
+                r.adapter.voltage,
+                None
+                if (session := r.session) is None
+                else (session.session_id, session.pev_id, session.decision.program_rate),
+            )
+            for r in self.premise.chargers.values()
+        )
+        settings = tuple((sid, s.mode, s.departure, s.target) for sid, s in self.settings.items())
+        return (
+            self.events.version,
+            id(self.events.program_tariff),
+            id(self.solar_forecast),
+            self.premise.entry.options.get(CONF_CIRCUIT_LIMIT),
+            chargers,
+            settings,
+            tuple(self.premise.vehicles),
+            frozenset(self.overrides),
+            frozenset((sid, kw) for sid, (kw, _until) in self.learned.items()),
+        )
+
     def build_inputs(
         self, now: datetime, overrides: dict[str, VehicleSettings] | None = None
     ) -> tuple[PlanInputs, dict[str, datetime | None]]:
         """The planner's inputs now (``overrides``: settings per charger, for a preview), and
         each charger's departure."""
+        self.inputs_built += 1
         requests: list[VehicleRequest] = []
         caps: list[PowerCap] = []
         circuit = self.circuit_kw()

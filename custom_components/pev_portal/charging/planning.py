@@ -128,6 +128,8 @@ class SmartCharging(PlanRequests, PlanViews):
         self._unsubscribers: list[CALLBACK_TYPE] = []
         # session ID -> (kW the vehicle was seen to take, until when it is planned at that)
         self.learned: dict[str, tuple[float, datetime]] = {}
+        self.inputs_built = 0  # full builds of the planner's inputs (the tick reuses them)
+        self._built = None
         self.on_planned: list[PlannedListener] = []
         controller.retry = self.schedule
         audit.on_retry.append(self._retry_other_way)
@@ -243,7 +245,7 @@ class SmartCharging(PlanRequests, PlanViews):
         shown = self._shown()
         self.audit.verify(chargers, now)
         self._forget_learned(now)
-        inputs, departures = self.build_inputs(now)
+        inputs, departures = self.current_inputs(now)
         if not inputs.requests:
             self.plan, self.inputs, self.reason = None, None, None
             self.departures = {}
@@ -259,7 +261,7 @@ class SmartCharging(PlanRequests, PlanViews):
             )
             if reason is not None and reason.startswith("under-delivery: "):
                 self._learn(reason.removeprefix("under-delivery: "), measured, now)
-                inputs, departures = self.build_inputs(now)
+                inputs, departures = self.current_inputs(now)
             if reason is not None or self.plan is None:
                 await self._async_replan(inputs, departures, reason, now)
                 if self._stopped:

@@ -5,9 +5,11 @@ Pure Python, no Home Assistant imports. See :mod:`.planner` for the problem and 
 
 from __future__ import annotations
 
+import copy
 import math
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
@@ -229,6 +231,16 @@ class PlanInputs:
             self.solar,
         )
         object.__setattr__(self, "fingerprint", hash(key))
+
+    def with_energies(self, energies: Sequence[float]) -> PlanInputs:
+        """The same inputs with other energies wanted, one per request (the fingerprint, which
+        leaves the energies out, is kept rather than computed again)."""
+        new = copy.copy(self)
+        requests = tuple(
+            replace(r, energy_kwh=e) for r, e in zip(self.requests, energies, strict=True)
+        )
+        object.__setattr__(new, "requests", requests)
+        return new
 
 
 # --------------------------------------------------------------------------- helpers
