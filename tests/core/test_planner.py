@@ -616,3 +616,16 @@ def test_energy_hysteresis_for_coarse_soc_sensors() -> None:
     assert needs_replan(prev, two_steps, energy_step_kwh=1.0) == "energy changed: car"
     # The previous default stays available.
     assert needs_replan(prev, one, energy_tolerance_kwh=0.5) == "energy changed: car"
+
+
+def test_inputs_with_other_energies_keep_their_fingerprint() -> None:
+    """What the 5-second tick does when only the energies moved: the same inputs otherwise,
+    the fingerprint kept (equal to one computed afresh), the original untouched."""
+    prev = _inputs()
+    new = prev.with_energies([4.0])
+    assert new.requests[0].energy_kwh == 4.0
+    assert prev.requests[0].energy_kwh == 10.0
+    assert new.fingerprint == prev.fingerprint == PlanInputs(new.requests, new.tariff).fingerprint
+    assert replace(new.requests[0], energy_kwh=10.0) == prev.requests[0]
+    with pytest.raises(ValueError, match="zip"):
+        prev.with_energies([1.0, 2.0])

@@ -423,7 +423,9 @@ def test_probe_one_and_three_phase_on_a_32a_circuit() -> None:
     case = Case(reqs, FlatTariff("USD", Decimal("0.30")), [], 7.36, 64)
     check_executable(case, p)
     delivered = sum(vp.energy_kwh for vp in p.vehicles.values())
-    assert delivered >= 115.9  # issue 14: 75.8 before time-sharing; continuous optimum 117.76
+    # Issue 14 asked for 115.9 (75.8 before time-sharing): the executed plan reaches the
+    # continuous optimum, 117.76 kWh, which bounds every executable plan.
+    assert delivered >= 117.76 - 1e-6
     # Every vehicle short is told why, and the levels are named when they cost energy.
     for vp in p.vehicles.values():
         if not vp.reachable:
@@ -439,5 +441,33 @@ def test_probe_one_and_three_phase_on_a_32a_circuit() -> None:
         explain=False,
     )
     gap = sum(vp.energy_kwh for vp in cont.vehicles.values()) - delivered
-    assert gap > 0
-    assert sum(e.delayed_kwh for e in lost) >= gap - 1e-3
+    assert abs(gap) < 1e-6
+    assert sum(e.delayed_kwh for e in lost) >= gap - 1e-3  # nothing lost, nothing blamed
+    assert not lost
+
+
+def test_energy_lost_to_the_levels_is_explained() -> None:
+    """A 16 A three-phase charger at its top level beside a 32 A one-phase one on a 32 A
+    circuit: the continuous optimum gives the one-phase vehicle the 0.46 kW left beside
+    6.90 kW, which no level can run (the least is 1.38 kW, 1.84 kW beside 5.52 kW). The
+    executed plan delivers the time-sharing optimum, and the energy it delivers less than the
+    continuous one is explained as the chargers' levels."""
+    reqs = [
+        VehicleRequest("one-phase", 0.92, NOW + timedelta(hours=2), ONE_32),
+        VehicleRequest("three-phase", 13.8, NOW + timedelta(hours=2), THREE_16),
+    ]
+    flat = FlatTariff("USD", Decimal("0.30"))
+    kwargs = {"now": NOW, "tariff": flat, "circuit_kw": 7.36, "horizon": timedelta(hours=2)}
+    p = plan(reqs, **kwargs)  # type: ignore[arg-type]
+    cont = plan(reqs, discretize=False, explain=False, **kwargs)  # type: ignore[arg-type]
+    case = Case(reqs, flat, [], 7.36, 8)
+    check_executable(case, p)
+    delivered = sum(vp.energy_kwh for vp in p.vehicles.values())
+    exact_kwh, _ = time_sharing_reference(case)
+    assert delivered == pytest.approx(exact_kwh, abs=1e-6)
+    gap = sum(vp.energy_kwh for vp in cont.vehicles.values()) - delivered
+    assert gap > 0.5
+    lost = [e for vp in p.vehicles.values() for e in vp.explanations if e.constraint == "charger"]
+    assert lost
+    assert sum(e.delayed_kwh for e in lost) == pytest.approx(gap, abs=1e-3)
+    assert "power levels" in lost[0].message

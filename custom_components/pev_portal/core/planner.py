@@ -507,8 +507,10 @@ def plan(
         )
 
     base = run(caps, circuit_kw)
-    if not explain:
-        return base.plan
+    if not explain or all(
+        base.plan.vehicles[r.vehicle_id].reachable or r.energy_kwh <= 0 for r in requests
+    ):
+        return base.plan  # nothing to explain (the trials below only explain shortfalls)
     # The trials (each constraint removed) compare continuous optima at the chargers' levels:
     # what a constraint withholds, measured exactly; what the executable plan loses on top of
     # that is the "charger" explanation.
