@@ -98,7 +98,14 @@ an 11 kW circuit for 230 W steps). It is then made executable (:mod:`.planner_ex
   they leave; three orders are tried, the first that realises everything wins. The result is
   sub-slots ``(start, end, level)`` such that the levels in force sum to at most the circuit
   at every instant.
-* What a slot cannot realise goes back to the optimiser: a min-cost flow over the room left
+* Where the packing falls short of the continuous optimum (which bounds every executable
+  plan) on a binding circuit with every vehicle planned for cost (:func:`.planner_lp.suits`),
+  the exact optimum over all time-shared schedules: a linear program over the slots'
+  *configurations* (one level per charger within the circuit; a slot runs several, each for
+  part of it), solved by column generation (:mod:`.planner_lp`). It includes every schedule
+  at constant levels per slot (the mixed-integer reference of the tests).
+* Elsewhere (or if the LP runs out of its budget), a heuristic search. What a slot cannot
+  realise goes back to the optimiser: a min-cost flow over the room left
   in the other slots (repair); then short vehicles take more where a slot has room, even from
   another vehicle of that slot when the slot realises more in total, trying the packing and
   two single-level configurations (balanced, cheapest first); then two-hop exchanges (a served
@@ -199,6 +206,7 @@ __all__ = [
 class _Outcome:
     plan: Plan
     lost: dict[str, float]  # energy lost to discretisation per vehicle
+    continuous: dict[str, float]  # energy per vehicle of the continuous optimum at the levels
 
 
 def _plan(
@@ -234,6 +242,7 @@ def _plan(
         requests, now_us, end_us, tariff, caps, circuit_kw, solar, slot_minutes, discretize
     )
     _solve(problem)
+    continuous = {v.req.vehicle_id: sum(v.energy) for v in problem.vehicles}
     if discretize and execute:
         rows, lost = realise(
             problem, problem.circuit_kw, lambda variant: _solve(problem, variant=variant)
@@ -277,7 +286,8 @@ def _plan(
         )
         total += cost
     plan_ = Plan(vehicles, total, now.astimezone(UTC), slot_minutes, _dt(end_us))
-    return _Outcome(plan_, {v.req.vehicle_id: lost[v.index] for v in problem.vehicles})
+    lost_by_id = {v.req.vehicle_id: lost[v.index] for v in problem.vehicles}
+    return _Outcome(plan_, lost_by_id, continuous)
 
 
 def _continuous_rows(problem: _Problem) -> dict[int, list[tuple[int, int, float, float, int]]]:
@@ -369,7 +379,7 @@ def explanation_message(e: Explanation, *, tz: tzinfo = UTC) -> str:
 def _explain(
     requests: Sequence[VehicleRequest],
     base: _Outcome,
-    reference: _Outcome,
+    reference: dict[str, float],
     caps: Sequence[PowerCap],
     circuit_kw: float | None,
     tz: tzinfo,
@@ -414,14 +424,14 @@ def _explain(
         trials.append(
             ("circuit", f"{circuit_kw:g} kW circuit limit", None, None, replan(caps, None))
         )
-    free = replan((), None) if (caps or circuit_kw is not None) else reference
+    free = replan((), None)
     for r in short:
         vid = r.vehicle_id
         mine = base.plan.vehicles[vid]
         if r.mode is ChargeMode.OFF:
             add(vid, "mode", "off", None, None, max(0.0, r.energy_kwh), None, None)
             continue
-        ref = reference.plan.vehicles[vid].energy_kwh
+        ref = reference[vid]
         for kind, name, s, e, outcome in trials:
             other = outcome.plan.vehicles[vid]
             gain = other.energy_kwh - ref
@@ -513,10 +523,10 @@ def plan(
         return base.plan  # nothing to explain (the trials below only explain shortfalls)
     # The trials (each constraint removed) compare continuous optima at the chargers' levels:
     # what a constraint withholds, measured exactly; what the executable plan loses on top of
-    # that is the "charger" explanation.
-    reference = run(caps, circuit_kw, execute=False) if discretize else base
+    # that is the "charger" explanation. The continuous optimum with every constraint is the
+    # executable step's own starting point.
     notes = _explain(
-        requests, base, reference, caps, circuit_kw, tz, lambda c, k: run(c, k, execute=False)
+        requests, base, base.continuous, caps, circuit_kw, tz, lambda c, k: run(c, k, execute=False)
     )
     if not notes:
         return base.plan

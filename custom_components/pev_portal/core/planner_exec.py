@@ -3,8 +3,10 @@
 See :mod:`.planner` ("The executable plan") for what this computes and why. In short, every
 slot is packed separately: each vehicle gets the energy the continuous optimum gives it there,
 realised as pieces ``(start, end, level)`` inside the slot (time-sharing), such that the sum of
-the levels in force stays within the circuit at every instant. What a slot cannot realise is
-offered again to slots with room left, through the same min-cost flow, a few rounds.
+the levels in force stays within the circuit at every instant. Where that falls short, the
+exact time-sharing optimum (:mod:`.planner_lp`) where it suits, else a search: what a slot
+cannot realise is offered again to slots with room left, through the same min-cost flow, a few
+rounds.
 """
 
 from __future__ import annotations
