@@ -461,7 +461,7 @@ def main(argv: list[str]) -> int:
         print(f"executed plan vs the mixed-integer optimum (HiGHS), {figures['n']:.0f} instances:")
         print(
             f"  energy executed/MILP: min {figures['min']:.4f}, mean {figures['mean']:.5f}; "
-            f"cost gap mean {figures['gap_mean']:+.3%}, max {figures['gap_max']:+.2%}; "
+            f"cost gap mean {figures['gap_mean']:+.3%}, max {figures['gap_max']:+.4%}; "
             f"at the target (>= 99.9 %, <= +0.5 %): {figures['on_target']:.0f}/{figures['n']:.0f}"
         )
         print(

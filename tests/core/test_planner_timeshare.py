@@ -139,3 +139,37 @@ def test_rounding_to_microseconds_never_delivers_more_than_wanted() -> None:
     _trim(rows, 1.0)  # the last piece goes, the first ends earlier
     assert len(rows) == 1
     assert rows[0][3] <= 1.0
+
+
+def test_the_lp_is_never_worse_than_the_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Larger instances (up to nine vehicles): the plan with the LP delivers at least the
+    search's energy, at no higher cost for as much, and more on some."""
+    from custom_components.pev_portal.core import planner_exec
+
+    cases = []
+    for seed in range(40):
+        rng = random.Random(900 + seed)
+        case = random_case(rng)
+        for i in range(rng.randint(0, 5)):
+            charger = rng.choice(CHARGERS)
+            dep = rng.randint(1, case.n_slots)
+            wanted = round(rng.uniform(0.1, 1.0) * charger.max_kw * 0.25 * dep, 3)
+            case.requests.append(
+                VehicleRequest(f"x{i}", wanted, NOW + timedelta(minutes=15 * dep), charger)
+            )
+        case.circuit_kw = case.circuit_kw or 11.04
+        cases.append(case)
+    with_lp = [case.run() for case in cases]
+    monkeypatch.setattr(planner_exec, "suits", lambda *_: False)
+    better = 0
+    for case, p in zip(cases, with_lp, strict=True):
+        check_executable(case, p)
+        q = case.run()
+        kwh = sum(vp.energy_kwh for vp in p.vehicles.values())
+        other = sum(vp.energy_kwh for vp in q.vehicles.values())
+        assert kwh >= other - 1e-6
+        if kwh <= other + 1e-6:
+            assert p.total_cost <= q.total_cost + Decimal("0.00001")
+        better += kwh > other + 1e-4
+    print(f"\nthe LP delivers more than the search on {better} of {len(cases)}")
+    assert better >= 5
