@@ -61,7 +61,7 @@ def _load_core() -> tuple[ModuleType, ModuleType]:
         sys.modules["pev_core_bench"] = pkg
         mods = []
         names = ("tariff", "planner_model", "planner_flow", "planner_build", "planner_pack")
-        names += ("planner_search", "planner_exec", "planner_replan", "planner")
+        names += ("planner_search", "planner_lp", "planner_exec", "planner_replan", "planner")
         for name in names:
             spec = importlib.util.spec_from_file_location(
                 f"pev_core_bench.{name}", _CORE / f"{name}.py"
