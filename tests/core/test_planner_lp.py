@@ -78,8 +78,8 @@ def lp_reference(inst: Instance, n_slots: int) -> tuple[float, float]:
     return flow_max, float(second.fun)
 
 
-def random_instance(rng: random.Random) -> tuple[Instance, int]:
-    n = rng.randint(1, 4)
+def random_instance(rng: random.Random, vehicles: tuple[int, int] = (1, 4)) -> tuple[Instance, int]:
+    n = rng.randint(*vehicles)
     n_slots = rng.randint(4, 96)
     price_kind = rng.random()
     if price_kind < 0.3:  # few distinct prices: lots of ties
@@ -147,6 +147,20 @@ def test_allocation_matches_highs(seed: int) -> None:
     deviation = abs(cost - cost_ref)
     MAX_DEVIATION.append(deviation)
     assert deviation <= TOL * max(1.0, abs(cost_ref))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_allocation_matches_highs_with_many_vehicles(seed: int) -> None:
+    """5-16 vehicles: the shortest paths (a Dijkstra on potential-reduced weights, stopped
+    early) over a larger vehicle graph."""
+    rng = random.Random(50_000 + seed)
+    inst, n_slots = random_instance(rng, (5, 16))
+    flows = min_cost_allocation(inst.demands, inst.arcs, inst.slot_caps)
+    check_feasible(inst, flows)
+    flow_ref, cost_ref = lp_reference(inst, n_slots)
+    cost = sum(f * c for f, (_, _, _, c) in zip(flows, inst.arcs, strict=True))
+    assert sum(flows) == pytest.approx(flow_ref, abs=TOL, rel=1e-9)
+    assert abs(cost - cost_ref) <= TOL * max(1.0, abs(cost_ref))
 
 
 # --------------------------------------------------------------------------- plan level
