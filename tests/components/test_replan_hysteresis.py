@@ -204,3 +204,22 @@ async def test_every_change_builds_the_inputs_again(
     assert smart.inputs_built == built + 4
     assert moved["charger1"] == departure + timedelta(days=1)
     assert later.fingerprint != inputs.fingerprint
+
+
+async def test_a_vehicle_that_takes_nothing_is_not_replanned_every_tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, cp: ChargePoint
+) -> None:
+    """The car takes nothing once the off-peak charge starts (this charge point draws no
+    power): it is planned at what it takes (the charger's least power) once, and again only
+    when that expires (15 minutes: full power is tried again), not at every 5-second tick
+    (239 replans in half an hour before)."""
+    coordinator = await _plugged(hass, freezer, cp)
+    smart = coordinator.smart
+    plans = smart.plans_computed
+    await advance(hass, freezer, 1800)
+    assert smart.reason == "under-delivery: charger1"
+    assert smart.plans_computed - plans <= 4
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.session is not None
+    kw, _until = smart.learned[runtime.session.session_id]
+    assert kw == 0.0

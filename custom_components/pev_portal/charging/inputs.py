@@ -40,6 +40,8 @@ _LOGGER = logging.getLogger(__name__)
 UNDER_DELIVERY_WINDOW = timedelta(minutes=5)
 # An on/off charger's learned power holds for the session (its end forgets it); this bounds it
 LEARNED_ON_OFF_DAYS = 7
+# Less than the plan by more than this is under-delivery (needs_replan's power tolerance)
+UNDER_DELIVERY_TOLERANCE_KW = 0.5
 
 
 @dataclass(slots=True)
@@ -385,6 +387,14 @@ class PlanRequests:
             measured[charger_id],
             until,
         )
+
+    def _known_slow(self, charger_id: str, kw: float) -> bool:
+        """Whether the charger's session is planned at what its vehicle was seen to take, and
+        it takes about that still (within the under-delivery tolerance): nothing to learn."""
+        runtime = self.premise.chargers.get(charger_id)
+        session = runtime.session if runtime is not None else None
+        seen = self.learned.get(session.session_id) if session is not None else None
+        return seen is not None and kw >= seen[0] - UNDER_DELIVERY_TOLERANCE_KW
 
     def _forget_learned(self, now: datetime) -> None:
         for session_id, (_kw, until) in list(self.learned.items()):

@@ -74,7 +74,7 @@ from ..solar import REFRESH as SOLAR_REFRESH
 from ..solar import SolarSource
 from .audit import CommandAudit
 from .controller import SOURCE_EVENT, SOURCE_PLAN, SOURCE_USER, ChargerController, Target
-from .inputs import PlanRequests
+from .inputs import UNDER_DELIVERY_TOLERANCE_KW, PlanRequests
 from .settings import VehicleSettings
 from .views import PlanViews
 
@@ -250,13 +250,18 @@ class SmartCharging(PlanRequests, PlanViews):
             self.plan, self.inputs, self.reason = None, None, None
             self.departures = {}
         else:
-            measured = self._measured(now)
+            # A vehicle already planned at what it was seen to take (at least the charger's
+            # least power) is nothing new: learning it again each tick would replan every 5 s.
+            measured = {
+                cid: kw for cid, kw in self._measured(now).items() if not self._known_slow(cid, kw)
+            }
             reason = needs_replan(
                 self.inputs,
                 inputs,
                 current=self.plan,
                 now=now,
                 measured_kw=measured,
+                power_tolerance_kw=UNDER_DELIVERY_TOLERANCE_KW,
                 energy_step_kwh=self.soc_step_kwh(),  # a whole-percent sensor: no replan a step
             )
             if reason is not None and reason.startswith("under-delivery: "):
