@@ -74,6 +74,7 @@ from .program_events import ProgramEvents
 from .reporting import UtilityReports
 from .runtime import ChargerRuntime, Vehicle
 from .sessions import Sessions
+from .settlement_tracker import SettlementTracker
 from .statistics import SessionStatistics
 
 if TYPE_CHECKING:
@@ -119,6 +120,9 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.smart = SmartCharging(self.premise, self.events, self.controller, self.audit)
         self.sessions = Sessions(self.premise, self.events, self.smart, self.default_tariff)
         self.notifier = Notifier(self.premise, self.events, options)
+        self.settlement = SettlementTracker(
+            self.premise, self.events, self.smart, self.sessions.intervals_so_far
+        )
         self.price_feed: PriceFeed | None = None
         if options.get(CONF_PRICE_ENTITY):  # live prices from another integration's entity
             self.price_feed = PriceFeed(self.premise, self.events, options)
@@ -204,11 +208,13 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 on_timeline=self.events.timeline_changed,
             )
             self.events.link = self.smart.link = self.sessions.link = self.link
+            self.settlement.link = self.link
             self.reports = UtilityReports(self.premise, self.link, self.events, self.audit)
         self._wire()
         await self.smart.async_load()
         for runtime in await self.sessions.async_restore():
             self.smart.session_resumed(runtime)
+        await self.settlement.async_load()
         entry.async_on_unload(async_at_started(self.hass, self.smart.async_park_idle))
         for runtime in self.chargers.values():
             self.sessions.listen(runtime)
@@ -228,6 +234,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if self.link is not None:
             await self.link.async_start()
         self.events.start()
+        self._unsubscribers.append(self.settlement.start())
         if self.price_feed is not None:
             await self.price_feed.async_start()
         else:
@@ -240,6 +247,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         listeners = self.sessions.listeners
         if self.reports is not None:
             listeners.append(self.reports)  # before smart charging forgets the trail
+        listeners.append(self.settlement)
         listeners.extend((self.notifier, SessionStatistics(self.hass, self.events), self.smart))
         self.audit.on_ignored.append(self.notifier.command_ignored)
         self.smart.on_planned.append(self.notifier.plan_computed)
@@ -290,6 +298,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self._stopped = True
         if self.price_feed is not None:
             self.price_feed.stop()
+        self.settlement.stop()
         await self.smart.async_stop()
         if self.link is not None:
             await self.link.async_stop()
@@ -358,6 +367,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.sessions.tick(now)
         if self.reports is not None:
             self.reports.tick(now)
+        self.settlement.tick(now)
         self.notifier.check_events(now)  # notifications: events that began
         if any(r.session is not None for r in self.chargers.values()):
             self.smart.schedule()  # verify commands, follow the energy delivered
@@ -461,5 +471,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     async def async_export(
         self, start: datetime, end: datetime
     ) -> tuple[list[dict[str, Any]], list[tuple[str, Interval]]]:
-        """Sessions started in [start, end) with their intervals (and their commands)."""
-        return await self.sessions.async_export(start, end)
+        """Sessions started in [start, end) with their intervals (and their commands and the
+        performance of each event that touched them, ``events``)."""
+        sessions, intervals = await self.sessions.async_export(start, end)
+        found = await self.settlement.async_of_sessions([s["session_id"] for s in sessions])
+        for session in sessions:
+            session["events"] = [p for p in found if p["session_id"] == session["session_id"]]
+        return sessions, intervals

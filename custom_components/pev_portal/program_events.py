@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -295,22 +295,26 @@ class ProgramEvents:
         """The program tariff for the premise as a whole."""
         return self.tariff_for(None)
 
-    def tariff_for(self, pev_id: str | None) -> Tariff:
+    def tariff_for(self, pev_id: str | None, *, exclude: str | None = None) -> Tariff:
         """The program tariff with local price events and the utility's prices for a PEV.
 
-        The same object until the events change (cheap to compare).
+        The same object until the events change (cheap to compare). ``exclude``: without that
+        event's prices (what the tariff would be without it; not cached).
         """
-        if pev_id in self._tariffs:
+        if exclude is None and pev_id in self._tariffs:
             return self._tariffs[pev_id]
         overlays = [
             CppEvent(e.start, e.end, Decimal(str(e.price)), e.name)
             for e in self.local
-            if e.kind == KIND_PRICE and e.price is not None
+            if e.kind == KIND_PRICE and e.price is not None and e.event_id != exclude
         ]
         if self.link is not None:
-            overlays.extend(self.link.timeline.price_overlays(pev_id))
+            overlays.extend(
+                self.link.timeline.price_overlays(pev_id, () if exclude is None else (exclude,))
+            )
         tariff = OverlayTariff(self.base_tariff, overlays) if overlays else self.base_tariff
-        self._tariffs[pev_id] = tariff
+        if exclude is None:
+            self._tariffs[pev_id] = tariff
         return tariff
 
     def tariff_of(self, runtime: ChargerRuntime) -> Tariff:
@@ -408,25 +412,32 @@ class ProgramEvents:
     # -- load-control limits --------------------------------------------------------------
 
     def caps(
-        self, pev_id: str | None, charger_id: str, max_kw: float, min_kw: float
+        self,
+        pev_id: str | None,
+        charger_id: str,
+        max_kw: float,
+        min_kw: float,
+        *,
+        exclude: Collection[str] = (),
     ) -> list[PowerCap]:
         """The load-control limits on a session over time, for the planner.
 
         Local limits (for every charger) and the utility's (this charger's vehicle), the events
-        opted out of left out, each with its own fixed window: the list only changes when the
-        events do.
+        opted out of (and those in ``exclude``) left out, each with its own fixed window: the
+        list only changes when the events do.
         """
+        left_out = self.opted_out.union(exclude)
         caps = [
             PowerCap(e.start, e.end, float(e.limit_kw), e.name)
             for e in self.local
-            if e.is_cap and e.limit_kw is not None and e.event_id not in self.opted_out
+            if e.is_cap and e.limit_kw is not None and e.event_id not in left_out
         ]
         link = self.link
         if link is not None and (window := link.timeline.cap_window(pev_id)) is not None:
             caps.extend(
                 PowerCap(start, end, cap, name, frozenset({charger_id}))
                 for start, end, cap, name in link.timeline.caps(
-                    pev_id, window[0], window[1], max_kw, min_kw, exclude=self.opted_out
+                    pev_id, window[0], window[1], max_kw, min_kw, exclude=left_out
                 )
             )
         return caps

@@ -26,6 +26,7 @@ from .core.binding import BillingParty, BindingOutcome
 from .core.session import SessionState
 from .openadr.enrollment import ACTIVE as ENROLLMENT_ACTIVE
 from .openadr.enrollment import PENDING as ENROLLMENT_PENDING
+from .settlement_view import by_event
 
 if TYPE_CHECKING:
     from .openadr.timeline import TimelineEntry
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 from .entity import (
     ChargerEntity,
     PevPortalEntity,
+    PremiseEntity,
     UtilityEntity,
     VehicleEntity,
     VehicleSessionEntity,
@@ -217,6 +219,7 @@ async def async_setup_entry(
         ],
     )
     coordinator = entry.runtime_data
+    async_add_entities([EventPerformanceSensor(coordinator, "last_event_performance")])
     if coordinator.link is not None:
         async_add_entities(UtilitySensor(coordinator, d) for d in UTILITY_SENSORS)
     for vehicle_id, vehicle in coordinator.vehicles.items():
@@ -487,3 +490,31 @@ class PlanSensor(ChargerEntity, PlanSensorMixin):
 
 class VehiclePlanSensor(VehicleSessionEntity, PlanSensorMixin):
     """The plan of the vehicle's session, on the charger it is plugged in at."""
+
+
+class EventPerformanceSensor(PremiseEntity, SensorEntity):
+    """The last event's delivered reduction (kWh, its sessions added up); the rest of its
+    performance (baselines, compliance, shift, target, estimated credit) as attributes."""
+
+    _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
+    _attr_suggested_display_precision = 2
+
+    def _last(self) -> dict[str, Any] | None:
+        events = by_event(self.coordinator.settlement.performances())
+        return events[0] if events else None
+
+    @property
+    def native_value(self) -> float | None:
+        """The delivered reduction of the last event settled."""
+        last = self._last()
+        return last["delivered_kwh"] if last is not None else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The rest of its performance."""
+        last = self._last()
+        if last is None:
+            return None
+        attributes = {k: v for k, v in last.items() if k not in ("name", "delivered_kwh")}
+        attributes["event_name"] = last["name"]
+        return attributes

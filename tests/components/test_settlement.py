@@ -1,0 +1,160 @@
+"""Settlement through Home Assistant: a local load-control event during a demo session.
+
+The demo car (60 kWh at 30 %, takes 11.0 kW) charges at once on the demo charger (16 A x 3 x
+230 V = 11.04 kW). At 20:50 a local event limits it to 6.9 kW (10 A) from 21:00 to 22:00.
+By hand, over the window 21:00-22:00:
+
+* counterfactual (frozen at 20:50: charge at once at the charger's 11.04 kW): 11.04 kWh;
+* measured: 6.9 kW for an hour = 6.9 kWh;
+* delivered reduction 11.04 - 6.9 = 4.14 kWh (4.14 kW average); asked: the baseline above the
+  limit, (11.04 - 6.9) x 1 h = 4.14 kWh; compliance 1.0;
+* meter baseline (two earlier weekday sessions plugged in at 20:45 that drew 8 kW for two
+  hours, written in the store before): 8 kWh over the window, so 8 - 6.9 = 1.1 kWh delivered.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+
+from custom_components.pev_portal.const import STORE_FILENAME
+from custom_components.pev_portal.core.binding import BindingOutcome
+from custom_components.pev_portal.core.metering import Interval, Quality
+from custom_components.pev_portal.core.session import (
+    ChargerStatus,
+    ChargingSession,
+    VehicleSource,
+)
+from custom_components.pev_portal.io.store import LedgerStore
+
+from .common import advance, attrs, setup, state
+from .conftest import make_entry
+
+GARAGE = "garage"
+PEV = "PEV-DEMO-0001"
+PLUG_IN = datetime.fromisoformat("2026-11-23T20:45:00+00:00")  # a Monday
+EVENT_START = datetime.fromisoformat("2026-11-23T21:00:00+00:00")
+EVENT_END = datetime.fromisoformat("2026-11-23T22:00:00+00:00")
+SENSOR = "sensor.test_home_last_event_performance"
+
+
+@pytest.fixture(autouse=True)
+async def utc(hass: HomeAssistant) -> None:
+    """Local time is UTC (the meter baseline reads weekdays and times of day locally)."""
+    await hass.config.async_set_time_zone("UTC")
+
+
+def _past_session(store: LedgerStore, plug_in: datetime, kw: float, hours: float) -> None:
+    """A finished session of the demo car: ``kw`` for ``hours`` from ``plug_in``."""
+    session = ChargingSession(charger_id="charger1", premise_id="PREMISE-1", started_at=plug_in)
+    session.identify(PEV, VehicleSource.DEFAULT)
+    end = plug_in + timedelta(hours=hours)
+    session.update_charger(ChargerStatus.UNPLUGGED, 0.0, end)
+    data = session.to_dict()
+    data["ended_at"] = end.isoformat()
+    steps = int(hours * 4)
+    intervals = [
+        Interval(
+            plug_in + timedelta(minutes=15 * i),
+            plug_in + timedelta(minutes=15 * (i + 1)),
+            kw / 4,
+            PEV,
+            "PREMISE-1",
+            "M",
+            Quality.OK,
+            0,
+            None,
+        )
+        for i in range(steps)
+    ]
+    store.save_session(data, None, intervals)
+
+
+async def _history(hass: HomeAssistant) -> None:
+    def _write() -> None:
+        store = LedgerStore(Path(hass.config.path(STORE_FILENAME)))
+        for days in (3, 4):  # Friday and Thursday, 20:45
+            _past_session(store, PLUG_IN - timedelta(days=days), 8.0, 2.0)
+        store.close()
+
+    await hass.async_add_executor_job(_write)
+
+
+async def _plug(hass: HomeAssistant) -> None:
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": f"switch.{GARAGE}_demo_car_plugged_in"}, blocking=True
+    )
+    await hass.async_block_till_done()
+
+
+async def _unplug(hass: HomeAssistant) -> None:
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": f"switch.{GARAGE}_demo_car_plugged_in"}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def _until(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
+    now = datetime.now(tz=when.tzinfo)
+    await advance(hass, freezer, (when - now).total_seconds())
+
+
+def _close(value: Any, expected: float, tol: float = 0.02) -> bool:
+    return isinstance(value, (int, float)) and math.isclose(value, expected, abs_tol=tol)
+
+
+async def test_local_event_during_a_demo_session(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The hand-computed case of the module docstring, through Home Assistant."""
+    freezer.move_to(PLUG_IN)
+    await _history(hass)
+    coordinator = await setup(hass, make_entry())
+    await _plug(hass)
+    assert state(hass, f"sensor.{GARAGE}_binding") == BindingOutcome.HOME.value
+    await advance(hass, freezer, 5 * 60)
+    event_id = await coordinator.async_add_local_event(
+        "load_control", EVENT_START, EVENT_END, limit_kw=6.9, name="Evening peak"
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    session_id = coordinator.chargers["charger1"].session.session_id  # type: ignore[union-attr]
+    frozen = coordinator.settlement.unsettled[(session_id, event_id)]
+    planned = sum(k for _, _, k in frozen["counterfactual"])
+    assert planned > 11.04  # at once, to the target, from 20:50
+    stored = await coordinator.store.read(lambda s: s.settlements_unsettled("PREMISE-1"))
+    assert [r["event_id"] for r in stored] == [event_id]
+
+    await _until(hass, freezer, EVENT_END + timedelta(minutes=15, seconds=10))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    perf = coordinator.settlement.performances()[0]
+    assert perf["final"] is False
+    assert _close(perf["counterfactual_kwh"], 11.04)
+    assert _close(perf["measured_kwh"], 6.9)
+    assert _close(perf["delivered_kwh"], 4.14)
+    assert _close(perf["delivered_kw"], 4.14)
+    assert _close(perf["asked_kwh"], 4.14)
+    assert _close(perf["compliance"], 1.0)
+    assert perf["method"] == "COUNTERFACTUAL"
+    assert _close(perf["meter_kwh"], 8.0)
+    assert perf["meter_sessions"] == 2
+    assert _close(perf["delivered_by_method"]["METER"], 1.1)
+    assert perf["shifted_kwh"] is None  # known at unplug
+    assert perf["incentive"] is None  # a local event has no program rules
+    assert float(state(hass, SENSOR)) == pytest.approx(4.14, abs=0.02)
+    assert attrs(hass, SENSOR)["event_name"] == "Evening peak"
+
+    await advance(hass, freezer, 30 * 60)
+    await _unplug(hass)
+    final = coordinator.settlement.performances()[0]
+    assert final["final"] is True
+    assert _close(final["delivered_kwh"], 4.14)
+    rows = await coordinator.store.read(lambda s: s.settlements_recent("PREMISE-1"))
+    assert rows[0]["state"] == "final"
+    assert rows[0]["performance"]["delivered_kwh"] == final["delivered_kwh"]
+    assert (await coordinator.store.read(lambda s: s.settlements_unsettled("PREMISE-1"))) == []
