@@ -14,7 +14,10 @@ By hand, over the window 21:00-22:00:
 
 from __future__ import annotations
 
+import json
 import math
+import sqlite3
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.pev_portal.const import STORE_FILENAME
 from custom_components.pev_portal.core.binding import BindingOutcome
@@ -158,3 +162,162 @@ async def test_local_event_during_a_demo_session(
     assert rows[0]["state"] == "final"
     assert rows[0]["performance"]["delivered_kwh"] == final["delivered_kwh"]
     assert (await coordinator.store.read(lambda s: s.settlements_unsettled("PREMISE-1"))) == []
+
+
+async def _session_with_event(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: Any = None
+) -> tuple[Any, str, str]:
+    """The demo premise at 20:45, the car plugged in, the 21:00-22:00 event added at 20:50."""
+    freezer.move_to(PLUG_IN)
+    coordinator = await setup(hass, entry or make_entry())
+    await _plug(hass)
+    await advance(hass, freezer, 5 * 60)
+    event_id = await coordinator.async_add_local_event(
+        "load_control", EVENT_START, EVENT_END, limit_kw=6.9, name="Evening peak"
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.session is not None
+    return coordinator, runtime.session.session_id, event_id
+
+
+async def test_restart_mid_event_keeps_the_frozen_counterfactual(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Home Assistant restarts at 21:30 and the user lowers the target meanwhile: the
+    counterfactual frozen at 20:50 is the one that settles (never recomputed)."""
+    entry = make_entry()
+    coordinator, session_id, event_id = await _session_with_event(hass, freezer, entry)
+    before = dict(coordinator.settlement.unsettled[(session_id, event_id)])
+    await _until(hass, freezer, EVENT_START + timedelta(minutes=30))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(seconds=30))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    coordinator = entry.runtime_data
+    # A lower target now would give a smaller counterfactual: it must not be used.
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": "number.family_car_charge_target", "value": 40},
+        blocking=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    after = coordinator.settlement.unsettled[(session_id, event_id)]
+    assert after["counterfactual"] == before["counterfactual"]
+    assert after["frozen_at"] == before["frozen_at"]
+    await _until(hass, freezer, EVENT_END + timedelta(minutes=15, seconds=10))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    perf = coordinator.settlement.performances()[0]
+    assert _close(perf["counterfactual_kwh"], 11.04)
+    # The demo car did not charge while Home Assistant was down (30 s): 6.9 kW x 3570 s
+    # measured, 11.04 - 6.8425 = 4.1975 kWh delivered.
+    assert _close(perf["measured_kwh"], 6.8425, tol=0.01)
+    assert _close(perf["delivered_kwh"], 4.1975, tol=0.01)
+
+
+async def test_failed_store_writes_lose_nothing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The freeze and the performance's write each fail once (a locked file): they are kept
+    and retried in order; the rows are in the store in the end, the figures as computed."""
+    failures = {"settlement_freeze": 1, "settlement_save": 1}
+
+    def failing(name: str) -> Any:
+        original = getattr(LedgerStore, name)
+
+        def _write(self: LedgerStore, *args: Any, **kwargs: Any) -> Any:
+            if failures[name] > 0:
+                failures[name] -= 1
+                err = sqlite3.OperationalError("database is locked")
+                err.sqlite_errorcode = 5  # type: ignore[attr-defined]  # SQLITE_BUSY
+                raise err
+            return original(self, *args, **kwargs)
+
+        return _write
+
+    for name in failures:
+        monkeypatch.setattr(LedgerStore, name, failing(name))
+    freezer.move_to(PLUG_IN)
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    coordinator.store._retry_first_s = coordinator.store._retry_max_s = 0.01
+    await _plug(hass)
+    await advance(hass, freezer, 5 * 60)
+    event_id = await coordinator.async_add_local_event(
+        "load_control", EVENT_START, EVENT_END, limit_kw=6.9
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await _wait_written(hass, coordinator)
+    assert failures["settlement_freeze"] == 0
+    rows = await coordinator.store.read(lambda s: s.settlements_unsettled("PREMISE-1"))
+    assert [r["event_id"] for r in rows] == [event_id]
+    await _until(hass, freezer, EVENT_END + timedelta(minutes=15, seconds=10))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await _wait_written(hass, coordinator)
+    assert failures["settlement_save"] == 0
+    rows = await coordinator.store.read(lambda s: s.settlements_recent("PREMISE-1"))
+    assert rows[0]["performance"]["delivered_kwh"] == pytest.approx(4.14, abs=0.02)
+    assert rows[0]["state"] == "provisional"
+
+
+async def _wait_written(hass: HomeAssistant, coordinator: Any) -> None:
+    for _ in range(500):
+        if (
+            coordinator.store.pending_writes == 0
+            and coordinator.store.status.failing_since is None
+        ):
+            return
+        await hass.async_add_executor_job(time.sleep, 0.01)
+    raise AssertionError("the kept writes were never written")
+
+
+METER = "sensor.garage_meter_energy"
+
+
+async def test_nan_meter_readings_do_not_make_a_nan_performance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The demo charger metered by an energy sensor that reads 'nan' in the middle of the
+    event: the readings are rejected, the performance is finite (the gap is flagged or
+    simply has no energy), nothing stored holds a NaN."""
+    freezer.move_to(PLUG_IN)
+    hass.states.async_set(METER, "100.0", {"unit_of_measurement": "kWh", "device_class": "energy"})
+    charger = {
+        "charger_name": "Garage",
+        "charger_type": "demo",
+        "meter_source": "sensor",
+        "meter_entity": METER,
+    }
+    coordinator = await setup(hass, make_entry(charger=charger))
+    await _plug(hass)
+    await advance(hass, freezer, 5 * 60)
+    await coordinator.async_add_local_event("load_control", EVENT_START, EVENT_END, limit_kw=6.9)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    register = 100.0
+    now = PLUG_IN + timedelta(minutes=5)
+    while now < EVENT_END + timedelta(minutes=20):
+        now += timedelta(minutes=5)
+        freezer.move_to(now)
+        register += 0.5
+        value = (
+            "nan"
+            if EVENT_START + timedelta(minutes=20) <= now < EVENT_START + timedelta(minutes=40)
+            else f"{register:.3f}"
+        )
+        hass.states.async_set(
+            METER, value, {"unit_of_measurement": "kWh", "device_class": "energy"}
+        )
+        async_fire_time_changed(hass, now)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    perf = coordinator.settlement.performances()[0]
+    for key in ("delivered_kwh", "measured_kwh", "counterfactual_kwh", "asked_kwh"):
+        assert isinstance(perf[key], float), (key, perf[key])
+        assert math.isfinite(perf[key]), (key, perf[key])
+    assert _close(perf["measured_kwh"], 6.0)  # 0.5 kWh every 5 minutes, the NaN gap included
+    rows = await coordinator.store.read(lambda s: s.settlements_recent("PREMISE-1"))
+    assert "NaN" not in json.dumps(rows[0]["performance"])
