@@ -380,7 +380,7 @@ class SettlementTracker(SessionEvents):
             self.premise.submit(partial(_drop, key), "event performance")
             return
         minutes = self.premise.interval_minutes
-        measured, flags = _measured(intervals, start, end)
+        measured, flags = _measured(intervals, start, end, plug_in)
         pev_id = row["pev_id"] or ""
         runtime = self.premise.chargers.get(row["charger_id"])
         touch = Touch(
@@ -500,9 +500,13 @@ class SettlementTracker(SessionEvents):
 
 
 def _measured(
-    intervals: list[Interval], start: datetime, end: datetime
+    intervals: list[Interval], start: datetime, end: datetime, plug_in: datetime
 ) -> tuple[list[EnergyInterval], list[str]]:
-    """The session's metered energy (usable intervals only) and the flags of the window."""
+    """The session's metered energy (usable intervals only) and the flags of the window.
+
+    An interval is clock-aligned, so the first one may begin before the plug-in: its energy
+    was drawn after it, and it is spread from the plug-in on (not over the time before).
+    """
     out: list[EnergyInterval] = []
     flags: set[str] = set()
     for i in intervals:
@@ -514,7 +518,8 @@ def _measured(
             continue
         if in_window and i.quality is not Quality.OK:
             flags.add("meter_gap" if i.quality is Quality.MISSING else "meter_estimated")
-        out.append((i.start, i.end, float(i.kwh)))
+        begin = max(i.start, plug_in) if i.end > plug_in else i.start
+        out.append((begin, i.end, float(i.kwh)))
     return out, sorted(flags)
 
 

@@ -252,23 +252,23 @@ async def test_failed_store_writes_lose_nothing(
         "load_control", EVENT_START, EVENT_END, limit_kw=6.9
     )
     await hass.async_block_till_done(wait_background_tasks=True)
-    await _wait_written(hass, coordinator)
-    assert failures["settlement_freeze"] == 0
+    await _wait_written(hass, coordinator, lambda: failures["settlement_freeze"] == 0)
     rows = await coordinator.store.read(lambda s: s.settlements_unsettled("PREMISE-1"))
     assert [r["event_id"] for r in rows] == [event_id]
     await _until(hass, freezer, EVENT_END + timedelta(minutes=15, seconds=10))
     await hass.async_block_till_done(wait_background_tasks=True)
-    await _wait_written(hass, coordinator)
-    assert failures["settlement_save"] == 0
+    await _wait_written(hass, coordinator, lambda: failures["settlement_save"] == 0)
     rows = await coordinator.store.read(lambda s: s.settlements_recent("PREMISE-1"))
     assert rows[0]["performance"]["delivered_kwh"] == pytest.approx(4.14, abs=0.02)
     assert rows[0]["state"] == "provisional"
 
 
-async def _wait_written(hass: HomeAssistant, coordinator: Any) -> None:
+async def _wait_written(hass: HomeAssistant, coordinator: Any, done: Any) -> None:
+    """Until the failed write was tried again and the store writes again (real time)."""
     for _ in range(500):
         if (
-            coordinator.store.pending_writes == 0
+            done()
+            and coordinator.store.pending_writes == 0
             and coordinator.store.status.failing_since is None
         ):
             return
