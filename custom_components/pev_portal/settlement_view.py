@@ -133,3 +133,51 @@ def outcome(entry: dict[str, Any], lookup: Callable[..., str] | None = None) -> 
             ).strip()
         )
     return parts
+
+
+EVENT_FIELDS = (
+    "session_id",
+    "event_id",
+    "name",
+    "source",
+    "kind",
+    "pev_id",
+    "start",
+    "end",
+    "final",
+    "method",
+    "baseline_kwh",
+    "counterfactual_kwh",
+    "meter_kwh",
+    "meter_sessions",
+    "measured_kwh",
+    "delivered_kwh",
+    "delivered_kw",
+    "asked_kwh",
+    "compliance",
+    "shifted_kwh",
+    "target_kwh",
+    "target_met",
+    "incentive",
+    "currency",
+    "flags",
+)
+
+
+def event_csv_rows(performances: Iterable[dict[str, Any]]) -> list[list[str]]:
+    """The export's event lines (header first): one per event and session."""
+    rows = [list(EVENT_FIELDS)]
+    for p in performances:
+        row = []
+        for name in EVENT_FIELDS:
+            value = p.get(name)
+            if value is None:
+                row.append("")
+            elif name == "flags":
+                row.append(" ".join(value))
+            elif isinstance(value, bool):
+                row.append("true" if value else "false")
+            else:
+                row.append(str(value))
+        rows.append(row)
+    return rows

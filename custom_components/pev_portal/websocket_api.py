@@ -44,6 +44,13 @@ The dashboard data (every time is an ISO 8601 string in UTC, every amount a numb
           "sessions": [                   # the last finished sessions, newest first
             {"session_id", "started_at", "ended_at", "pev_id", "vehicle", "energy_kwh",
              "cost", "currency", "data_quality", "outcome", "billing_party", "interval_count"}
+          ],
+          "event_history": [              # the last events that touched its sessions, newest
+            {"event_id", "name", "source", "kind", "start", "end", "final", "method",
+             "baseline_kwh", "counterfactual_kwh", "meter_kwh", "measured_kwh",
+             "delivered_kwh", "delivered_kw", "asked_kwh", "compliance", "shifted_kwh"
+             (null until unplug), "target_met" (null: not known yet), "incentive" (text,
+             e.g. "1.86", or null), "currency", "flags", "vehicles"}
           ]
         }
       ]
@@ -93,6 +100,7 @@ from .coordinator import ChargerRuntime, PevPortalCoordinator
 from .core.session import ChargingSession, SessionState
 from .core.summary import tariff_for
 from .io.store import LedgerStore, StoredSession
+from .settlement_view import history
 from .validation import MAX_ID
 
 _LOGGER = logging.getLogger(__name__)
@@ -338,6 +346,11 @@ def charger_data(
         "caps": caps if isinstance(caps, list) else [],
         "cap_kw": runtime.cap_kw,
         "sessions": sessions,
+        "event_history": history(
+            p
+            for p in coordinator.settlement.performances()
+            if p.get("charger_id") == runtime.charger_id
+        ),
     }
 
 

@@ -14,6 +14,7 @@ By hand, over the window 21:00-22:00:
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import sqlite3
@@ -24,6 +25,7 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.calendar import DATA_COMPONENT as CALENDARS
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
@@ -36,6 +38,7 @@ from custom_components.pev_portal.core.session import (
     VehicleSource,
 )
 from custom_components.pev_portal.io.store import LedgerStore
+from custom_components.pev_portal.websocket_api import DashboardBuilder
 
 from .common import advance, attrs, setup, state
 from .conftest import make_entry
@@ -158,10 +161,61 @@ async def test_local_event_during_a_demo_session(
     final = coordinator.settlement.performances()[0]
     assert final["final"] is True
     assert _close(final["delivered_kwh"], 4.14)
+    # Unplugged at 22:45, before the energy held back was drawn: after the window the car took
+    # 11.0 kW x 0.75 h = 8.25 kWh, the counterfactual 11.04 x 0.75 = 8.28: nothing shifted yet,
+    # and the target (to full) was not met.
+    assert final["shifted_kwh"] == 0.0
+    assert final["target_met"] is False
     rows = await coordinator.store.read(lambda s: s.settlements_recent("PREMISE-1"))
     assert rows[0]["state"] == "final"
     assert rows[0]["performance"]["delivered_kwh"] == final["delivered_kwh"]
     assert (await coordinator.store.read(lambda s: s.settlements_unsettled("PREMISE-1"))) == []
+
+    # The calendar entry of the event says what it achieved.
+    calendar = hass.data[CALENDARS].get_entity("calendar.test_home_charging_plan")
+    assert calendar is not None
+    events = await calendar.async_get_events(hass, EVENT_START, EVENT_END)
+    [entry] = [e for e in events if e.description and "Result:" in e.description]
+    assert entry.start == EVENT_START
+    assert entry.description is not None
+    assert entry.description.endswith("Result: 0.0 kWh shifted, target missed")
+
+    # The card's event history.
+    data = await DashboardBuilder(hass).async_build()  # pev_portal/dashboard's answer
+    [history] = data["chargers"][0]["event_history"]
+    assert history["name"] == "Evening peak"
+    assert history["delivered_kwh"] == pytest.approx(4.14, abs=0.02)
+    assert history["target_met"] is False
+    assert history["final"] is True
+
+    # The session export: the event's line (CSV) and the session's events (JSON).
+    when = {"start": "2026-11-23T00:00:00+00:00", "end": "2026-11-24T00:00:00+00:00"}
+    response = await hass.services.async_call(
+        "pev_portal",
+        "export_sessions",
+        {**when, "content": "events"},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    text = await hass.async_add_executor_job(Path(str(response["path"])).read_text, "utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [(r["session_id"], r["event_id"], r["final"]) for r in rows] == [
+        (session_id, event_id, "true")
+    ]
+    assert float(rows[0]["delivered_kwh"]) == pytest.approx(4.14, abs=0.02)
+    assert Path(str(response["path"])).name.startswith("events_")
+    response = await hass.services.async_call(
+        "pev_portal",
+        "export_sessions",
+        {**when, "format": "json"},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    sessions = response["data"]["sessions"]  # type: ignore[index,call-overload]
+    [exported] = [s for s in sessions if s["session_id"] == session_id]
+    assert [e["event_id"] for e in exported["events"]] == [event_id]
 
 
 async def _session_with_event(

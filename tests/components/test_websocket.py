@@ -107,6 +107,7 @@ async def test_dashboard_idle(
     assert charger["caps"] == []
     assert charger["cap_kw"] is None
     assert charger["sessions"] == []
+    assert charger["event_history"] == []
 
 
 async def test_subscription_follows_a_session(
