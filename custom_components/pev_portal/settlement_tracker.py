@@ -185,7 +185,9 @@ class SettlementTracker(SessionEvents):
             if runtime is None or runtime.session is None:
                 self._settling.add(key)
                 self.premise.task(self._async_settle_stored(key, row), "pev_portal_settle")
-            elif row["state"] == STATE_FROZEN and now >= row["end"] + grace:
+            elif (
+                row["state"] == STATE_FROZEN and not row.get("failed") and now >= row["end"] + grace
+            ):
                 intervals = self.intervals_so_far(runtime)
                 self._start_settle(key, row, runtime.session, intervals, None, final=False)
 
@@ -359,8 +361,9 @@ class SettlementTracker(SessionEvents):
     ) -> None:
         try:
             await self._async_settle_now(key, row, plug_in, intervals, unplug, final)
-        except Exception:
+        except Exception:  # kept frozen: settled again at unplug (or at the next start)
             _LOGGER.exception("The performance of event %s could not be computed", row["name"])
+            row["failed"] = True  # not again at every tick
         finally:
             self._settling.discard(key)
 

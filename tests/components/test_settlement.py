@@ -375,3 +375,78 @@ async def test_nan_meter_readings_do_not_make_a_nan_performance(
     assert _close(perf["measured_kwh"], 6.0)  # 0.5 kWh every 5 minutes, the NaN gap included
     rows = await coordinator.store.read(lambda s: s.settlements_recent("PREMISE-1"))
     assert "NaN" not in json.dumps(rows[0]["performance"])
+
+
+async def test_session_ending_before_the_event_settles_its_part(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Unplugged at 21:30, half-way through the event: settled at once (final) over 21:00-21:30:
+    counterfactual 11.04 x 0.5 = 5.52 kWh, measured 6.9 x 0.5 = 3.45, delivered 2.07 kWh."""
+    coordinator, session_id, event_id = await _session_with_event(hass, freezer)
+    await _until(hass, freezer, EVENT_START + timedelta(minutes=30))
+    await _unplug(hass)
+    perf = coordinator.settlement.performances()[0]
+    assert (perf["session_id"], perf["event_id"]) == (session_id, event_id)
+    assert perf["final"] is True
+    assert perf["end"] == "2026-11-23T21:30:00Z"
+    assert _close(perf["counterfactual_kwh"], 5.52)
+    assert _close(perf["measured_kwh"], 3.45)
+    assert _close(perf["delivered_kwh"], 2.07)
+    assert coordinator.settlement.unsettled == {}
+
+
+async def test_failures_of_the_planner_and_of_a_settlement(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The counterfactual plan fails: the event is frozen without it (the reason kept) and
+    settles on the meter baseline, here absent: no baseline, no figures, nothing invented. A
+    settlement that fails is logged and kept frozen; the unplug settles it."""
+    from custom_components.pev_portal import settlement_tracker
+
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("planner broke")
+
+    monkeypatch.setattr(settlement_tracker, "counterfactual_plan", broken)
+    coordinator, session_id, event_id = await _session_with_event(hass, freezer)
+    row = coordinator.settlement.unsettled[(session_id, event_id)]
+    assert row["counterfactual"] is None
+    assert row["event"]["counterfactual_reason"] == "not computed: planner broke"
+
+    calls = {"settle": 0}
+    real_settle = settlement_tracker.settle
+
+    def settle_once_broken(*args: Any, **kwargs: Any) -> Any:
+        calls["settle"] += 1
+        if calls["settle"] == 1:
+            raise ValueError("bad input")
+        return real_settle(*args, **kwargs)
+
+    monkeypatch.setattr(settlement_tracker, "settle", settle_once_broken)
+    await _until(hass, freezer, EVENT_END + timedelta(minutes=15, seconds=10))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert calls["settle"] == 1
+    assert coordinator.settlement.performances() == []
+    assert (session_id, event_id) in coordinator.settlement.unsettled
+    await _unplug(hass)
+    perf = coordinator.settlement.performances()[0]
+    assert perf["final"] is True
+    assert perf["method"] is None
+    assert perf["delivered_kwh"] is None
+    assert "no_baseline" in perf["flags"]
+    assert perf["counterfactual_reason"] == "not computed: planner broke"
+    assert state(hass, SENSOR) == "unknown"
+
+
+async def test_an_unreadable_settlement_table_never_stops_the_setup(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the stored performances fails at start: logged, the premise works without."""
+
+    def broken(self: LedgerStore, *_args: Any, **_kwargs: Any) -> Any:
+        raise sqlite3.DatabaseError("no such table: settlements")
+
+    monkeypatch.setattr(LedgerStore, "settlements_unsettled", broken)
+    freezer.move_to(PLUG_IN)
+    coordinator = await setup(hass, make_entry())
+    assert coordinator.settlement.unsettled == {}
+    assert state(hass, SENSOR) == "unknown"

@@ -129,3 +129,24 @@ async def test_no_performance_report_unless_asked(
     assert not vtn.reports
     stats = await coordinator.store.read(lambda s: s.outbox_stats())
     assert stats["total"] == 0
+
+
+async def test_an_event_cancelled_before_it_began_is_forgotten(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """The utility cancels an event before its start: it never touched the session, so its
+    frozen counterfactual is dropped (from the store too) and nothing is settled."""
+    vtn.approve("PEV-DEMO-0001")
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    event = vtn.create_dlc_event(7.0, now_utc() + timedelta(hours=1), timedelta(hours=1))
+    await wait_for(hass, lambda: bool(coordinator.settlement.unsettled))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    rows = await coordinator.store.read(lambda s: s.settlements_unsettled("PREMISE-1"))
+    assert [r["event_id"] for r in rows] == [event["id"]]
+    vtn.cancel_event(event["id"])
+    await wait_for(hass, lambda: not coordinator.settlement.unsettled)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert await coordinator.store.read(lambda s: s.settlements_unsettled("PREMISE-1")) == []
+    assert coordinator.settlement.performances() == []
