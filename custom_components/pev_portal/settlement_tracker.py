@@ -39,20 +39,14 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.util import dt as dt_util
 
-from .core.metering import Interval, Quality
+from .core.metering import Interval
 from .core.session import ChargingSession
 from .core.settlement import (
-    Baseline,
     BaselineMethod,
-    EnergyInterval,
     IncentiveRules,
-    PastSession,
     Performance,
     counterfactual_plan,
-    meter_baseline,
-    plan_baseline,
     plan_intervals,
-    settle,
 )
 from .core.summary import SessionSummary
 from .io.settlements import STATE_FINAL, STATE_FROZEN, STATE_PROVISIONAL
@@ -61,6 +55,14 @@ from .openadr.program_rules import incentive_rules
 from .ports import Premise, SessionEvents
 from .program_events import ProgramEvents
 from .runtime import ChargerRuntime
+from .settlement_figures import (
+    as_dict,
+    compute,
+    interval_list,
+    json_intervals,
+    measured_energy,
+    num,
+)
 from .settlement_inputs import (
     Touch,
     counterfactual_inputs,
@@ -77,22 +79,6 @@ _LOGGER = logging.getLogger(__name__)
 
 RECENT = 20  # settled rows kept for the entities and the card
 type Key = tuple[str, str]  # (session ID, event ID)
-
-
-def _interval_list(items: Any) -> list[EnergyInterval]:
-    return [(parse_iso(s), parse_iso(e), float(k)) for s, e, k in items or ()]
-
-
-def _json_intervals(items: Any) -> list[list[Any]] | None:
-    if items is None:
-        return None
-    return [[iso(s), iso(e), _num(k)] for s, e, k in items]
-
-
-def _num(value: float | None, digits: int = 6) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(value, digits) + 0.0
 
 
 class SettlementTracker(SessionEvents):
@@ -259,7 +245,7 @@ class SettlementTracker(SessionEvents):
             planned: list[list[Any]] | None = None
             if plan is not None:
                 vehicle_plan = plan.vehicles.get(runtime.charger_id)
-                planned = _json_intervals(plan_intervals(vehicle_plan) if vehicle_plan else ())
+                planned = json_intervals(plan_intervals(vehicle_plan) if vehicle_plan else ())
             vehicle = self.smart.vehicle_of(runtime)
             wanted = self.smart.energy_wanted(runtime, vehicle)
             target = session.meter_kwh + wanted if math.isfinite(wanted) else None
@@ -279,8 +265,8 @@ class SettlementTracker(SessionEvents):
                 "frozen_at": now,
                 "event": {
                     **touch.as_dict(),
-                    "limits": _json_intervals(own),
-                    "target_kwh": _num(target),
+                    "limits": json_intervals(own),
+                    "target_kwh": num(target),
                     "plug_in": iso(session.started_at),
                     "counterfactual_reason": reason,
                 },
@@ -294,7 +280,7 @@ class SettlementTracker(SessionEvents):
                 "Event %s touches session %s: counterfactual frozen (%s kWh)",
                 touch.name,
                 session.session_id,
-                sum(k for _, _, k in _interval_list(planned)) if planned else None,
+                sum(k for _, _, k in interval_list(planned)) if planned else None,
             )
 
     @callback
@@ -383,7 +369,7 @@ class SettlementTracker(SessionEvents):
             self.premise.submit(partial(_drop, key), "event performance")
             return
         minutes = self.premise.interval_minutes
-        measured, flags = _measured(intervals, start, end, plug_in)
+        measured, flags = measured_energy(intervals, start, end, plug_in)
         pev_id = row["pev_id"] or ""
         runtime = self.premise.chargers.get(row["charger_id"])
         touch = Touch(
@@ -398,19 +384,9 @@ class SettlementTracker(SessionEvents):
             row["event"].get("price"),
         )
         limits = event_limits(self.events, touch, runtime, pev_id) or tuple(
-            _interval_list(row["event"].get("limits"))
+            interval_list(row["event"].get("limits"))
         )
         window = event_window(touch, start, end, limits)
-        if row["counterfactual"] is None:
-            reason = row["event"].get("counterfactual_reason") or "not computed"
-            counterfactual = Baseline(BaselineMethod.COUNTERFACTUAL, None, reason=reason)
-        else:
-            counterfactual = plan_baseline(
-                _interval_list(row["counterfactual"]),
-                window,
-                interval_minutes=minutes,
-                session_end=unplug,
-            )
         past = await self.premise.store.read(
             partial(
                 LedgerStore.past_sessions,
@@ -419,26 +395,26 @@ class SettlementTracker(SessionEvents):
                 before=plug_in,
             )
         )
-        history = [PastSession(p, u, tuple(i), had) for _sid, p, u, i, had in past]
-        meter = meter_baseline(
-            history,
-            window,
-            plug_in=plug_in,
-            interval_minutes=minutes,
-            tz=dt_util.get_default_time_zone(),
-            session_end=unplug,
-        )
         target = row["event"].get("target_kwh")
-        performance = settle(
-            window,
-            vehicle_id=pev_id,
-            measured=measured,
-            counterfactual=counterfactual,
-            meter=meter,
-            target_kwh=target if isinstance(target, (int, float)) else None,
-            rules=self._rules(row["program_id"]),
+        if not isinstance(target, (int, float)):
+            target = None
+        # Off the event loop: a week of one-minute intervals takes milliseconds.
+        performance = await self.premise.hass.async_add_executor_job(
+            partial(
+                compute,
+                row,
+                window,
+                plug_in=plug_in,
+                unplug=unplug,
+                minutes=minutes,
+                measured=measured,
+                past=past,
+                tz=dt_util.get_default_time_zone(),
+                target=target,
+                rules=self._rules(row["program_id"]),
+            )
         )
-        result = _as_dict(performance, row, final, target, flags)
+        result = as_dict(performance, row, final, target, flags)
         state = STATE_FINAL if final else STATE_PROVISIONAL
         now = dt_util.utcnow()
         row.update(state=state, performance=result, settled_at=now, start=start, end=end)
@@ -500,81 +476,6 @@ class SettlementTracker(SessionEvents):
         """The stored performances of these sessions (the export)."""
         rows = await self.premise.store.read(lambda s: s.settlements_of(session_ids))
         return [r["performance"] for r in rows if r.get("performance")]
-
-
-def _measured(
-    intervals: list[Interval], start: datetime, end: datetime, plug_in: datetime
-) -> tuple[list[EnergyInterval], list[str]]:
-    """The session's metered energy (usable intervals only) and the flags of the window.
-
-    An interval is clock-aligned, so the first one may begin before the plug-in: its energy
-    was drawn after it, and it is spread from the plug-in on (not over the time before).
-    """
-    out: list[EnergyInterval] = []
-    flags: set[str] = set()
-    for i in intervals:
-        in_window = i.start < end and start < i.end
-        usable = isinstance(i.kwh, (int, float)) and math.isfinite(i.kwh) and i.kwh >= 0
-        if not usable or i.end < i.start:
-            if in_window:
-                flags.add("meter_gap")
-            continue
-        if in_window and i.quality is not Quality.OK:
-            flags.add("meter_gap" if i.quality is Quality.MISSING else "meter_estimated")
-        begin = max(i.start, plug_in) if i.end > plug_in else i.start
-        out.append((begin, i.end, float(i.kwh)))
-    return out, sorted(flags)
-
-
-def _as_dict(
-    p: Performance,
-    row: dict[str, Any],
-    final: bool,
-    target: Any,
-    flags: list[str],
-) -> dict[str, Any]:
-    """The stored and shown shape of a performance (no NaN: unknowns are None)."""
-    shifted = p.shifted_kwh if final else None  # known at unplug
-    target_met = p.target_met if final or p.target_met else None
-    return {
-        "session_id": row["session_id"],
-        "event_id": p.event_id,
-        "program_id": p.program_id,
-        "pev_id": p.vehicle_id,
-        "charger_id": row["charger_id"],
-        "name": row["name"],
-        "source": row["source"],
-        "kind": row["kind"],
-        "start": iso(p.start),
-        "end": iso(p.end),
-        "final": final,
-        "method": p.method.value if p.method else None,
-        "baseline_kwh": _num(
-            (p.counterfactual if p.method is BaselineMethod.COUNTERFACTUAL else p.meter).energy_kwh
-            if p.method
-            else None
-        ),
-        "counterfactual_kwh": _num(p.counterfactual.energy_kwh),
-        "meter_kwh": _num(p.meter.energy_kwh),
-        "meter_sessions": p.meter.sessions,
-        "meter_reason": p.meter.reason,
-        "counterfactual_reason": p.counterfactual.reason,
-        "measured_kwh": _num(p.measured_kwh),
-        "delivered_kwh": _num(p.delivered_kwh),
-        "delivered_kw": _num(p.delivered_kw),
-        "asked_kwh": _num(p.asked_kwh),
-        "compliance": _num(p.compliance, 4),
-        "shifted_kwh": _num(shifted),
-        "target_kwh": _num(target) if isinstance(target, (int, float)) else None,
-        "target_met": target_met,
-        "incentive": str(p.incentive) if p.incentive is not None else None,
-        "currency": p.currency,
-        "flags": sorted({*p.flags, *flags}),
-        "delivered_by_method": {m.value: _num(v) for m, v in p.delivered_by_method.items()},
-        "counterfactual": _json_intervals(p.counterfactual.intervals),
-        "meter": _json_intervals(p.meter.intervals),
-        "measured": _json_intervals(p.measured),
-    }
 
 
 def _freeze(row: dict[str, Any], store: LedgerStore) -> None:

@@ -401,7 +401,7 @@ async def test_failures_of_the_planner_and_of_a_settlement(
     """The counterfactual plan fails: the event is frozen without it (the reason kept) and
     settles on the meter baseline, here absent: no baseline, no figures, nothing invented. A
     settlement that fails is logged and kept frozen; the unplug settles it."""
-    from custom_components.pev_portal import settlement_tracker
+    from custom_components.pev_portal import settlement_figures, settlement_tracker
 
     def broken(*_args: Any) -> Any:
         raise RuntimeError("planner broke")
@@ -413,7 +413,7 @@ async def test_failures_of_the_planner_and_of_a_settlement(
     assert row["event"]["counterfactual_reason"] == "not computed: planner broke"
 
     calls = {"settle": 0}
-    real_settle = settlement_tracker.settle
+    real_settle = settlement_figures.settle
 
     def settle_once_broken(*args: Any, **kwargs: Any) -> Any:
         calls["settle"] += 1
@@ -421,7 +421,7 @@ async def test_failures_of_the_planner_and_of_a_settlement(
             raise ValueError("bad input")
         return real_settle(*args, **kwargs)
 
-    monkeypatch.setattr(settlement_tracker, "settle", settle_once_broken)
+    monkeypatch.setattr(settlement_figures, "settle", settle_once_broken)
     await _until(hass, freezer, EVENT_END + timedelta(minutes=15, seconds=10))
     await hass.async_block_till_done(wait_background_tasks=True)
     assert calls["settle"] == 1
