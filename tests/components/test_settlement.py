@@ -41,7 +41,7 @@ from custom_components.pev_portal.io.store import LedgerStore
 from custom_components.pev_portal.websocket_api import DashboardBuilder
 
 from .common import advance, attrs, setup, state
-from .conftest import make_entry
+from .conftest import OPTIONS, make_entry
 
 GARAGE = "garage"
 PEV = "PEV-DEMO-0001"
@@ -450,3 +450,39 @@ async def test_an_unreadable_settlement_table_never_stops_the_setup(
     coordinator = await setup(hass, make_entry())
     assert coordinator.settlement.unsettled == {}
     assert state(hass, SENSOR) == "unknown"
+
+
+async def test_local_price_event_on_a_cheapest_session(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A local price event (1.00 EUR/kWh from 21:00 to 22:00 on a flat 0.20) and a session
+    charging the cheapest way to 80 % by 07:00: the plan waits for the event's end. By hand:
+    without the event the planner charges at once (equal prices: the earliest slots), 11.04 kWh
+    in the window; with it nothing is drawn then: 11.04 kWh reduced, nothing asked (a price
+    event has no limit: no compliance, flagged)."""
+    freezer.move_to(PLUG_IN)
+    coordinator = await setup(hass, make_entry(options={**OPTIONS, "start_delay_minutes": 0}))
+    for domain, service, entity, data in (
+        ("select", "select_option", "select.family_car_charge_mode", {"option": "cheapest"}),
+        ("number", "set_value", "number.family_car_charge_target", {"value": 80}),
+        ("time", "set_value", "time.family_car_departure", {"time": "07:00:00"}),
+    ):
+        await hass.services.async_call(
+            domain, service, {"entity_id": entity, **data}, blocking=True
+        )
+    await _plug(hass)
+    await advance(hass, freezer, 5 * 60)
+    await coordinator.async_add_local_event(
+        "price", EVENT_START, EVENT_END, price=1.0, name="Critical peak"
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await _until(hass, freezer, EVENT_END + timedelta(minutes=15, seconds=10))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    perf = coordinator.settlement.performances()[0]
+    assert perf["kind"] == "price"
+    assert _close(perf["counterfactual_kwh"], 11.04)
+    assert _close(perf["measured_kwh"], 0.0)
+    assert _close(perf["delivered_kwh"], 11.04)
+    assert perf["asked_kwh"] is None
+    assert perf["compliance"] is None
+    assert "price_event" in perf["flags"]
