@@ -329,7 +329,13 @@ class SettlementTracker(SessionEvents):
             _LOGGER.exception("Session %s could not be read to settle event %s", *key)
             self._settling.discard(key)
             return
-        if stored is None or not stored.data.get("ended_at"):
+        if stored is None:  # a session the ledger does not have: nothing to settle on
+            _LOGGER.warning("Event %s: session %s is not in the ledger; not settled", *key[::-1])
+            self.unsettled.pop(key, None)
+            self.premise.submit(partial(_drop, key), "event performance")
+            self._settling.discard(key)
+            return
+        if not stored.data.get("ended_at"):
             self._settling.discard(key)  # not ended (resuming): settled later
             return
         plug_in = parse_iso(stored.data["started_at"])

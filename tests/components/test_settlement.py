@@ -486,3 +486,46 @@ async def test_local_price_event_on_a_cheapest_session(
     assert perf["asked_kwh"] is None
     assert perf["compliance"] is None
     assert "price_event" in perf["flags"]
+
+
+async def test_a_session_that_ended_while_down_is_settled_from_the_ledger(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A session that ended without its settlement (a crash between the session's last write
+    and the settlement's, simulated by making the stored row frozen again): at the next start
+    the event is settled (final) from the stored session and intervals. A frozen row whose
+    session the ledger lacks is dropped."""
+    entry = make_entry()
+    coordinator, session_id, event_id = await _session_with_event(hass, freezer, entry)
+    await _until(hass, freezer, EVENT_START + timedelta(minutes=30))
+    await _unplug(hass)  # settled (final) at once...
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    def _reopen() -> None:  # ...then made unsettled again, as if the unplug was not heard
+        store = LedgerStore(Path(hass.config.path(STORE_FILENAME)))
+        store._db.execute("UPDATE settlements SET state = 'frozen', performance = NULL")
+        frozen = {
+            **store.settlements_unsettled("PREMISE-1")[0],
+            "session_id": "gone",
+            "frozen_at": PLUG_IN,
+            "start": EVENT_START,
+            "end": EVENT_END,
+        }
+        store.settlement_freeze(frozen)
+        store.close()
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.async_add_executor_job(_reopen)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    coordinator = entry.runtime_data
+    await advance(hass, freezer, 10)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    perf = coordinator.settlement.performances()[0]
+    assert (perf["session_id"], perf["final"]) == (session_id, True)
+    assert _close(perf["delivered_kwh"], 2.07)
+    assert coordinator.settlement.unsettled == {}
+    rows = await coordinator.store.read(lambda s: s.settlements_unsettled("PREMISE-1"))
+    assert rows == []
+    assert event_id == perf["event_id"]
