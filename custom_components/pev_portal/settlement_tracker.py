@@ -474,6 +474,19 @@ class SettlementTracker(SessionEvents):
 
     # -- reading ----------------------------------------------------------------------------
 
+    def diagnostics(self) -> dict[str, Any]:
+        """Counts and states only (no identifiers)."""
+        states: dict[str, int] = {}
+        for row in self.unsettled.values():
+            states[row["state"]] = states.get(row["state"], 0) + 1
+        return {
+            "unsettled": states,
+            "recent": len(self.recent),
+            "last_flags": (self.recent[0].get("performance") or {}).get("flags")
+            if self.recent
+            else None,
+        }
+
     def performances(self) -> list[dict[str, Any]]:
         """The recent performances (newest event first), as stored."""
         return [r["performance"] for r in self.recent if r.get("performance")]

@@ -393,6 +393,11 @@ async def test_session_ending_before_the_event_settles_its_part(
     assert _close(perf["measured_kwh"], 3.45)
     assert _close(perf["delivered_kwh"], 2.07)
     assert coordinator.settlement.unsettled == {}
+    assert coordinator.settlement.diagnostics() == {
+        "unsettled": {},
+        "recent": 1,
+        "last_flags": perf["flags"],
+    }
 
 
 async def test_failures_of_the_planner_and_of_a_settlement(
