@@ -150,3 +150,28 @@ async def test_an_event_cancelled_before_it_began_is_forgotten(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert await coordinator.store.read(lambda s: s.settlements_unsettled("PREMISE-1")) == []
     assert coordinator.settlement.performances() == []
+
+
+async def test_a_critical_peak_price_event_is_settled(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
+) -> None:
+    """A utility critical-peak PRICE event (above the base tariff) touching a session on the
+    program rate is settled as a price event: nothing asked, no compliance, flagged. The demo
+    car charges at once whatever the price, so the reduction is about nothing (the
+    counterfactual without the price is the same plan)."""
+    vtn.approve("PEV-DEMO-0001")
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    event = vtn.create_cpp_event(
+        1.0, now_utc() - timedelta(seconds=1), timedelta(minutes=10), currency="EUR"
+    )
+    await wait_for(hass, lambda: bool(coordinator.settlement.unsettled))
+    await advance(hass, ticking, 25 * 60 + 10)
+    await wait_for(hass, lambda: bool(coordinator.settlement.performances()))
+    perf = coordinator.settlement.performances()[0]
+    assert (perf["event_id"], perf["kind"], perf["source"]) == (event["id"], "price", "utility")
+    assert perf["asked_kwh"] is None
+    assert perf["compliance"] is None
+    assert "price_event" in perf["flags"]
+    assert perf["delivered_kwh"] == pytest.approx(0.0, abs=0.1)
