@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from homeassistant.components.calendar import DATA_COMPONENT as CALENDARS
 from homeassistant.core import HomeAssistant
 
 from tests.vtn.server import TestVtn, now_utc
@@ -104,6 +105,15 @@ async def test_utility_event_reported_and_credited(
     assert shown["incentive"] == "1.24"
     assert shown["currency"] == "USD"
     assert shown["compliance"] == pytest.approx(1.0, abs=0.02)
+    # The event, over, stays on the charging-plan calendar with its result.
+    calendar = hass.data[CALENDARS].get_entity("calendar.test_home_charging_plan")
+    assert calendar is not None
+    found = await calendar.async_get_events(hass, start, start + timedelta(hours=1))
+    [result] = [e for e in found if e.uid == f"result-{event['id']}"]
+    assert result.summary == "peak shave · result"
+    assert result.description is not None
+    assert result.description.startswith("Result: 4.1 kWh reduced")
+    assert result.description.endswith("estimated credit 1.24 USD")
 
     await plug(hass, on=False)
     await wait_for(hass, lambda: len(vtn.report_versions[report["id"]]) >= 2)
