@@ -47,7 +47,7 @@ from .core.commissioning import (
     enrollment_from_dict,
     enrollment_to_dict,
 )
-from .core.enrollment import Enrollment, EnrollmentError, EnrollmentState, tolerance_kw
+from .core.enrollment import Enrollment, EnrollmentState, tolerance_kw
 from .openadr.models import Event, Program
 from .openadr.program_rules import commissioning_test, is_test_event, response_time
 from .openadr.reports import operating_state_report
@@ -113,6 +113,13 @@ class Record:
 
 def _save(pev_id: str, program: str, state: str, data: dict[str, Any], store: LedgerStore) -> None:
     store.save_enrollment(pev_id, program, state, data)
+
+
+def _requested(enrollment: Enrollment, at: datetime, reason: str) -> Enrollment:
+    """A test requested (already so after a test event was cancelled: the reason changes)."""
+    if enrollment.state is EnrollmentState.TEST_REQUESTED:
+        return replace(enrollment, reason=reason)
+    return enrollment.request_test(at, reason)
 
 
 def power_now(runtime: ChargerRuntime, now: datetime) -> float | None:
@@ -237,10 +244,7 @@ class Commissioning:
             start, end = window
             if end <= now:
                 continue
-            try:
-                enrollment = record.enrollment.request_test(now, f"test event {event.id}")
-            except EnrollmentError:  # pragma: no cover - guarded by ``running`` above
-                return False
+            enrollment = _requested(record.enrollment, now, f"test event {event.id}")
             test = CommissioningTest(
                 test_id=event.id,
                 source=SOURCE_UTILITY,
@@ -365,7 +369,16 @@ class Commissioning:
         test = record.test
         if test is None:
             return
-        pev_id = key[0]
+        try:
+            await self._async_queue(key[0], test)
+        except RuntimeError:  # the store closed (unload): queued again at the next start
+            _LOGGER.debug("Commissioning test %s: reports left for the next start", test.test_id)
+            return
+        test.reported = True
+        self._save(key)
+
+    async def _async_queue(self, pev_id: str, test: CommissioningTest) -> None:
+        """Put the test's reports in the outbox (each under its own key, updated in place)."""
         name = f"test-{pev_id}-{test.start.strftime('%Y%m%dT%H%M%SZ')}"
         baseline, measured = test.energy()
         for event_id, program_id, state, delta in test.report_to:
@@ -400,8 +413,6 @@ class Commissioning:
                     kind=kind,
                     body=body,
                 )
-        test.reported = True
-        self._save(key)
 
     # -- the local test -------------------------------------------------------------------
 
@@ -457,7 +468,7 @@ class Commissioning:
         )
         for program, key in zip(programs, keys, strict=True):
             record = self.records[key]
-            record.enrollment = record.enrollment.request_test(now, "local test started")
+            record.enrollment = _requested(record.enrollment, now, "local test started")
             record.test = CommissioningTest(
                 test_id=event_id,
                 source=SOURCE_LOCAL,

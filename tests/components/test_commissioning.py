@@ -24,6 +24,7 @@ from custom_components.pev_portal.commissioning import Commissioning
 from custom_components.pev_portal.const import STORE_FILENAME
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.diagnostics import async_get_config_entry_diagnostics
+from custom_components.pev_portal.io.store import LedgerStore
 from tests.openadr.test_reports_flex import check
 from tests.vtn.server import TestVtn, iso_duration, now_utc, ts
 
@@ -324,3 +325,98 @@ async def test_a_result_written_while_the_store_fails_is_kept(
     await hass.async_block_till_done()
     assert state(hass, SENSOR) == "verified"
     assert attrs(hass, SENSOR)["test_passed"] is True
+
+
+async def test_cancelled_or_unusable_test_events(
+    hass: HomeAssistant,
+    vtn: TestVtn,
+    callback_base: str,
+    ticking: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A test event cancelled before it starts leaves the test requested (a later one runs);
+    a test event without a load-control payload is logged and is no test."""
+    vtn.approve(PEV)
+    _, coordinator = await linked(hass, vtn, callback_base)
+    await charging(hass, coordinator, ticking)
+    priced = vtn.create_event(
+        program=PROGRAM,
+        interval_period={"start": ts(now_utc()), "duration": "PT5M"},
+        intervals=[
+            {
+                "id": 0,
+                "payloads": [
+                    {"type": "PRICE", "values": [0.5]},
+                    {"type": "TEST_EVENT", "values": [True]},
+                ],
+            }
+        ],
+    )
+    await wait_for(hass, lambda: f"Test event {priced['id']}" in caplog.text)
+    assert state(hass, SENSOR) == "pending"
+
+    first = flagged_test(vtn, now_utc() + timedelta(minutes=10))
+    await wait_for(hass, lambda: state(hass, SENSOR) == "test_requested")
+    vtn.cancel_event(first["id"])
+    await wait_for(hass, lambda: attrs(hass, SENSOR)["reason"] == "test event cancelled")
+    await step(hass, ticking, 5)
+    assert state(hass, SENSOR) == "test_requested"
+    assert "test_start" not in attrs(hass, SENSOR)
+
+    second = flagged_test(vtn, now_utc() + timedelta(seconds=20))
+    await wait_for(hass, lambda: attrs(hass, SENSOR).get("reason") == f"test event {second['id']}")
+    await step(hass, ticking, 5 * 60 + 30)
+    await wait_for(hass, lambda: state(hass, SENSOR) == "verified")
+    assert reports_of(vtn, first["id"]) == {}
+
+
+async def test_a_crash_before_the_reports_were_queued(
+    hass: HomeAssistant,
+    vtn: TestVtn,
+    callback_base: str,
+    ticking: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Home Assistant stops after the result was stored but before its reports were put in
+    the outbox: they are queued at the next start. An unreadable stored row is skipped."""
+    vtn.approve(PEV)
+    entry, coordinator = await linked(hass, vtn, callback_base)
+    await charging(hass, coordinator, ticking)
+    event = flagged_test(vtn, now_utc() + timedelta(seconds=20))
+    await wait_for(hass, lambda: state(hass, SENSOR) == "test_requested")
+    with monkeypatch.context() as patched:
+        patched.setattr(Commissioning, "_report", lambda *_: None)  # stops before queueing
+        await step(hass, ticking, 5 * 60 + 30)
+        await wait_for(hass, lambda: state(hass, SENSOR) == "verified")
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert reports_of(vtn, event["id"]) == {}
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+    store = LedgerStore(Path(hass.config.path(STORE_FILENAME)))
+    store.save_enrollment("PEV-OTHER", PROGRAM, "verified", {"enrollment": "not an object"})
+    store.close()
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_for(hass, lambda: len(reports_of(vtn, event["id"])) == 2)
+    coordinator = entry.runtime_data
+    assert list(commissioning_of(coordinator).records) == [(PEV, PROGRAM)]
+    record = commissioning_of(coordinator).records[(PEV, PROGRAM)]
+    await wait_for(hass, lambda: record.test is not None and record.test.reported)
+
+
+async def test_a_vehicle_away_during_the_test_fails_it(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
+) -> None:
+    """Nothing measured (the vehicle was not plugged in): the test fails, still pending."""
+    vtn.approve(PEV)
+    await linked(hass, vtn, callback_base)
+    event = flagged_test(vtn, now_utc() + timedelta(seconds=20))
+    await wait_for(hass, lambda: state(hass, SENSOR) == "test_requested")
+    await step(hass, ticking, 5 * 60 + 30)
+    await wait_for(hass, lambda: attrs(hass, SENSOR).get("test_passed") is False)
+    assert state(hass, SENSOR) == "pending"
+    assert attrs(hass, SENSOR)["test_reason"] == "no measurement during the test"
+    await wait_for(hass, lambda: len(reports_of(vtn, event["id"])) == 2)
+    states = reports_of(vtn, event["id"])["OPERATING_STATE"]
+    assert payloads(states, "OPERATING_STATE") == ["RUNNING_NORMAL", "ERROR"]

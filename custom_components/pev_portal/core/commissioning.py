@@ -130,7 +130,8 @@ class CommissioningTest:
     def verify(self, at: datetime) -> Verification:
         """The result on the samples taken (kept as :attr:`result`)."""
         if self.limit_kw is None:
-            result = Verification(False, None, None, "no load-control limit for the charger")
+            reason = "no load-control limit for the charger" if self.samples else ""
+            result = Verification(False, None, None, reason or "no measurement during the test")
         else:
             result = verify_test(
                 self.samples,
