@@ -18,7 +18,11 @@ from typing import Any
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    async_mock_service,
+)
 
 from custom_components.pev_portal.commissioning import Commissioning
 from custom_components.pev_portal.const import STORE_FILENAME
@@ -30,6 +34,7 @@ from tests.vtn.server import TestVtn, iso_duration, now_utc, ts
 
 from .common import attrs, state
 from .conftest import PROGRAM
+from .test_entity_charger import CP, DRIVEWAY, ChargePoint, record_switch_calls
 from .test_utility import GARAGE, linked_entry, plug, ticking, wait_for
 
 __all__ = ["ticking"]  # the fixture, used by name
@@ -420,3 +425,89 @@ async def test_a_vehicle_away_during_the_test_fails_it(
     await wait_for(hass, lambda: len(reports_of(vtn, event["id"])) == 2)
     states = reports_of(vtn, event["id"])["OPERATING_STATE"]
     assert payloads(states, "OPERATING_STATE") == ["RUNNING_NORMAL", "ERROR"]
+
+
+async def test_a_mapped_charger_whose_limit_does_nothing_fails_on_the_meter(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
+) -> None:
+    """A charge point mapped from entities, without a power sensor, whose current-limit number
+    does nothing: the local test is measured on its end-use meter and fails; the other
+    vehicles' sessions are not limited by it."""
+    vtn.approve(PEV)
+    program_attributes(vtn, {"type": "COMMISSIONING_TEST", "values": ["LOCAL"]})
+    point = ChargePoint(hass, "cp", "sensor.meter_energy")
+    point.install()
+    plain = linked_entry(vtn, callback_base)
+    charger = {k: v for k, v in CP.items() if k != "power_entity"}  # only the meter measures
+    entry = MockConfigEntry(
+        domain=plain.domain,
+        title=plain.title,
+        unique_id=plain.unique_id,
+        data=plain.data,
+        options=plain.options,
+        subentries_data=[
+            {
+                "subentry_type": s.subentry_type,
+                "title": s.title,
+                "data": charger if s.subentry_type == "charger" else dict(s.data),
+                "subentry_id": s.subentry_id,
+                "unique_id": s.unique_id,
+            }
+            for s in plain.subentries.values()
+        ],
+        entry_id=plain.entry_id,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: PevPortalCoordinator = entry.runtime_data
+    record_switch_calls(hass)
+    numbers = async_mock_service(hass, "number", "set_value")  # accepted, and nothing changes
+
+    async def deliver(seconds: float) -> None:
+        remaining = seconds
+        while remaining > 0:
+            ticking.tick(timedelta(seconds=5))
+            point.deliver(5, 1.0)
+            async_fire_time_changed(hass)
+            await hass.async_block_till_done()
+            remaining -= 5
+
+    await point.id_tag(PEV)
+    await point.status("Preparing")
+    await wait_for(hass, lambda: state(hass, f"sensor.{DRIVEWAY}_binding") == "home")
+    point.set_power(7000)
+    await point.status("Charging")
+    await deliver(60)
+
+    await hass.services.async_call("button", "press", {"entity_id": BUTTON}, blocking=True)
+    limit = coordinator.chargers["charger1"].cap_kw
+    assert limit == pytest.approx(1.38), "6 A on one phase"
+    assert numbers, "the limit was sent to the charge point's number"
+    now = now_utc()
+    assert coordinator.events.limit_now(PEV, now, 7.36, 1.38) is not None
+    assert coordinator.events.limit_now("PEV-GUEST-1", now, 7.36, 1.38) is None
+
+    await deliver(7 * 60)
+    await wait_for(hass, lambda: attrs(hass, SENSOR).get("test_passed") is False)
+    shown = attrs(hass, SENSOR)
+    assert state(hass, SENSOR) == "pending"
+    assert shown["test_source"] == "local"
+    assert shown["test_power_after_kw"] == pytest.approx(7.0, abs=0.2), "the meter's slope"
+
+
+async def test_a_test_cancelled_while_it_runs_is_verified_on_what_was_measured(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
+) -> None:
+    vtn.approve(PEV)
+    _, coordinator = await linked(hass, vtn, callback_base)
+    await charging(hass, coordinator, ticking)
+    event = flagged_test(vtn, now_utc() + timedelta(seconds=10))
+    await wait_for(hass, lambda: state(hass, SENSOR) == "test_requested")
+    await step(hass, ticking, 90)
+    vtn.cancel_event(event["id"])
+    await wait_for(hass, lambda: state(hass, SENSOR) == "verified")
+    shown = attrs(hass, SENSOR)
+    planned_end = datetime.fromisoformat(event["intervalPeriod"]["start"]) + timedelta(minutes=5)
+    assert datetime.fromisoformat(shown["test_end"]) < planned_end
+    assert shown["test_passed"] is True
