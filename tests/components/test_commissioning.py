@@ -400,6 +400,13 @@ async def test_a_crash_before_the_reports_were_queued(
     store = LedgerStore(Path(hass.config.path(STORE_FILENAME)))
     store.save_enrollment("PEV-OTHER", PROGRAM, "verified", {"enrollment": "not an object"})
     store.close()
+    raw = sqlite3.connect(hass.config.path(STORE_FILENAME))
+    with raw:  # a row whose data is not JSON at all
+        raw.execute(
+            "INSERT INTO enrollments VALUES ('PEV-THIRD', ?, 'active', '{not json', 'x')",
+            (PROGRAM,),
+        )
+    raw.close()
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
