@@ -131,11 +131,12 @@ def payloads(report: dict[str, Any], kind: str) -> list[Any]:
     ]
 
 
-async def test_a_utility_test_passed_is_verified_reported_then_active(
+async def test_a_utility_test_passed_is_verified_reported_then_active_then_suspended(
     hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
 ) -> None:
     """The charger drops to the test's limit at once: verified, with the response measured;
-    OPERATING_STATE and BASELINE/DELTA_USAGE reach the VTN; the next program event activates."""
+    OPERATING_STATE and BASELINE/DELTA_USAGE reach the VTN; the next program event activates;
+    a failed re-test suspends."""
     vtn.approve(PEV)
     program_attributes(vtn, {"type": "RESPONSE_TIME", "values": ["PT1M"]})
     _, coordinator = await linked(hass, vtn, callback_base)
@@ -171,6 +172,16 @@ async def test_a_utility_test_passed_is_verified_reported_then_active(
     vtn.create_price_event([0.3], now_utc(), timedelta(hours=1), program=PROGRAM)
     await wait_for(hass, lambda: state(hass, SENSOR) == "active")
     assert commissioning_of(coordinator).takes_part(PEV, PROGRAM)
+
+    # A re-test the charger fails: the active vehicle is suspended.
+    demo = coordinator.chargers["charger1"].demo
+    assert demo is not None
+    demo.evse.ignore_commands = True
+    flagged_test(vtn, now_utc() + timedelta(seconds=20))
+    await wait_for(hass, lambda: state(hass, SENSOR) == "test_requested")
+    await step(hass, ticking, 5 * 60 + 30)
+    await wait_for(hass, lambda: state(hass, SENSOR) == "suspended")
+    assert not commissioning_of(coordinator).takes_part(PEV, PROGRAM)
 
 
 async def test_a_charger_ignoring_the_limit_fails_the_test(
