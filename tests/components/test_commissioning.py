@@ -429,11 +429,16 @@ async def test_a_crash_before_the_reports_were_queued(
 
 
 async def test_a_vehicle_away_during_the_test_fails_it(
-    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
+    hass: HomeAssistant,
+    vtn: TestVtn,
+    callback_base: str,
+    ticking: Any,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Nothing measured (the vehicle was not plugged in): the test fails, still pending."""
+    """Nothing measured (the vehicle was not plugged in): the test fails, still pending. A
+    report body that cannot be built is logged and not queued."""
     vtn.approve(PEV)
-    await linked(hass, vtn, callback_base)
+    _, coordinator = await linked(hass, vtn, callback_base)
     event = flagged_test(vtn, now_utc() + timedelta(seconds=20))
     await wait_for(hass, lambda: state(hass, SENSOR) == "test_requested")
     await step(hass, ticking, 5 * 60 + 30)
@@ -443,6 +448,13 @@ async def test_a_vehicle_away_during_the_test_fails_it(
     await wait_for(hass, lambda: len(reports_of(vtn, event["id"])) == 2)
     states = reports_of(vtn, event["id"])["OPERATING_STATE"]
     assert payloads(states, "OPERATING_STATE") == ["RUNNING_NORMAL", "ERROR"]
+
+    record = commissioning_of(coordinator).records[(PEV, PROGRAM)]
+    assert record.test is not None
+    backlog = await coordinator.store.read(lambda s: s.outbox_stats())
+    await commissioning_of(coordinator)._async_queue("P" * 200, record.test)  # too long an ID
+    assert "not reported: report_name is longer than 128 characters" in caplog.text
+    assert await coordinator.store.read(lambda s: s.outbox_stats()) == backlog
 
 
 async def test_a_mapped_charger_whose_limit_does_nothing_fails_on_the_meter(
