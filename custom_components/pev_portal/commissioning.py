@@ -28,6 +28,7 @@ event is applied as before, whatever the vehicle's enrollment.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -139,6 +140,7 @@ class Commissioning:
         self.events = events
         self.link = link
         self.records: dict[tuple[str, str], Record] = {}
+        self._starting = asyncio.Lock()  # one local test started at a time
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -427,6 +429,10 @@ class Commissioning:
     async def async_start_local_test(self, vehicle: Vehicle) -> str:
         """Start a local test of the vehicle in the programs that ask for one (see the module
         docstring); returns the local event's ID."""
+        async with self._starting:  # a second press waits, then finds the test running
+            return await self._async_start_local_test(vehicle)
+
+    async def _async_start_local_test(self, vehicle: Vehicle) -> str:
         now = dt_util.utcnow().replace(microsecond=0)
         self.sync(now)
         programs = self.local_programs(vehicle.pev_id)

@@ -10,6 +10,7 @@ exchanges with the VTN).
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -271,13 +272,29 @@ async def test_a_local_test_from_the_button(
 
     await charging(hass, coordinator, ticking)
     await hass.services.async_call("button", "press", {"entity_id": BUTTON}, blocking=True)
+    assert len(coordinator.events.local) == 1
     runtime = coordinator.chargers["charger1"]
     assert runtime.cap_kw == pytest.approx(4.14), "6 A on three phases"
     assert state(hass, SENSOR) == "test_requested"
     with pytest.raises(ServiceValidationError) as twice:
         await hass.services.async_call("button", "press", {"entity_id": BUTTON}, blocking=True)
     assert twice.value.translation_key == "commissioning_test_running"
+    await step(hass, ticking, 6 * 60)
+    await wait_for(hass, lambda: state(hass, SENSOR) == "verified")
 
+    # Started twice at once (the button and an automation): one test, the other is refused.
+    await wait_for(hass, lambda: runtime.cap_kw is None)
+    await step(hass, ticking, 10)
+    vehicle = coordinator.vehicles["vehicle1"]
+    first, second = await asyncio.gather(
+        coordinator.async_start_commissioning_test(vehicle),
+        coordinator.async_start_commissioning_test(vehicle),
+        return_exceptions=True,
+    )
+    assert first is None
+    assert isinstance(second, ServiceValidationError)
+    assert second.translation_key == "commissioning_test_running"
+    assert len(coordinator.events.local) == 2
     await step(hass, ticking, 6 * 60)
     await wait_for(hass, lambda: state(hass, SENSOR) == "verified")
     assert attrs(hass, SENSOR)["test_source"] == "local"
