@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event, async_track_time_interval
@@ -77,6 +78,7 @@ from .sessions import Sessions
 from .statistics import SessionStatistics
 
 if TYPE_CHECKING:
+    from .commissioning import Commissioning
     from .utility import UtilityLink
 
 _LOGGER = logging.getLogger(__name__)
@@ -124,6 +126,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             self.price_feed = PriceFeed(self.premise, self.events, options)
         self.link: UtilityLink | None = None
         self.reports: UtilityReports | None = None
+        self.commissioning: Commissioning | None = None
         self._stopped = False
         self._missing_entities = False
         self._price_marker: tuple[Any, ...] | None = None
@@ -205,6 +208,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             )
             self.events.link = self.smart.link = self.sessions.link = self.link
             self.reports = UtilityReports(self.premise, self.link, self.events, self.audit)
+            from .commissioning import Commissioning
+
+            self.commissioning = Commissioning(self.premise, self.events, self.link)
+            await self.commissioning.async_load()
         self._wire()
         await self.smart.async_load()
         for runtime in await self.sessions.async_restore():
@@ -244,6 +251,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.audit.on_ignored.append(self.notifier.command_ignored)
         self.smart.on_planned.append(self.notifier.plan_computed)
         self._unsubscribers.append(self.events.add_listener(self._on_events))
+        if self.commissioning is not None:
+            self._unsubscribers.append(self.commissioning.start())
 
     @callback
     def _on_events(self, _reason: str) -> None:
@@ -358,6 +367,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.sessions.tick(now)
         if self.reports is not None:
             self.reports.tick(now)
+        if self.commissioning is not None:
+            self.commissioning.tick(now)  # samples and verifies commissioning tests
         self.notifier.check_events(now)  # notifications: events that began
         if any(r.session is not None for r in self.chargers.values()):
             self.smart.schedule()  # verify commands, follow the energy delivered
@@ -406,6 +417,18 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         )
         await self.smart.async_run_now()
         return event_id
+
+    async def async_start_commissioning_test(self, vehicle: Vehicle) -> None:
+        """Start a local commissioning test of the vehicle (see :mod:`.commissioning`);
+        returns once the charger has been told the test's limit."""
+        if self.commissioning is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="commissioning_not_local",
+                translation_placeholders={"vehicle": vehicle.name},
+            )
+        await self.commissioning.async_start_local_test(vehicle)
+        await self.smart.async_run_now()
 
     def tariff_of(self, runtime: ChargerRuntime) -> Tariff:
         """The tariff the charger's session is priced on (the program's when idle)."""
