@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
+from openleadr.messaging import create_message
+from openleadr.service import VTNService
+from openleadr.utils import certificate_fingerprint
 
 from custom_components.pev_portal.openadr.timeline import Timeline
 from custom_components.pev_portal.openadr2.events import EventBook, EventContext
@@ -25,6 +30,7 @@ from custom_components.pev_portal.openadr2.transport import (
     VtnRefused,
     VtnUnreachable,
 )
+from tests.vtn.certs import self_signed
 
 from .conftest import Vtn, free_port
 
@@ -205,3 +211,36 @@ async def test_a_vtn_answering_junk(junk_vtn: str, session: aiohttp.ClientSessio
     with pytest.raises(BadMessage):
         await client.query_registration()
     assert [x.error is not None for x in client.exchanges] == [True, True, True]
+
+
+async def test_signed_messages_and_the_vtn_fingerprint(
+    vtn: Vtn, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """The 2.0b security profile's message signatures: the VEN signs with its certificate and
+    key (the VTN validates the signed XML against the schema), the VTN signs its answers and
+    the VEN checks them against the VTN's fingerprint; a wrong fingerprint is BadMessage."""
+    vtn_cert, vtn_key = self_signed(tmp_path)
+    VTNService._create_message = staticmethod(
+        partial(
+            create_message, cert=vtn_cert.read_bytes(), key=vtn_key.read_bytes(), passphrase=None
+        )
+    )
+    ven_dir = tmp_path / "ven"
+    ven_dir.mkdir()
+    ven_cert, ven_key = self_signed(ven_dir)
+    fingerprint = certificate_fingerprint(vtn_cert.read_bytes())
+    client = Ven2Client(
+        session,
+        vtn.url,
+        "home1",
+        cert_pem=ven_cert.read_bytes(),
+        key_pem=ven_key.read_bytes(),
+        vtn_fingerprint=fingerprint,
+    )
+    registration = await client.register()
+    assert registration.ven_id == "ven-home1"
+    kind, _ = await client.poll()
+    assert kind == "oadrResponse"
+    wrong = Ven2Client(session, vtn.url, "home1", vtn_fingerprint="00:" * 9 + "00")
+    with pytest.raises(BadMessage, match="fingerprint"):
+        await wrong.register()
