@@ -46,6 +46,7 @@ from .const import (
     CONF_METER_SOURCE,
     CONF_PREMISE_ID,
     CONF_PRICE_ENTITY,
+    CONF_PROTOCOL,
     CONF_TARIFF,
     CONF_UTILITY,
     CONF_VALIDATION_WINDOW,
@@ -56,6 +57,7 @@ from .const import (
     METER_SOURCE_CHARGER,
     METER_SOURCE_DEMO,
     METER_SOURCE_ZHA,
+    PROTOCOL_OADR2,
     STORE_FILENAME,
     SUBENTRY_CHARGER,
     SUBENTRY_VEHICLE,
@@ -195,7 +197,12 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if utility := entry.data.get(CONF_UTILITY):
             from .utility import UtilityLink
 
-            self.link = UtilityLink(
+            link_kind: type[UtilityLink] = UtilityLink
+            if utility.get(CONF_PROTOCOL) == PROTOCOL_OADR2:  # OpenADR 2.0b (utility2.py)
+                from .utility2 import Oadr2Link
+
+                link_kind = Oadr2Link
+            self.link = link_kind(
                 self.hass,
                 self.premise,
                 dict(utility),
@@ -203,6 +210,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 currency=self.base_tariff.currency,
                 on_timeline=self.events.timeline_changed,
             )
+            if attach := getattr(self.link, "attach", None):
+                attach(self.events)
             self.events.link = self.smart.link = self.sessions.link = self.link
             self.reports = UtilityReports(self.premise, self.link, self.events, self.audit)
         self._wire()

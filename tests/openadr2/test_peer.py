@@ -31,8 +31,7 @@ from custom_components.pev_portal.openadr2.transport import (
     VtnUnreachable,
 )
 from tests.vtn.certs import self_signed
-
-from .conftest import Vtn, free_port
+from tests.vtn.oadr2 import Vtn, free_port
 
 PEVS = ("PEV-1", "PEV-2")
 

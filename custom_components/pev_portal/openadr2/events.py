@@ -304,7 +304,7 @@ def to_event(raw: Mapping[str, Any], ctx: EventContext) -> Oadr2Event:
     event = Event(
         id=event_id,
         program_id=context,
-        name=comment,
+        name=comment or context,  # 2.0b has no event name: the VTN's comment, else the program
         priority=int(priority) if priority is not None and priority > 0 else None,
         targets=_targets(raw, ctx),
         period=IntervalPeriod(start=start, duration=None, randomize_start=randomize),

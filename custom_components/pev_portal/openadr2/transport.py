@@ -26,6 +26,8 @@ from typing import Any, Final
 
 import aiohttp
 
+from ..openadr.errors import OpenADRError
+
 type RunBlocking = Callable[[Callable[[], Any]], Awaitable[Any]]
 
 DEFAULT_TIMEOUT_S: Final = 20.0
@@ -37,7 +39,7 @@ _KEPT_EXCHANGES: Final = 20
 _KEPT_CHARS: Final = 2000
 
 
-class Oadr2Error(Exception):
+class Oadr2Error(OpenADRError):
     """A 2.0b exchange failed."""
 
 

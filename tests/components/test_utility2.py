@@ -1,0 +1,280 @@
+"""The OpenADR 2.0b link end to end: Home Assistant, the demo charger and openleadr's own
+2.0b VTN (``OpenADRServer``, which validates every message against the 2.0b schema) on
+127.0.0.1 (tests/vtn/oadr2.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from freezegun import freeze_time
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.pev_portal.const import DOMAIN
+from custom_components.pev_portal.coordinator import PevPortalCoordinator
+from custom_components.pev_portal.utility2 import Oadr2Link
+from tests.vtn.oadr2 import Vtn, start_vtn
+
+from .common import setup, state
+from .conftest import OPTIONS, PREMISE, make_entry
+from .test_utility import GARAGE, plug, wait_for
+
+PEV = "PEV-DEMO-0001"
+VEN_ID = f"ven-{PREMISE['premise_id']}"
+
+
+@pytest.fixture
+async def vtn2(socket_enabled: None) -> AsyncIterator[Vtn]:
+    server = await start_vtn()
+    yield server
+    await server.stop()
+
+
+def entry2(vtn: Vtn, **changes: Any) -> MockConfigEntry:
+    """The demo premise with a 2.0b link to the VTN (plain: a lab VTN on HTTP)."""
+    entry = make_entry()
+    utility = {
+        "vtn_url": vtn.url,
+        "auth_type": "none",
+        "ven_name": PREMISE["premise_id"],
+        "programs": [],
+        "allow_http": True,
+        "protocol": "oadr2",
+        "mandatory_programs": ["oadr://emergency"],
+        "default_opt": "optIn",
+        **changes,
+    }
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data={**PREMISE, "utility": utility},
+        options=OPTIONS,
+        subentries_data=[
+            {
+                "subentry_type": s.subentry_type,
+                "title": s.title,
+                "data": dict(s.data),
+                "subentry_id": s.subentry_id,
+                "unique_id": s.unique_id,
+            }
+            for s in entry.subentries.values()
+        ],
+        entry_id="premise1",
+    )
+
+
+def link2(coordinator: PevPortalCoordinator) -> Oadr2Link:
+    link = coordinator.link
+    assert isinstance(link, Oadr2Link)
+    return link
+
+
+async def poll_now(hass: HomeAssistant, link: Oadr2Link) -> None:
+    """The poll timer fires (the VTN asked for one every 10 s)."""
+    async_fire_time_changed(hass, dt_util.utcnow() + link.poll_interval)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def dlc(vtn: Vtn, kw: float, *, target: str = PEV, context: str = "oadr://dlc", **kw_: Any) -> str:
+    """A LOAD_DISPATCH setpoint event in force now for an hour, at a vehicle's resource."""
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    return vtn.event(
+        VEN_ID,
+        signal_name="LOAD_DISPATCH",
+        signal_type="setpoint",
+        intervals=[{"dtstart": start, "duration": timedelta(hours=1), "signal_payload": kw}],
+        targets=[{"resource_id": target}],
+        market_context=context,
+        **kw_,
+    )
+
+
+async def bound_and_charging(hass: HomeAssistant, coordinator: PevPortalCoordinator) -> Any:
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.demo is not None
+    runtime.demo.step(dt_util.utcnow())
+    assert runtime.demo.evse.current_limit_a == 16
+    return runtime
+
+
+async def test_registration_and_registered_reports(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """Set-up registers the VEN, offers the vehicle as a resource of its usage report (the PEV
+    ID as resourceID), takes the VTN's report request and polls at the VTN's frequency."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    assert link.state.connected
+    assert link.state.ven_id == VEN_ID
+    assert state(hass, "binary_sensor.test_home_utility_link_utility_connection") == "on"
+    assert vtn2.registered == [(VEN_ID, PEV, "RealEnergy")]
+    assert set(link.usage_requests) == {PEV}
+    assert link.poll_interval == timedelta(seconds=10)
+    await poll_now(hass, link)
+    assert link.polls >= 1
+    assert link.state.connected
+
+
+async def test_a_price_event_prices_the_session(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """An ELECTRICITY_PRICE event for the whole VEN becomes the session's price."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    runtime = await bound_and_charging(hass, coordinator)
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    vtn2.event(
+        VEN_ID,
+        signal_name="ELECTRICITY_PRICE",
+        signal_type="price",
+        intervals=[{"dtstart": start, "duration": timedelta(hours=2), "signal_payload": 0.55}],
+        market_context="oadr://tou",
+    )
+    await poll_now(hass, link)
+    assert runtime.session is not None
+    tariff = coordinator.events.tariff_of(runtime)
+    assert float(tariff.price_at(dt_util.utcnow()).price) == pytest.approx(0.55)
+    assert vtn2.answers[-1][2] == "optIn"
+
+
+async def test_a_dlc_event_curtails_the_session_within_2_s_of_the_poll(
+    hass: HomeAssistant, vtn2: Vtn
+) -> None:
+    """A load-dispatch setpoint at the vehicle's resource caps the charger as soon as the poll
+    that delivers it returns (the demo charger gets 10 A for 7 kW); the VEN answers optIn; the
+    VTN's cancellation lifts the cap at the next poll."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    runtime = await bound_and_charging(hass, coordinator)
+    event_id = dlc(vtn2, 7.0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await poll_now(hass, link)
+    await wait_for(hass, lambda: runtime.cap_kw == 7.0)
+    await wait_for(
+        hass, lambda: runtime.demo is not None and runtime.demo.evse.current_limit_a == 10
+    )
+    assert loop.time() - started < 2.0
+    assert vtn2.opts == [(VEN_ID, event_id, "optIn")]
+    # 2.0b events have no name: the VTN's comment, else their program (market context).
+    assert state(hass, "sensor.test_home_utility_link_active_event") == "oadr://dlc"
+
+    vtn2.server.cancel_event(VEN_ID, event_id)
+    await poll_now(hass, link)
+    await wait_for(hass, lambda: runtime.cap_kw is None)
+    await wait_for(
+        hass, lambda: runtime.demo is not None and runtime.demo.evse.current_limit_a == 16
+    )
+    assert vtn2.answers[-1] == (event_id, 1, "optIn")  # the cancellation acknowledged
+    assert link.state.events == {}
+
+
+async def test_opt_out(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """The user opts out of an event in force: the cap is lifted and the VTN hears optOut."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    runtime = await bound_and_charging(hass, coordinator)
+    event_id = dlc(vtn2, 7.0)
+    await poll_now(hass, link)
+    await wait_for(hass, lambda: runtime.cap_kw == 7.0)
+    coordinator.events.opt_out(PEV)
+    await wait_for(hass, lambda: runtime.cap_kw is None)
+    await wait_for(hass, lambda: vtn2.answers[-1:] == [(event_id, 0, "optOut")])
+    assert link.opts.opted_out() == {event_id}
+
+
+async def test_default_opt_out_and_the_mandatory_event(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """With "do not take part" as the default an ordinary event is answered optOut and does
+    not cap; an event of a mandatory program is answered optIn, caps, and cannot be opted out
+    of."""
+    coordinator = await setup(hass, entry2(vtn2, default_opt="optOut"))
+    link = link2(coordinator)
+    runtime = await bound_and_charging(hass, coordinator)
+    ordinary = dlc(vtn2, 5.0)
+    await poll_now(hass, link)
+    await wait_for(hass, lambda: (VEN_ID, ordinary, "optOut") in vtn2.opts)
+    assert runtime.cap_kw is None
+    emergency = dlc(vtn2, 3.0, context="oadr://emergency")
+    await poll_now(hass, link)
+    await wait_for(hass, lambda: (VEN_ID, emergency, "optIn") in vtn2.opts)
+    await wait_for(hass, lambda: runtime.cap_kw == 3.0)
+    with pytest.raises(ServiceValidationError):
+        coordinator.events.opt_out(PEV)
+    assert runtime.cap_kw == 3.0
+
+
+async def test_an_event_for_another_resource_only(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """Events targeted at other resources only: the next plug-in binds as not enrolled."""
+    dlc(vtn2, 2.0, target="pool-pump")
+    coordinator = await setup(hass, entry2(vtn2))
+    runtime = coordinator.chargers["charger1"]
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "not_enrolled")
+    assert runtime.cap_kw is None
+
+
+async def test_a_vtn_refusing_the_ven(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """A VTN that does not register the VEN: the link is down with the reason, set-up still
+    succeeds, and a session is bound as no communications."""
+    vtn2.accept = False
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    assert not link.state.connected
+    assert "did not register" in str(link.state.last_error)
+    assert state(hass, "binary_sensor.test_home_utility_link_utility_connection") == "off"
+    coordinator.validation_window = 1.0
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "no_communications")
+
+
+@pytest.fixture
+def ticking() -> Iterator[Any]:
+    """A clock that runs at real speed and can jump ahead."""
+    with freeze_time(dt_util.utcnow(), tick=True) as factory:
+        yield factory
+
+
+async def advance(hass: HomeAssistant, freezer: Any, seconds: float) -> None:
+    remaining = seconds
+    while remaining > 0:
+        step = min(300.0, remaining)
+        freezer.tick(timedelta(seconds=step))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        remaining -= step
+
+
+async def test_reports_delivered_after_a_vtn_outage(
+    hass: HomeAssistant, vtn2: Vtn, ticking: Any
+) -> None:
+    """A session's TELEMETRY_USAGE made while the VTN is down waits in the outbox and arrives
+    completely, each interval once, with a repair while the link is down."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    await advance(hass, ticking, 40 * 60)
+    await wait_for(hass, lambda: link.state.backlog == 0 and len(vtn2.reports) >= 1)
+    await vtn2.stop()
+    await advance(hass, ticking, 2 * 3600)
+    await plug(hass, on=False)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert link.state.backlog >= 1
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "utility_down_premise1") is not None
+
+    await vtn2.start()
+    await advance(hass, ticking, 3600)
+    await wait_for(hass, lambda: link.state.backlog == 0)
+    points = [(start, value) for pev, values in vtn2.reports for start, value in values]
+    assert {pev for pev, _ in vtn2.reports} == {PEV}
+    starts = [start for start, _ in points]
+    assert len(starts) == len(set(starts)), "no interval twice"
+    metered = coordinator.chargers["charger1"].last_session.meter_kwh  # type: ignore[union-attr]
+    assert sum(float(v) for _, v in points) == pytest.approx(metered, abs=1e-6 * len(points))
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "utility_down_premise1") is None
