@@ -23,6 +23,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
@@ -83,7 +85,11 @@ def _read_keys(config: dict[str, Any]) -> tuple[bytes | None, bytes | None]:
     cert, key = config.get(CONF_VEN_CERT), config.get(CONF_VEN_KEY)
     if not cert or not key:
         return None, None
-    return Path(cert).read_bytes(), Path(key).read_bytes()
+    cert_pem, key_pem = Path(cert).read_bytes(), Path(key).read_bytes()
+    # Checked here: openleadr fails on a bad key with an UnboundLocalError when it signs.
+    x509.load_pem_x509_certificate(cert_pem)
+    serialization.load_pem_private_key(key_pem, None)
+    return cert_pem, key_pem
 
 
 async def async_make_client2(
@@ -145,7 +151,10 @@ class Oadr2Link(UtilityLink):
 
     async def async_start(self) -> None:
         """Make the client, start the timers and register (without failing the set-up)."""
-        self.client2 = await async_make_client2(self.hass, self.config, self.ven_name)
+        try:
+            self.client2 = await async_make_client2(self.hass, self.config, self.ven_name)
+        except (OSError, ValueError, ssl.SSLError) as err:  # the VEN's files: shown, retried
+            self._failed(Oadr2Error(f"the VEN certificate or key cannot be used: {err}"))
         self._arm_poll(self.poll_interval)
         self._unsubs.append(
             async_track_time_interval(
@@ -190,8 +199,14 @@ class Oadr2Link(UtilityLink):
     # -- polling ------------------------------------------------------------------------
 
     async def _async_poll(self, _now: datetime | None = None) -> None:
-        if self._stopped or self.client2 is None:
+        if self._stopped:
             return
+        if self.client2 is None:  # its files were unusable at start: try them again
+            try:
+                self.client2 = await async_make_client2(self.hass, self.config, self.ven_name)
+            except (OSError, ValueError, ssl.SSLError) as err:
+                self._failed(Oadr2Error(f"the VEN certificate or key cannot be used: {err}"))
+                return
         if self.state.ven_id is None:
             await self.async_connect()
             return

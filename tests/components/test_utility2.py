@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +16,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
+from openleadr.utils import certificate_fingerprint
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.utility2 import Oadr2Link
+from tests.vtn.certs import self_signed
 from tests.vtn.oadr2 import Vtn, start_vtn
 
 from .common import setup, state
@@ -278,3 +281,74 @@ async def test_reports_delivered_after_a_vtn_outage(
     metered = coordinator.chargers["charger1"].last_session.meter_kwh  # type: ignore[union-attr]
     assert sum(float(v) for _, v in points) == pytest.approx(metered, abs=1e-6 * len(points))
     assert ir.async_get(hass).async_get_issue(DOMAIN, "utility_down_premise1") is None
+
+
+async def test_the_2_0b_security_profile(hass: HomeAssistant, vtn2: Vtn, tmp_path: Path) -> None:
+    """Signed both ways: the VEN signs with its certificate and key, the VTN's signed answers
+    are checked against its fingerprint; unusable VEN files at start leave the link down with
+    the reason (set-up succeeds), and it connects at the next poll once they are fixed."""
+    vtn_dir = tmp_path / "vtn"
+    vtn_dir.mkdir()
+    vtn_cert, vtn_key = self_signed(vtn_dir)
+    vtn2.sign_with(vtn_cert.read_bytes(), vtn_key.read_bytes())
+    ven_cert, ven_key = tmp_path / "ven.pem", tmp_path / "ven.key"
+    coordinator = await setup(
+        hass,
+        entry2(
+            vtn2,
+            vtn_fingerprint=certificate_fingerprint(vtn_cert.read_bytes()),
+            ven_cert=str(ven_cert),
+            ven_key=str(ven_key),
+        ),
+    )
+    link = link2(coordinator)
+    assert not link.state.connected
+    assert "cannot be used" in str(link.state.last_error)
+    made = tmp_path / "made"
+    made.mkdir()
+    cert, key = self_signed(made)
+    ven_cert.write_bytes(cert.read_bytes())
+    ven_key.write_bytes(key.read_bytes())
+    await poll_now(hass, link)  # makes the client
+    await poll_now(hass, link)  # registers
+    assert link.state.connected
+    assert link.diagnostics()["signed"] is True
+    vtn2.sign_with(None, None)  # the VTN stops signing: its answers are refused
+    await poll_now(hass, link)
+    assert not link.state.connected
+    assert "not signed" in str(link.state.last_error)
+
+
+async def test_the_vtn_lost_the_ven(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """A VTN that lost the VEN asks it to register again at the next poll: it does, offers
+    its reports again and reads the events; the link stays up."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    vtn2.vens.clear()
+    vtn2.registered.clear()
+    event_id = dlc(vtn2, 6.0)
+    await poll_now(hass, link)
+    assert list(vtn2.vens) == [VEN_ID]
+    assert vtn2.registered == [(VEN_ID, PEV, "RealEnergy")]
+    assert link.state.connected
+    await poll_now(hass, link)
+    assert event_id in link.state.events
+
+
+async def test_diagnostics_of_the_2_0b_link(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """Diagnostics name the protocol, the events and answers, and the exchanges (no XML)."""
+    from custom_components.pev_portal.diagnostics import async_get_config_entry_diagnostics
+
+    entry = entry2(vtn2)
+    coordinator = await setup(hass, entry)
+    link = link2(coordinator)
+    event_id = dlc(vtn2, 6.0)
+    await poll_now(hass, link)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    utility = diagnostics["utility"]
+    assert utility["protocol"] == "OpenADR 2.0b"
+    assert utility["connected"] is True
+    assert utility["poll_seconds"] == 10
+    assert utility["answers"] == {event_id: [0, "optIn"]}
+    assert any(x["sent"] == "oadrPoll" for x in utility["exchanges"])
+    assert "<" not in str(utility["exchanges"])

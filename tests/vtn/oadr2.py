@@ -56,6 +56,12 @@ class Vtn:
             await self.server.run()
             self.running = True
 
+    def sign_with(self, cert: bytes | None, key: bytes | None) -> None:
+        """Sign the VTN's messages with this certificate and key (None: plain)."""
+        VTNService._create_message = staticmethod(
+            partial(create_message, cert=cert, key=key, passphrase=None)
+        )
+
     def event(self, ven_id: str, **kwargs: Any) -> str:
         """Queue an event for a VEN (its first opt answer lands in ``opts``)."""
 
@@ -115,9 +121,7 @@ async def start_vtn(poll: timedelta = timedelta(seconds=10)) -> Vtn:
     server.add_handler("on_create_party_registration", register)
     server.add_handler("on_register_report", on_register_report)
     VTNService.ven_lookup = staticmethod(lookup)
-    VTNService._create_message = staticmethod(
-        partial(create_message, cert=None, key=None, passphrase=None)
-    )
+    vtn.sign_with(None, None)
     hooks.HOOKS["before_handle"][:] = [heard]
     await server.run()
     return vtn

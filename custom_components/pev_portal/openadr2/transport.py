@@ -37,6 +37,7 @@ SERVICE_REPORT: Final = "EiReport"
 SERVICE_POLL: Final = "OadrPoll"
 _KEPT_EXCHANGES: Final = 20
 _KEPT_CHARS: Final = 2000
+_XMLDSIG: Final = "http://www.w3.org/2000/09/xmldsig#"
 
 
 class Oadr2Error(OpenADRError):
@@ -159,8 +160,15 @@ class Ven2Client:
         try:
             tree = validate_xml_schema(content)
             if self.vtn_fingerprint:
+                if tree.find(f".//{{{_XMLDSIG}}}X509Certificate") is None:
+                    # openleadr would fail on it with an AttributeError
+                    raise BadMessage(
+                        "the VTN's message is not signed, but a VTN fingerprint is set"
+                    )
                 validate_xml_signature(tree, cert_fingerprint=self.vtn_fingerprint)
             message_type, payload = parse_message(content)
+        except BadMessage:
+            raise
         except XMLSyntaxError as err:
             raise BadMessage(f"not a valid OpenADR 2.0b message: {err}") from err
         except errors.FingerprintMismatch as err:
@@ -182,7 +190,10 @@ class Ven2Client:
         """
         answer_type: str | None = None
         try:
-            body = await self.run_blocking(lambda: self._build(message_type, payload))
+            try:
+                body = await self.run_blocking(lambda: self._build(message_type, payload))
+            except (TypeError, ValueError, KeyError, UnboundLocalError) as err:
+                raise Oadr2Error(f"could not build {message_type}: {err}") from err
             try:
                 async with asyncio.timeout(self.timeout):
                     async with self.session.post(
