@@ -198,7 +198,9 @@ class Oadr2Link(UtilityLink):
 
     # -- polling ------------------------------------------------------------------------
 
-    async def _async_poll(self, _now: datetime | None = None) -> None:
+    async def _async_poll(self, _now: datetime | None = None, *, pump: bool = True) -> None:
+        """Poll until the VTN has nothing more (then send due reports unless ``pump`` is
+        False: a plug-in's poll does not wait for a backlog)."""
         if self._stopped:
             return
         if self.client2 is None:  # its files were unusable at start: try them again
@@ -223,7 +225,10 @@ class Oadr2Link(UtilityLink):
                 self._failed(err)
                 return
         self._succeeded()
-        await self._async_pump()
+        if pump:
+            await self._async_pump()
+        else:
+            self.hass.async_create_task(self._async_pump(), eager_start=False)
 
     async def _async_handle(self, kind: str, payload: dict[str, Any]) -> None:
         assert self.client2 is not None
@@ -364,7 +369,7 @@ class Oadr2Link(UtilityLink):
         try:
             async with asyncio.timeout(window):
                 await self._async_offer_reports()
-                await self._async_poll()
+                await self._async_poll(pump=False)
         except TimeoutError:
             return None, "the utility did not answer within the validation window"
         except Oadr2Error as err:

@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
+from custom_components.pev_portal.core.metering import Interval, Quality
 from custom_components.pev_portal.utility2 import Oadr2Link
 from tests.vtn.certs import self_signed
 from tests.vtn.oadr2 import Vtn, start_vtn
@@ -352,3 +353,73 @@ async def test_diagnostics_of_the_2_0b_link(hass: HomeAssistant, vtn2: Vtn) -> N
     assert utility["answers"] == {event_id: [0, "optIn"]}
     assert any(x["sent"] == "oadrPoll" for x in utility["exchanges"])
     assert "<" not in str(utility["exchanges"])
+
+
+def _intervals(start: datetime, count: int) -> list[Interval]:
+    step = timedelta(minutes=15)
+    return [
+        Interval(
+            start=start + i * step,
+            end=start + (i + 1) * step,
+            kwh=2.5 + i,
+            pev_id=PEV,
+            premise_id=PREMISE["premise_id"],
+            meter_id="m",
+            quality=Quality.OK,
+            meter_epoch=0,
+            register_end=None,
+        )
+        for i in range(count)
+    ]
+
+
+async def test_usage_waits_for_the_vtns_request(
+    hass: HomeAssistant, vtn2: Vtn, ticking: Any
+) -> None:
+    """A VTN that has not requested a vehicle's usage: the report waits in the outbox (the link
+    is not down for it); once the VTN requests it (here after it lost the VEN and the VEN
+    offered its reports again), it is sent."""
+    vtn2.request_reports = False
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    assert link.usage_requests == {}
+    start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    assert await link.async_queue_usage("s1", PEV, _intervals(start, 2)) == 1
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert link.state.backlog == 1
+    assert link.state.connected
+    assert vtn2.reports == []
+    row = await coordinator.store.read(lambda s: s.outbox_report("usage2:s1"))
+    assert row is not None
+    assert "has not asked" in row["last_error"]
+
+    vtn2.request_reports = True
+    vtn2.vens.clear()
+    await poll_now(hass, link)
+    assert set(link.usage_requests) == {PEV}
+    await advance(hass, ticking, 6 * 60)
+    await wait_for(hass, lambda: link.state.backlog == 0)
+    assert vtn2.reports == [(PEV, [(start, 2.5), (start + timedelta(minutes=15), 3.5)])]
+
+
+async def test_a_refused_report_is_dead_lettered_and_resent(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """A report the VTN refuses with an OpenADR error is kept, named in a repair issue and
+    sent again by pev_portal.resend_report; the next version sends only the new interval."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    vtn2.refuse_reports()
+    await link.async_queue_usage("s1", PEV, _intervals(start, 1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert link.state.dead_letters == 1
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, "report_dead_letter_premise1") is not None
+    assert vtn2.reports == []
+
+    vtn2.refuse_reports(False)
+    await hass.services.async_call(DOMAIN, "resend_report", {}, blocking=True)
+    await wait_for(hass, lambda: link.state.backlog == 0 and len(vtn2.reports) == 1)
+    assert issues.async_get_issue(DOMAIN, "report_dead_letter_premise1") is None
+    await link.async_queue_usage("s1", PEV, _intervals(start, 2))
+    await wait_for(hass, lambda: len(vtn2.reports) == 2)
+    assert vtn2.reports[1] == (PEV, [(start + timedelta(minutes=15), 3.5)])

@@ -21,7 +21,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from openleadr import OpenADRServer, hooks
+from openleadr import OpenADRServer, errors, hooks
 from openleadr.messaging import create_message
 from openleadr.service import VTNService
 
@@ -45,6 +45,8 @@ class Vtn:
     registered: list[tuple[str, str | None, str]] = field(default_factory=list)
     reports: list[tuple[str, list[tuple[Any, Any]]]] = field(default_factory=list)
     running: bool = True
+    request_reports: bool = True
+    """False: the VTN requests none of the reports the VEN offers."""
 
     async def stop(self) -> None:
         if self.running:
@@ -61,6 +63,19 @@ class Vtn:
         VTNService._create_message = staticmethod(
             partial(create_message, cert=cert, key=key, passphrase=None)
         )
+
+    def refuse_reports(self, refuse: bool = True) -> None:
+        """Answer ``oadrUpdateReport`` with an OpenADR error (452 INVALID ID), as openleadr's
+        VTN does when a handler raises ``InvalidIdError``; False: accept them again."""
+        service = self.server.services["report_service"]
+        if refuse:
+
+            def refused(payload: dict[str, Any]) -> None:
+                raise errors.InvalidIdError("unknown report request")
+
+            service.handlers["oadrUpdateReport"] = refused
+        else:
+            service.handlers["oadrUpdateReport"] = service.update_report
 
     def event(self, ven_id: str, **kwargs: Any) -> str:
         """Queue an event for a VEN (its first opt answer lands in ``opts``)."""
@@ -103,8 +118,10 @@ async def start_vtn(poll: timedelta = timedelta(seconds=10)) -> Vtn:
         scale: str | None,
         min_sampling_interval: timedelta,
         max_sampling_interval: timedelta,
-    ) -> tuple[Any, timedelta]:
+    ) -> tuple[Any, timedelta] | None:
         vtn.registered.append((ven_id, resource_id, measurement))
+        if not vtn.request_reports:
+            return None
 
         def receive(values: list[tuple[Any, Any]]) -> None:
             vtn.reports.append((str(resource_id), values))
