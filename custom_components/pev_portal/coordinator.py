@@ -17,6 +17,7 @@ states; events -> the plan -> the controller -> charger commands.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -199,9 +200,11 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
 
             link_kind: type[UtilityLink] = UtilityLink
             if utility.get(CONF_PROTOCOL) == PROTOCOL_OADR2:  # OpenADR 2.0b (utility2.py)
-                from .utility2 import Oadr2Link
-
-                link_kind = Oadr2Link
+                # Imported in the executor: openleadr reads its XML schema files at import.
+                module = await self.hass.async_add_import_executor_job(
+                    importlib.import_module, f"{__package__}.utility2"
+                )
+                link_kind = module.Oadr2Link
             self.link = link_kind(
                 self.hass,
                 self.premise,

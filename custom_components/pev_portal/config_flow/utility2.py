@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import ssl
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,12 @@ def _files_exist(paths: list[str]) -> list[bool]:
 async def async_test_link2(hass: HomeAssistant, link: dict[str, Any]) -> tuple[dict[str, str], str]:
     """Talk to the 2.0b VTN as the link will: query it, then register the VEN (so the utility
     sees it). Returns the form's errors and their detail."""
-    from ..openadr2.transport import BadMessage, Oadr2Error, VtnRefused, VtnUnreachable
-    from ..utility2 import async_make_client2
+    from ..openadr2 import transport as errors  # light: openleadr is imported by utility2
+
+    # Imported in the executor: openleadr reads its XML schema files at import.
+    utility2 = await hass.async_add_import_executor_job(
+        importlib.import_module, f"{__package__.rpartition('.')[0]}.utility2"
+    )
 
     cert, key = link.get(CONF_VEN_CERT), link.get(CONF_VEN_KEY)
     if bool(cert) != bool(key):
@@ -58,17 +63,17 @@ async def async_test_link2(hass: HomeAssistant, link: dict[str, Any]) -> tuple[d
         if not found[1]:
             return {"advanced": "ven_cert_not_found"}, key
     try:
-        client = await async_make_client2(hass, link, link[CONF_VEN_NAME])
+        client = await utility2.async_make_client2(hass, link, link[CONF_VEN_NAME])
         await client.query_registration()
         await client.register()
     except (ssl.SSLError, ValueError, OSError) as err:
         return {"base": "invalid_ven_cert"}, str(err)
-    except VtnUnreachable as err:
+    except errors.VtnUnreachable as err:
         return {"base": "cannot_connect"}, str(err)
-    except VtnRefused as err:
+    except errors.VtnRefused as err:
         return {"base": "vtn_refused"}, str(err)
-    except BadMessage as err:
+    except errors.BadMessage as err:
         return {"base": "oadr2_bad_message"}, str(err)
-    except Oadr2Error as err:  # pragma: no cover - every kind is named above
+    except errors.Oadr2Error as err:  # pragma: no cover - every kind is named above
         return {"base": "vtn_error"}, str(err)
     return {}, ""
