@@ -423,3 +423,31 @@ async def test_a_refused_report_is_dead_lettered_and_resent(hass: HomeAssistant,
     await link.async_queue_usage("s1", PEV, _intervals(start, 2))
     await wait_for(hass, lambda: len(vtn2.reports) == 2)
     assert vtn2.reports[1] == (PEV, [(start + timedelta(minutes=15), 3.5)])
+
+
+async def test_reports_survive_a_restart(hass: HomeAssistant, vtn2: Vtn, ticking: Any) -> None:
+    """Usage queued while the VTN is down survives Home Assistant's restart (the entry is
+    unloaded and set up again on the same store) and is delivered once the VTN is back, each
+    interval once."""
+    entry = entry2(vtn2)
+    coordinator = await setup(hass, entry)
+    link = link2(coordinator)
+    start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    await link.async_queue_usage("s1", PEV, _intervals(start, 1))
+    await wait_for(hass, lambda: link.state.backlog == 0 and len(vtn2.reports) == 1)
+    await vtn2.stop()
+    await link.async_queue_usage("s1", PEV, _intervals(start, 3))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert link.state.backlog == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    await vtn2.start()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    again = link2(entry.runtime_data)
+    assert again is not link
+    await advance(hass, ticking, 120)  # past the backoff of the failed attempt
+    await wait_for(hass, lambda: again.state.backlog == 0 and len(vtn2.reports) == 2)
+    points = [start for _, values in vtn2.reports for start, _ in values]
+    assert points == [start + i * timedelta(minutes=15) for i in range(3)]
