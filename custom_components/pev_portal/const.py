@@ -121,6 +121,8 @@ CONF_VEN_CERT: Final = "ven_cert"
 CONF_VEN_KEY: Final = "ven_key"
 CONF_MANDATORY_PROGRAMS: Final = "mandatory_programs"
 CONF_DEFAULT_OPT: Final = "default_opt"
+CONF_DEFAULT_BINDING: Final = "default_binding"
+"""2.0b: a vehicle no event names is ``enrolled`` (the default) or ``not_enrolled``."""
 
 # Zigbee Smart Energy meter through ZHA (charger subentry, meter_source "zha")
 METER_SOURCE_ZHA: Final = "zha"

@@ -32,6 +32,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_CA_BUNDLE,
+    CONF_DEFAULT_BINDING,
     CONF_DEFAULT_OPT,
     CONF_MANDATORY_PROGRAMS,
     CONF_VEN_CERT,
@@ -44,7 +45,7 @@ from .core.metering import Interval
 from .io.store import LedgerStore
 from .openadr.models import Event, Program
 from .openadr.timeline import Timeline
-from .openadr2.binding import binding_answer
+from .openadr2.binding import ENROLLED, NOT_ENROLLED, binding_answer
 from .openadr2.events import EventBook, EventContext
 from .openadr2.opt import OPT_IN, OPT_OUT, OptBook
 from .openadr2.reports import metadata_reports, usage_report, usage_requests
@@ -129,6 +130,9 @@ class Oadr2Link(UtilityLink):
         self.opts = OptBook()
         self.default_opt = OPT_OUT if config.get(CONF_DEFAULT_OPT) == OPT_OUT else OPT_IN
         self.mandatory_programs = frozenset(config.get(CONF_MANDATORY_PROGRAMS) or [])
+        self.default_binding = (
+            NOT_ENROLLED if config.get(CONF_DEFAULT_BINDING) == "not_enrolled" else ENROLLED
+        )
         self.usage_requests: dict[str, str] = {}
         self.offered: tuple[str, ...] = ()
         self.events_view: ProgramEvents | None = None
@@ -377,7 +381,9 @@ class Oadr2Link(UtilityLink):
             return None, str(err)
         if not self.state.connected:
             return None, f"utility not reachable: {self.state.last_error}"
-        answer, why = binding_answer(pev_id, self.book.events.values())
+        answer, why = binding_answer(
+            pev_id, self.book.events.values(), default=self.default_binding
+        )
         _LOGGER.debug("2.0b binding of %s: %s (%s)", pev_id, answer.binding, why)
         return answer, None
 

@@ -28,6 +28,7 @@ ADVANCED = (
     "ven_key",
     "mandatory_programs",
     "default_opt",
+    "default_binding",
 )
 
 
@@ -76,6 +77,7 @@ async def test_a_2_0b_link_is_tested_and_stored(hass: HomeAssistant, vtn2: Vtn) 
         "protocol": "oadr2",
         "mandatory_programs": ["oadr://emergency", "oadr://cpp"],
         "default_opt": "optIn",
+        "default_binding": "enrolled",
     }
     link = result["result"].runtime_data.link
     assert type(link).__name__ == "Oadr2Link"

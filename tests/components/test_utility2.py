@@ -451,3 +451,17 @@ async def test_reports_survive_a_restart(hass: HomeAssistant, vtn2: Vtn, ticking
     await wait_for(hass, lambda: again.state.backlog == 0 and len(vtn2.reports) == 2)
     points = [start for _, values in vtn2.reports for start, _ in values]
     assert points == [start + i * timedelta(minutes=15) for i in range(3)]
+
+
+async def test_the_programs_default_binding(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """A program whose vehicles count only once the utility names them: no event names the
+    vehicle, not enrolled; an event at its resource, home at the next plug-in."""
+    coordinator = await setup(hass, entry2(vtn2, default_binding="not_enrolled"))
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "not_enrolled")
+    await plug(hass, on=False)
+    await hass.async_block_till_done()
+    dlc(vtn2, 11.0)
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    assert coordinator.chargers["charger1"].session is not None

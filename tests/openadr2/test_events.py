@@ -349,3 +349,27 @@ def test_opt_answers() -> None:
     assert book.opted_out() == {"ev1"}
     book.forget(["ev1"])
     assert book.opted_out() == set()
+
+
+def test_binding_from_the_events() -> None:
+    """An event at the vehicle's resource: enrolled; at other resources only: not enrolled;
+    none (or premise-wide, or over): the program's default."""
+    from custom_components.pev_portal.openadr2.binding import binding_answer
+
+    def events(*raw: Any) -> list[Any]:
+        return [to_event(r, CTX) for r in _wire(*raw)]
+
+    mine = events(_event("SIMPLE", "level", [1], targets=[{"resource_id": "PEV-1"}]))
+    other = events(_event("SIMPLE", "level", [1], targets=[{"resource_id": "PEV-2"}]))
+    wide = events(_event("SIMPLE", "level", [1]))
+    over = events(
+        _event("SIMPLE", "level", [1], targets=[{"resource_id": "PEV-2"}], status="cancelled")
+    )
+    assert binding_answer("PEV-1", mine)[0].binding == "ENROLLED"
+    assert binding_answer("PEV-1", other)[0].binding == "NOT_ENROLLED"
+    assert binding_answer("PEV-1", [*other, *mine])[0].binding == "ENROLLED"
+    assert binding_answer("PEV-1", wide)[0].binding == "ENROLLED"
+    assert binding_answer("PEV-1", over, default="NOT_ENROLLED")[0].binding == "NOT_ENROLLED"
+    answer, why = binding_answer("PEV-1", [])
+    assert answer.binding == "ENROLLED"
+    assert "default" in why

@@ -30,6 +30,7 @@ from ..const import (
     CONF_CALLBACK_URL,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
+    CONF_DEFAULT_BINDING,
     CONF_DEFAULT_OPT,
     CONF_IN_PROGRAM,
     CONF_INTERVAL_MINUTES,
@@ -109,6 +110,7 @@ def _utility_schema(
         CONF_ALLOW_HTTP: bool(defaults.get(CONF_ALLOW_HTTP, False)),
         CONF_PROTOCOL: defaults.get(CONF_PROTOCOL, PROTOCOL_OADR3),
         CONF_DEFAULT_OPT: defaults.get(CONF_DEFAULT_OPT, "optIn"),
+        CONF_DEFAULT_BINDING: defaults.get(CONF_DEFAULT_BINDING, "enrolled"),
     }
     if set_up:
         advanced.update(_metering_schema(defaults))
@@ -148,6 +150,13 @@ def _oadr2_fields(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
         ): selector.SelectSelector(
             selector.SelectSelectorConfig(
                 options=["optIn", "optOut"], translation_key=CONF_DEFAULT_OPT
+            )
+        ),
+        vol.Optional(
+            CONF_DEFAULT_BINDING, default=defaults.get(CONF_DEFAULT_BINDING, "enrolled")
+        ): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=["enrolled", "not_enrolled"], translation_key=CONF_DEFAULT_BINDING
             )
         ),
     }

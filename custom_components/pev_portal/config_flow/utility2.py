@@ -11,6 +11,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 
 from ..const import (
+    CONF_DEFAULT_BINDING,
     CONF_DEFAULT_OPT,
     CONF_MANDATORY_PROGRAMS,
     CONF_PROTOCOL,
@@ -24,7 +25,8 @@ from ..const import (
 
 def oadr2_data(user_input: dict[str, Any]) -> dict[str, Any]:
     """The 2.0b part of the stored link: the protocol, the security profile's fingerprint and
-    files (absent: plain), the mandatory programs (market contexts) and the default answer."""
+    files (absent: plain), the mandatory programs (market contexts), the default answer and the
+    binding of a vehicle no event names."""
     mandatory = user_input.get(CONF_MANDATORY_PROGRAMS) or []
     if isinstance(mandatory, str):
         mandatory = [p.strip() for p in mandatory.split(",") if p.strip()]
@@ -32,6 +34,9 @@ def oadr2_data(user_input: dict[str, Any]) -> dict[str, Any]:
         CONF_PROTOCOL: PROTOCOL_OADR2,
         CONF_MANDATORY_PROGRAMS: mandatory,
         CONF_DEFAULT_OPT: "optOut" if user_input.get(CONF_DEFAULT_OPT) == "optOut" else "optIn",
+        CONF_DEFAULT_BINDING: (
+            "not_enrolled" if user_input.get(CONF_DEFAULT_BINDING) == "not_enrolled" else "enrolled"
+        ),
     }
     for key in (CONF_VTN_FINGERPRINT, CONF_VEN_CERT, CONF_VEN_KEY):
         if value := (user_input.get(key) or "").strip():
