@@ -184,7 +184,14 @@ async def test_an_unknown_ven_is_asked_to_register_again(
 @pytest.fixture
 async def junk_vtn(socket_enabled: None) -> AsyncIterator[str]:
     """A server answering every 2.0b service with something that is not 2.0b."""
-    answers = iter([(200, "<notOpenADR/>"), (503, "busy"), (200, "not xml at all")])
+    answers = iter(
+        [
+            (200, "<notOpenADR/>"),
+            (503, "busy"),
+            (200, "not xml at all"),
+            (200, "<x>" + "y" * (9 * 1024 * 1024) + "</x>"),
+        ]
+    )
 
     async def handler(_request: web.Request) -> web.Response:
         status, body = next(answers)
@@ -201,7 +208,8 @@ async def junk_vtn(socket_enabled: None) -> AsyncIterator[str]:
 
 
 async def test_a_vtn_answering_junk(junk_vtn: str, session: aiohttp.ClientSession) -> None:
-    """Invalid XML is BadMessage, an HTTP error is VtnUnreachable; each is logged."""
+    """Invalid XML is BadMessage, an HTTP error is VtnUnreachable, an answer over 8 MiB is
+    BadMessage unread; each is logged."""
     client = Ven2Client(session, junk_vtn, "home1")
     with pytest.raises(BadMessage):
         await client.poll()
@@ -209,7 +217,9 @@ async def test_a_vtn_answering_junk(junk_vtn: str, session: aiohttp.ClientSessio
         await client.poll()
     with pytest.raises(BadMessage):
         await client.query_registration()
-    assert [x.error is not None for x in client.exchanges] == [True, True, True]
+    with pytest.raises(BadMessage, match="over"):
+        await client.poll()
+    assert [x.error is not None for x in client.exchanges] == [True, True, True, True]
 
 
 async def test_signed_messages_and_the_vtn_fingerprint(

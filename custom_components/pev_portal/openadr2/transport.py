@@ -31,6 +31,8 @@ from ..openadr.errors import OpenADRError
 type RunBlocking = Callable[[Callable[[], Any]], Awaitable[Any]]
 
 DEFAULT_TIMEOUT_S: Final = 20.0
+MAX_BODY_BYTES: Final = 8 * 1024 * 1024
+"""A larger answer is refused unread (a distribution of hundreds of events is far smaller)."""
 SERVICE_REGISTER: Final = "EiRegisterParty"
 SERVICE_EVENT: Final = "EiEvent"
 SERVICE_REPORT: Final = "EiReport"
@@ -202,8 +204,13 @@ class Ven2Client:
                         headers={"Content-Type": "application/xml"},
                         ssl=self.ssl,
                     ) as response:
-                        content = await response.read()
                         status = response.status
+                        body_in = bytearray()
+                        async for chunk in response.content.iter_chunked(65536):
+                            body_in += chunk
+                            if len(body_in) > MAX_BODY_BYTES:
+                                raise BadMessage(f"the VTN's answer is over {MAX_BODY_BYTES} bytes")
+                        content = bytes(body_in)
             except (aiohttp.ClientError, TimeoutError, OSError) as err:
                 raise VtnUnreachable(f"{type(err).__name__}: {err}") from err
             if status != 200:
