@@ -128,7 +128,8 @@ async def test_registration_and_registered_reports(hass: HomeAssistant, vtn2: Vt
 
 
 async def test_a_price_event_prices_the_session(hass: HomeAssistant, vtn2: Vtn) -> None:
-    """An ELECTRICITY_PRICE event for the whole VEN becomes the session's price."""
+    """An ELECTRICITY_PRICE event for the whole VEN becomes the session's price, shown by the
+    price sensor and the program calendar."""
     coordinator = await setup(hass, entry2(vtn2))
     link = link2(coordinator)
     runtime = await bound_and_charging(hass, coordinator)
@@ -145,6 +146,9 @@ async def test_a_price_event_prices_the_session(hass: HomeAssistant, vtn2: Vtn) 
     tariff = coordinator.events.tariff_of(runtime)
     assert float(tariff.price_at(dt_util.utcnow()).price) == pytest.approx(0.55)
     assert vtn2.answers[-1][2] == "optIn"
+    # The same entities and program calendar as a 3.1 link's.
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_current_price") == "0.55")
+    assert state(hass, "calendar.test_home_utility_link_program_events") == "on"
 
 
 async def test_a_dlc_event_curtails_the_session_within_2_s_of_the_poll(
