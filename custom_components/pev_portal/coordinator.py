@@ -17,6 +17,7 @@ states; events -> the plan -> the controller -> charger commands.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -47,6 +48,7 @@ from .const import (
     CONF_METER_SOURCE,
     CONF_PREMISE_ID,
     CONF_PRICE_ENTITY,
+    CONF_PROTOCOL,
     CONF_TARIFF,
     CONF_UTILITY,
     CONF_VALIDATION_WINDOW,
@@ -57,6 +59,7 @@ from .const import (
     METER_SOURCE_CHARGER,
     METER_SOURCE_DEMO,
     METER_SOURCE_ZHA,
+    PROTOCOL_OADR2,
     STORE_FILENAME,
     SUBENTRY_CHARGER,
     SUBENTRY_VEHICLE,
@@ -198,7 +201,14 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if utility := entry.data.get(CONF_UTILITY):
             from .utility import UtilityLink
 
-            self.link = UtilityLink(
+            link_kind: type[UtilityLink] = UtilityLink
+            if utility.get(CONF_PROTOCOL) == PROTOCOL_OADR2:  # OpenADR 2.0b (utility2.py)
+                # Imported in the executor: openleadr reads its XML schema files at import.
+                module = await self.hass.async_add_import_executor_job(
+                    importlib.import_module, f"{__package__}.utility2"
+                )
+                link_kind = module.Oadr2Link
+            self.link = link_kind(
                 self.hass,
                 self.premise,
                 dict(utility),
@@ -206,6 +216,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 currency=self.base_tariff.currency,
                 on_timeline=self.events.timeline_changed,
             )
+            if attach := getattr(self.link, "attach", None):
+                attach(self.events)
             self.events.link = self.smart.link = self.sessions.link = self.link
             self.reports = UtilityReports(self.premise, self.link, self.events, self.audit)
             from .commissioning import Commissioning
