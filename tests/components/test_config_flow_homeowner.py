@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import probatio
 import pytest
 from homeassistant import config_entries
-from homeassistant.components.tag import TAG_DATA
+from homeassistant.components.tag import TAG_DATA, async_scan_tag
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_validation as cv
@@ -349,6 +349,37 @@ async def test_vehicle_tags_from_home_assistant(hass: HomeAssistant) -> None:
         result["flow_id"], {"name": "Car", "tags": ["04A1B2C3", " typed-id "]}
     )
     assert result["data"]["tags"] == ["04A1B2C3", "typed-id"]
+
+
+async def test_vehicle_tag_scanned_while_the_form_is_open(hass: HomeAssistant) -> None:
+    """A tag scanned through Home Assistant's tag integration while the vehicle form is open
+    is added to the vehicle (no ID typed); a scan after the flow ended is not listened to."""
+    assert await async_setup_component(hass, "tag", {})
+    entry = no_program_entry()
+    entry.add_to_hass(hass)
+    before = hass.bus.async_listeners().get("tag_scanned", 0)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"), context={"source": config_entries.SOURCE_USER}
+    )
+    await async_scan_tag(hass, "04-SCANNED-77", None)
+    await async_scan_tag(hass, "04-SCANNED-77", None)  # twice: listed once
+    await hass.async_block_till_done()
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Car", "tags": ["typed-id"]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["tags"] == ["typed-id", "04-SCANNED-77"]
+    # The tag integration registered it too (Settings > Tags shows it).
+    assert "04-SCANNED-77" in {item["id"] for item in hass.data[TAG_DATA].async_items()}
+    assert hass.bus.async_listeners().get("tag_scanned", 0) == before
+
+    # A form closed without submitting stops listening too.
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"), context={"source": config_entries.SOURCE_USER}
+    )
+    assert hass.bus.async_listeners().get("tag_scanned", 0) == before + 1
+    hass.config_entries.subentries.async_abort(result["flow_id"])
+    assert hass.bus.async_listeners().get("tag_scanned", 0) == before
 
 
 # -- pickers leave PEV Portal out -----------------------------------------------------------
