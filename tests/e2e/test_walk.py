@@ -272,8 +272,11 @@ def test_walk_to_a_priced_session(
     # The card picker's editor offers the one charger, by the name given in the flow.
     assert result["card_editor_options"] == ["Garage"]
 
-    # The session: the car known by its tag (stored from the scan during the flow), priced at
-    # the flat price or the price sensor's.
+    # The vehicle: its ID made from its name, the tag scanned while its form was open stored.
+    assert result["vehicle"] == {"id": "zoe", "tags": [result["tag_scanned"]]}
+
+    # The session: the car (the demo car reports the default vehicle's ID), priced at the flat
+    # price or the price sensor's.
     session = result["session"]
     assert "Zoe" in session["vehicle"], session
     assert ("€0.30/kWh" if flat else "€0.25/kWh") in session["price"], session

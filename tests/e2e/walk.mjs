@@ -281,6 +281,23 @@ try {
   await finish.waitFor({ timeout: 30_000 });
   result.clicked_through.push("vehicle: Finish");
   await finish.click();
+  // What was stored (read by the test, not the homeowner): the vehicle's ID made from its name
+  // and the tag scanned during the form, as its Reconfigure form shows them.
+  const [entry] = await api("GET", "/api/config/config_entries/entry?domain=pev_portal");
+  const subentries = await page.evaluate(
+    (id) => document.querySelector("home-assistant").hass.callWS({ type: "config_entries/subentries/list", entry_id: id }),
+    entry.entry_id,
+  );
+  const vehicle = subentries.find((s) => s.subentry_type === "vehicle");
+  const reconfigure = await api("POST", "/api/config/config_entries/subentries/flow", {
+    handler: [entry.entry_id, "vehicle"],
+    subentry_id: vehicle.subentry_id,
+  });
+  result.vehicle = {
+    id: vehicle.unique_id,
+    tags: reconfigure.data_schema.find((f) => f.name === "tags")?.default ?? null,
+  };
+  await api("DELETE", `/api/config/config_entries/subentries/flow/${reconfigure.flow_id}`);
   step("vehicle added");
 
   // 7. The card from the card picker, on the homeowner's dashboard: edit, Add card, search,
