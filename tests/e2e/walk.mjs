@@ -254,6 +254,7 @@ try {
   result.clicked_through.push("devices: Skip and finish");
   await skip.click();
   await flow.waitFor({ state: "hidden", timeout: 15_000 }).catch(() => undefined);
+  await page.waitForTimeout(500);
   step("integration set up");
 
   // 6. A vehicle, from the integration's page; its NFC tag scanned with the phone while the form
@@ -281,6 +282,10 @@ try {
   await finish.waitFor({ timeout: 30_000 });
   result.clicked_through.push("vehicle: Finish");
   await finish.click();
+  // Closing, Home Assistant's dialogs step back in the browser's history: a navigation started
+  // before the dialog is gone would be undone.
+  await flow.waitFor({ state: "hidden", timeout: 15_000 }).catch(() => undefined);
+  await page.waitForTimeout(500);
   // What was stored (read by the test, not the homeowner): the vehicle's ID made from its name
   // and the tag scanned during the form, as its Reconfigure form shows them.
   const [entry] = await api("GET", "/api/config/config_entries/entry?domain=pev_portal");
@@ -327,7 +332,9 @@ try {
   result.clicked_through.push("card: Save");
   await page.getByRole("button", { name: "Save" }).click();
   await page.waitForFunction(() => window.__walkDeep(document, (el) => el.localName === "pev-portal-card").length >= 1, null, { timeout: 15_000 });
-  await page.getByRole("button", { name: "Done" }).click().catch(() => undefined);
+  await page.locator("hui-dialog-edit-card").waitFor({ state: "hidden", timeout: 15_000 }).catch(() => undefined);
+  await page.waitForTimeout(500);
+  await page.getByRole("button", { name: "Done" }).click({ timeout: 5_000 }).catch(() => undefined); // leave edit mode
   step("card added");
 
   // 8. A session: the car's tag scanned on arrival, the demo car plugged in; the card shows the
