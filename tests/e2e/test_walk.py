@@ -12,7 +12,9 @@ case's premise is deleted afterwards. Prints the forms and typed fields from "Ad
 to the priced session and the time it took (issue 15's target: at most 4 forms, 8 typed
 fields); any console error from the integration fails it. Screenshots: test-output/e2e/walk-*.
 
-    scripts/test tests/e2e/test_walk.py -s      # -s shows the figures
+    .venv/bin/pytest tests/e2e/test_walk.py -s   # -s shows the figures (not under xdist)
+
+Each case's result, figures included, is also in test-output/e2e/walk-<case>.json.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ CASES = [
     {"name": "phone-flat", "width": 360, "height": 740, "prices": "flat"},
     {"name": "phone-price-entity", "width": 360, "height": 740, "prices": "price_entity"},
 ]
-FIGURES = OUTPUT / "walk-figures.json"
 
 CONFIGURATION = """\
 homeassistant:
@@ -146,7 +147,6 @@ def home_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
             },
             auth=False,
         )
-        FIGURES.unlink(missing_ok=True)
         yield {
             "api": api,
             "url": api.base_url,
@@ -207,6 +207,9 @@ def figures_line(result: dict[str, Any]) -> str:
     )
 
 
+# One worker runs every case (scripts/test distributes with --dist loadgroup): they share one
+# Home Assistant.
+@pytest.mark.xdist_group("walk")
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_walk_to_a_priced_session(
     home_assistant: dict[str, Any], case: dict[str, Any], socket_enabled: None
@@ -242,14 +245,6 @@ def test_walk_to_a_priced_session(
 
     line = figures_line(result)
     print(f"\nWALK FIGURES {line}")
-    figures = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
-    figures[case["name"]] = {
-        "forms": len(result["forms"]),
-        "typed": len(result["typed"]),
-        "priced_s": round(result["priced_ms"] / 1000, 1),
-        "line": line,
-    }
-    FIGURES.write_text(json.dumps(figures, indent=2))
 
     # The forms: the home (no utility program, so no premise ID), the price, the charger, the
     # vehicle; within issue 15's target.
