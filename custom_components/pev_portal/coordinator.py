@@ -244,9 +244,16 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.audit.on_ignored.append(self.notifier.command_ignored)
         self.smart.on_planned.append(self.notifier.plan_computed)
         self._unsubscribers.append(self.events.add_listener(self._on_events))
+        if self.link is not None:  # the fail-safe limit: replan with it, show it
+            self.link.failsafe.listeners.append(self._on_failsafe)
 
     @callback
     def _on_events(self, _reason: str) -> None:
+        self.async_update_listeners()
+
+    @callback
+    def _on_failsafe(self) -> None:
+        self.smart.schedule()
         self.async_update_listeners()
 
     @callback
