@@ -66,6 +66,7 @@ from .core.session import VehicleSource
 from .core.simulator import DemoCar, DemoEvse
 from .core.summary import SessionSummary
 from .core.tariff import FlatTariff, Tariff, tariff_from_dict
+from .flex_reports import FlexReports
 from .io.store import AsyncLedgerStore
 from .notifications import Notifier
 from .ports import Premise
@@ -124,6 +125,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             self.price_feed = PriceFeed(self.premise, self.events, options)
         self.link: UtilityLink | None = None
         self.reports: UtilityReports | None = None
+        self.flex: FlexReports | None = None
         self._stopped = False
         self._missing_entities = False
         self._price_marker: tuple[Any, ...] | None = None
@@ -205,6 +207,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             )
             self.events.link = self.smart.link = self.sessions.link = self.link
             self.reports = UtilityReports(self.premise, self.link, self.events, self.audit)
+            self.flex = FlexReports(self.premise, self.link, self.smart)
         self._wire()
         await self.smart.async_load()
         for runtime in await self.sessions.async_restore():
@@ -240,6 +243,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         listeners = self.sessions.listeners
         if self.reports is not None:
             listeners.append(self.reports)  # before smart charging forgets the trail
+        if self.flex is not None:  # flexibility reports: plans, unplugs, a periodic check
+            listeners.append(self.flex)
+            self.flex.start()
+            self._unsubscribers.append(self.flex.stop)
         listeners.extend((self.notifier, SessionStatistics(self.hass, self.events), self.smart))
         self.audit.on_ignored.append(self.notifier.command_ignored)
         self.smart.on_planned.append(self.notifier.plan_computed)
