@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +17,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.pev_portal.const import STORE_FILENAME
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.core.simulator import DemoEvse
+from custom_components.pev_portal.io.ledger import LedgerStore
 from custom_components.pev_portal.utility_failsafe import META_KEY
 from tests.vtn.server import TestVtn, now_utc
 
@@ -212,16 +215,25 @@ async def test_restart_while_in_failsafe(
 
 
 async def test_unusable_stored_state_is_ignored(
-    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A damaged fail-safe record in the store is ignored (logged); the link starts as new."""
     declare(vtn, None)
     entry = linked_entry(vtn, callback_base)
-    coordinator = await setup(hass, entry)
-    bad = {"rule": {"limit_kw": "lots", "heartbeat_s": None}, "last_heard": 12, "lost_since": "x"}
-    await coordinator.store.call(lambda s: s.set_meta(META_KEY, bad))
-    assert await hass.config_entries.async_reload(entry.entry_id)
+    await setup(hass, entry)
+    assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+    bad = {"rule": {"limit_kw": "lots", "heartbeat_s": None}, "last_heard": 12, "lost_since": "x"}
+
+    def damage() -> None:
+        store = LedgerStore(Path(hass.config.path(STORE_FILENAME)))
+        store.set_meta(META_KEY, bad)
+        store.close()
+
+    await hass.async_add_executor_job(damage)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert "The stored fail-safe rule is unusable and was ignored" in caplog.text
     assert state(hass, FAILSAFE) == "off"
     assert attrs(hass, FAILSAFE)["reason"] == "not_declared"
     registry = er.async_get(hass)
@@ -247,3 +259,21 @@ async def test_failsafe_sensor_translated(
             language
         ]
     ), name
+
+
+async def test_failsafe_duration_lifts_the_limit(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
+) -> None:
+    """With ``FAILSAFE_DURATION`` 30 minutes the limit lifts by itself after that long in
+    fail-safe (as EEBus LPC's failsafe duration), while the link is still silent."""
+    declare(vtn, [*RULE, {"type": "FAILSAFE_DURATION", "values": ["PT30M"]}])
+    coordinator = await charging_under_event(hass, vtn, callback_base)
+    await vtn.go_down()
+    await advance(hass, ticking, 11 * 60)
+    await wait_for(hass, lambda: amps(coordinator) == FAILSAFE_A)
+    assert attrs(hass, FAILSAFE)["until"] is not None
+
+    await advance(hass, ticking, 30 * 60)
+    await wait_for(hass, lambda: amps(coordinator) == EVENT_A)
+    assert state(hass, FAILSAFE) == "off"
+    assert attrs(hass, FAILSAFE)["reason"] == "duration_over"

@@ -243,3 +243,27 @@ async def test_outage_then_delivery_nothing_twice(
     assert sent[delivered - 1]["resources"] != newest["resources"]
     assert [r["reportName"] for r in vtn.reports.values()].count(f"flex-{PEV}") == 1
     await wait_for(hass, lambda: link.state.backlog == 0)
+
+
+async def test_shed_failure_still_sends_the_forecast(
+    hass: HomeAssistant,
+    vtn: TestVtn,
+    callback_base: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sheddable load cannot be computed (a planner failure): logged, the forecast is sent
+    all the same and no shed is offered."""
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise ArithmeticError("planner failure")
+
+    monkeypatch.setattr("custom_components.pev_portal.flex_reports.shed_available", broken)
+    reporting_event(vtn, ["USAGE_FORECAST", "LOAD_SHED_DELTA_AVAILABLE"])
+    await plugged(hass, vtn, callback_base)
+    await wait_for(hass, lambda: named(vtn, f"flex-{PEV}") is not None)
+    flex = named(vtn, f"flex-{PEV}")
+    assert flex is not None
+    assert sum(values(flex, "USAGE_FORECAST")) > 0
+    assert set(values(flex, "LOAD_SHED_DELTA_AVAILABLE")) == {0.0}
+    assert "The sheddable load could not be computed" in caplog.text
