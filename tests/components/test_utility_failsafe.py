@@ -127,6 +127,11 @@ async def test_silent_link_mid_event_applies_the_failsafe_limit(
 
     await advance(hass, ticking, 60 * 60)  # an hour more: still held
     assert amps(coordinator) == FAILSAFE_A
+    # "Charge now" is held too (like a load-control limit), and says so.
+    await hass.services.async_call(
+        "button", "press", {"entity_id": f"button.{GARAGE}_charge_now"}, blocking=True
+    )
+    assert amps(coordinator) == FAILSAFE_A
 
     await vtn.come_back()
     await advance(hass, ticking, 5 * 60)  # the next poll reads programs and events again

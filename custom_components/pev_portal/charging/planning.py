@@ -47,6 +47,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time, async_tra
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
+from ..adapters import ChargerAdapter
 from ..const import (
     CONF_SOLAR_BASE_LOAD,
     CONF_SOLAR_FORECAST,
@@ -57,6 +58,7 @@ from ..const import (
     PLAN_HORIZON_HOURS,
     RANDOM_START_CAP,
 )
+from ..core.failsafe import FailsafeState
 from ..core.metering import Interval
 from ..core.planner import (
     ChargeMode,
@@ -381,7 +383,8 @@ class SmartCharging(PlanRequests, PlanViews):
         # own current steps: the plan may already sit just below the limit for that reason).
         if cap is not None and power >= adapter.kw_at(adapter.amps_for(cap)) - 1e-6:
             power, source = min(power, cap), SOURCE_EVENT
-        if failsafe is not None and source == SOURCE_PLAN:
+        full = charge_now or self.mode_of(runtime) is ChargeMode.IMMEDIATE
+        if source in (SOURCE_PLAN, SOURCE_USER) and _held(adapter, failsafe, power, full=full):
             source = SOURCE_FAILSAFE  # the plan shares the utility's fail-safe limit
         pause = None
         if power <= 0 or power < adapter.min_power_kw() - 1e-6:
@@ -571,6 +574,17 @@ def _small(inputs: PlanInputs) -> bool:
     passes), so every shared circuit is planned in the executor.
     """
     return inputs.circuit_kw is None and len(inputs.requests) <= 4
+
+
+def _held(
+    adapter: ChargerAdapter, failsafe: FailsafeState | None, power: float, *, full: bool
+) -> bool:
+    """Whether the fail-safe limit is what holds a charger at ``power``: below its full power,
+    and the limit forbids charging at all, or the mode wants full power, or it charges (a plan
+    waiting for cheaper hours is the plan's, not the fail-safe's)."""
+    if failsafe is None or failsafe.limit_kw is None or power >= adapter.max_power_kw() - 1e-6:
+        return False
+    return failsafe.limit_kw < adapter.min_power_kw() - 1e-6 or full or power > 0
 
 
 def _restore(found: set[str], key: str, present: bool) -> None:
