@@ -85,7 +85,7 @@ class FlexReports(SessionEvents):
         self.sent: dict[tuple[str, str], datetime] = {}
         """(PEV ID, event ID) -> when its reports were last queued."""
         self.queued = 0
-        """Report bodies queued since start (diagnostics, tests)."""
+        """Report bodies queued since start."""
         self._plan_changed: dict[str, datetime] = {}
         self._slots: dict[str, Any] = {}
         self._until: dict[tuple[str, str], tuple[datetime, bool]] = {}
@@ -181,8 +181,14 @@ class FlexReports(SessionEvents):
                     max_interval=MAX_INTERVAL,
                 )
             ]
-            if due:
+            if not due:
+                continue
+            try:
                 queued += await self._async_queue(runtime, session, plan, due, now)
+            except ValueError as err:  # a body the 3.1.0 rules refuse: logged, tried later
+                _LOGGER.warning("Flexibility report of %s not queued: %s", pev_id, err)
+                for event, _asked in due:
+                    self.sent[(pev_id, event.id)] = now
         return queued
 
     def _changed(self, pev_id: str, event_id: str) -> bool:
@@ -375,13 +381,6 @@ class FlexReports(SessionEvents):
             )
             await self._async_put(session_id, event, "flex", f"flex-{pev_id}", pev_id, body, now)
         await self._async_pump()
-
-    def diagnostics(self) -> dict[str, Any]:
-        """What was queued (no identifiers beyond the event IDs)."""
-        return {
-            "queued": self.queued,
-            "last_sent": sorted(at.isoformat() for at in self.sent.values()),
-        }
 
 
 def _planning_inputs(inputs: PlanInputs, now: datetime) -> PlanningInputs:

@@ -267,3 +267,26 @@ async def test_shed_failure_still_sends_the_forecast(
     assert sum(values(flex, "USAGE_FORECAST")) > 0
     assert set(values(flex, "LOAD_SHED_DELTA_AVAILABLE")) == {0.0}
     assert "The sheddable load could not be computed" in caplog.text
+
+
+async def test_refused_body_is_logged_and_tried_later(
+    hass: HomeAssistant,
+    vtn: TestVtn,
+    callback_base: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A body the report rules refuse (a value that is not a number) is logged, nothing is
+    queued for it, and the link goes on."""
+
+    def refused(**_kwargs: Any) -> Any:
+        raise ValueError("forecast must be a finite number, got nan")
+
+    monkeypatch.setattr("custom_components.pev_portal.flex_reports.flexibility_report", refused)
+    reporting_event(vtn, ["USAGE_FORECAST"])
+    coordinator = await plugged(hass, vtn, callback_base)
+    await wait_for(hass, lambda: "Flexibility report of PEV-DEMO-0001 not queued" in caplog.text)
+    assert coordinator.flex is not None
+    assert coordinator.flex.queued == 0
+    assert named(vtn, f"flex-{PEV}") is None
+    assert link_of(coordinator).state.connected
