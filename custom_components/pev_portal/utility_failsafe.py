@@ -92,6 +92,7 @@ class LinkFailsafe:
         self._timer: CALLBACK_TYPE | None = None
         self._timer_at: datetime | None = None
         self._written_heard: datetime | None = None
+        self._has_record = False  # without a rule nothing is written (nor kept)
         self._stopped = False
 
     # -- life cycle -----------------------------------------------------------------------
@@ -102,6 +103,7 @@ class LinkFailsafe:
         stored = await self.premise.store.read(lambda s: s.get_meta(META_KEY))
         if not isinstance(stored, dict):
             return
+        self._has_record = True
         rule = _rule_from(stored.get("rule"))
         heard = _time(stored.get("last_heard"))
         now = dt_util.utcnow()
@@ -245,6 +247,9 @@ class LinkFailsafe:
 
     def _write(self) -> None:
         tracker = self.tracker
+        if tracker.rule is None and not self._has_record:
+            return  # no program declares a fail-safe: nothing to keep
+        self._has_record = tracker.rule is not None
         data = {
             "rule": _rule_dict(tracker.rule),
             "last_heard": tracker.last_heard.isoformat(),

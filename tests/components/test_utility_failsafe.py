@@ -187,6 +187,7 @@ async def test_program_without_failsafe_is_unaffected(
     assert state(hass, FAILSAFE) == "off"
     assert attrs(hass, FAILSAFE)["reason"] == "not_declared"
     assert "failsafe" not in sources(coordinator)
+    assert await coordinator.store.read(lambda s: s.get_meta(META_KEY)) is None, "nothing kept"
 
 
 async def test_restart_while_in_failsafe(
