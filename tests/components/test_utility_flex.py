@@ -290,3 +290,20 @@ async def test_refused_body_is_logged_and_tried_later(
     assert coordinator.flex.queued == 0
     assert named(vtn, f"flex-{PEV}") is None
     assert link_of(coordinator).state.connected
+
+
+async def test_refreshed_at_least_hourly(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """Without a change of the plan the reports are not sent again within the hour, and are
+    sent again once the hour is over (the forecast moves with the clock)."""
+    reporting_event(vtn, ["USAGE_FORECAST", "STORAGE_CHARGE_LEVEL"])
+    coordinator = await plugged(hass, vtn, callback_base)
+    await wait_for(hass, lambda: named(vtn, f"storage-{PEV}") is not None)
+    flex = coordinator.flex
+    assert flex is not None
+    await hass.async_block_till_done(wait_background_tasks=True)
+    (sent,) = set(flex.sent.values())
+    flex._plan_changed[PEV] = sent - timedelta(seconds=1)  # no change of the plan since
+    assert await flex.async_refresh(sent + timedelta(minutes=59)) == 0
+    assert await flex.async_refresh(sent + timedelta(minutes=61)) == 2
