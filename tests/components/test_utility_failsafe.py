@@ -93,12 +93,13 @@ async def charging_under_event(
     return coordinator
 
 
+@pytest.mark.parametrize("silence", ["refused", "503"])
 async def test_silent_link_mid_event_applies_the_failsafe_limit(
-    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any, silence: str
 ) -> None:
-    """The VTN goes silent during a 7 kW event: after the heartbeat the charger is held at the
-    fail-safe limit (5 kW: 7 A), the user sees why; the limit lifts only once the link is back
-    and the events were read again (then the event's 10 A again)."""
+    """The VTN goes silent during a 7 kW event (stopped, or answering 503): after the heartbeat
+    the charger is held at the fail-safe limit (5 kW: 7 A), the user sees why; the limit lifts
+    only once the link is back and the events were read again (then the event's 10 A again)."""
     declare(vtn)
     coordinator = await charging_under_event(hass, vtn, callback_base)
     seen = record(coordinator)
@@ -106,7 +107,7 @@ async def test_silent_link_mid_event_applies_the_failsafe_limit(
     assert attrs(hass, FAILSAFE)["reason"] == "link_ok"
     assert attrs(hass, FAILSAFE)["declared_limit_kw"] == 5.0
 
-    await vtn.go_down()
+    await vtn.go_down(silence)
     await advance(hass, ticking, 5 * 60)  # a failed poll, within the heartbeat: nothing yet
     assert state(hass, FAILSAFE) == "off"
     assert amps(coordinator) == EVENT_A
