@@ -125,11 +125,11 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             self.price_feed = PriceFeed(self.premise, self.events, options)
         self.link: UtilityLink | None = None
         self.reports: UtilityReports | None = None
-        self.flex: FlexReports | None = None
         self._stopped = False
         self._missing_entities = False
         self._price_marker: tuple[Any, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
+        self.flex: FlexReports | None = None
 
     # -- the premise, as the entities read it -----------------------------------------------
 
@@ -207,7 +207,6 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             )
             self.events.link = self.smart.link = self.sessions.link = self.link
             self.reports = UtilityReports(self.premise, self.link, self.events, self.audit)
-            self.flex = FlexReports(self.premise, self.link, self.smart)
         self._wire()
         await self.smart.async_load()
         for runtime in await self.sessions.async_restore():
@@ -241,18 +240,18 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     def _wire(self) -> None:
         """Who hears of what: sessions, the command audit, the plan and the events."""
         listeners = self.sessions.listeners
-        if self.reports is not None:
-            listeners.append(self.reports)  # before smart charging forgets the trail
-        if self.flex is not None:  # flexibility reports: plans, unplugs, a periodic check
-            listeners.append(self.flex)
+        if self.link is not None:  # flexibility reports; the fail-safe limit replans, is shown
+            self.flex = FlexReports(self.premise, self.link, self.smart)
             self.flex.start()
             self._unsubscribers.append(self.flex.stop)
+            listeners.append(self.flex)
+            self.link.failsafe.listeners.append(self._on_failsafe)
+        if self.reports is not None:
+            listeners.append(self.reports)  # before smart charging forgets the trail
         listeners.extend((self.notifier, SessionStatistics(self.hass, self.events), self.smart))
         self.audit.on_ignored.append(self.notifier.command_ignored)
         self.smart.on_planned.append(self.notifier.plan_computed)
         self._unsubscribers.append(self.events.add_listener(self._on_events))
-        if self.link is not None:  # the fail-safe limit: replan with it, show it
-            self.link.failsafe.listeners.append(self._on_failsafe)
 
     @callback
     def _on_events(self, _reason: str) -> None:
