@@ -10,7 +10,9 @@
 * One timer wakes at the next moment the state can change by itself (the heartbeat's end, the
   fail-safe duration's end); :attr:`LinkFailsafe.listeners` hear every change of the state in
   force (smart charging replans with the limit as the premise's circuit limit, the entities
-  update).
+  update). Half a heartbeat after the last contact it also asks the VTN for the programs and
+  events (a keep-alive): a heartbeat shorter than the polling interval must not make a healthy
+  link look silent.
 * Kept in the store (meta ``failsafe``: the rule, the last contact, since when the fail-safe
   holds), so a restart while the VTN is silent keeps the limit: the last contact is written at
   most every :data:`HEARD_WRITE_EVERY` (after a crash the limit may start that much early), and
@@ -93,6 +95,7 @@ class LinkFailsafe:
         self._timer_at: datetime | None = None
         self._written_heard: datetime | None = None
         self._has_record = False  # without a rule nothing is written (nor kept)
+        self._kept_alive_for: datetime | None = None  # the last contact a keep-alive followed
         self._stopped = False
 
     # -- life cycle -----------------------------------------------------------------------
@@ -221,6 +224,8 @@ class LinkFailsafe:
         if rule is None:
             return None
         times = [self.tracker.last_heard + rule.heartbeat]
+        if self._kept_alive_for != self.tracker.last_heard:
+            times.append(self.tracker.last_heard + rule.heartbeat / 2)
         state = self.tracker.state(now)
         if state.until is not None:
             times.append(state.until)
@@ -243,7 +248,19 @@ class LinkFailsafe:
     def _on_timer(self, _now: datetime) -> None:
         self._timer = None
         self._timer_at = None
+        self._keep_alive(dt_util.utcnow())
         self._evaluate(write=False)
+
+    def _keep_alive(self, now: datetime) -> None:
+        """Half a heartbeat without a word: ask the VTN now (the programs and events), so that
+        a heartbeat shorter than the polling interval does not make a healthy link 'silent'."""
+        rule, heard = self.tracker.rule, self.tracker.last_heard
+        if rule is None or self._kept_alive_for == heard or now < heard + rule.heartbeat / 2:
+            return
+        self._kept_alive_for = heard
+        if self.request_events is not None:
+            _LOGGER.debug("Nothing heard from the VTN for half the fail-safe heartbeat: asking")
+            self.request_events()
 
     def _write(self) -> None:
         tracker = self.tracker

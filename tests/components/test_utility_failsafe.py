@@ -7,6 +7,7 @@ the demo charger is three-phase at 230 V (16 A = 11 kW; a 7 kW event = 10 A; 5 k
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.pev_portal.const import STORE_FILENAME
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
@@ -284,3 +285,21 @@ async def test_failsafe_duration_lifts_the_limit(
     await wait_for(hass, lambda: amps(coordinator) == EVENT_A)
     assert state(hass, FAILSAFE) == "off"
     assert attrs(hass, FAILSAFE)["reason"] == "duration_over"
+
+
+async def test_heartbeat_shorter_than_polling_keeps_a_healthy_link(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, ticking: Any
+) -> None:
+    """A 2-minute heartbeat with the default 5-minute polling: half a heartbeat without a word
+    asks the VTN, so a healthy link never looks silent."""
+    declare(vtn, [RULE[0], {"type": "HEARTBEAT_PERIOD", "values": ["PT2M"]}])
+    await setup(hass, linked_entry(vtn, callback_base))
+    reads = vtn.requests["GET /events"]
+    for _ in range(20):  # ten minutes in 30-second steps
+        ticking.tick(timedelta(seconds=30))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await asyncio.sleep(0.6)  # the link's refresh waits half a second (loop time)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert state(hass, FAILSAFE) == "off"
+    assert vtn.requests["GET /events"] >= reads + 8, "asked about every minute"
