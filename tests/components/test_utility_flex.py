@@ -145,21 +145,19 @@ async def test_event_not_asking_gets_none(
 
 
 async def test_storage_only_when_the_soc_is_known(
-    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A state of charge that is not a number (NaN): the forecast goes, the battery does not."""
+    monkeypatch.setattr(
+        "custom_components.pev_portal.flex_reports.state_of_charge", lambda *_args: math.nan
+    )
     reporting_event(vtn, ALL)
-    vtn.approve(PEV)
-    coordinator = await setup(hass, linked_entry(vtn, callback_base))
-    runtime = coordinator.chargers["charger1"]
-    await plug(hass)
-    assert runtime.demo is not None
-    assert runtime.demo.evse.car is not None
-    runtime.demo.evse.car.soc = math.nan
-    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    coordinator = await plugged(hass, vtn, callback_base)
     await wait_for(hass, lambda: named(vtn, f"flex-{PEV}") is not None)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert named(vtn, f"storage-{PEV}") is None
+    assert coordinator.flex is not None
+    assert coordinator.flex.queued == 1, "the forecast alone"
 
 
 async def test_plan_change_refreshes_rate_limited(
