@@ -289,8 +289,8 @@ class FlexReports(SessionEvents):
         """The sheddable load per interval (off the event loop: several plans); None when it
         cannot be computed (logged: the forecast is still sent, with no shed offered)."""
         inputs, _departures = self.smart.build_inputs(now)
-        if not any(r.vehicle_id == runtime.charger_id for r in inputs.requests):
-            return None
+        if {r.vehicle_id for r in inputs.requests} != set(plan.vehicles):
+            return None  # a vehicle came or left since the plan: the next plan tells
         probe = _planning_inputs(inputs, now)
         try:
             return await self.hass.async_add_executor_job(

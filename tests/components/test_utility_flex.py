@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
+from custom_components.pev_portal.core.flexibility import forecast_grid
 from tests.openadr.test_reports_flex import check
 from tests.vtn.server import TestVtn, now_utc, ts
 
@@ -305,3 +308,22 @@ async def test_refreshed_at_least_hourly(
     flex._plan_changed[PEV] = sent - timedelta(seconds=1)  # no change of the plan since
     assert await flex.async_refresh(sent + timedelta(minutes=59)) == 0
     assert await flex.async_refresh(sent + timedelta(minutes=61)) == 2
+
+
+async def test_no_shed_from_a_plan_of_other_vehicles(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """A vehicle came or left since the plan was made: no shed is computed from it (the next
+    plan, a moment later, gives it)."""
+    reporting_event(vtn, ["USAGE_FORECAST"])
+    coordinator = await plugged(hass, vtn, callback_base)
+    plan = coordinator.smart.plan
+    flex = coordinator.flex
+    assert plan is not None
+    assert flex is not None
+    runtime = coordinator.chargers["charger1"]
+    stale = replace(plan, vehicles={**plan.vehicles, "gone": plan.vehicles["charger1"]})
+    now = dt_util.utcnow()
+    grid = forecast_grid(now, now + timedelta(hours=1), 15)
+    assert await flex._async_shed(runtime, stale, grid, now) is None
+    assert await flex._async_shed(runtime, plan, grid, now) is not None
