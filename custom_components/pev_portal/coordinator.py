@@ -70,6 +70,7 @@ from .core.session import VehicleSource
 from .core.simulator import DemoCar, DemoEvse
 from .core.summary import SessionSummary
 from .core.tariff import FlatTariff, Tariff, tariff_from_dict
+from .flex_reports import FlexReports
 from .io.store import AsyncLedgerStore
 from .notifications import Notifier
 from .ports import Premise
@@ -134,6 +135,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self._missing_entities = False
         self._price_marker: tuple[Any, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
+        self.flex: FlexReports | None = None
 
     # -- the premise, as the entities read it -----------------------------------------------
 
@@ -257,6 +259,12 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     def _wire(self) -> None:
         """Who hears of what: sessions, the command audit, the plan and the events."""
         listeners = self.sessions.listeners
+        if self.link is not None:  # flexibility reports; the fail-safe limit replans, is shown
+            self.flex = FlexReports(self.premise, self.link, self.smart)
+            self.flex.start()
+            self._unsubscribers.append(self.flex.stop)
+            listeners.append(self.flex)
+            self.link.failsafe.listeners.append(self._on_failsafe)
         if self.reports is not None:
             listeners.append(self.reports)  # before smart charging forgets the trail
         listeners.extend((self.notifier, SessionStatistics(self.hass, self.events), self.smart))
@@ -268,6 +276,11 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
 
     @callback
     def _on_events(self, _reason: str) -> None:
+        self.async_update_listeners()
+
+    @callback
+    def _on_failsafe(self) -> None:
+        self.smart.schedule()
         self.async_update_listeners()
 
     @callback
