@@ -58,10 +58,15 @@ def follow_transaction(
     if found.started_at is not None and found.started_at < session.started_at - window:
         return False  # a transaction older than the plug-in: not this session's edges
     entry: dict[str, Any] = {"started_at": started, "meter_start_kwh": found.meter_start_kwh}
+    if found.transaction_id is not None:
+        entry["transaction_id"] = found.transaction_id  # OCPP 2.0.1: no start time in the ID
     transactions = session.transactions
     if transactions and transactions[-1] == entry:
         return False
-    if transactions and started is not None and transactions[-1]["started_at"] == started:
+    last = transactions[-1] if transactions else {}
+    if (started is not None and last.get("started_at") == started) or (
+        found.transaction_id is not None and last.get("transaction_id") == found.transaction_id
+    ):
         # The same transaction, its meterStart written after its ID (the sensors are written
         # one by one): the later value is the transaction's.
         transactions[-1] = entry
