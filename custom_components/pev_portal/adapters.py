@@ -6,6 +6,7 @@ energy sensor. The coordinator only sees the two small interfaces defined here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -320,11 +321,33 @@ class EntityCharger(ChargerAdapter):
             if self.config.get(key)
         ]
 
+        # An integration writes its entities one after another (lbbrhzn/ocpp: all of a
+        # charger's on one update, in no set order; on OCPP 2.0.1 the status says Available
+        # in the same update as the transaction's final energy). The change is looked at once
+        # they are all written: on the loop's next turn, once per burst.
+        pending: asyncio.Handle | None = None
+
         @callback
-        def _changed(event: Event[EventStateChangedData]) -> None:
+        def _run() -> None:
+            nonlocal pending
+            pending = None
             on_change()
 
-        return async_track_state_change_event(self.hass, entities, _changed)
+        @callback
+        def _changed(event: Event[EventStateChangedData]) -> None:
+            nonlocal pending
+            if pending is None:
+                pending = self.hass.loop.call_soon(_run)
+
+        unsubscribe = async_track_state_change_event(self.hass, entities, _changed)
+
+        @callback
+        def _stop() -> None:
+            if pending is not None:
+                pending.cancel()
+            unsubscribe()
+
+        return _stop
 
     # -- commands ---------------------------------------------------------------------
 
