@@ -68,6 +68,9 @@ from .presets import (
 
 _LOGGER = logging.getLogger(__name__)
 
+# Charger statuses that say no energy flows (OCPP 1.6's, as lbbrhzn/ocpp shows them).
+SUSPENDED_STATUSES = frozenset({"suspendedev", "suspendedevse"})
+
 
 class ChargerAdapter:
     """What the coordinator needs from a charger."""
@@ -276,6 +279,11 @@ class EntityCharger(ChargerAdapter):
         return power is not None and power >= 0.1
 
     def power_kw(self) -> float | None:
+        status = self._state(CONF_STATUS_ENTITY)
+        if status is not None and status.state.strip().lower() in SUSPENDED_STATUSES:
+            # OCPP's suspended states draw nothing; lbbrhzn/ocpp on 2.0.1 keeps showing the
+            # last sampled power until the next sample (up to its meter interval).
+            return 0.0
         return power_kw(self._state(CONF_POWER_ENTITY))
 
     def energy_kwh(self) -> float | None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from homeassistant.core import State
+from homeassistant.core import HomeAssistant, State
 
+from custom_components.pev_portal.adapters import EntityCharger
 from custom_components.pev_portal.charger_values import Transaction, transaction, vehicle_id
 
 KWH = {"device_class": "energy", "unit_of_measurement": "kWh"}
@@ -65,3 +66,20 @@ def test_transaction(marker: str, expected: Transaction) -> None:
 
 def test_transaction_without_sensors() -> None:
     assert transaction(None, None, None) == Transaction(None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("Charging", 7.36), ("SuspendedEVSE", 0.0), ("SuspendedEV", 0.0), ("Preparing", 7.36)],
+)
+async def test_a_suspended_charger_draws_nothing(
+    hass: HomeAssistant, status: str, expected: float
+) -> None:
+    """A power sensor still showing the last sample (lbbrhzn/ocpp on 2.0.1 until the next
+    one) is not read while the status says the charge is suspended."""
+    hass.states.async_set("sensor.cp_status", status)
+    hass.states.async_set("sensor.cp_power", "7.36", {"unit_of_measurement": "kW"})
+    charger = EntityCharger(
+        hass, {"status_entity": "sensor.cp_status", "power_entity": "sensor.cp_power"}
+    )
+    assert charger.power_kw() == pytest.approx(expected)

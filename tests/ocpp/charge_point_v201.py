@@ -11,7 +11,7 @@ It behaves as real 2.0.1 stations do towards a central system:
   Transaction.Begin reading, a transaction ID of its own, a UUID); a card then swiped is
   authorized (Authorize) and sent with a TransactionEvent Updated (Authorized) carrying the
   idToken (ISO14443); only then does it charge. It keeps the last token it read
-  (``last_tag``);
+  (``last_tag``); ``chargingState`` is sent when it changes (and at the start and end) only;
 - it samples every ``TxUpdatedInterval`` seconds (60 by default, set by the central system
   with SetVariables) and only during a transaction: TransactionEvent Updated
   (MeterValuePeriodic) with the register (Wh), power (W) and offered current (A);
@@ -65,6 +65,7 @@ class Evse:
     token: str | None = None  # the transaction's idToken, once authorized
     transaction_id: str = ""
     charging_state: str = "Idle"
+    reported_state: str = ""
     meter_start: int = 0
     current_a: float = 0.0
     since_sample: float = 0.0
@@ -240,10 +241,10 @@ class SimChargingStation(ChargePoint):  # type: ignore[misc]
         token: str | None = None,
         stopped_reason: str | None = None,
     ) -> Any:
-        info: dict[str, Any] = {
-            "transaction_id": evse.transaction_id,
-            "charging_state": evse.charging_state,
-        }
+        info: dict[str, Any] = {"transaction_id": evse.transaction_id}
+        if evse.charging_state != evse.reported_state or event_type != "Updated":
+            # chargingState only when it changed (and at the start and the end), as stations do.
+            info["charging_state"] = evse.reported_state = evse.charging_state
         if stopped_reason:
             info["stopped_reason"] = stopped_reason
         self._seq += 1

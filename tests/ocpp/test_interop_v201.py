@@ -190,11 +190,13 @@ async def test_v201_pause_and_resume(hass: HomeAssistant, site201: Site) -> None
     assert cp.conns[1].charging_state == "SuspendedEVSE"
     assert state(hass, "sensor.charger_status_connector") == "SuspendedEVSE"
     # lbbrhzn's 2.0.1 side keeps the last sampled power until the next sample (the
-    # ChargingStateChanged event carries no readings): paused from then on, and the pause is
-    # not taken for an ignored one (no other way tried).
+    # ChargingStateChanged event carries no readings); a suspended charger draws nothing, so
+    # the session is paused at once and the pause is not taken for an ignored one (no other
+    # way of pausing tried, see the trail below).
+    assert float(state(hass, "sensor.charger_power_active_import")) == pytest.approx(7.36)
+    assert state(hass, f"sensor.{DRIVEWAY}_session_state") == "paused"
     await site201.run(60)
     assert float(state(hass, "sensor.charger_power_active_import")) == 0
-    assert state(hass, f"sensor.{DRIVEWAY}_session_state") == "paused"
     await site201.run(300)
     assert cp.power_w() == 0
     trail = site201.coordinator.audit.trail(site201.coordinator.chargers["charger1"])
@@ -272,3 +274,62 @@ async def test_v201_session_energy_matches_the_transaction(
         assert last.energy_check["flagged"] is False
     finally:
         await site.cp.disconnect()
+
+
+async def _restart_mid_session(hass: HomeAssistant, site: Site) -> tuple[str, float, int]:
+    """Charging 10 min, Home Assistant down 5 min (the station queues its events and sends them
+    ``offline`` on reconnecting, without a new boot: lbbrhzn's backstop sets it up), 5 min
+    more, unplugged. Returns the session's ID, the transaction's meterStart and its energy."""
+    cp = site.cp
+    await cp.plug_in(HOME_TAG)
+    await site.settle()
+    await site.run(10 * 60)
+    session_id = _session_id(site)
+    meter_start = float(state(hass, "sensor.charger_energy_meter_start"))
+    await site.stop()
+    await site.run(5 * 60)  # offline: five samples queued
+    assert not cp.connected
+    await site.start()
+    await site.connect()
+    await site.run(15)  # the backstop: post_connect without a BootNotification
+    # lbbrhzn's new handler knows no transaction: the station's Occupied reads Preparing for
+    # the rest of the transaction (chargingState comes only with a change), and it takes the
+    # first reading after the restart for the transaction's meterStart.
+    assert state(hass, "sensor.charger_status_connector") == "Preparing"
+    assert float(state(hass, "sensor.charger_energy_meter_start")) > meter_start
+    # PEV Portal goes by the power drawn; the session and its binding go on.
+    assert state(hass, f"sensor.{DRIVEWAY}_session_state") == "charging"
+    await site.run(5 * 60)
+    assert _session_id(site) == session_id
+    assert state(hass, f"sensor.{DRIVEWAY}_binding") == "home"
+    delivered_wh = await cp.unplug()
+    await site.settle()
+    return session_id, meter_start, delivered_wh
+
+
+async def test_v201_restart_mid_session(hass: HomeAssistant, site201: Site) -> None:
+    """The session survives a restart, bound as before; the energy the restart hid is not
+    billed unnoticed: the register's jump and the difference to the station's transaction are
+    anomalies on the session (see the xfail below for the energy itself)."""
+    session_id, _, delivered_wh = await _restart_mid_session(hass, site201)
+    [summary] = site201.events
+    assert (summary["session_id"], summary["outcome"]) == (session_id, "home")
+    assert summary["energy_kwh"] * 1000 < delivered_wh
+    anomalies = await site201.coordinator.store.call(lambda s: s.anomalies(session_id))
+    assert {a["kind"] for a in anomalies} >= {"jump"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: the register restored at the restart makes the offline minutes a jump "
+    "(not billed), and lbbrhzn's post-restart meterStart replaces the transaction's",
+)
+async def test_v201_restart_keeps_the_transaction_energy(
+    hass: HomeAssistant, site201: Site
+) -> None:
+    _, meter_start, delivered_wh = await _restart_mid_session(hass, site201)
+    [summary] = site201.events
+    assert summary["energy_kwh"] * 1000 == pytest.approx(delivered_wh, abs=1.0)
+    last = site201.coordinator.chargers["charger1"].last_session
+    assert last is not None
+    assert last.transactions[0]["meter_start_kwh"] == pytest.approx(meter_start)
