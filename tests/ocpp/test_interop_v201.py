@@ -19,9 +19,11 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
+from custom_components.pev_portal.presets import preset_mapping
 from tests.components.common import state
 from tests.ocpp.harness import CP_ID, HOME_TAG, Site, make_site
 
@@ -333,3 +335,51 @@ async def test_v201_restart_keeps_the_transaction_energy(
     last = site201.coordinator.chargers["charger1"].last_session
     assert last is not None
     assert last.transactions[0]["meter_start_kwh"] == pytest.approx(meter_start)
+
+
+async def test_v201_two_evse_station(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
+) -> None:
+    """Two EVSEs: lbbrhzn numbers their connectors 1 and 2 and puts each one's entities on its
+    own device, as on 1.6, so the preset maps a connector's device the same way. The
+    charger-level Id Tag shows the first connector's token that has one. A per-connector
+    current limit is a ChargingStationMaxProfile on that EVSE, which the standard (and this
+    station) rejects: lbbrhzn raises."""
+    site = await make_site(hass, freezer, version="2.0.1", connectors=2)
+    try:
+        devices = dr.async_get(hass)
+        connector = next(
+            d
+            for d in dr.async_entries_for_config_entry(devices, site.ocpp.entry_id)
+            if ("ocpp", "charger-conn2") in d.identifiers
+        )
+        preset, found = preset_mapping(hass, connector.id)
+        assert preset == "ocpp"
+        assert found["status_entity"] == "sensor.charger_connector_2_status_connector"
+        assert found["transaction_entity"] == "sensor.charger_connector_2_transaction_id"
+        assert found["ocpp_devid"] == CP_ID
+
+        await site.cp.plug_in(HOME_TAG, connector_id=2)
+        await site.settle()
+        await site.run(60)
+        assert state(hass, "sensor.charger_connector_2_status_connector") == "Charging"
+        assert state(hass, "sensor.charger_connector_1_status_connector") == "Available"
+        assert state(hass, "sensor.charger_id_tag") == f"ISO14443:{HOME_TAG}"
+        assert float(state(hass, "sensor.charger_connector_2_power_active_import")) == 7.36
+
+        with pytest.raises(HomeAssistantError):
+            await hass.services.async_call(
+                "number",
+                "set_value",
+                {ATTR_ENTITY_ID: "number.charger_connector_2_maximum_current", "value": 8},
+                blocking=True,
+            )
+        last = site.cp.profiles[-1]
+        assert (last.connector_id, last.purpose, last.limit) == (
+            2,
+            "ChargingStationMaxProfile",
+            8,
+        )
+        assert site.cp.power_w(2) == pytest.approx(7360)
+    finally:
+        await site.cp.disconnect()
