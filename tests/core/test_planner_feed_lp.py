@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -188,6 +188,34 @@ def random_case(rng: random.Random, n_vehicles: int) -> Case:
                 else tuple(rng.choice([math.inf, 1.0, 0.0]) for _ in range(n)),
             )
         )
+    if rng.random() < 0.5:  # alike sub-slots, merged by the planner, not by the reference
+        return subdivide(Case(vehicles, premise), rng.randint(2, 4))
+    return Case(vehicles, premise)
+
+
+def subdivide(case: Case, k: int) -> Case:
+    """Every slot cut into ``k`` equal slots with the same data (departures scale)."""
+
+    def rep(values: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        return None if values is None else tuple(x for x in values for _ in range(k))
+
+    p = case.premise
+    premise = FeedPremise(
+        tuple(h / k for h in p.slot_hours for _ in range(k)),
+        rep(p.import_price) or (),
+        rep(p.export_price) or (),
+        rep(p.export_limit_kw) or (),
+        rep(p.home_load_kw),
+    )
+    vehicles = [
+        replace(
+            v,
+            departure_slot=v.departure_slot * k,
+            charge_limit_kw=rep(v.charge_limit_kw),
+            discharge_limit_kw=rep(v.discharge_limit_kw),
+        )
+        for v in case.vehicles
+    ]
     return Case(vehicles, premise)
 
 

@@ -115,6 +115,16 @@ class NetworkSimplex:
             raise FlowError("no feasible flow")
         return [self._low[a] + self._flow[a] for a in range(m)]
 
+    def open_arcs(self, caps: dict[int, float]) -> None:
+        """Raise the capacity of arcs that carry nothing (their lower bound must be 0)."""
+        for a, cap in caps.items():
+            if self._low[a] or self._flow[a] > _TOL or cap < 0:
+                raise ValueError(f"arc {a} carries flow or has a lower bound")
+            self._cap[a] = cap
+            if self._state[a] == -1:
+                self._state[a] = 1
+            self._flow[a] = 0.0
+
     def resolve(self, costs: Sequence[float]) -> list[float]:
         """New costs for the real arcs; re-optimise from the current tree."""
         if len(costs) != self.m:
@@ -335,19 +345,21 @@ def solve_with_side_constraints(
     start: Sequence[Arc],
     *,
     max_rounds: int = 2000,
-) -> tuple[list[float], int]:
+) -> tuple[list[float], int, int]:
     """Min-cost flow with ``sum_a side[k][a] * flow[a] <= budgets[k]`` (``side >= 0``).
 
     ``start``: the same network with every side-constrained arc closed (capacity 0); its
     optimum uses no budget and starts the master. Returns the flows (a convex combination
-    of extreme flows) and the number of Dantzig-Wolfe rounds.
+    of extreme flows), the number of Dantzig-Wolfe rounds and of network simplex pivots.
+    ``start`` may differ from ``arcs`` only in those capacities (one solver is warm-started).
     """
     base_costs = [a.cost for a in arcs]
-    first = NetworkSimplex(n, supplies, start).solve()
+    solver = NetworkSimplex(n, supplies, start)
+    first = solver.solve()
     columns = [first]
     col_costs = [flow_cost(first, base_costs)]
     usage: list[list[float]] = [[0.0] for _ in side]
-    solver = NetworkSimplex(n, supplies, arcs)
+    solver.open_arcs({a: arcs[a].cap for a in range(len(arcs)) if start[a].cap != arcs[a].cap})
     scale = 1.0 + sum(abs(c) for c in base_costs) / max(1, len(base_costs))
     mu: list[float] = [1.0]
     rounds = 0
@@ -373,4 +385,4 @@ def solve_with_side_constraints(
         if weight > 0:
             for a, f in enumerate(col):
                 result[a] += weight * f
-    return result, rounds
+    return result, rounds, solver.pivots
