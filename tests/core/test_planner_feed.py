@@ -325,3 +325,12 @@ def test_master_lp_mixes_two_columns_at_the_budget() -> None:
     assert mu == pytest.approx([0.5, 0.5])
     assert y[0] == pytest.approx(-5.0)
     assert sigma == pytest.approx(0.0)
+
+
+def test_open_arcs_refuses_an_arc_with_flow() -> None:
+    solver = NetworkSimplex(2, [1.0, -1.0], [Arc(0, 1, 0.0, 2.0, 1.0), Arc(0, 1, 0.0, 0.0, 0.0)])
+    solver.solve()
+    with pytest.raises(ValueError, match="carries flow"):
+        solver.open_arcs({0: 5.0})
+    solver.open_arcs({1: 5.0})
+    assert solver.resolve([1.0, 0.5]) == [0.0, 1.0]
