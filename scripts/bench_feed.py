@@ -4,7 +4,8 @@ Usage: ``python scripts/bench_feed.py [SEED]`` (default seed 2026, printed; ``sc
 runs it too). Prints:
 
 1. CPU time of one ``plan_feed`` call for 1 and 4 bidirectional vehicles over 7 days in
-   15-minute slots (672), median of 5: under the Octopus Flux time-of-use tariff with an
+   15-minute slots (672), median of 5, with a budget of one cycle a day (and, for 4
+   vehicles, of 0.1 cycle a day, which binds: Dantzig-Wolfe rounds): under the Octopus Flux time-of-use tariff with an
    hourly home-load forecast (alike slots merge into blocks), and under quarter-hourly
    real-time prices with a quarter-hourly load forecast (nothing merges). Against HiGHS
    (``scipy.optimize.linprog``, the test suite's reference LP; its solve alone, not the
@@ -142,24 +143,28 @@ def speed(seed: int) -> list[str]:
     except ImportError:  # scipy (a test dependency) or the tests package missing
         reference = None
     lines = []
-    for rtp in (False, True):
-        for n in (1, 4):
-            vehicles, premise = week(n, seed, rtp=rtp)
-            ms, plan = _cpu_ms(lambda v=vehicles, p=premise: F.plan_feed(v, p), 5)
-            spans = len(F.blocks(vehicles, premise)) if hasattr(F, "blocks") else 0
-            highs = ""
-            if reference is not None:
-                timings: list[float] = []
-                ref = reference(Case(vehicles, premise), timings)
-                highs = (
-                    f"; HiGHS {timings[0] * 1000:.0f} ms, objectives {plan.objective:.4f} vs "
-                    f"{ref:.4f}"
-                )
-            name = "quarter-hourly RTP" if rtp else "Octopus Flux TOU"
-            lines.append(
-                f"  {n} vehicle(s), {name}: {ms:.0f} ms ({spans} blocks of 672 slots, "
-                f"{plan.pivots} pivots, {plan.rounds} Dantzig-Wolfe rounds){highs}"
+    cases = [(rtp, n, None) for rtp in (False, True) for n in (1, 4)]
+    cases += [(rtp, 4, 0.1) for rtp in (False, True)]
+    for rtp, n, budget in cases:
+        vehicles, premise = week(n, seed, rtp=rtp)
+        if budget is not None:
+            vehicles = [replace(v, cycles_per_day=budget) for v in vehicles]
+        ms, plan = _cpu_ms(lambda v=vehicles, p=premise: F.plan_feed(v, p), 5)
+        spans = len(F.blocks(vehicles, premise)) if hasattr(F, "blocks") else 0
+        highs = ""
+        if reference is not None:
+            timings: list[float] = []
+            ref = reference(Case(vehicles, premise), timings)
+            highs = (
+                f"; HiGHS {timings[0] * 1000:.0f} ms, objectives {plan.objective:.4f} vs {ref:.4f}"
             )
+        name = "quarter-hourly RTP" if rtp else "Octopus Flux TOU"
+        if budget is not None:
+            name += f", binding budget ({budget} cycle a day)"
+        lines.append(
+            f"  {n} vehicle(s), {name}: {ms:.0f} ms ({spans} blocks of 672 slots, "
+            f"{plan.pivots} pivots, {plan.rounds} Dantzig-Wolfe rounds){highs}"
+        )
     return lines
 
 

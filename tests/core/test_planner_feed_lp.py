@@ -231,6 +231,33 @@ def check(case: Case, result: FeedPlan) -> None:
     dev = abs(result.objective - ref) / (1.0 + abs(ref))
     DEVIATIONS.append(dev)
     assert dev <= REL_TOL, (result.objective, ref)
+    assert result.gap == 0.0
+
+
+@pytest.mark.parametrize("seed", [10_002, 10_004, 10_005])
+def test_rounds_cut_short_keep_every_constraint_and_bound_the_gap(seed: int) -> None:
+    """One Dantzig-Wolfe round: a feasible plan, no better than HiGHS, within its gap."""
+    case = random_case(random.Random(seed), 4)
+    full = plan_feed(case.vehicles, case.premise)
+    cut = plan_feed(case.vehicles, case.premise, max_rounds=1)
+    ref = reference(case)
+    assert full.rounds > 1, "an instance where the budgets bind"
+    assert cut.rounds == 1
+    assert cut.gap > 0
+    assert cut.objective >= ref - 1e-6 * (1 + abs(ref))
+    assert cut.objective - cut.gap <= ref + 1e-6 * (1 + abs(ref))
+    starts = [0.0]
+    for h in case.premise.slot_hours:
+        starts.append(starts[-1] + h)
+    for v in case.vehicles:
+        p = cut.vehicles[v.vehicle_id]
+        if v.cycles_per_day is None:
+            continue
+        per_day: dict[int, float] = {}
+        for t, d in enumerate(p.discharge_kwh):
+            day = int(starts[t] / 24 + 1e-9)
+            per_day[day] = per_day.get(day, 0.0) + d / v.discharge_efficiency
+        assert max(per_day.values()) <= v.cycles_per_day * v.capacity_kwh + 1e-6
 
 
 @pytest.mark.parametrize("seed", range(150))

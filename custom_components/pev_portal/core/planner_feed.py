@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from .planner_feed_flow import Arc, FlowError, NetworkSimplex, solve_with_side_constraints
@@ -123,11 +123,17 @@ def _limits(v: FeedVehicle, premise: FeedPremise, n: int) -> tuple[list[float], 
 
 
 def plan_feed(
-    vehicles: Sequence[FeedVehicle], premise: FeedPremise, *, feed: bool = True
+    vehicles: Sequence[FeedVehicle],
+    premise: FeedPremise,
+    *,
+    feed: bool = True,
+    max_rounds: int = 500,
 ) -> FeedPlan:
     """The least-cost plan (``feed=False``: charging only, nothing fed back).
 
     Alike consecutive slots are planned as one (:mod:`.planner_feed_slots`, exact).
+    ``max_rounds`` bounds the Dantzig-Wolfe rounds (several feeding vehicles with binding
+    cycle budgets); a plan cut short keeps every constraint and says its ``gap``.
     """
     ids = [v.vehicle_id for v in vehicles]
     if len(set(ids)) != len(ids):
@@ -138,12 +144,14 @@ def plan_feed(
         _series(f"{v.vehicle_id}.discharge_limit_kw", v.discharge_limit_kw, n, lo=0.0, inf_ok=True)
     spans = blocks(vehicles, premise)
     if len(spans) == n:
-        return _plan_exact(vehicles, premise, feed)
+        return _plan_exact(vehicles, premise, feed, max_rounds)
     few, prem = merged(vehicles, premise, spans)
-    return spread(_plan_exact(few, prem, feed), premise, spans)
+    return spread(_plan_exact(few, prem, feed, max_rounds), premise, spans)
 
 
-def _plan_exact(vehicles: Sequence[FeedVehicle], premise: FeedPremise, feed: bool) -> FeedPlan:
+def _plan_exact(
+    vehicles: Sequence[FeedVehicle], premise: FeedPremise, feed: bool, max_rounds: int
+) -> FeedPlan:
     n_slots = len(premise.slot_hours)
     hours = premise.slot_hours
     p_imp = premise.import_price
@@ -274,15 +282,17 @@ def _plan_exact(vehicles: Sequence[FeedVehicle], premise: FeedPremise, feed: boo
         base += ln.slots
 
     rounds = 0
+    gap = 0.0
     if side:
         closed = {a for coeffs in side for a in coeffs}
         start = [
             Arc(a.tail, a.head, 0.0, 0.0, a.cost) if i in closed else a for i, a in enumerate(arcs)
         ]
         try:
-            flows, rounds, pivots = solve_with_side_constraints(
-                n_nodes, supplies, arcs, side, budgets, start
+            found = solve_with_side_constraints(
+                n_nodes, supplies, arcs, side, budgets, start, max_rounds=max_rounds
             )
+            flows, rounds, pivots, gap = found.flows, found.rounds, found.pivots, found.gap
         except FlowError as err:  # pragma: no cover - feasible by construction
             raise FeedError(f"no feasible power-feed plan: {err}") from err
     else:
@@ -292,7 +302,8 @@ def _plan_exact(vehicles: Sequence[FeedVehicle], premise: FeedPremise, feed: boo
         except FlowError as err:  # pragma: no cover - feasible by construction
             raise FeedError(f"no feasible power-feed plan: {err}") from err
         pivots = solver.pivots
-    return _extract(lanes, flows, premise, p_exp, home_arc, export_arc, n_slots, pivots, rounds)
+    plan = _extract(lanes, flows, premise, p_exp, home_arc, export_arc, n_slots, pivots, rounds)
+    return replace(plan, gap=gap) if gap else plan
 
 
 def _extract(

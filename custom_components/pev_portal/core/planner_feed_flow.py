@@ -336,6 +336,20 @@ def solve_master(
     return mu, y, sigma
 
 
+@dataclass(frozen=True, slots=True)
+class SideResult:
+    """A flow under side constraints, how it was found, and how far from optimal at most.
+
+    ``gap``: the master's cost minus the best Lagrangian bound (0 within ``1e-9`` relative:
+    optimal; positive only when ``max_rounds`` stopped the rounds).
+    """
+
+    flows: list[float]
+    rounds: int
+    pivots: int
+    gap: float
+
+
 def solve_with_side_constraints(
     n: int,
     supplies: Sequence[float],
@@ -344,45 +358,89 @@ def solve_with_side_constraints(
     budgets: Sequence[float],
     start: Sequence[Arc],
     *,
-    max_rounds: int = 2000,
-) -> tuple[list[float], int, int]:
+    max_rounds: int = 500,
+    smoothing: float = 0.7,
+) -> SideResult:
     """Min-cost flow with ``sum_a side[k][a] * flow[a] <= budgets[k]`` (``side >= 0``).
 
-    ``start``: the same network with every side-constrained arc closed (capacity 0); its
-    optimum uses no budget and starts the master. Returns the flows (a convex combination
-    of extreme flows), the number of Dantzig-Wolfe rounds and of network simplex pivots.
-    ``start`` may differ from ``arcs`` only in those capacities (one solver is warm-started).
+    The network's own optimum first: when it keeps the side constraints it is the answer
+    (no round). Otherwise ``start``, the same network with every side-constrained arc closed
+    (capacity 0), gives a flow that uses no budget and starts the master with the network's
+    optimum; the first solver, warm, prices the rounds. The duals are smoothed toward the
+    best Lagrangian bound's (Wentges), which cuts the rounds several times; a round that
+    finds no column at the smoothed duals prices again at the master's own. The result is
+    a convex combination of extreme flows; it stops when the master's cost meets the best
+    bound. After ``max_rounds`` it returns the master's (feasible) flow and the gap.
     """
     base_costs = [a.cost for a in arcs]
-    solver = NetworkSimplex(n, supplies, start)
-    first = solver.solve()
-    columns = [first]
-    col_costs = [flow_cost(first, base_costs)]
-    usage: list[list[float]] = [[0.0] for _ in side]
-    solver.open_arcs({a: arcs[a].cap for a in range(len(arcs)) if start[a].cap != arcs[a].cap})
-    scale = 1.0 + sum(abs(c) for c in base_costs) / max(1, len(base_costs))
-    mu: list[float] = [1.0]
-    rounds = 0
-    while rounds < max_rounds:
-        rounds += 1
-        mu, y, sigma = solve_master(col_costs, usage, budgets)
+    solver = NetworkSimplex(n, supplies, arcs)
+    best = solver.solve()
+
+    def used(flows: list[float]) -> list[float]:
+        return [math.fsum(g * flows[a] for a, g in coeffs.items()) for coeffs in side]
+
+    best_usage = used(best)
+    if all(u <= b + _FEAS_TOL for u, b in zip(best_usage, budgets, strict=True)):
+        return SideResult(best, 0, solver.pivots, 0.0)
+    closed = NetworkSimplex(n, supplies, start)
+    first = closed.solve()
+    columns = [first, best]
+    col_costs = [flow_cost(first, base_costs), flow_cost(best, base_costs)]
+    usage: list[list[float]] = [[0.0, u] for u in best_usage]
+    k_rows = len(side)
+
+    def priced_at(y: list[float]) -> list[float]:
         priced = list(base_costs)
         for k, coeffs in enumerate(side):
             if y[k]:
                 for a, g in coeffs.items():
                     priced[a] -= y[k] * g
-        flows = solver.resolve(priced)
-        if flow_cost(flows, priced) - sigma >= -1e-9 * scale:
+        return priced
+
+    center: list[float] | None = None
+    best_bound = -_INF
+    mu: list[float] = [1.0]
+    upper = col_costs[0]
+    rounds = 0
+    while rounds < max_rounds:
+        rounds += 1
+        mu, y, sigma = solve_master(col_costs, usage, budgets)
+        upper = math.fsum(c * w for c, w in zip(col_costs, mu, strict=True))
+        tol = 1e-9 * (1.0 + abs(upper))
+        alpha = smoothing if center is not None else 0.0
+        added = False
+        while True:
+            y_sep = (
+                y
+                if center is None or alpha == 0
+                else [alpha * c + (1 - alpha) * m for c, m in zip(center, y, strict=True)]
+            )
+            priced = priced_at(y_sep)
+            flows = solver.resolve(priced)
+            bound = flow_cost(flows, priced) + math.fsum(
+                y_sep[k] * budgets[k] for k in range(k_rows)
+            )
+            if bound > best_bound:
+                best_bound, center = bound, list(y_sep)
+            u = used(flows)
+            cost = flow_cost(flows, base_costs)
+            reduced = cost - math.fsum(y[k] * u[k] for k in range(k_rows)) - sigma
+            if reduced < -tol:
+                columns.append(flows)
+                col_costs.append(cost)
+                for k in range(k_rows):
+                    usage[k].append(u[k])
+                added = True
+                break
+            if alpha == 0:
+                break
+            alpha = 0.0  # mispricing: price at the master's duals
+        if not added or upper - best_bound <= tol:
+            best_bound = max(best_bound, upper) if not added else best_bound
             break
-        columns.append(flows)
-        col_costs.append(flow_cost(flows, base_costs))
-        for k, coeffs in enumerate(side):
-            usage[k].append(math.fsum(g * flows[a] for a, g in coeffs.items()))
-    else:  # pragma: no cover - Dantzig-Wolfe terminates; a guard against float cycling
-        raise FlowError(f"Dantzig-Wolfe did not converge in {max_rounds} rounds")
     result = [0.0] * len(arcs)
     for weight, col in zip(mu, columns, strict=False):
         if weight > 0:
             for a, f in enumerate(col):
                 result[a] += weight * f
-    return result, rounds, solver.pivots
+    return SideResult(result, rounds, solver.pivots + closed.pivots, max(0.0, upper - best_bound))

@@ -175,6 +175,7 @@ class FeedPlan:
     wear_cost: float
     pivots: int = 0
     rounds: int = 0
+    gap: float = 0.0  # proven distance to the optimum: 0 unless the rounds were cut short
 
     @property
     def net_cost(self) -> float:
