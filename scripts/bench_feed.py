@@ -4,8 +4,9 @@ Usage: ``python scripts/bench_feed.py [SEED]`` (default seed 2026, printed; ``sc
 runs it too). Prints:
 
 1. CPU time of one ``plan_feed`` call for 1 and 4 bidirectional vehicles over 7 days in
-   15-minute slots (672), median of 5, with a budget of one cycle a day (and, for 4
-   vehicles, of 0.1 cycle a day, which binds: Dantzig-Wolfe rounds): under the Octopus Flux time-of-use tariff with an
+   15-minute slots (672), median of 5, with a budget of one cycle a day; and 4 vehicles
+   with 0.1 cycle a day, which binds every day (Dantzig-Wolfe rounds; quarter-hourly prices
+   at most 40 rounds, once, with the plan's proven gap): under the Octopus Flux time-of-use tariff with an
    hourly home-load forecast (alike slots merge into blocks), and under quarter-hourly
    real-time prices with a quarter-hourly load forecast (nothing merges). Against HiGHS
    (``scipy.optimize.linprog``, the test suite's reference LP; its solve alone, not the
@@ -143,13 +144,17 @@ def speed(seed: int) -> list[str]:
     except ImportError:  # scipy (a test dependency) or the tests package missing
         reference = None
     lines = []
-    cases = [(rtp, n, None) for rtp in (False, True) for n in (1, 4)]
-    cases += [(rtp, 4, 0.1) for rtp in (False, True)]
-    for rtp, n, budget in cases:
+    cases: list[tuple[bool, int, float | None, int, int]] = [
+        (rtp, n, None, 500, 5) for rtp in (False, True) for n in (1, 4)
+    ]
+    cases += [(False, 4, 0.1, 500, 5), (True, 4, 0.1, 40, 1)]
+    for rtp, n, budget, max_rounds, repeats in cases:
         vehicles, premise = week(n, seed, rtp=rtp)
         if budget is not None:
             vehicles = [replace(v, cycles_per_day=budget) for v in vehicles]
-        ms, plan = _cpu_ms(lambda v=vehicles, p=premise: F.plan_feed(v, p), 5)
+        ms, plan = _cpu_ms(
+            lambda v=vehicles, p=premise, r=max_rounds: F.plan_feed(v, p, max_rounds=r), repeats
+        )
         spans = len(F.blocks(vehicles, premise)) if hasattr(F, "blocks") else 0
         highs = ""
         if reference is not None:
@@ -160,10 +165,11 @@ def speed(seed: int) -> list[str]:
             )
         name = "quarter-hourly RTP" if rtp else "Octopus Flux TOU"
         if budget is not None:
-            name += f", binding budget ({budget} cycle a day)"
+            name += f", binding budget ({budget} cycle a day, at most {max_rounds} rounds)"
+        gap = f", gap {plan.gap:.4f}" if plan.gap else ""
         lines.append(
             f"  {n} vehicle(s), {name}: {ms:.0f} ms ({spans} blocks of 672 slots, "
-            f"{plan.pivots} pivots, {plan.rounds} Dantzig-Wolfe rounds){highs}"
+            f"{plan.pivots} pivots, {plan.rounds} Dantzig-Wolfe rounds{gap}){highs}"
         )
     return lines
 

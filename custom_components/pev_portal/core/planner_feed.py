@@ -36,7 +36,7 @@ export (``-p_exp``, capacity the export limit). That is a min-cost flow, solved 
 simplex (:mod:`.planner_feed_flow`). The daily cycle budget of a single feeding vehicle is a
 per-day node after its feed nodes (still a network); with several feeding vehicles, budgets
 are side constraints handled by Dantzig-Wolfe decomposition (the network simplex prices
-columns). Not modelled: a circuit limit shared by charging vehicles (the charging planner's),
+columns; exact, or within the plan's ``gap`` when ``max_rounds`` cuts it short). Not modelled: a circuit limit shared by charging vehicles (the charging planner's),
 vehicle-to-vehicle netting inside a slot (it can only make the bill lower than planned).
 """
 
