@@ -298,6 +298,8 @@ def test_bad_premise_input_is_refused() -> None:
         FeedPremise((0.0,), (0.1,), (0.1,), (1.0,))
     with pytest.raises(FeedError, match="import_price"):
         FeedPremise((1.0,), (math.inf,), (0.1,), (1.0,))
+    with pytest.raises(FeedError, match="max_rounds"):
+        plan_feed([_car()], _premise(FLUX_IMPORT, FLUX_EXPORT), max_rounds=0)
     with pytest.raises(FeedError, match="unique"):
         plan_feed([_car(), _car()], _premise(FLUX_IMPORT, FLUX_EXPORT))
     with pytest.raises(FeedError, match="charge_limit_kw"):

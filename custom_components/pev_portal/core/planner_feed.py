@@ -135,6 +135,8 @@ def plan_feed(
     ``max_rounds`` bounds the Dantzig-Wolfe rounds (several feeding vehicles with binding
     cycle budgets); a plan cut short keeps every constraint and says its ``gap``.
     """
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
+        raise FeedError(f"max_rounds must be an int >= 1, got {max_rounds!r}")
     ids = [v.vehicle_id for v in vehicles]
     if len(set(ids)) != len(ids):
         raise FeedError(f"vehicle ids must be unique, got {ids}")
