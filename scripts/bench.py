@@ -15,6 +15,7 @@ Usage: ``scripts/bench [--quick]``
 - performance: time to settle one event on a session against a week of 1-minute sessions;
 - OpenADR 2.0b: event to cap after the poll that delivers it, and an idle hour of polling's
   CPU, against openleadr's VTN (bench_oadr2.py).
+- planner and power feed: bench_planner.py and bench_feed.py (their docstrings say what).
 
 Figures are printed, not asserted by the test suite (timed tests are flaky on shared CI).
 """
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_control import bench as bench_control  # noqa: E402
 from bench_control import steady, steady_line  # noqa: E402
 from bench_entry import bench_entry  # noqa: E402
+from bench_feed import main as bench_feed_main  # noqa: E402
 from bench_hass import bench_home_assistant  # noqa: E402
 from bench_loop import lines as loop_lines  # noqa: E402
 from bench_loop import worst_inline  # noqa: E402
@@ -143,6 +145,8 @@ def main() -> int:
     bench_performance_main()
     print()
     planner_ok = bench_planner_main(["bench_planner"]) == 0
+    print()
+    bench_feed_main(["bench_feed"])
     return 0 if median_us < TARGET_US and link["backlog_s"] < 60 and planner_ok else 1
 
 
