@@ -68,6 +68,8 @@ class LocalEvent:
     name: str
     price: float | None = None
     limit_kw: float | None = None
+    pev_id: str | None = None
+    """The one vehicle it limits (a commissioning test); None: every charger."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> LocalEvent:
@@ -80,12 +82,17 @@ class LocalEvent:
             name=row.get("name") or row["kind"],
             price=_finite(row.get("price")),
             limit_kw=_finite(row.get("limit_kw")),
+            pev_id=row.get("pev_id") if isinstance(row.get("pev_id"), str) else None,
         )
 
     @property
     def is_cap(self) -> bool:
         """A load-control event with a limit."""
         return self.kind == KIND_LOAD_CONTROL and self.limit_kw is not None
+
+    def applies(self, pev_id: str | None) -> bool:
+        """Whether it concerns a session of this PEV."""
+        return self.pev_id is None or self.pev_id == pev_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,8 +266,10 @@ class ProgramEvents:
         price: float | None = None,
         limit_kw: float | None = None,
         name: str | None = None,
+        pev_id: str | None = None,
     ) -> str:
-        """Add a local price or load-control event (programs without a utility link)."""
+        """Add a local price or load-control event (programs without a utility link); with
+        ``pev_id`` it limits that vehicle's sessions only (a commissioning test)."""
         if end <= start:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="event_end_before_start"
@@ -279,11 +288,13 @@ class ProgramEvents:
                 await async_texts(self.premise.hass), f"local_event_name_{kind}", default=kind
             )
         data: dict[str, Any] = {"name": name, "price": price, "limit_kw": limit_kw}
+        if pev_id is not None:
+            data["pev_id"] = pev_id
         start_utc, end_utc = dt_util.as_utc(start), dt_util.as_utc(end)
         await self.premise.store.call(
             lambda s: s.add_local_event(event_id, kind, start_utc, end_utc, data)
         )
-        event = LocalEvent(event_id, kind, start_utc, end_utc, name, price, limit_kw)
+        event = LocalEvent(event_id, kind, start_utc, end_utc, name, price, limit_kw, pev_id)
         self.local = sorted([*self.local, event], key=lambda e: e.start)
         self._changed()
         return event_id
@@ -359,7 +370,7 @@ class ProgramEvents:
                 if entry.kind in CAP_KINDS and entry.applies_to_pev(pev_id):
                     found.setdefault(entry.event_id, self._utility(entry))
         for e in self.local:
-            if e.kind == KIND_LOAD_CONTROL and e.start <= now < e.end:
+            if e.kind == KIND_LOAD_CONTROL and e.start <= now < e.end and e.applies(pev_id):
                 found.setdefault(e.event_id, self._local(e))
         return list(found.values())
 
@@ -428,9 +439,18 @@ class ProgramEvents:
         """
         left_out = self.opted_out.union(exclude)
         caps = [
-            PowerCap(e.start, e.end, float(e.limit_kw), e.name)
+            PowerCap(
+                e.start,
+                e.end,
+                float(e.limit_kw),
+                e.name,
+                frozenset({charger_id}) if e.pev_id is not None else None,
+            )
             for e in self.local
-            if e.is_cap and e.limit_kw is not None and e.event_id not in left_out
+            if e.is_cap
+            and e.limit_kw is not None
+            and e.event_id not in left_out
+            and e.applies(pev_id)
         ]
         link = self.link
         if link is not None and (window := link.timeline.cap_window(pev_id)) is not None:
@@ -452,7 +472,12 @@ class ProgramEvents:
         """
         best: tuple[float, ProgramEvent] | None = None
         for e in self.local:
-            if e.is_cap and e.start <= now < e.end and e.event_id not in self.opted_out:
+            if (
+                e.is_cap
+                and e.start <= now < e.end
+                and e.event_id not in self.opted_out
+                and e.applies(pev_id)
+            ):
                 assert e.limit_kw is not None
                 if best is None or e.limit_kw < best[0]:
                     best = (e.limit_kw, self._local(e))
@@ -525,6 +550,7 @@ class ProgramEvents:
             source=SOURCE_LOCAL,
             price=event.price,
             limit_kw=event.limit_kw,
+            applies_to=frozenset({event.pev_id}) if event.pev_id else None,
         )
 
     def _utility(self, entry: TimelineEntry) -> ProgramEvent:

@@ -23,6 +23,7 @@ from homeassistant.util import dt as dt_util
 from .adapters import ChargerAdapter
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
 from .core.binding import BillingParty, BindingOutcome
+from .core.enrollment import EnrollmentState
 from .core.session import SessionState
 from .openadr.enrollment import ACTIVE as ENROLLMENT_ACTIVE
 from .openadr.enrollment import PENDING as ENROLLMENT_PENDING
@@ -230,6 +231,11 @@ async def async_setup_entry(
             ],
             config_subentry_id=vehicle_id,
         )
+        if coordinator.commissioning is not None:
+            async_add_entities(
+                [CommissioningSensor(coordinator, vehicle, "commissioning")],
+                config_subentry_id=vehicle_id,
+            )
 
 
 class ChargerSensor(ChargerEntity, SensorEntity):
@@ -517,4 +523,53 @@ class EventPerformanceSensor(PremiseEntity, SensorEntity):
             return None
         attributes = {k: v for k, v in last.items() if k not in ("name", "delivered_kwh")}
         attributes["event_name"] = last["name"]
+        return attributes
+
+
+class CommissioningSensor(VehicleEntity, SensorEntity):
+    """The vehicle's enrollment in the program (the first configured one it has), with its
+    running or last commissioning test; every program's state under ``programs``."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [s.value for s in EnrollmentState]
+
+    def _records(self) -> list[tuple[str, Any]]:
+        commissioning = self.coordinator.commissioning
+        if commissioning is None:
+            return []
+        return commissioning.vehicle_records(self.vehicle.pev_id)
+
+    @property
+    def native_value(self) -> str:
+        """The enrollment's state (pending while the VEN sees no program yet)."""
+        records = self._records()
+        return records[0][1].enrollment.state.value if records else EnrollmentState.PENDING.value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The program, why and since when, and the test (its measured response)."""
+        records = self._records()
+        if not records:
+            return {"program": None, "programs": {}}
+        program, record = records[0]
+        enrollment, test = record.enrollment, record.test
+        attributes: dict[str, Any] = {
+            "program": program,
+            "programs": {name: r.enrollment.state.value for name, r in records},
+            "since": enrollment.since.isoformat() if enrollment.since else None,
+            "reason": enrollment.reason,
+        }
+        if test is not None:
+            result = test.result
+            attributes.update(
+                test_source=test.source,
+                test_start=test.start.isoformat(),
+                test_end=test.end.isoformat(),
+                test_limit_kw=test.limit_kw,
+                test_power_before_kw=test.before_kw,
+                test_passed=result.passed if result else None,
+                test_response_s=result.response_s if result else None,
+                test_power_after_kw=result.max_kw_after if result else None,
+                test_reason=result.reason if result else None,
+            )
         return attributes

@@ -4,7 +4,8 @@ An event *touches* an open session when it is not over yet, starts within the pl
 and concerns the session's vehicle:
 
 * a local load-control event with a limit (every charger), a local price event (sessions on
-  the program rate);
+  the program rate); not a commissioning test (a local event for one vehicle: it is verified
+  by the enrollment, not settled);
 * a utility event with load-control entries (``IMPORT_CAPACITY_LIMIT``, ``SIMPLE``, alerts)
   that apply to the vehicle; a utility price event only for a session on the program rate and
   only when one of its prices is above the base tariff's at its start (a critical peak: a
@@ -81,8 +82,8 @@ def touching(events: ProgramEvents, pev_id: str, program_rate: bool, now: dateti
     horizon = now + HORIZON
     found: list[Touch] = []
     for e in events.local:
-        if e.end <= now or e.start >= horizon:
-            continue
+        if e.end <= now or e.start >= horizon or e.pev_id is not None:
+            continue  # over, too far, or a commissioning test (verified, not settled)
         if (e.kind == KIND_LOAD_CONTROL and e.is_cap) or (
             e.kind == KIND_PRICE and e.price is not None and program_rate
         ):

@@ -194,6 +194,36 @@ class ReportOutbox(LinkHealth):
             self.hass.async_create_task(self._async_pump(), eager_start=False)
         return queued
 
+    async def async_queue_report(
+        self,
+        *,
+        report_key: str,
+        event_id: str,
+        program_id: str,
+        report_name: str,
+        kind: str,
+        body: dict[str, Any],
+        session_id: str = "",
+    ) -> None:
+        """Put any report body in the outbox under its key (updated in place when queued
+        again), then send it (a commissioning test's reports)."""
+        now = dt_util.utcnow()
+        await self.premise.store.call(
+            partial(
+                LedgerStore.outbox_put,
+                report_key=report_key,
+                session_id=session_id,
+                event_id=event_id,
+                program_id=program_id,
+                report_name=report_name,
+                kind=kind,
+                body=body,
+                now=now,
+            )
+        )
+        await self._refresh_backlog()
+        self.hass.async_create_task(self._async_pump(), eager_start=False)
+
     async def _async_pump_timer(self, _now: datetime) -> None:
         await self._async_pump()
 

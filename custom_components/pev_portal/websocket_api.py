@@ -95,7 +95,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .const import CONF_IN_PROGRAM, CONF_UTILITY, DOMAIN
 from .coordinator import ChargerRuntime, PevPortalCoordinator
 from .core.session import ChargingSession, SessionState
 from .core.summary import tariff_for
@@ -257,6 +257,12 @@ VEHICLE_CONTROLS = {
 }
 
 
+def _in_program(coordinator: PevPortalCoordinator) -> bool:
+    """Whether the premise is in a utility program (entries from before the choice count so)."""
+    data = coordinator.config_entry.data
+    return bool(data.get(CONF_IN_PROGRAM, True) or data.get(CONF_UTILITY))
+
+
 def _optional(coordinator: PevPortalCoordinator, name: str, runtime: ChargerRuntime) -> Any:
     method: Callable[[ChargerRuntime], Any] | None = getattr(coordinator, name, None)
     if method is None:
@@ -307,7 +313,9 @@ def charger_data(
         binding = {
             "outcome": session.decision.outcome.value,
             "billing_party": session.billing_party.value if session.bound else None,
-            "program_rate": session.decision.program_rate,
+            # Without a utility program there is no program rate to speak of (a home car
+            # is priced at the homeowner's own tariff).
+            "program_rate": session.decision.program_rate and _in_program(coordinator),
         }
     caps = _optional(coordinator, "caps_for", runtime)
     return {

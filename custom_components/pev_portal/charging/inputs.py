@@ -17,6 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from ..adapters import EntityCharger
 from ..const import CONF_CIRCUIT_LIMIT, CONF_CURRENT_ENTITY, LEARNED_LIMIT_MINUTES, VERIFY_SECONDS
+from ..core.failsafe import FailsafeState, circuit_with_failsafe
 from ..core.planner import (
     ChargeMode,
     ChargerModel,
@@ -202,6 +203,18 @@ class PlanRequests:
         volts = min(r.adapter.phases * r.adapter.voltage for r in chargers)
         return float(amps) * volts / 1000.0
 
+    def failsafe_now(self, now: datetime) -> FailsafeState | None:
+        """The utility's fail-safe limit in force now (None: no link, or none in force)."""
+        state = self.link.failsafe.state(now) if self.link is not None else None
+        return state if state is not None and state.active else None
+
+    def effective_circuit_kw(self, now: datetime) -> float | None:
+        """The premise's limit for all its chargers together now: the circuit limit, lowered
+        to the utility's fail-safe limit while that is in force (``core/failsafe.py``)."""
+        circuit = self.circuit_kw()
+        state = self.failsafe_now(now)
+        return circuit if state is None else circuit_with_failsafe(circuit, state)
+
     def build_inputs(
         self, now: datetime, overrides: dict[str, VehicleSettings] | None = None
     ) -> tuple[PlanInputs, dict[str, datetime | None]]:
@@ -209,7 +222,7 @@ class PlanRequests:
         each charger's departure."""
         requests: list[VehicleRequest] = []
         caps: list[PowerCap] = []
-        circuit = self.circuit_kw()
+        circuit = self.effective_circuit_kw(now)
         departures: dict[str, datetime | None] = {}
         plugged = [(r, r.session) for r in self.premise.chargers.values() if r.session is not None]
         # Immediate charging on a shared circuit: "charge now", then the earliest plugged-in.

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.metering import Anomaly, Interval
+from .enrollments import EnrollmentRows
 from .schema import (
     _COMMAND_INSERT,
     _SCHEMA,
@@ -50,7 +51,7 @@ class StoredSession:
     summary: dict[str, Any] | None
 
 
-class LedgerStore(SettlementRows):
+class LedgerStore(SettlementRows, EnrollmentRows):
     """Synchronous SQLite ledger. Use from one thread only (see AsyncLedgerStore)."""
 
     def __init__(self, path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:

@@ -220,6 +220,8 @@ class Timeline(TimelineBuilder):
     ) -> float | None:
         if entry.kind == "cap":
             return entry.cap_kw
+        if entry.fraction is not None:
+            return max(0.0, min(1.0, entry.fraction)) * max_power_kw
         if entry.level is None:
             return None
         mapped = self.level_map.get(entry.level)
