@@ -152,7 +152,6 @@ class ReportOutbox(LinkHealth):
         settled = self.state.events.get(settled_event_id)
         if settled is None:
             return 0
-        now = dt_util.utcnow()
         report_name = f"{session_id}-{settled_event_id}"
         queued = 0
         for event in self.state.events.values():
@@ -175,23 +174,16 @@ class ReportOutbox(LinkHealth):
                 ),
                 asked,
             )
-            await self.premise.store.call(
-                partial(
-                    LedgerStore.outbox_put,
-                    report_key=f"performance:{session_id}:{settled_event_id}:{event.id}",
-                    session_id=session_id,
-                    event_id=event.id,
-                    program_id=event.program_id,
-                    report_name=report_name,
-                    kind="performance",
-                    body=body,
-                    now=now,
-                )
+            await self.async_queue_report(
+                report_key=f"performance:{session_id}:{settled_event_id}:{event.id}",
+                event_id=event.id,
+                program_id=event.program_id,
+                report_name=report_name,
+                kind="performance",
+                body=body,
+                session_id=session_id,
             )
             queued += 1
-        if queued:
-            await self._refresh_backlog()
-            self.hass.async_create_task(self._async_pump(), eager_start=False)
         return queued
 
     async def async_queue_report(
