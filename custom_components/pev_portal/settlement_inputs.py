@@ -7,7 +7,8 @@ and concerns the session's vehicle:
   the program rate); not a commissioning test (a local event for one vehicle: it is verified
   by the enrollment, not settled);
 * a utility event with load-control entries (``IMPORT_CAPACITY_LIMIT``, ``SIMPLE``, alerts)
-  that apply to the vehicle; a utility price event only for a session on the program rate and
+  that apply to the vehicle, unless it is a commissioning test event
+  (:func:`~.openadr.program_rules.is_test_event`: the enrollment verifies and reports it); a utility price event only for a session on the program rate and
   only when one of its prices is above the base tariff's at its start (a critical peak: a
   real-time price program's ordinary prices are not events to settle).
 
@@ -30,6 +31,7 @@ from .core.planner import PowerCap
 from .core.settlement import EventWindow, PlanningInputs
 from .core.summary import tariff_for
 from .core.tariff import CppEvent, OverlayTariff, Tariff
+from .openadr.program_rules import is_test_event
 from .openadr.timeline_build import TimelineEntry
 from .program_events import (
     CAP_KINDS,
@@ -108,6 +110,9 @@ def touching(events: ProgramEvents, pev_id: str, program_rate: bool, now: dateti
         if (entry.kind in CAP_KINDS or entry.kind == "price") and entry.applies_to_pev(pev_id):
             by_event.setdefault(entry.event_id, []).append(entry)
     for event_id, entries in by_event.items():
+        event = link.state.events.get(event_id)
+        if event is not None and is_test_event(event):
+            continue  # a commissioning test: verified and reported by the enrollment
         start = min(e.start for e in entries)
         end = max(e.end for e in entries)
         if end <= now or start >= horizon:

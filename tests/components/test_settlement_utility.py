@@ -21,6 +21,7 @@ from homeassistant.core import HomeAssistant
 from tests.vtn.server import TestVtn, now_utc
 
 from .common import attrs, setup, state
+from .test_commissioning import flagged_test
 from .test_utility import GARAGE, advance, link_of, linked_entry, plug, ticking, wait_for
 
 __all__ = ["ticking"]
@@ -185,3 +186,20 @@ async def test_a_critical_peak_price_event_is_settled(
     assert perf["compliance"] is None
     assert "price_event" in perf["flags"]
     assert perf["delivered_kwh"] == pytest.approx(0.0, abs=0.1)
+
+
+async def test_a_commissioning_test_event_is_not_settled(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """A utility test event (flagged TEST_EVENT) caps the session but is the enrollment's to
+    verify and report: no counterfactual is frozen for it, nothing settled or sent twice."""
+    vtn.approve("PEV-DEMO-0001")
+    coordinator = await setup(hass, linked_entry(vtn, callback_base))
+    await plug(hass)
+    await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
+    runtime = coordinator.chargers["charger1"]
+    flagged_test(vtn, now_utc() - timedelta(seconds=1))
+    await wait_for(hass, lambda: runtime.cap_kw == 7.0)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert coordinator.settlement.unsettled == {}
+    assert await coordinator.store.read(lambda s: s.settlements_unsettled("PREMISE-1")) == []
