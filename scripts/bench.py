@@ -12,7 +12,10 @@ Usage: ``scripts/bench [--quick]``
   the CPU per hour of planning and its checks (bench_control.py);
 - loop: the worst planner call left in the event loop, for the instance sizes
   ``charging.planning._small`` admits (bench_loop.py);
-- performance: time to settle one event on a session against a week of 1-minute sessions.
+- performance: time to settle one event on a session against a week of 1-minute sessions;
+- OpenADR 2.0b: event to cap after the poll that delivers it, and an idle hour of polling's
+  CPU, against openleadr's VTN (bench_oadr2.py).
+- planner and power feed: bench_planner.py and bench_feed.py (their docstrings say what).
 
 Figures are printed, not asserted by the test suite (timed tests are flaky on shared CI).
 """
@@ -35,11 +38,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_control import bench as bench_control  # noqa: E402
 from bench_control import steady, steady_line  # noqa: E402
 from bench_entry import bench_entry  # noqa: E402
+from bench_feed import main as bench_feed_main  # noqa: E402
 from bench_hass import bench_home_assistant  # noqa: E402
 from bench_loop import lines as loop_lines  # noqa: E402
 from bench_loop import worst_inline  # noqa: E402
 from bench_metering import TARGET_US  # noqa: E402
 from bench_metering import bench as bench_metering  # noqa: E402
+from bench_oadr2 import bench as bench_oadr2  # noqa: E402
+from bench_oadr2 import line as oadr2_line  # noqa: E402
 from bench_performance import main as bench_performance_main  # noqa: E402
 from bench_planner import main as bench_planner_main  # noqa: E402
 from bench_utility import bench as bench_utility  # noqa: E402
@@ -125,6 +131,7 @@ def main() -> int:
         f"utility link: {link['unusable_pushes']:,.0f} unusable pushes caused {requests:.0f} VTN "
         f"requests (target < 10) {'OK' if requests < 10 else 'MISSED'}"
     )
+    print(oadr2_line(bench_oadr2()))
     control = bench_control()
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(control["reasons"].items()))
     print(
@@ -138,6 +145,8 @@ def main() -> int:
     bench_performance_main()
     print()
     planner_ok = bench_planner_main(["bench_planner"]) == 0
+    print()
+    bench_feed_main(["bench_feed"])
     return 0 if median_us < TARGET_US and link["backlog_s"] < 60 and planner_ok else 1
 
 

@@ -4,7 +4,8 @@
   services, the websocket API, the HTTP view, diagnostics and the entry's set-up. Every other
   part depends on the small interfaces in ``ports.py`` and on the parts it is handed (imports
   inside ``if TYPE_CHECKING:`` blocks count too).
-* ``core/``, ``openadr/`` and ``io/`` import nothing above them (no Home Assistant either).
+* ``core/``, ``openadr/``, ``openadr2/`` and ``io/`` import nothing above them (no Home
+  Assistant either); ``openadr2/`` (2.0b) feeds the 3.1 package's timeline, so it may read it.
 * Only ``charging/controller.py`` sends charger commands.
 * No source file is much over 600 lines.
 """
@@ -40,7 +41,7 @@ COORDINATOR_READERS = {
 # Modules still reading the coordinator while their own rework is under way (each named with
 # why); the list only shrinks.
 COORDINATOR_READERS_PENDING: set[str] = set()
-LOWER_LAYERS = ("core", "openadr", "io")
+LOWER_LAYERS = ("core", "openadr", "openadr2", "io")
 MAX_LINES = 650
 # Files over the limit while another issue reworks them (each one only shrinks).
 OVERSIZED_PENDING: set[str] = set()
@@ -121,7 +122,7 @@ def test_only_the_home_assistant_faces_import_the_coordinator(path: Path) -> Non
 def test_lower_layers_import_nothing_above_them(path: Path) -> None:
     """core/, openadr/ and io/ import only each other (openadr and io: core) and no HA."""
     layer = _name(path).split("/")[0]
-    allowed = {"core", layer} | ({"core"} if layer in ("openadr", "io") else set())
+    allowed = {"core", layer} | ({"openadr"} if layer == "openadr2" else set())
     for imported in _imports(path):
         assert imported.split(".")[0] in allowed, f"{_name(path)} imports {imported}"
     assert "homeassistant" not in _external(path), f"{_name(path)} imports Home Assistant"

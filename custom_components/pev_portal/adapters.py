@@ -6,20 +6,16 @@ energy sensor. The coordinator only sees the two small interfaces defined here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import (
     ATTR_ENTITY_ID,
-    ATTR_UNIT_OF_MEASUREMENT,
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
-    UnitOfEnergy,
-    UnitOfPower,
 )
 from homeassistant.core import (
     CALLBACK_TYPE,
@@ -34,6 +30,11 @@ from homeassistant.util import dt as dt_util
 
 from .charger_status import STATUS_MAP as STATUS_MAP  # re-exported
 from .charger_status import map_status as map_status
+from .charger_values import Transaction as Transaction  # re-exported
+from .charger_values import energy_kwh as energy_kwh
+from .charger_values import is_energy_sensor as is_energy_sensor
+from .charger_values import power_kw as power_kw
+from .charger_values import transaction, vehicle_id
 from .const import (
     CONF_CURRENT_ENTITY,
     CONF_ENERGY_ENTITY,
@@ -67,64 +68,8 @@ from .presets import (
 
 _LOGGER = logging.getLogger(__name__)
 
-
-def _number(state: State | None) -> float | None:
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None
-    try:
-        return float(state.state)
-    except ValueError:
-        return None
-
-
-def energy_kwh(state: State | None) -> float | None:
-    """A cumulative energy sensor's value in kWh (Wh, kWh and MWh understood)."""
-    value = _number(state)
-    if value is None or state is None:
-        return None
-    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
-    if unit == UnitOfEnergy.WATT_HOUR:
-        return value / 1000.0
-    if unit == UnitOfEnergy.MEGA_WATT_HOUR:
-        return value * 1000.0
-    return value
-
-
-def power_kw(state: State | None) -> float | None:
-    """A power sensor's value in kW (W and kW understood)."""
-    value = _number(state)
-    if value is None or state is None:
-        return None
-    if state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) == UnitOfPower.WATT:
-        return value / 1000.0
-    return value
-
-
-def is_energy_sensor(state: State | None) -> bool:
-    """True for a sensor with device_class energy in Wh, kWh or MWh."""
-    return (
-        state is not None
-        and state.domain == "sensor"
-        and state.attributes.get("device_class") == SensorDeviceClass.ENERGY
-        and state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
-        in (UnitOfEnergy.WATT_HOUR, UnitOfEnergy.KILO_WATT_HOUR, UnitOfEnergy.MEGA_WATT_HOUR)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Transaction:
-    """The charger's own transaction registers, as its integration shows them now.
-
-    ``running`` is True while a transaction runs, False once none does, None when the
-    integration does not say; ``started_at`` its start (lbbrhzn/ocpp: the transaction ID is the
-    start's epoch second); ``meter_start_kwh`` its meterStart; ``energy_kwh`` its energy so far
-    (after the stop: meterStop - meterStart).
-    """
-
-    running: bool | None
-    started_at: datetime | None
-    meter_start_kwh: float | None
-    energy_kwh: float | None
+# Charger statuses that say no energy flows (OCPP 1.6's, as lbbrhzn/ocpp shows them).
+SUSPENDED_STATUSES = frozenset({"suspendedev", "suspendedevse"})
 
 
 class ChargerAdapter:
@@ -334,16 +279,19 @@ class EntityCharger(ChargerAdapter):
         return power is not None and power >= 0.1
 
     def power_kw(self) -> float | None:
+        status = self._state(CONF_STATUS_ENTITY)
+        if status is not None and status.state.strip().lower() in SUSPENDED_STATUSES:
+            # OCPP's suspended states draw nothing; lbbrhzn/ocpp on 2.0.1 keeps showing the
+            # last sampled power until the next sample (up to its meter interval).
+            return 0.0
         return power_kw(self._state(CONF_POWER_ENTITY))
 
     def energy_kwh(self) -> float | None:
         return energy_kwh(self._state(CONF_ENERGY_ENTITY))
 
     def vehicle_id(self) -> str | None:
-        state = self._state(CONF_VEHICLE_ID_ENTITY)
-        if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN, "", "none"):
-            return None
-        return state.state
+        ocpp = self.config.get(CONF_PRESET) == "ocpp"
+        return vehicle_id(self._state(CONF_VEHICLE_ID_ENTITY), ocpp=ocpp)
 
     def vehicle_id_changed_at(self) -> datetime | None:
         state = self._state(CONF_VEHICLE_ID_ENTITY)
@@ -353,21 +301,10 @@ class EntityCharger(ChargerAdapter):
         keys = (CONF_TRANSACTION_ENTITY, CONF_METER_START_ENTITY, CONF_SESSION_ENERGY_ENTITY)
         if not any(self.config.get(key) for key in keys):
             return None
-        marker = _number(self._state(CONF_TRANSACTION_ENTITY))
-        running: bool | None = None
-        started: datetime | None = None
-        if marker is not None:
-            running = marker > 0
-            if running:
-                try:
-                    started = datetime.fromtimestamp(marker, UTC)
-                except OverflowError, OSError, ValueError:
-                    started = None  # not an epoch second: a plain transaction counter
-        return Transaction(
-            running,
-            started,
-            energy_kwh(self._state(CONF_METER_START_ENTITY)),
-            energy_kwh(self._state(CONF_SESSION_ENERGY_ENTITY)),
+        return transaction(
+            self._state(CONF_TRANSACTION_ENTITY),
+            self._state(CONF_METER_START_ENTITY),
+            self._state(CONF_SESSION_ENERGY_ENTITY),
         )
 
     def register_entity(self) -> str | None:
@@ -392,11 +329,33 @@ class EntityCharger(ChargerAdapter):
             if self.config.get(key)
         ]
 
+        # An integration writes its entities one after another (lbbrhzn/ocpp: all of a
+        # charger's on one update, in no set order; on OCPP 2.0.1 the status says Available
+        # in the same update as the transaction's final energy). The change is looked at once
+        # they are all written: on the loop's next turn, once per burst.
+        pending: asyncio.Handle | None = None
+
         @callback
-        def _changed(event: Event[EventStateChangedData]) -> None:
+        def _run() -> None:
+            nonlocal pending
+            pending = None
             on_change()
 
-        return async_track_state_change_event(self.hass, entities, _changed)
+        @callback
+        def _changed(event: Event[EventStateChangedData]) -> None:
+            nonlocal pending
+            if pending is None:
+                pending = self.hass.loop.call_soon(_run)
+
+        unsubscribe = async_track_state_change_event(self.hass, entities, _changed)
+
+        @callback
+        def _stop() -> None:
+            if pending is not None:
+                pending.cancel()
+            unsubscribe()
+
+        return _stop
 
     # -- commands ---------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Binary sensors: plugged in, charging."""
+"""Binary sensors: plugged in, charging; the utility link's connection and fail-safe limit."""
 
 from __future__ import annotations
 
@@ -30,7 +30,12 @@ async def async_setup_entry(
     )
     coordinator = entry.runtime_data
     if coordinator.link is not None:
-        async_add_entities([UtilityConnectionSensor(coordinator, "utility_connection")])
+        async_add_entities(
+            [
+                UtilityConnectionSensor(coordinator, "utility_connection"),
+                FailsafeSensor(coordinator, "failsafe"),
+            ]
+        )
 
 
 class PluggedSensor(ChargerEntity, BinarySensorEntity):
@@ -83,3 +88,23 @@ class UtilityConnectionSensor(UtilityEntity, BinarySensorEntity):
             else None,
             "push": link.state.push_active,
         }
+
+
+class FailsafeSensor(UtilityEntity, BinarySensorEntity):
+    """Whether the utility's fail-safe limit holds the premise's chargers (the link is silent
+    longer than the program's heartbeat, or the events were not read again since)."""
+
+    @property
+    def is_on(self) -> bool:
+        """True while the fail-safe limit is in force."""
+        link = self.coordinator.link
+        return link is not None and link.failsafe.state().active
+
+    @property
+    def extra_state_attributes(self) -> dict[str, object]:
+        """The limit in force, why, since and until when, and the program's rule."""
+        link = self.coordinator.link
+        if link is None:
+            return {}
+        # Not the last contact: it moves with every exchange (a state a minute in the recorder).
+        return {k: v for k, v in link.failsafe.attributes().items() if k != "last_heard"}

@@ -1,4 +1,5 @@
-"""Buttons: charge now, on each charger and on each vehicle (where it is plugged in)."""
+"""Buttons: charge now, on each charger and on each vehicle (where it is plugged in); a
+vehicle's commissioning test (with a utility link)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ async def async_setup_entry(
             [VehicleChargeNowButton(coordinator, vehicle, "charge_now")],
             config_subentry_id=vehicle_id,
         )
+        if coordinator.commissioning is not None:
+            async_add_entities(
+                [CommissioningTestButton(coordinator, vehicle, "start_commissioning_test")],
+                config_subentry_id=vehicle_id,
+            )
 
 
 class ChargeNowMixin(PevPortalEntity, ButtonEntity):
@@ -60,3 +66,14 @@ class ChargeNowButton(ChargerEntity, ChargeNowMixin):
 
 class VehicleChargeNowButton(VehicleSessionEntity, ChargeNowMixin):
     """Charge now on the charger the vehicle is plugged in at."""
+
+
+class CommissioningTestButton(VehicleSessionEntity, ButtonEntity):
+    """Start a local commissioning test of the vehicle (a program whose COMMISSIONING_TEST is
+    LOCAL). Available while the vehicle is plugged in; the action says why it cannot start."""
+
+    follows_charger = True
+
+    async def async_press(self) -> None:
+        """Start the test."""
+        await self.coordinator.async_start_commissioning_test(self.vehicle)

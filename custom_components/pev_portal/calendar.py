@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant
@@ -23,6 +24,7 @@ from homeassistant.util import dt as dt_util
 from .coordinator import PevPortalConfigEntry
 from .core.planner import PlanSlot
 from .entity import PevPortalEntity, PremiseEntity, UtilityEntity
+from .settlement_view import by_event, outcome
 from .texts import async_texts, text
 
 PARALLEL_UPDATES = 0
@@ -58,6 +60,26 @@ class _EventsCalendar(PevPortalEntity, CalendarEntity):
     def _events(self) -> list[CalendarEvent]:
         raise NotImplementedError
 
+    def _results(self) -> dict[str, dict[str, Any]]:
+        """The settled events by ID (what each achieved)."""
+        return {e["event_id"]: e for e in by_event(self.coordinator.settlement.performances())}
+
+    def _outcome(self, result: dict[str, Any] | None) -> str | None:
+        """An event's outcome, once settled ("Result: 6.2 kWh shifted, target met, ...")."""
+        if result is None:
+            return None
+        return self._text(
+            "calendar_event_outcome",
+            "Result: {outcome}",
+            outcome=", ".join(outcome(result, self._text)),
+        )
+
+    def _with_outcome(self, description: str | None, result: dict[str, Any] | None) -> str | None:
+        found = self._outcome(result)
+        if found is None:
+            return description
+        return f"{description}\n{found}" if description else found
+
     @property
     def event(self) -> CalendarEvent | None:
         """The event in progress, else the next one."""
@@ -84,6 +106,7 @@ class ProgramCalendar(UtilityEntity, _EventsCalendar):
         if link is None:
             return []
         found = []
+        results = self._results()
         for entry in link.timeline.entries:
             details = []
             if entry.price is not None:
@@ -101,7 +124,9 @@ class ProgramCalendar(UtilityEntity, _EventsCalendar):
                     start=entry.start,
                     end=entry.end,
                     summary=entry.name or entry.kind,
-                    description=", ".join(details) or None,
+                    description=self._with_outcome(
+                        ", ".join(details) or None, results.get(entry.event_id)
+                    ),
                     uid=f"{entry.event_id}-{entry.start.isoformat()}",
                 )
             )
@@ -125,10 +150,28 @@ class ChargingPlanCalendar(PremiseEntity, _EventsCalendar):
     """The planned charging windows of the sessions and the load-control events in force."""
 
     def _events(self) -> list[CalendarEvent]:
+        shown = [*self._windows(), *self._local_events(), *self._utility_caps()]
         return sorted(
-            [*self._windows(), *self._local_events(), *self._utility_caps()],
+            [*shown, *self._past_results({e.uid for e in shown if e.uid})],
             key=lambda e: (e.start_datetime_local, e.summary),
         )
+
+    def _past_results(self, shown: set[str]) -> list[CalendarEvent]:
+        """The settled events the calendar no longer shows otherwise (they are over), each
+        with what it achieved."""
+        return [
+            CalendarEvent(
+                start=dt_util.parse_datetime(result["start"]) or dt_util.utcnow(),
+                end=dt_util.parse_datetime(result["end"]) or dt_util.utcnow(),
+                summary=self._text(
+                    "calendar_event_result", "{name} · result", name=result["name"] or ""
+                ),
+                description=self._outcome(result),
+                uid=f"result-{event_id}",
+            )
+            for event_id, result in self._results().items()
+            if f"local-{event_id}" not in shown
+        ]
 
     def _windows(self) -> list[CalendarEvent]:
         coordinator = self.coordinator
@@ -176,6 +219,7 @@ class ChargingPlanCalendar(PremiseEntity, _EventsCalendar):
     def _local_events(self) -> list[CalendarEvent]:
         coordinator = self.coordinator
         found = []
+        results = self._results()
         for event in coordinator.local_events:
             if event["kind"] != "load_control" or event.get("limit_kw") is None:
                 continue
@@ -191,13 +235,14 @@ class ChargingPlanCalendar(PremiseEntity, _EventsCalendar):
                         or self._text("calendar_load_control", "Load control"),
                         kw=f"{event['limit_kw']:g}",
                     ),
-                    description=(
+                    description=self._with_outcome(
                         self._text(
                             "calendar_local_event_opted_out",
                             "Local load-control event (opted out)",
                         )
                         if opted_out
-                        else self._text("calendar_local_event", "Local load-control event")
+                        else self._text("calendar_local_event", "Local load-control event"),
+                        results.get(event["event_id"]),
                     ),
                     uid=f"local-{event['event_id']}",
                 )

@@ -109,6 +109,20 @@ CONF_REPORT_MINUTES: Final = "report_minutes"
 DEFAULT_POLL_MINUTES: Final = 5
 DEFAULT_REPORT_MINUTES: Final = 15
 LINK_DOWN_REPAIR_AFTER: Final = timedelta(hours=1)
+# The link's protocol (CONF_UTILITY): OpenADR 3.1 (the default) or 2.0b, and 2.0b's settings:
+# the VTN's certificate fingerprint, the VEN's certificate and key files (the 2.0b security
+# profile; none: plain, for lab VTNs), the programs (market contexts) whose events are
+# mandatory, and the answer to the others (optIn / optOut).
+CONF_PROTOCOL: Final = "protocol"
+PROTOCOL_OADR3: Final = "oadr3"
+PROTOCOL_OADR2: Final = "oadr2"
+CONF_VTN_FINGERPRINT: Final = "vtn_fingerprint"
+CONF_VEN_CERT: Final = "ven_cert"
+CONF_VEN_KEY: Final = "ven_key"
+CONF_MANDATORY_PROGRAMS: Final = "mandatory_programs"
+CONF_DEFAULT_OPT: Final = "default_opt"
+CONF_DEFAULT_BINDING: Final = "default_binding"
+"""2.0b: a vehicle no event names is ``enrolled`` (the default) or ``not_enrolled``."""
 
 # Zigbee Smart Energy meter through ZHA (charger subentry, meter_source "zha")
 METER_SOURCE_ZHA: Final = "zha"

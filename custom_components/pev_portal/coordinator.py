@@ -17,6 +17,7 @@ states; events -> the plan -> the controller -> charger commands.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event, async_track_time_interval
@@ -46,6 +48,7 @@ from .const import (
     CONF_METER_SOURCE,
     CONF_PREMISE_ID,
     CONF_PRICE_ENTITY,
+    CONF_PROTOCOL,
     CONF_TARIFF,
     CONF_UTILITY,
     CONF_VALIDATION_WINDOW,
@@ -56,6 +59,7 @@ from .const import (
     METER_SOURCE_CHARGER,
     METER_SOURCE_DEMO,
     METER_SOURCE_ZHA,
+    PROTOCOL_OADR2,
     STORE_FILENAME,
     SUBENTRY_CHARGER,
     SUBENTRY_VEHICLE,
@@ -66,6 +70,7 @@ from .core.session import VehicleSource
 from .core.simulator import DemoCar, DemoEvse
 from .core.summary import SessionSummary
 from .core.tariff import FlatTariff, Tariff, tariff_from_dict
+from .flex_reports import FlexReports
 from .io.store import AsyncLedgerStore
 from .notifications import Notifier
 from .ports import Premise
@@ -74,9 +79,11 @@ from .program_events import ProgramEvents
 from .reporting import UtilityReports
 from .runtime import ChargerRuntime, Vehicle
 from .sessions import Sessions
+from .settlement_tracker import SettlementTracker
 from .statistics import SessionStatistics
 
 if TYPE_CHECKING:
+    from .commissioning import Commissioning
     from .utility import UtilityLink
 
 _LOGGER = logging.getLogger(__name__)
@@ -119,15 +126,20 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.smart = SmartCharging(self.premise, self.events, self.controller, self.audit)
         self.sessions = Sessions(self.premise, self.events, self.smart, self.default_tariff)
         self.notifier = Notifier(self.premise, self.events, options)
+        self.settlement = SettlementTracker(
+            self.premise, self.events, self.smart, self.sessions.intervals_so_far
+        )
         self.price_feed: PriceFeed | None = None
         if options.get(CONF_PRICE_ENTITY):  # live prices from another integration's entity
             self.price_feed = PriceFeed(self.premise, self.events, options)
         self.link: UtilityLink | None = None
         self.reports: UtilityReports | None = None
+        self.commissioning: Commissioning | None = None
         self._stopped = False
         self._missing_entities = False
         self._price_marker: tuple[Any, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
+        self.flex: FlexReports | None = None
 
     # -- the premise, as the entities read it -----------------------------------------------
 
@@ -195,7 +207,14 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if utility := entry.data.get(CONF_UTILITY):
             from .utility import UtilityLink
 
-            self.link = UtilityLink(
+            link_kind: type[UtilityLink] = UtilityLink
+            if utility.get(CONF_PROTOCOL) == PROTOCOL_OADR2:  # OpenADR 2.0b (utility2.py)
+                # Imported in the executor: openleadr reads its XML schema files at import.
+                module = await self.hass.async_add_import_executor_job(
+                    importlib.import_module, f"{__package__}.utility2"
+                )
+                link_kind = module.Oadr2Link
+            self.link = link_kind(
                 self.hass,
                 self.premise,
                 dict(utility),
@@ -203,12 +222,20 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
                 currency=self.base_tariff.currency,
                 on_timeline=self.events.timeline_changed,
             )
+            if attach := getattr(self.link, "attach", None):
+                attach(self.events)
             self.events.link = self.smart.link = self.sessions.link = self.link
+            self.settlement.link = self.link
             self.reports = UtilityReports(self.premise, self.link, self.events, self.audit)
+            from .commissioning import Commissioning
+
+            self.commissioning = Commissioning(self.premise, self.events, self.link)
+            await self.commissioning.async_load()
         self._wire()
         await self.smart.async_load()
         for runtime in await self.sessions.async_restore():
             self.smart.session_resumed(runtime)
+        await self.settlement.async_load()
         entry.async_on_unload(async_at_started(self.hass, self.smart.async_park_idle))
         for runtime in self.chargers.values():
             self.sessions.listen(runtime)
@@ -228,6 +255,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         if self.link is not None:
             await self.link.async_start()
         self.events.start()
+        self._unsubscribers.append(self.settlement.start())
         if self.price_feed is not None:
             await self.price_feed.async_start()
         else:
@@ -238,15 +266,29 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     def _wire(self) -> None:
         """Who hears of what: sessions, the command audit, the plan and the events."""
         listeners = self.sessions.listeners
+        if self.link is not None:  # flexibility reports; the fail-safe limit replans, is shown
+            self.flex = FlexReports(self.premise, self.link, self.smart)
+            self.flex.start()
+            self._unsubscribers.append(self.flex.stop)
+            listeners.append(self.flex)
+            self.link.failsafe.listeners.append(self._on_failsafe)
         if self.reports is not None:
             listeners.append(self.reports)  # before smart charging forgets the trail
+        listeners.append(self.settlement)
         listeners.extend((self.notifier, SessionStatistics(self.hass, self.events), self.smart))
         self.audit.on_ignored.append(self.notifier.command_ignored)
         self.smart.on_planned.append(self.notifier.plan_computed)
         self._unsubscribers.append(self.events.add_listener(self._on_events))
+        if self.commissioning is not None:
+            self._unsubscribers.append(self.commissioning.start())
 
     @callback
     def _on_events(self, _reason: str) -> None:
+        self.async_update_listeners()
+
+    @callback
+    def _on_failsafe(self) -> None:
+        self.smart.schedule()
         self.async_update_listeners()
 
     @callback
@@ -290,6 +332,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self._stopped = True
         if self.price_feed is not None:
             self.price_feed.stop()
+        self.settlement.stop()
         await self.smart.async_stop()
         if self.link is not None:
             await self.link.async_stop()
@@ -358,6 +401,9 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.sessions.tick(now)
         if self.reports is not None:
             self.reports.tick(now)
+        self.settlement.tick(now)
+        if self.commissioning is not None:
+            self.commissioning.tick(now)  # samples and verifies commissioning tests
         self.notifier.check_events(now)  # notifications: events that began
         if any(r.session is not None for r in self.chargers.values()):
             self.smart.schedule()  # verify commands, follow the energy delivered
@@ -406,6 +452,18 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         )
         await self.smart.async_run_now()
         return event_id
+
+    async def async_start_commissioning_test(self, vehicle: Vehicle) -> None:
+        """Start a local commissioning test of the vehicle (see :mod:`.commissioning`);
+        returns once the charger has been told the test's limit."""
+        if self.commissioning is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="commissioning_not_local",
+                translation_placeholders={"vehicle": vehicle.name},
+            )
+        await self.commissioning.async_start_local_test(vehicle)
+        await self.smart.async_run_now()
 
     def tariff_of(self, runtime: ChargerRuntime) -> Tariff:
         """The tariff the charger's session is priced on (the program's when idle)."""
@@ -461,5 +519,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     async def async_export(
         self, start: datetime, end: datetime
     ) -> tuple[list[dict[str, Any]], list[tuple[str, Interval]]]:
-        """Sessions started in [start, end) with their intervals (and their commands)."""
-        return await self.sessions.async_export(start, end)
+        """Sessions started in [start, end) with their intervals (and their commands and the
+        performance of each event that touched them, ``events``)."""
+        sessions, intervals = await self.sessions.async_export(start, end)
+        found = await self.settlement.async_of_sessions([s["session_id"] for s in sessions])
+        for session in sessions:
+            session["events"] = [p for p in found if p["session_id"] == session["session_id"]]
+        return sessions, intervals

@@ -122,6 +122,12 @@ async def async_get_config_entry_diagnostics(
             "stored_intervals": interval_count,
             "utility": coordinator.link.diagnostics() if coordinator.link is not None else None,
             "smart_charging": coordinator.smart.diagnostics(),
+            "settlement": coordinator.settlement.diagnostics(),
+            "commissioning": (
+                coordinator.commissioning.diagnostics()
+                if coordinator.commissioning is not None
+                else None
+            ),
         },
         TO_REDACT,
     )

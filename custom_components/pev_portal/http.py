@@ -1,10 +1,12 @@
 """The session export as a download (the card's "Export CSV"), for a logged-in user.
 
-``GET /api/pev_portal/export?start=...&end=...&format=csv|json[&content=intervals|commands]``
+``GET /api/pev_portal/export?start=...&end=...&format=csv|json``
+``[&content=intervals|commands|events]``
 ``[&entry_id=...][&session_id=...]`` answers the same file the ``pev_portal.export_sessions``
 action writes, as an attachment. Without ``start`` and ``end`` it covers the last 30 days. A CSV
-holds the intervals, or with ``content=commands`` the smart-charging command audit trail; a JSON
-export holds the sessions, each with its ``commands``, and the intervals.
+holds the intervals, or with ``content=commands`` the smart-charging command audit trail, or
+with ``content=events`` each event's performance on each session; a JSON export holds the
+sessions, each with its ``commands`` and ``events``, and the intervals.
 
 Every session is personal data: the view is for administrators (``require_admin``). Every
 parameter is checked (a date beyond the calendar is a 400, not a 500), and the file name in
@@ -73,7 +75,7 @@ class ExportView(HomeAssistantView):
         content = query.get("content", EXPORT_CONTENTS[0])
         if content not in EXPORT_CONTENTS:
             return self.json_message(
-                "content must be intervals or commands", HTTPStatus.BAD_REQUEST
+                "content must be intervals, commands or events", HTTPStatus.BAD_REQUEST
             )
         now = dt_util.utcnow()
         try:

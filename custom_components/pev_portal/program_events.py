@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -68,6 +68,8 @@ class LocalEvent:
     name: str
     price: float | None = None
     limit_kw: float | None = None
+    pev_id: str | None = None
+    """The one vehicle it limits (a commissioning test); None: every charger."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> LocalEvent:
@@ -80,12 +82,17 @@ class LocalEvent:
             name=row.get("name") or row["kind"],
             price=_finite(row.get("price")),
             limit_kw=_finite(row.get("limit_kw")),
+            pev_id=row.get("pev_id") if isinstance(row.get("pev_id"), str) else None,
         )
 
     @property
     def is_cap(self) -> bool:
         """A load-control event with a limit."""
         return self.kind == KIND_LOAD_CONTROL and self.limit_kw is not None
+
+    def applies(self, pev_id: str | None) -> bool:
+        """Whether it concerns a session of this PEV."""
+        return self.pev_id is None or self.pev_id == pev_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,8 +266,10 @@ class ProgramEvents:
         price: float | None = None,
         limit_kw: float | None = None,
         name: str | None = None,
+        pev_id: str | None = None,
     ) -> str:
-        """Add a local price or load-control event (programs without a utility link)."""
+        """Add a local price or load-control event (programs without a utility link); with
+        ``pev_id`` it limits that vehicle's sessions only (a commissioning test)."""
         if end <= start:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="event_end_before_start"
@@ -279,11 +288,13 @@ class ProgramEvents:
                 await async_texts(self.premise.hass), f"local_event_name_{kind}", default=kind
             )
         data: dict[str, Any] = {"name": name, "price": price, "limit_kw": limit_kw}
+        if pev_id is not None:
+            data["pev_id"] = pev_id
         start_utc, end_utc = dt_util.as_utc(start), dt_util.as_utc(end)
         await self.premise.store.call(
             lambda s: s.add_local_event(event_id, kind, start_utc, end_utc, data)
         )
-        event = LocalEvent(event_id, kind, start_utc, end_utc, name, price, limit_kw)
+        event = LocalEvent(event_id, kind, start_utc, end_utc, name, price, limit_kw, pev_id)
         self.local = sorted([*self.local, event], key=lambda e: e.start)
         self._changed()
         return event_id
@@ -295,22 +306,26 @@ class ProgramEvents:
         """The program tariff for the premise as a whole."""
         return self.tariff_for(None)
 
-    def tariff_for(self, pev_id: str | None) -> Tariff:
+    def tariff_for(self, pev_id: str | None, *, exclude: str | None = None) -> Tariff:
         """The program tariff with local price events and the utility's prices for a PEV.
 
-        The same object until the events change (cheap to compare).
+        The same object until the events change (cheap to compare). ``exclude``: without that
+        event's prices (what the tariff would be without it; not cached).
         """
-        if pev_id in self._tariffs:
+        if exclude is None and pev_id in self._tariffs:
             return self._tariffs[pev_id]
         overlays = [
             CppEvent(e.start, e.end, Decimal(str(e.price)), e.name)
             for e in self.local
-            if e.kind == KIND_PRICE and e.price is not None
+            if e.kind == KIND_PRICE and e.price is not None and e.event_id != exclude
         ]
         if self.link is not None:
-            overlays.extend(self.link.timeline.price_overlays(pev_id))
+            overlays.extend(
+                self.link.timeline.price_overlays(pev_id, () if exclude is None else (exclude,))
+            )
         tariff = OverlayTariff(self.base_tariff, overlays) if overlays else self.base_tariff
-        self._tariffs[pev_id] = tariff
+        if exclude is None:
+            self._tariffs[pev_id] = tariff
         return tariff
 
     def tariff_of(self, runtime: ChargerRuntime) -> Tariff:
@@ -355,7 +370,7 @@ class ProgramEvents:
                 if entry.kind in CAP_KINDS and entry.applies_to_pev(pev_id):
                     found.setdefault(entry.event_id, self._utility(entry))
         for e in self.local:
-            if e.kind == KIND_LOAD_CONTROL and e.start <= now < e.end:
+            if e.kind == KIND_LOAD_CONTROL and e.start <= now < e.end and e.applies(pev_id):
                 found.setdefault(e.event_id, self._local(e))
         return list(found.values())
 
@@ -408,25 +423,41 @@ class ProgramEvents:
     # -- load-control limits --------------------------------------------------------------
 
     def caps(
-        self, pev_id: str | None, charger_id: str, max_kw: float, min_kw: float
+        self,
+        pev_id: str | None,
+        charger_id: str,
+        max_kw: float,
+        min_kw: float,
+        *,
+        exclude: Collection[str] = (),
     ) -> list[PowerCap]:
         """The load-control limits on a session over time, for the planner.
 
         Local limits (for every charger) and the utility's (this charger's vehicle), the events
-        opted out of left out, each with its own fixed window: the list only changes when the
-        events do.
+        opted out of (and those in ``exclude``) left out, each with its own fixed window: the
+        list only changes when the events do.
         """
+        left_out = self.opted_out.union(exclude)
         caps = [
-            PowerCap(e.start, e.end, float(e.limit_kw), e.name)
+            PowerCap(
+                e.start,
+                e.end,
+                float(e.limit_kw),
+                e.name,
+                frozenset({charger_id}) if e.pev_id is not None else None,
+            )
             for e in self.local
-            if e.is_cap and e.limit_kw is not None and e.event_id not in self.opted_out
+            if e.is_cap
+            and e.limit_kw is not None
+            and e.event_id not in left_out
+            and e.applies(pev_id)
         ]
         link = self.link
         if link is not None and (window := link.timeline.cap_window(pev_id)) is not None:
             caps.extend(
                 PowerCap(start, end, cap, name, frozenset({charger_id}))
                 for start, end, cap, name in link.timeline.caps(
-                    pev_id, window[0], window[1], max_kw, min_kw, exclude=self.opted_out
+                    pev_id, window[0], window[1], max_kw, min_kw, exclude=left_out
                 )
             )
         return caps
@@ -441,7 +472,12 @@ class ProgramEvents:
         """
         best: tuple[float, ProgramEvent] | None = None
         for e in self.local:
-            if e.is_cap and e.start <= now < e.end and e.event_id not in self.opted_out:
+            if (
+                e.is_cap
+                and e.start <= now < e.end
+                and e.event_id not in self.opted_out
+                and e.applies(pev_id)
+            ):
                 assert e.limit_kw is not None
                 if best is None or e.limit_kw < best[0]:
                     best = (e.limit_kw, self._local(e))
@@ -514,6 +550,7 @@ class ProgramEvents:
             source=SOURCE_LOCAL,
             price=event.price,
             limit_kw=event.limit_kw,
+            applies_to=frozenset({event.pev_id}) if event.pev_id else None,
         )
 
     def _utility(self, entry: TimelineEntry) -> ProgramEvent:

@@ -23,9 +23,11 @@ from homeassistant.util import dt as dt_util
 from .adapters import ChargerAdapter
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
 from .core.binding import BillingParty, BindingOutcome
+from .core.enrollment import EnrollmentState
 from .core.session import SessionState
 from .openadr.enrollment import ACTIVE as ENROLLMENT_ACTIVE
 from .openadr.enrollment import PENDING as ENROLLMENT_PENDING
+from .settlement_view import by_event
 
 if TYPE_CHECKING:
     from .openadr.timeline import TimelineEntry
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 from .entity import (
     ChargerEntity,
     PevPortalEntity,
+    PremiseEntity,
     UtilityEntity,
     VehicleEntity,
     VehicleSessionEntity,
@@ -217,6 +220,7 @@ async def async_setup_entry(
         ],
     )
     coordinator = entry.runtime_data
+    async_add_entities([EventPerformanceSensor(coordinator, "last_event_performance")])
     if coordinator.link is not None:
         async_add_entities(UtilitySensor(coordinator, d) for d in UTILITY_SENSORS)
     for vehicle_id, vehicle in coordinator.vehicles.items():
@@ -227,6 +231,11 @@ async def async_setup_entry(
             ],
             config_subentry_id=vehicle_id,
         )
+        if coordinator.commissioning is not None:
+            async_add_entities(
+                [CommissioningSensor(coordinator, vehicle, "commissioning")],
+                config_subentry_id=vehicle_id,
+            )
 
 
 class ChargerSensor(ChargerEntity, SensorEntity):
@@ -487,3 +496,80 @@ class PlanSensor(ChargerEntity, PlanSensorMixin):
 
 class VehiclePlanSensor(VehicleSessionEntity, PlanSensorMixin):
     """The plan of the vehicle's session, on the charger it is plugged in at."""
+
+
+class EventPerformanceSensor(PremiseEntity, SensorEntity):
+    """The last event's delivered reduction (kWh, its sessions added up); the rest of its
+    performance (baselines, compliance, shift, target, estimated credit) as attributes."""
+
+    _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
+    _attr_suggested_display_precision = 2
+
+    def _last(self) -> dict[str, Any] | None:
+        events = by_event(self.coordinator.settlement.performances())
+        return events[0] if events else None
+
+    @property
+    def native_value(self) -> float | None:
+        """The delivered reduction of the last event settled."""
+        last = self._last()
+        return last["delivered_kwh"] if last is not None else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The rest of its performance."""
+        last = self._last()
+        if last is None:
+            return None
+        attributes = {k: v for k, v in last.items() if k not in ("name", "delivered_kwh")}
+        attributes["event_name"] = last["name"]
+        return attributes
+
+
+class CommissioningSensor(VehicleEntity, SensorEntity):
+    """The vehicle's enrollment in the program (the first configured one it has), with its
+    running or last commissioning test; every program's state under ``programs``."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [s.value for s in EnrollmentState]
+
+    def _records(self) -> list[tuple[str, Any]]:
+        commissioning = self.coordinator.commissioning
+        if commissioning is None:
+            return []
+        return commissioning.vehicle_records(self.vehicle.pev_id)
+
+    @property
+    def native_value(self) -> str:
+        """The enrollment's state (pending while the VEN sees no program yet)."""
+        records = self._records()
+        return records[0][1].enrollment.state.value if records else EnrollmentState.PENDING.value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The program, why and since when, and the test (its measured response)."""
+        records = self._records()
+        if not records:
+            return {"program": None, "programs": {}}
+        program, record = records[0]
+        enrollment, test = record.enrollment, record.test
+        attributes: dict[str, Any] = {
+            "program": program,
+            "programs": {name: r.enrollment.state.value for name, r in records},
+            "since": enrollment.since.isoformat() if enrollment.since else None,
+            "reason": enrollment.reason,
+        }
+        if test is not None:
+            result = test.result
+            attributes.update(
+                test_source=test.source,
+                test_start=test.start.isoformat(),
+                test_end=test.end.isoformat(),
+                test_limit_kw=test.limit_kw,
+                test_power_before_kw=test.before_kw,
+                test_passed=result.passed if result else None,
+                test_response_s=result.response_s if result else None,
+                test_power_after_kw=result.max_kw_after if result else None,
+                test_reason=result.reason if result else None,
+            )
+        return attributes

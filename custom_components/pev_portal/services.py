@@ -34,6 +34,7 @@ from .core.metering import Interval
 from .core.planner import ChargeMode
 from .core.session import VehicleSource
 from .io.store import command_csv_rows, csv_rows
+from .settlement_view import event_csv_rows
 from .validation import (
     EVENT_FUTURE,
     EVENT_PAST,
@@ -81,7 +82,8 @@ ATTR_REPORT_KEY = "report_key"
 # export always holds both: the sessions, each with its commands, and the intervals.
 CONTENT_INTERVALS = "intervals"
 CONTENT_COMMANDS = "commands"
-EXPORT_CONTENTS = [CONTENT_INTERVALS, CONTENT_COMMANDS]
+CONTENT_EVENTS = "events"  # each event's performance on each session (settlement)
+EXPORT_CONTENTS = [CONTENT_INTERVALS, CONTENT_COMMANDS, CONTENT_EVENTS]
 
 _ID = bounded_text(MAX_ID)
 BIND_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): _ID, vol.Required(ATTR_PEV_ID): _ID})
@@ -171,7 +173,7 @@ def export_filename(
     start: datetime, end: datetime, fmt: str, content: str = CONTENT_INTERVALS
 ) -> str:
     """The export's file name: what it holds, the UTC range and the format."""
-    kind = "commands" if fmt == "csv" and content == CONTENT_COMMANDS else "sessions"
+    kind = content if fmt == "csv" and content in (CONTENT_COMMANDS, CONTENT_EVENTS) else "sessions"
     return f"{kind}_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}.{fmt}"
 
 
@@ -184,13 +186,14 @@ def export_text(
     """The export as CSV (the intervals, or the commands) or JSON (sessions with their
     commands, and the intervals)."""
     if fmt == "csv":
-        rows = (
-            command_csv_rows(
+        if content == CONTENT_EVENTS:
+            rows = event_csv_rows(p for s in sessions for p in s.get("events") or ())
+        elif content == CONTENT_COMMANDS:
+            rows = command_csv_rows(
                 (s["session_id"], c) for s in sessions for c in s.get("commands") or ()
             )
-            if content == CONTENT_COMMANDS
-            else csv_rows(intervals)
-        )
+        else:
+            rows = csv_rows(intervals)
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(rows)
         return buffer.getvalue()

@@ -58,10 +58,24 @@ def follow_transaction(
     if found.started_at is not None and found.started_at < session.started_at - window:
         return False  # a transaction older than the plug-in: not this session's edges
     entry: dict[str, Any] = {"started_at": started, "meter_start_kwh": found.meter_start_kwh}
+    if found.transaction_id is not None:
+        entry["transaction_id"] = found.transaction_id  # OCPP 2.0.1: no start time in the ID
     transactions = session.transactions
     if transactions and transactions[-1] == entry:
         return False
-    if transactions and started is not None and transactions[-1]["started_at"] == started:
+    last = transactions[-1] if transactions else {}
+    same_id = (
+        found.transaction_id is not None and last.get("transaction_id") == found.transaction_id
+    )
+    if same_id and found.meter_start_kwh >= float(last["meter_start_kwh"]) - _SAME_KWH:
+        # The integration restarted and took a later reading for the same transaction's
+        # meterStart (lbbrhzn/ocpp on 2.0.1): the first one is the transaction's; the one
+        # shown is kept to read the transaction's end against.
+        if last.get("shown_meter_start_kwh", last["meter_start_kwh"]) == found.meter_start_kwh:
+            return False
+        last["shown_meter_start_kwh"] = found.meter_start_kwh
+        return True
+    if (started is not None and last.get("started_at") == started) or same_id:
         # The same transaction, its meterStart written after its ID (the sensors are written
         # one by one): the later value is the transaction's.
         transactions[-1] = entry
@@ -114,7 +128,7 @@ def _final_register(runtime: ChargerRuntime, session: ChargingSession) -> float 
     if found is None or found.energy_kwh is None:
         return None
     latest = session.transactions[-1]
-    start = float(latest["meter_start_kwh"])
+    start = float(latest.get("shown_meter_start_kwh", latest["meter_start_kwh"]))
     if found.meter_start_kwh is not None and abs(found.meter_start_kwh - start) > _SAME_KWH:
         return None  # the registers show another transaction than the session's last
     return start + found.energy_kwh

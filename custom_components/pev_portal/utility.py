@@ -62,6 +62,7 @@ from .openadr.models import (
     validation_answer,
 )
 from .openadr.timeline import Timeline
+from .utility_failsafe import LinkFailsafe
 from .utility_outbox import BACKOFF_BASE_S as BACKOFF_BASE_S
 from .utility_outbox import BACKOFF_MAX_S as BACKOFF_MAX_S
 from .utility_outbox import DEAD_STATUSES as DEAD_STATUSES
@@ -168,6 +169,8 @@ class UtilityLink(PushHandling, ReportOutbox):
         """Refreshes run (polls and push-triggered ones), for diagnostics and the benchmark."""
         # The last resource request per PEV ID (re-created when the VTN lost it).
         self._resource_requests: dict[str, list[dict[str, Any]]] = {}
+        self.failsafe = LinkFailsafe(hass, premise)
+        self.failsafe.request_events = self.async_poll_soon
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -194,11 +197,13 @@ class UtilityLink(PushHandling, ReportOutbox):
             )
         )
         await self._refresh_backlog()
+        await self.failsafe.async_load()
         await self.async_connect()
 
     async def async_stop(self) -> None:
         """Stop timers and stop answering pushes (the subscription is left for the restart)."""
         self._stopped = True
+        self.failsafe.stop()
         if self._refresh_handle is not None:
             self._refresh_handle.cancel()
             self._refresh_handle = None
@@ -246,6 +251,7 @@ class UtilityLink(PushHandling, ReportOutbox):
         self.state.programs = programs
         self.state.events = {e.id: e for e in events}
         self._enrollment(programs)
+        self.failsafe.programs_read(programs)  # the events are known again
         self._rebuild_timeline()
 
     def _enrollment(self, programs: Sequence[Program]) -> None:
@@ -544,6 +550,7 @@ class UtilityLink(PushHandling, ReportOutbox):
             "ven_targets": self._ven_targets,
             "resource_targets": self._resource_targets,
             "event_decisions": self.timeline.explain_all(),
+            "failsafe": self.failsafe.attributes(),
             "exchanges": [
                 {
                     "at": x.at.isoformat(),

@@ -17,11 +17,18 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .core.metering import Interval
+from .core.settlement import EnergyInterval
 from .io.store import LedgerStore
 from .openadr.client import VenClient
 from .openadr.errors import OpenADRError, VtnNotFound, VtnProtocolError, VtnUnreachable
 from .openadr.models import Event
 from .openadr.reports import operating_state_report, usage_report
+from .openadr.reports_flex import (
+    PERFORMANCE_PAYLOADS,
+    only_payloads,
+    performance_report,
+    requested_payloads,
+)
 from .openadr.timeline import Timeline
 from .utility_state import LinkHealth
 
@@ -121,6 +128,87 @@ class ReportOutbox(LinkHealth):
                 program_id=event.program_id,
                 report_name=f"{session_id}:state",
                 kind="state",
+                body=body,
+                now=now,
+            )
+        )
+        await self._refresh_backlog()
+        self.hass.async_create_task(self._async_pump(), eager_start=False)
+
+    async def async_queue_performance(
+        self,
+        session_id: str,
+        pev_id: str,
+        settled_event_id: str,
+        baseline: Sequence[EnergyInterval],
+        measured: Sequence[EnergyInterval],
+    ) -> int:
+        """Queue an event's performance on a session (BASELINE, DELTA_USAGE) to each event of
+        its program whose reportDescriptors ask for them; returns how many reports.
+
+        ``reportName`` is the session ID, a hyphen and the settled event's ID; a report holds
+        only the payloads its event asks for. Updated in place when settled again (unplug).
+        """
+        settled = self.state.events.get(settled_event_id)
+        if settled is None:
+            return 0
+        report_name = f"{session_id}-{settled_event_id}"
+        queued = 0
+        for event in self.state.events.values():
+            asked = requested_payloads(event.report_descriptors) & PERFORMANCE_PAYLOADS
+            if (
+                not asked
+                or event.program_id != settled.program_id
+                or not self.timeline.applies(event, pev_id)
+            ):
+                continue
+            body = only_payloads(
+                performance_report(
+                    program_id=event.program_id,
+                    event_id=event.id,
+                    client_name=self.ven_name,
+                    report_name=report_name,
+                    pev_id=pev_id,
+                    baseline=baseline,
+                    measured=measured,
+                ),
+                asked,
+            )
+            await self.async_queue_report(
+                report_key=f"performance:{session_id}:{settled_event_id}:{event.id}",
+                event_id=event.id,
+                program_id=event.program_id,
+                report_name=report_name,
+                kind="performance",
+                body=body,
+                session_id=session_id,
+            )
+            queued += 1
+        return queued
+
+    async def async_queue_report(
+        self,
+        *,
+        report_key: str,
+        event_id: str,
+        program_id: str,
+        report_name: str,
+        kind: str,
+        body: dict[str, Any],
+        session_id: str = "",
+    ) -> None:
+        """Put any report body in the outbox under its key (updated in place when queued
+        again), then send it (a commissioning test's reports)."""
+        now = dt_util.utcnow()
+        await self.premise.store.call(
+            partial(
+                LedgerStore.outbox_put,
+                report_key=report_key,
+                session_id=session_id,
+                event_id=event_id,
+                program_id=program_id,
+                report_name=report_name,
+                kind=kind,
                 body=body,
                 now=now,
             )

@@ -19,6 +19,7 @@ from .openadr.models import Event, Program
 
 if TYPE_CHECKING:
     from .ports import Premise
+    from .utility_failsafe import LinkFailsafe
 
 # The link's log lines keep the logger of the module they came from.
 _LOGGER = logging.getLogger(f"{__package__}.utility")
@@ -64,9 +65,11 @@ class LinkHealth:
     premise: Premise
     config: dict[str, Any]
     state: LinkState
+    failsafe: LinkFailsafe
     _auth_failed: bool
 
     def _succeeded(self) -> None:
+        self.failsafe.heard()  # every successful exchange: the fail-safe's heartbeat
         first = not self.state.connected
         changed = first or self.state.last_error is not None or self._auth_failed
         self.state.connected = True

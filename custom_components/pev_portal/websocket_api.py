@@ -44,6 +44,13 @@ The dashboard data (every time is an ISO 8601 string in UTC, every amount a numb
           "sessions": [                   # the last finished sessions, newest first
             {"session_id", "started_at", "ended_at", "pev_id", "vehicle", "energy_kwh",
              "cost", "currency", "data_quality", "outcome", "billing_party", "interval_count"}
+          ],
+          "event_history": [              # the last events that touched its sessions, newest
+            {"event_id", "name", "source", "kind", "start", "end", "final", "method",
+             "baseline_kwh", "counterfactual_kwh", "meter_kwh", "measured_kwh",
+             "delivered_kwh", "delivered_kw", "asked_kwh", "compliance", "shifted_kwh"
+             (null until unplug), "target_met" (null: not known yet), "incentive" (text,
+             e.g. "1.86", or null), "currency", "flags", "vehicles"}
           ]
         }
       ]
@@ -88,11 +95,12 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .const import CONF_IN_PROGRAM, CONF_UTILITY, DOMAIN
 from .coordinator import ChargerRuntime, PevPortalCoordinator
 from .core.session import ChargingSession, SessionState
 from .core.summary import tariff_for
 from .io.store import LedgerStore, StoredSession
+from .settlement_view import history
 from .validation import MAX_ID
 
 _LOGGER = logging.getLogger(__name__)
@@ -249,6 +257,12 @@ VEHICLE_CONTROLS = {
 }
 
 
+def _in_program(coordinator: PevPortalCoordinator) -> bool:
+    """Whether the premise is in a utility program (entries from before the choice count so)."""
+    data = coordinator.config_entry.data
+    return bool(data.get(CONF_IN_PROGRAM, True) or data.get(CONF_UTILITY))
+
+
 def _optional(coordinator: PevPortalCoordinator, name: str, runtime: ChargerRuntime) -> Any:
     method: Callable[[ChargerRuntime], Any] | None = getattr(coordinator, name, None)
     if method is None:
@@ -299,7 +313,9 @@ def charger_data(
         binding = {
             "outcome": session.decision.outcome.value,
             "billing_party": session.billing_party.value if session.bound else None,
-            "program_rate": session.decision.program_rate,
+            # Without a utility program there is no program rate to speak of (a home car
+            # is priced at the homeowner's own tariff).
+            "program_rate": session.decision.program_rate and _in_program(coordinator),
         }
     caps = _optional(coordinator, "caps_for", runtime)
     return {
@@ -338,6 +354,11 @@ def charger_data(
         "caps": caps if isinstance(caps, list) else [],
         "cap_kw": runtime.cap_kw,
         "sessions": sessions,
+        "event_history": history(
+            p
+            for p in coordinator.settlement.performances()
+            if p.get("charger_id") == runtime.charger_id
+        ),
     }
 
 

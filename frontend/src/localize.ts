@@ -3,6 +3,14 @@
 type Strings = Record<string, string>;
 
 const en: Strings = {
+  event_history: "Event history",
+  "perf.line": "{when}: {outcome}",
+  "perf.shifted": "{kwh} shifted",
+  "perf.reduced": "{kwh} reduced",
+  "perf.no_baseline": "no baseline",
+  "perf.target_met": "target met",
+  "perf.target_missed": "target missed",
+  "perf.credit": "estimated credit {amount}",
   missing_charger: "The charger chosen for this card is no longer in PEV Portal. Edit the card to choose another one.",
   invalid_config: "Invalid card configuration",
   "event.local_active": "Local event in progress: {name}",
@@ -129,6 +137,14 @@ const en: Strings = {
 };
 
 const de: Strings = {
+  event_history: "Ereignisse",
+  "perf.line": "{when}: {outcome}",
+  "perf.shifted": "{kwh} verschoben",
+  "perf.reduced": "{kwh} weniger",
+  "perf.no_baseline": "keine Referenz",
+  "perf.target_met": "Ziel erreicht",
+  "perf.target_missed": "Ziel verfehlt",
+  "perf.credit": "geschätzte Gutschrift {amount}",
   missing_charger: "Die für diese Karte gewählte Ladestation gibt es in PEV Portal nicht mehr. Bearbeite die Karte, um eine andere zu wählen.",
   invalid_config: "Ungültige Kartenkonfiguration",
   "event.local_active": "Lokales Ereignis läuft: {name}",
@@ -255,6 +271,14 @@ const de: Strings = {
 };
 
 const fr: Strings = {
+  event_history: "Historique des événements",
+  "perf.line": "{when} : {outcome}",
+  "perf.shifted": "{kwh} décalés",
+  "perf.reduced": "{kwh} en moins",
+  "perf.no_baseline": "pas de référence",
+  "perf.target_met": "objectif atteint",
+  "perf.target_missed": "objectif manqué",
+  "perf.credit": "crédit estimé {amount}",
   missing_charger: "La borne choisie pour cette carte n'existe plus dans PEV Portal. Modifiez la carte pour en choisir une autre.",
   invalid_config: "Configuration de carte invalide",
   "event.local_active": "Événement local en cours : {name}",

@@ -35,6 +35,7 @@ import {
   canPause,
   chargerOptions,
   chooseCharger,
+  eventHistoryLine,
   eventName,
   eventSource,
   eventTitleKey,
@@ -678,6 +679,14 @@ export class PevPortalCard extends LitElement {
         ${charger.sessions.length
           ? charger.sessions.map((row) => this._renderSession(charger, row, lang))
           : html`<div class="empty">${this._t("no_history")}</div>`}
+        ${charger.event_history?.length
+          ? html`<h4 class="event-history-title">${this._t("event_history")}</h4>
+              <ul class="event-history" data-test="event-history">
+                ${charger.event_history.map(
+                  (row) => html`<li>${eventHistoryLine(row, lang, this._tz)}</li>`,
+                )}
+              </ul>`
+          : nothing}
       </section>
     `;
   }
@@ -1117,6 +1126,16 @@ export class PevPortalCard extends LitElement {
     }
     details.session {
       border-bottom: 1px solid var(--pev-divider);
+    }
+    .event-history-title {
+      margin: 12px 0 4px;
+      font-size: 0.95em;
+      font-weight: 500;
+    }
+    ul.event-history {
+      margin: 0;
+      padding-left: 18px;
+      color: var(--secondary-text-color);
     }
     details summary {
       cursor: pointer;

@@ -131,6 +131,25 @@ export interface ChargerData {
   caps: CapData[];
   cap_kw: number | null;
   sessions: SessionRow[];
+  /** The last events that touched the charger's sessions, newest first (may be absent). */
+  event_history?: EventPerformance[];
+}
+
+/** What an event achieved on the charger's sessions (settlement). */
+export interface EventPerformance {
+  event_id: string;
+  name: string | null;
+  source: string | null;
+  kind: string | null;
+  start: string;
+  end: string;
+  final: boolean;
+  delivered_kwh: number | null;
+  shifted_kwh: number | null;
+  compliance: number | null;
+  target_met: boolean | null;
+  incentive: string | null;
+  currency: string | null;
 }
 
 export interface DashboardData {

@@ -3,9 +3,16 @@
  * tested with node --test). The card (pev-portal-card.ts) and its editor (editor.ts) render it.
  */
 
-import { formatDateTime, formatEnergy } from "./format";
+import { formatDateTime, formatEnergy, formatNumber, formatTime } from "./format";
 import { localize } from "./localize";
-import type { CardConfig, ChargerData, DashboardData, EventData, PlanExplanation } from "./types";
+import type {
+  CardConfig,
+  ChargerData,
+  DashboardData,
+  EventData,
+  EventPerformance,
+  PlanExplanation,
+} from "./types";
 
 /** The sections shown when the configuration does not say otherwise. */
 export const SECTION_DEFAULTS = {
@@ -173,4 +180,38 @@ export function editorSchema(language: string, chargers: Option[], current?: str
       })),
     },
   ];
+}
+
+/**
+ * One line of the event history: "Tuesday 17:00-20:00: 6.2 kWh shifted, target met, estimated
+ * credit 1.86 USD" (the energy shifted once the session ended, the reduction before).
+ */
+export function eventHistoryLine(row: EventPerformance, lang: string, timeZone?: string): string {
+  const start = new Date(row.start);
+  let weekday = "";
+  if (!Number.isNaN(start.getTime())) {
+    try {
+      weekday = new Intl.DateTimeFormat(lang, { weekday: "long", timeZone }).format(start);
+    } catch {
+      weekday = new Intl.DateTimeFormat(lang, { weekday: "long" }).format(start);
+    }
+  }
+  const when = `${weekday} ${formatTime(row.start, lang, timeZone)}-${formatTime(row.end, lang, timeZone)}`;
+  const parts: string[] = [];
+  const kwh = (value: number) => `${formatNumber(value, lang, 1)}\u00a0kWh`;
+  if (row.shifted_kwh !== null && row.shifted_kwh !== undefined) {
+    parts.push(localize(lang, "perf.shifted", { kwh: kwh(row.shifted_kwh) }));
+  } else if (row.delivered_kwh !== null && row.delivered_kwh !== undefined) {
+    parts.push(localize(lang, "perf.reduced", { kwh: kwh(row.delivered_kwh) }));
+  } else {
+    parts.push(localize(lang, "perf.no_baseline"));
+  }
+  if (row.target_met === true) parts.push(localize(lang, "perf.target_met"));
+  else if (row.target_met === false) parts.push(localize(lang, "perf.target_missed"));
+  const amount = row.incentive === null ? NaN : Number(row.incentive);
+  if (Number.isFinite(amount)) {
+    const money = `${formatNumber(amount, lang, 2)}${row.currency ? `\u00a0${row.currency}` : ""}`;
+    parts.push(localize(lang, "perf.credit", { amount: money }));
+  }
+  return localize(lang, "perf.line", { when: when.trim(), outcome: parts.join(", ") });
 }

@@ -7,6 +7,7 @@ import {
   chargerOptions,
   chooseCharger,
   editorSchema,
+  eventHistoryLine,
   eventName,
   eventTitleKey,
   explanationText,
@@ -20,6 +21,7 @@ import {
   withoutDefaults,
 } from "../src/view.ts";
 import { localize } from "../src/localize.ts";
+import { formatTime } from "../src/format.ts";
 
 function charger(extra: Partial<ChargerData> = {}): ChargerData {
   return {
@@ -247,5 +249,48 @@ describe("times", () => {
     assert.equal(timeValue("7:05"), "07:05:00");
     assert.equal(timeValue("23:00:30"), "23:00:30");
     assert.equal(timeValue("garbage"), "garbage");
+  });
+});
+
+describe("eventHistoryLine", () => {
+  const row = {
+    event_id: "evt-1",
+    name: "Peak",
+    source: "utility",
+    kind: "load_control",
+    start: "2026-11-24T17:00:00Z", // a Tuesday
+    end: "2026-11-24T20:00:00Z",
+    final: true,
+    delivered_kwh: 6.4,
+    shifted_kwh: 6.2,
+    compliance: 1,
+    target_met: true,
+    incentive: "1.86",
+    currency: "USD",
+  };
+
+  // The times as the card shows them elsewhere (12-hour in English).
+  const hours = `${formatTime(row.start, "en", "UTC")}-${formatTime(row.end, "en", "UTC")}`;
+
+  it("reads like the issue's example, in the card's language", () => {
+    assert.equal(
+      eventHistoryLine(row, "en", "UTC"),
+      `Tuesday ${hours}: 6.2\u00a0kWh shifted, target met, estimated credit 1.86\u00a0USD`,
+    );
+    assert.equal(
+      eventHistoryLine(row, "de", "UTC"),
+      "Dienstag 17:00-20:00: 6,2\u00a0kWh verschoben, Ziel erreicht, geschätzte Gutschrift 1,86\u00a0USD",
+    );
+    assert.match(eventHistoryLine(row, "fr", "UTC"), /^mardi 17:00-20:00 : 6,2\u00a0kWh décalés/);
+  });
+
+  it("shows the reduction until the session ended, and no credit without rules", () => {
+    const early = { ...row, final: false, shifted_kwh: null, target_met: null, incentive: null };
+    assert.equal(eventHistoryLine(early, "en", "UTC"), `Tuesday ${hours}: 6.4\u00a0kWh reduced`);
+    const none = { ...early, delivered_kwh: null, target_met: false };
+    assert.equal(
+      eventHistoryLine(none, "en", "UTC"),
+      `Tuesday ${hours}: no baseline, target missed`,
+    );
   });
 });

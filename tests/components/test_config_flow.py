@@ -828,6 +828,10 @@ async def test_ocpp_preset(hass: HomeAssistant) -> None:
         **expected,
         "start_button": None,
         "stop_button": None,
+        # The transaction registers: none on this device (test_config_flow_transaction.py).
+        "meter_start_entity": None,
+        "session_energy_entity": None,
+        "transaction_entity": None,
         "meter_source": None,  # has a default
         "meter_entity": None,
         "electrical": None,  # a section: its fields have defaults

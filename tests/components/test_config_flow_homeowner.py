@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import probatio
 import pytest
 from homeassistant import config_entries
-from homeassistant.components.tag import TAG_DATA
+from homeassistant.components.tag import TAG_DATA, async_scan_tag
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_validation as cv
@@ -190,6 +190,31 @@ async def test_price_entity_errors(
     assert result["errors"] == errors
 
 
+async def test_price_picker_offers_price_entities_only(hass: HomeAssistant) -> None:
+    """The current-price picker lists the sensors priced in money per energy, not every sensor
+    (a backup's timestamps, a temperature); with no such sensor it lists every sensor."""
+    result = await start(hass, "price_entity")
+    picker = next(v for m, v in result["data_schema"].schema.items() if str(m) == "price_entity")
+    assert "include_entities" not in picker.config  # nothing priced yet: every sensor
+    hass.states.async_set("sensor.nordpool_kwh_fi_eur", "0.18", {"unit_of_measurement": "EUR/kWh"})
+    hass.states.async_set("sensor.amber_general_price", "31", {"unit_of_measurement": "c/kWh"})
+    hass.states.async_set("input_number.my_price", "0.3", {"unit_of_measurement": "EUR/MWh"})
+    hass.states.async_set("sensor.backup_last_attempt", "2026-03-01T00:00:00+00:00", {})
+    hass.states.async_set("sensor.outdoor", "7", {"unit_of_measurement": "°C"})
+    hass.states.async_set("sensor.grid_energy", "7", {"unit_of_measurement": "kWh"})
+    result = await start(hass, "price_entity")
+    picker = next(v for m, v in result["data_schema"].schema.items() if str(m) == "price_entity")
+    assert picker.config["include_entities"] == [
+        "input_number.my_price",
+        "sensor.amber_general_price",
+        "sensor.nordpool_kwh_fi_eur",
+    ]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"price_entity": "sensor.nordpool_kwh_fi_eur"}
+    )
+    assert result["step_id"] == "charger"
+
+
 async def test_price_entity_in_cents_with_a_forecast_entity(hass: HomeAssistant) -> None:
     """Amber-like: the price in c/kWh on one sensor, the forecast on another; in a program the
     guests' rate is asked."""
@@ -351,6 +376,42 @@ async def test_vehicle_tags_from_home_assistant(hass: HomeAssistant) -> None:
     assert result["data"]["tags"] == ["04A1B2C3", "typed-id"]
 
 
+async def test_vehicle_tag_scanned_while_the_form_is_open(hass: HomeAssistant) -> None:
+    """A tag scanned through Home Assistant's tag integration while the vehicle form is open
+    is added to the vehicle (no ID typed); a scan after the flow ended is not listened to."""
+    assert await async_setup_component(hass, "tag", {})
+    entry = no_program_entry()
+    entry.add_to_hass(hass)
+    before = hass.bus.async_listeners().get("tag_scanned", 0)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"), context={"source": config_entries.SOURCE_USER}
+    )
+    await async_scan_tag(hass, "04-SCANNED-77", None)
+    await async_scan_tag(hass, "04-SCANNED-77", None)  # twice: listed once
+    await hass.async_block_till_done()
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Car", "tags": ["typed-id"]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["tags"] == ["typed-id", "04-SCANNED-77"]
+    # The tag integration registered it too (Settings > Tags shows it).
+    assert "04-SCANNED-77" in {item["id"] for item in hass.data[TAG_DATA].async_items()}
+    assert hass.bus.async_listeners().get("tag_scanned", 0) == before
+
+    # A form closed without submitting stops listening too.
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"), context={"source": config_entries.SOURCE_USER}
+    )
+    assert hass.bus.async_listeners().get("tag_scanned", 0) == before + 1
+    hass.config_entries.subentries.async_abort(result["flow_id"])
+    assert hass.bus.async_listeners().get("tag_scanned", 0) == before
+
+
+def state_attr(hass: HomeAssistant, entity_id: str, name: str) -> Any:
+    state = hass.states.get(entity_id)
+    return state.attributes.get(name) if state else None
+
+
 # -- pickers leave PEV Portal out -----------------------------------------------------------
 
 
@@ -378,6 +439,14 @@ async def test_pickers_leave_out_our_devices_and_entities(
     for marker, field in result["data_schema"].schema.items():
         if str(marker) in ("meter_entity", "energy_entity", "status_entity"):
             assert set(ours) <= set(field.config["exclude_entities"]), marker
+
+    # Our own price sensors (in EUR/kWh) are not offered as the homeowner's price source.
+    priced = [e for e in ours if "/kWh" in str(state_attr(hass, e, "unit_of_measurement"))]
+    assert priced
+    hass.states.async_set("sensor.nordpool_kwh_fi_eur", "0.18", {"unit_of_measurement": "EUR/kWh"})
+    result = await start(hass, "price_entity")
+    picker = next(v for m, v in result["data_schema"].schema.items() if str(m) == "price_entity")
+    assert picker.config["include_entities"] == ["sensor.nordpool_kwh_fi_eur"]
 
 
 @pytest.mark.usefixtures("loaded_demo")

@@ -152,7 +152,7 @@ async def test_commands_download(
     ("params", "message"),
     [
         ({"format": "xml"}, "format must be csv or json"),
-        ({"content": "anomalies"}, "content must be intervals or commands"),
+        ({"content": "anomalies"}, "content must be intervals, commands or events"),
         ({"start": "yesterday"}, "not a date and time: yesterday"),
         ({**RANGE, "end": "2026-11-21T00:00:00"}, "end must be after start"),
         ({"entry_id": "nope"}, "not set up"),

@@ -31,8 +31,9 @@ async def test_setup_and_unload(hass: HomeAssistant, loaded_demo: MockConfigEntr
     entities = er.async_entries_for_config_entry(er.async_get(hass), loaded_demo.entry_id)
     # 9 sensors (plan included), 2 binary sensors, select, button, 3 switches (opt-out
     # included); the vehicle's state sensor, charge mode, charge target, departure, plan sensor,
-    # charge-now button and opt-out switch; the premise's charging-plan calendar.
-    assert len(entities) == 24
+    # charge-now button and opt-out switch; the premise's charging-plan calendar and its last
+    # event performance sensor.
+    assert len(entities) == 25
     unique_ids = {e.unique_id for e in entities}
     assert {
         "vehicle1_plan",

@@ -107,6 +107,7 @@ async def test_dashboard_idle(
     assert charger["caps"] == []
     assert charger["cap_kw"] is None
     assert charger["sessions"] == []
+    assert charger["event_history"] == []
 
 
 async def test_subscription_follows_a_session(
@@ -400,3 +401,52 @@ async def test_dashboard_lists_the_vehicles_controls(
     assert entities["charge_mode"] == "select.family_car_charge_mode"
     assert entities["departure"] == "time.family_car_departure"
     assert entities["target"] == "number.family_car_charge_target"
+
+
+@pytest.fixture
+async def no_program(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> PevPortalCoordinator:
+    """The demo premise (its home car) set up without a utility program, at 10:00 UTC."""
+    freezer.move_to(START)
+    assert await async_setup_component(hass, "websocket_api", {})
+    entry = make_entry()
+    return await setup(
+        hass,
+        MockConfigEntry(
+            domain=DOMAIN,
+            title="Home",
+            unique_id="home-abc123",
+            data={"premise_name": "Home", "premise_id": "home-abc123", "in_program": False},
+            options=dict(entry.options),
+            subentries_data=[
+                {
+                    "subentry_type": s.subentry_type,
+                    "title": s.title,
+                    "data": dict(s.data),
+                    "subentry_id": s.subentry_id,
+                    "unique_id": s.unique_id,
+                }
+                for s in entry.subentries.values()
+            ],
+        ),
+    )
+
+
+async def test_no_program_rate_without_a_utility_program(
+    hass: HomeAssistant,
+    no_program: PevPortalCoordinator,
+    hass_ws_client: WebSocketGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A homeowner without a utility program: the home car's session is not said to be on a
+    "program rate" (the card showed one under the homeowner's own flat price)."""
+    client = await hass_ws_client(hass)
+    await plug(hass, True)
+    await advance(hass, freezer, 5)
+    await client.send_json_auto_id({"type": "pev_portal/dashboard"})
+    charger = (await client.receive_json())["result"]["chargers"][0]
+    assert charger["binding"] == {
+        "outcome": "home",
+        "billing_party": "premise_customer",
+        "program_rate": False,
+    }
+    await client.close()

@@ -475,6 +475,10 @@ try {
     return cards;
   });
   step("card picker");
+  // Closing, the card editor steps back in the browser's history: a navigation started before
+  // it is gone is aborted (net::ERR_ABORTED).
+  await page.locator("hui-dialog-edit-card").waitFor({ state: "hidden", timeout: 15_000 }).catch(() => undefined);
+  await page.waitForTimeout(500);
 
   // 11. In German (the user's language in Home Assistant): every text of the card is German.
   await context.addInitScript(() => window.localStorage.setItem("selectedLanguage", JSON.stringify("de")));

@@ -29,6 +29,7 @@ from custom_components.pev_portal.presets import preset_mapping
 from tests.components.common import setup
 from tests.components.conftest import GUEST_CAR, make_entry
 from tests.ocpp.charge_point import SimChargePoint
+from tests.ocpp.charge_point_v201 import SimChargingStation
 
 START = "2026-11-22T10:00:00+00:00"
 CP_ID = "CP-SIM-1"  # the charge point's own ID (the websocket path)
@@ -87,7 +88,7 @@ class Site:
 
     hass: HomeAssistant
     freezer: FrozenDateTimeFactory
-    cp: SimChargePoint
+    cp: Any  # SimChargePoint (OCPP 1.6J) or SimChargingStation (OCPP 2.0.1)
     ocpp: MockConfigEntry
     premise: MockConfigEntry | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -174,12 +175,15 @@ async def make_site(
     *,
     meter_interval: int = 60,
     connectors: int = 1,
+    version: str = "1.6",
     **cp_options: Any,
 ) -> Site:
-    """The ocpp entry set up and the charge point connected (PEV Portal not yet)."""
+    """The ocpp entry set up and the charge point connected (PEV Portal not yet); the charge
+    point speaks OCPP ``version`` (1.6 or 2.0.1)."""
     freezer.move_to(START)
     port = free_port()
-    cp = SimChargePoint(CP_ID, f"ws://127.0.0.1:{port}", connectors=connectors, **cp_options)
+    kind = SimChargingStation if version == "2.0.1" else SimChargePoint
+    cp = kind(CP_ID, f"ws://127.0.0.1:{port}", connectors=connectors, **cp_options)
     site = Site(
         hass, freezer, cp, ocpp_entry(port, meter_interval=meter_interval, connectors=connectors)
     )

@@ -6,13 +6,16 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from custom_components.pev_portal.core.failsafe import FailsafeRule
 from custom_components.pev_portal.core.settlement import BaselineMethod, IncentiveRules
-from custom_components.pev_portal.openadr.models import parse_program
+from custom_components.pev_portal.openadr.models import parse_event, parse_program
 from custom_components.pev_portal.openadr.program_rules import (
     commissioning_test,
     failsafe_rule,
     incentive_rules,
+    is_test_event,
     response_time,
 )
 from tests.vtn import schema
@@ -111,3 +114,44 @@ def test_defaults_and_malformed_values_are_ignored() -> None:
     )
     assert incentive_rules(partial) == IncentiveRules("USD", None, Decimal(2), 0.0)
     assert failsafe_rule(partial) is None
+
+
+def _event(extra: dict[str, Any], *payloads: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": "evt-1",
+        "programID": "prg-1",
+        "objectType": "EVENT",
+        "createdDateTime": "2030-07-02T17:00:00Z",
+        "modificationDateTime": "2030-07-02T17:00:00Z",
+        "intervalPeriod": {"start": "2030-07-02T18:00:00Z", "duration": "PT5M"},
+        "intervals": [
+            {
+                "id": 0,
+                "payloads": [{"type": "IMPORT_CAPACITY_LIMIT", "values": [4.0]}, *payloads],
+            }
+        ],
+        **extra,
+    }
+    schema.validate("event", body)  # the flags are allowed by the 3.1.0 contract
+    return body
+
+
+@pytest.mark.parametrize(
+    ("extra", "payloads", "expected"),
+    [
+        ({}, [], False),
+        ({"testEvent": True}, [], True),
+        ({"testEvent": "true"}, [], True),
+        ({"testEvent": False}, [], False),
+        ({}, [{"type": "TEST_EVENT", "values": [True]}], True),
+        ({}, [{"type": "test_event", "values": ["yes"]}], True),
+        ({}, [{"type": "TEST_EVENT", "values": [1]}], True),
+        ({}, [{"type": "TEST_EVENT", "values": [False]}], False),
+        ({}, [{"type": "TEST_EVENT", "values": []}], False),
+        ({}, [{"type": "TEST_EVENT", "values": [2]}], False),
+    ],
+)
+def test_a_test_event_is_flagged_by_a_property_or_a_payload(
+    extra: dict[str, Any], payloads: list[dict[str, Any]], expected: bool
+) -> None:
+    assert is_test_event(parse_event(_event(extra, *payloads))) is expected

@@ -31,6 +31,7 @@ from custom_components.pev_portal.core.settlement import (
 from custom_components.pev_portal.core.tariff import FlatTariff
 from custom_components.pev_portal.openadr.reports_flex import (
     flexibility_report,
+    only_payloads,
     performance_report,
     requested_payloads,
     storage_report,
@@ -190,3 +191,24 @@ def test_requested_payloads() -> None:
             {"x": 1},
         ]
     ) == {"BASELINE", "DELTA_USAGE"}
+
+
+def test_only_the_payloads_asked_for() -> None:
+    """A reporting event that asks only for DELTA_USAGE gets a valid report with only that."""
+    grid = ((T0, T0 + H, 2.0), (T0 + H, T0 + 2 * H, 3.0))
+    body = performance_report(
+        **IDS,
+        report_name="s-1-evt-1",
+        pev_id="PEV-1",
+        baseline=grid,
+        measured=((T0, T0 + H, 1.0), (T0 + H, T0 + 2 * H, 3.5)),
+    )
+    only = only_payloads(body, {"DELTA_USAGE"})
+    check(only)
+    assert [d["payloadType"] for d in only["payloadDescriptors"]] == ["DELTA_USAGE"]
+    values = [i["payloads"] for i in only["resources"][0]["intervals"]]
+    assert values == [
+        [{"type": "DELTA_USAGE", "values": [-1.0]}],
+        [{"type": "DELTA_USAGE", "values": [0.5]}],
+    ]
+    assert body["payloadDescriptors"][0]["payloadType"] == "BASELINE"  # the original is kept

@@ -48,6 +48,7 @@ _LOGGER = logging.getLogger(__name__)
 SOURCE_PLAN = "plan"
 SOURCE_EVENT = "event"
 SOURCE_USER = "user"
+SOURCE_FAILSAFE = "failsafe"  # the utility's fail-safe limit (the link is silent)
 
 # A failed command is retried after 5 s, doubling to at most 5 minutes.
 RETRY_BASE_S = 5.0
@@ -75,7 +76,7 @@ class Target:
 
     charger_id: str
     limit_kw: float  # the effective limit
-    source: str  # plan | event | user: what holds it there
+    source: str  # plan | event | user | failsafe: what holds it there
     pause_reason: PauseReason | None = None  # why charging is stopped (limit below minimum)
     cap_kw: float | None = None  # the load-control limit in force (shown by the entities)
     force: bool = False  # a user's action: sent (and audited) even when nothing changes
@@ -168,8 +169,9 @@ class ChargerController:
             return self.errors.get(runtime.charger_id)  # backing off: the retry timer sends it
         source = target.source
         previous = self.audit.last(session)
-        if source == SOURCE_PLAN and previous is not None and previous["source"] == SOURCE_EVENT:
-            source = SOURCE_EVENT  # the end of a load-control limit
+        held = (SOURCE_EVENT, SOURCE_FAILSAFE)
+        if source == SOURCE_PLAN and previous is not None and previous["source"] in held:
+            source = previous["source"]  # the end of a load-control or fail-safe limit
         _LOGGER.debug(
             "%s: %s command enabled=%s current=%s A", runtime.name, source, *_parts(desired)
         )

@@ -18,6 +18,7 @@ from homeassistant.util import dt as dt_util
 
 from ..adapters import EntityCharger
 from ..const import CONF_CIRCUIT_LIMIT, CONF_CURRENT_ENTITY, LEARNED_LIMIT_MINUTES, VERIFY_SECONDS
+from ..core.failsafe import FailsafeState, circuit_with_failsafe
 from ..core.planner import (
     ChargeMode,
     ChargerModel,
@@ -220,13 +221,25 @@ class PlanRequests:
         volts = min(r.adapter.phases * r.adapter.voltage for r in chargers)
         return float(amps) * volts / 1000.0
 
+    def failsafe_now(self, now: datetime) -> FailsafeState | None:
+        """The utility's fail-safe limit in force now (None: no link, or none in force)."""
+        state = self.link.failsafe.state(now) if self.link is not None else None
+        return state if state is not None and state.active else None
+
+    def effective_circuit_kw(self, now: datetime) -> float | None:
+        """The premise's limit for all its chargers together now: the circuit limit, lowered
+        to the utility's fail-safe limit while that is in force (``core/failsafe.py``)."""
+        circuit = self.circuit_kw()
+        state = self.failsafe_now(now)
+        return circuit if state is None else circuit_with_failsafe(circuit, state)
+
     def current_inputs(self, now: datetime) -> tuple[PlanInputs, dict[str, datetime | None]]:
         """The planner's inputs now, and each charger's departure: built again
         (:meth:`build_inputs`) only when something they are built from changed (see
         :meth:`_inputs_key`) or a departure passed; otherwise the same inputs, with the
         energies still wanted read again (the same object when those did not move either, so
         that the 5-second tick does next to nothing in a steady home)."""
-        key = self._inputs_key()
+        key = self._inputs_key(now)
         built = self._built
         if built is None or built.key != key or (built.until is not None and now >= built.until):
             inputs, departures = self.build_inputs(now)
@@ -244,9 +257,10 @@ class PlanRequests:
             built.inputs = old.with_energies(energies)
         return built.inputs, built.departures
 
-    def _inputs_key(self) -> Hashable:
+    def _inputs_key(self, now: datetime) -> Hashable:
         """Everything the inputs are built from but the energies and the time: the program's
-        events (their version: caps and tariffs), the solar forecast, the circuit option, the
+        events (their version: caps and tariffs), the solar forecast, the circuit in force now
+        (the option, lowered by the utility's fail-safe limit while that holds), the
         chargers with their sessions (binding, vehicle, pricing) and their current range, the
         vehicles' settings, "charge now", what vehicles were seen to take. Cheap: read at every
         tick."""
@@ -268,7 +282,7 @@ class PlanRequests:
             self.events.version,
             id(self.events.program_tariff),
             id(self.solar_forecast),
-            self.premise.entry.options.get(CONF_CIRCUIT_LIMIT),
+            self.effective_circuit_kw(now),
             chargers,
             settings,
             tuple(self.premise.vehicles),
@@ -284,7 +298,7 @@ class PlanRequests:
         self.inputs_built += 1
         requests: list[VehicleRequest] = []
         caps: list[PowerCap] = []
-        circuit = self.circuit_kw()
+        circuit = self.effective_circuit_kw(now)
         departures: dict[str, datetime | None] = {}
         plugged = [(r, r.session) for r in self.premise.chargers.values() if r.session is not None]
         # Immediate charging on a shared circuit: "charge now", then the earliest plugged-in.

@@ -17,7 +17,10 @@ The effective limit of a charger with a session is the smallest of:
   the circuit ("charge now" first, then the earliest plugged-in);
 * the load-control limit in force (local or the utility's), in every mode, "charge now"
   included, unless the user opted out of that event where the program allows it;
-* the user's choice: the "Charging enabled" switch off is 0.
+* the user's choice: the "Charging enabled" switch off is 0;
+* the utility's fail-safe limit while it is in force (:mod:`..utility_failsafe`): the premise's
+  chargers together, planned as the circuit limit (the lower of the two); commands it holds
+  back are audited with the source ``failsafe``.
 
 * Random start: a planned charge that would start at a price or event boundary (after the plan
   was made) starts up to ``start_delay_minutes`` (option, default 10) later, drawn at random once
@@ -44,6 +47,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time, async_tra
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
+from ..adapters import ChargerAdapter
 from ..const import (
     CONF_SOLAR_BASE_LOAD,
     CONF_SOLAR_FORECAST,
@@ -54,6 +58,7 @@ from ..const import (
     PLAN_HORIZON_HOURS,
     RANDOM_START_CAP,
 )
+from ..core.failsafe import FailsafeState
 from ..core.metering import Interval
 from ..core.planner import (
     ChargeMode,
@@ -73,7 +78,14 @@ from ..runtime import ChargerRuntime
 from ..solar import REFRESH as SOLAR_REFRESH
 from ..solar import SolarSource
 from .audit import CommandAudit
-from .controller import SOURCE_EVENT, SOURCE_PLAN, SOURCE_USER, ChargerController, Target
+from .controller import (
+    SOURCE_EVENT,
+    SOURCE_FAILSAFE,
+    SOURCE_PLAN,
+    SOURCE_USER,
+    ChargerController,
+    Target,
+)
 from .inputs import UNDER_DELIVERY_TOLERANCE_KW, PlanRequests
 from .settings import VehicleSettings
 from .views import PlanViews
@@ -364,7 +376,8 @@ class SmartCharging(PlanRequests, PlanViews):
         force = runtime.charger_id in self._force
         if session.session_id in self.user_paused:
             return Target(runtime.charger_id, 0.0, SOURCE_USER, PauseReason.USER, cap, force)
-        circuit = self.circuit_kw()
+        circuit = self.effective_circuit_kw(now)
+        failsafe = self.failsafe_now(now)
         charge_now = session.session_id in self.overrides
         if circuit is None and (charge_now or self.mode_of(runtime) is ChargeMode.IMMEDIATE):
             power, source = adapter.max_power_kw(), SOURCE_USER if charge_now else SOURCE_PLAN
@@ -377,9 +390,13 @@ class SmartCharging(PlanRequests, PlanViews):
         # own current steps: the plan may already sit just below the limit for that reason).
         if cap is not None and power >= adapter.kw_at(adapter.amps_for(cap)) - 1e-6:
             power, source = min(power, cap), SOURCE_EVENT
+        full = charge_now or self.mode_of(runtime) is ChargeMode.IMMEDIATE
+        if source in (SOURCE_PLAN, SOURCE_USER) and _held(adapter, failsafe, power, full=full):
+            source = SOURCE_FAILSAFE  # the plan shares the utility's fail-safe limit
         pause = None
         if power <= 0 or power < adapter.min_power_kw() - 1e-6:
-            pause = PauseReason.EVENT if source == SOURCE_EVENT else PauseReason.PLAN
+            held = source in (SOURCE_EVENT, SOURCE_FAILSAFE)
+            pause = PauseReason.EVENT if held else PauseReason.PLAN
         source = self._next_source.get(runtime.charger_id, source)
         if force:
             source = SOURCE_USER
@@ -564,6 +581,17 @@ def _small(inputs: PlanInputs) -> bool:
     passes), so every shared circuit is planned in the executor.
     """
     return inputs.circuit_kw is None and len(inputs.requests) <= 4
+
+
+def _held(
+    adapter: ChargerAdapter, failsafe: FailsafeState | None, power: float, *, full: bool
+) -> bool:
+    """Whether the fail-safe limit is what holds a charger at ``power``: below its full power,
+    and the limit forbids charging at all, or the mode wants full power, or it charges (a plan
+    waiting for cheaper hours is the plan's, not the fail-safe's)."""
+    if failsafe is None or failsafe.limit_kw is None or power >= adapter.max_power_kw() - 1e-6:
+        return False
+    return failsafe.limit_kw < adapter.min_power_kw() - 1e-6 or full or power > 0
 
 
 def _restore(found: set[str], key: str, present: bool) -> None:

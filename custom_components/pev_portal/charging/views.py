@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.util import dt as dt_util
 
+from ..core.failsafe import FailsafeReason, FailsafeState
 from ..core.planner import ChargeMode, Plan, PlanInputs, explanation_message
 from ..runtime import ChargerRuntime
 
@@ -31,6 +32,10 @@ class PlanViews:
         """The circuit limit in kW."""
         raise NotImplementedError
 
+    def failsafe_now(self, now: datetime) -> FailsafeState | None:
+        """The utility's fail-safe limit in force."""
+        raise NotImplementedError
+
     def audit_for(self, runtime: ChargerRuntime) -> list[dict[str, Any]]:
         """The active session's command audit trail."""
         return self.audit.trail(runtime)
@@ -48,8 +53,12 @@ class PlanViews:
         if vp is None or runtime.session is None:
             return None
         tz = dt_util.get_default_time_zone()
-        reason = "; ".join(explanation_message(e, tz=tz) for e in vp.explanations) or None
+        texts = [explanation_message(e, tz=tz) for e in vp.explanations]
+        if (failsafe := self.failsafe_now(dt_util.utcnow())) is not None:
+            texts.insert(0, failsafe_message(failsafe, tz))
+        reason = "; ".join(texts) or None
         departure = departures.get(runtime.charger_id)
+        circuit = self.inputs.circuit_kw if self.inputs is not None else self.circuit_kw()
         return {
             "mode": self.mode_of(runtime).value,
             "slots": [
@@ -79,7 +88,7 @@ class PlanViews:
                     "kwh": round(e.delayed_kwh, 3),
                     "ready_by": e.ready_by.isoformat() if e.ready_by else None,
                     "ready_without": e.ready_without.isoformat() if e.ready_without else None,
-                    "circuit_kw": self.circuit_kw() if e.constraint == "circuit" else None,
+                    "circuit_kw": circuit if e.constraint == "circuit" else None,
                 }
                 for e in vp.explanations
             ],
@@ -99,3 +108,14 @@ class PlanViews:
             for c in self.inputs.caps
             if c.vehicle_ids is None or runtime.charger_id in c.vehicle_ids
         ]
+
+
+def failsafe_message(state: FailsafeState, tz: tzinfo) -> str:
+    """Why the fail-safe limit holds the chargers (the plan's reason starts with it)."""
+    since = state.since.astimezone(tz).strftime("%H:%M") if state.since else "?"
+    why = (
+        f"the utility link is silent since {since}"
+        if state.reason is FailsafeReason.LINK_SILENT
+        else f"waiting for the utility's events after a silence since {since}"
+    )
+    return f"the utility's fail-safe limit of {state.limit_kw:g} kW holds all chargers: {why}"

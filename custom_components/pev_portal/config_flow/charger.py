@@ -27,14 +27,17 @@ from ..const import (
     CONF_MAX_CURRENT,
     CONF_METER_ENTITY,
     CONF_METER_SOURCE,
+    CONF_METER_START_ENTITY,
     CONF_MIN_CURRENT,
     CONF_PHASES,
     CONF_POWER_ENTITY,
     CONF_PRESET,
+    CONF_SESSION_ENERGY_ENTITY,
     CONF_START_BUTTON,
     CONF_STATUS_ENTITY,
     CONF_STOP_BUTTON,
     CONF_SWITCH_ENTITY,
+    CONF_TRANSACTION_ENTITY,
     CONF_VEHICLE_ID_ENTITY,
     CONF_VOLTAGE,
     DEFAULT_MAX_CURRENT_A,
@@ -227,6 +230,7 @@ class ChargerSteps[ResultT]:
             CONF_STOP_BUTTON,
             CONF_CURRENT_ENTITY,
             CONF_VEHICLE_ID_ENTITY,
+            CONF_TRANSACTION_ENTITY,
         ):
             if user_input.get(key) and self.hass.states.get(user_input[key]) is None:
                 errors[key] = "entity_not_found"
@@ -238,9 +242,11 @@ class ChargerSteps[ResultT]:
                 power_kw(state) is None and state.state not in ("unavailable", "unknown")
             ):
                 errors[CONF_POWER_ENTITY] = "not_power_sensor"
-        energy = user_input.get(CONF_ENERGY_ENTITY)
-        if energy and not is_energy_sensor(self.hass.states.get(energy)):
-            errors[CONF_ENERGY_ENTITY] = "not_energy_sensor"
+        # The charger's register and the transaction's own registers (meterStart, its energy).
+        for key in (CONF_ENERGY_ENTITY, CONF_METER_START_ENTITY, CONF_SESSION_ENERGY_ENTITY):
+            energy = user_input.get(key)
+            if energy and not is_energy_sensor(self.hass.states.get(energy)):
+                errors[key] = "not_energy_sensor"
         return errors, placeholders
 
     async def async_step_meter(self, user_input: dict[str, Any] | None = None) -> ResultT:
@@ -268,6 +274,11 @@ _ENTITY_FIELDS: tuple[tuple[str, list[str], str | None], ...] = (
     (CONF_POWER_ENTITY, ["sensor"], "power"),
     (CONF_ENERGY_ENTITY, ["sensor"], "energy"),
     (CONF_VEHICLE_ID_ENTITY, ["sensor"], None),
+    # The charger's transaction registers (lbbrhzn/ocpp: Energy Meter Start, Energy Session,
+    # Transaction Id): the session's first and last interval (session_edges.py).
+    (CONF_METER_START_ENTITY, ["sensor"], "energy"),
+    (CONF_SESSION_ENERGY_ENTITY, ["sensor"], "energy"),
+    (CONF_TRANSACTION_ENTITY, ["sensor"], None),
 )
 _ENTITY_KEYS = tuple(key for key, _, _ in _ENTITY_FIELDS)
 

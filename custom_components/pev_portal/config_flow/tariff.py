@@ -42,7 +42,7 @@ from ..const import (
 )
 from ..core.price_source import PriceSourceError, current_price, parse_prices, unit_scale
 from ..core.tariff import PriceSegment, TariffError, tariff_from_dict
-from .helpers import Range, _box, entity_picker, range_errors
+from .helpers import Range, _box, entity_picker, own_entities, range_errors
 
 PRICE_RANGE = Range(0, None, "invalid_price")
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
@@ -175,6 +175,37 @@ def _validate_tou(form: Mapping[str, Any]) -> dict[str, str]:
         if first is None or after is None or (after.month, after.day) == (first.month, first.day):
             errors[SECTION_SEASON] = "invalid_season"
     return errors
+
+
+def price_entities(hass: HomeAssistant) -> list[str]:
+    """Sensors and input numbers whose unit is money per energy (``EUR/kWh``, ``c/kWh``...),
+    PEV Portal's own left out: the price entities of the homeowner's price integrations."""
+    own = set(own_entities(hass))
+    found = []
+    for state in hass.states.async_all(["sensor", "input_number"]):
+        unit = state.attributes.get("unit_of_measurement")
+        if state.entity_id in own or not isinstance(unit, str) or not unit.strip():
+            continue
+        try:
+            unit_scale(unit)
+        except PriceSourceError:
+            continue
+        found.append(state.entity_id)
+    return sorted(found)
+
+
+def price_entity_picker(hass: HomeAssistant, chosen: str | None) -> selector.EntitySelector:
+    """The current-price picker: only price entities (not every sensor, e.g. a backup's
+    timestamps), plus the one chosen before; every sensor when none has a price unit (a price
+    sensor without a unit is read as per kWh)."""
+    prices = price_entities(hass)
+    if not prices:
+        return entity_picker(hass, ["sensor", "input_number"])
+    if chosen and chosen not in prices:
+        prices.append(chosen)
+    return selector.EntitySelector(
+        selector.EntitySelectorConfig(domain=["sensor", "input_number"], include_entities=prices)
+    )
 
 
 def price_entity_check(
@@ -377,7 +408,7 @@ class TariffSteps[ResultT]:
                 vol.Required(
                     CONF_PRICE_ENTITY,
                     description={"suggested_value": defaults.get(CONF_PRICE_ENTITY)},
-                ): entity_picker(self.hass, ["sensor", "input_number"]),
+                ): price_entity_picker(self.hass, defaults.get(CONF_PRICE_ENTITY)),
                 vol.Optional(
                     CONF_PRICE_FORECAST_ENTITY,
                     description={"suggested_value": defaults.get(CONF_PRICE_FORECAST_ENTITY)},

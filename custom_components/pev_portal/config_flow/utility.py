@@ -1,5 +1,6 @@
-"""The utility link (OpenADR 3.1 VTN): its form, its live test, and the steps that set it
-(with the premise ID, in a utility program), change it (reconfigure) and re-authenticate it."""
+"""The utility link (OpenADR 3.1 VTN, or 2.0b: ``utility2.py`` beside this): its form, its live
+test, and the steps that set it (with the premise ID, in a utility program), change it
+(reconfigure) and re-authenticate it."""
 
 from __future__ import annotations
 
@@ -29,19 +30,28 @@ from ..const import (
     CONF_CALLBACK_URL,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
+    CONF_DEFAULT_BINDING,
+    CONF_DEFAULT_OPT,
     CONF_IN_PROGRAM,
     CONF_INTERVAL_MINUTES,
+    CONF_MANDATORY_PROGRAMS,
     CONF_PREMISE_ID,
     CONF_PREMISE_NAME,
     CONF_PROGRAMS,
+    CONF_PROTOCOL,
     CONF_TOKEN,
     CONF_UTILITY,
     CONF_UTILITY_ID,
     CONF_VALIDATION_WINDOW,
+    CONF_VEN_CERT,
+    CONF_VEN_KEY,
     CONF_VEN_NAME,
+    CONF_VTN_FINGERPRINT,
     CONF_VTN_URL,
     DEFAULT_INTERVAL_MINUTES,
     DEFAULT_VALIDATION_WINDOW,
+    PROTOCOL_OADR2,
+    PROTOCOL_OADR3,
     SECTION_ADVANCED,
 )
 from .helpers import _password
@@ -94,8 +104,14 @@ def _utility_schema(
         vol.Optional(CONF_CA_BUNDLE, description=suggested(CONF_CA_BUNDLE)): str,
         vol.Optional(CONF_ALLOW_HTTP, default=bool(defaults.get(CONF_ALLOW_HTTP, False))): bool,
         vol.Optional(CONF_CALLBACK_URL, description=suggested(CONF_CALLBACK_URL)): str,
+        **_oadr2_fields(defaults),
     }
-    shown = {CONF_ALLOW_HTTP: bool(defaults.get(CONF_ALLOW_HTTP, False))}
+    shown = {
+        CONF_ALLOW_HTTP: bool(defaults.get(CONF_ALLOW_HTTP, False)),
+        CONF_PROTOCOL: defaults.get(CONF_PROTOCOL, PROTOCOL_OADR3),
+        CONF_DEFAULT_OPT: defaults.get(CONF_DEFAULT_OPT, "optIn"),
+        CONF_DEFAULT_BINDING: defaults.get(CONF_DEFAULT_BINDING, "enrolled"),
+    }
     if set_up:
         advanced.update(_metering_schema(defaults))
         shown[CONF_INTERVAL_MINUTES] = defaults.get(CONF_INTERVAL_MINUTES, DEFAULT_INTERVAL_MINUTES)
@@ -106,6 +122,44 @@ def _utility_schema(
         vol.Schema(advanced), {"collapsed": True}
     )
     return vol.Schema(fields)
+
+
+def _oadr2_fields(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
+    """The advanced section's protocol choice and the OpenADR 2.0b settings."""
+
+    def suggested(key: str) -> dict[str, Any]:
+        value = defaults.get(key)
+        if isinstance(value, list):
+            value = ", ".join(value)
+        return {"suggested_value": value}
+
+    return {
+        vol.Optional(
+            CONF_PROTOCOL, default=defaults.get(CONF_PROTOCOL, PROTOCOL_OADR3)
+        ): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[PROTOCOL_OADR3, PROTOCOL_OADR2], translation_key=CONF_PROTOCOL
+            )
+        ),
+        vol.Optional(CONF_VTN_FINGERPRINT, description=suggested(CONF_VTN_FINGERPRINT)): str,
+        vol.Optional(CONF_VEN_CERT, description=suggested(CONF_VEN_CERT)): str,
+        vol.Optional(CONF_VEN_KEY, description=suggested(CONF_VEN_KEY)): str,
+        vol.Optional(CONF_MANDATORY_PROGRAMS, description=suggested(CONF_MANDATORY_PROGRAMS)): str,
+        vol.Optional(
+            CONF_DEFAULT_OPT, default=defaults.get(CONF_DEFAULT_OPT, "optIn")
+        ): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=["optIn", "optOut"], translation_key=CONF_DEFAULT_OPT
+            )
+        ),
+        vol.Optional(
+            CONF_DEFAULT_BINDING, default=defaults.get(CONF_DEFAULT_BINDING, "enrolled")
+        ): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=["enrolled", "not_enrolled"], translation_key=CONF_DEFAULT_BINDING
+            )
+        ),
+    }
 
 
 def _flat(user_input: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +191,10 @@ def _utility_data(user_input: dict[str, Any], premise_id: str) -> dict[str, Any]
     ):
         if value := (user_input.get(key) or "").strip():
             data[key] = value
+    if user_input.get(CONF_PROTOCOL) == PROTOCOL_OADR2:  # only then: 3.1 links stay as they were
+        from .utility2 import oadr2_data
+
+        data.update(oadr2_data(user_input))
     return data
 
 
@@ -177,6 +235,11 @@ async def _async_test_link(hass: HomeAssistant, link: dict[str, Any]) -> LinkTes
         return LinkTest({CONF_VTN_URL: "invalid_url"})
     if url.scheme == "http" and not link.get(CONF_ALLOW_HTTP):
         return LinkTest({CONF_VTN_URL: "insecure_http"})
+    if link.get(CONF_PROTOCOL) == PROTOCOL_OADR2:
+        from .utility2 import async_test_link2
+
+        errors, detail = await async_test_link2(hass, link)
+        return LinkTest(errors, detail)
     auth = link[CONF_AUTH_TYPE]
     if auth == AUTH_CLIENT_CREDENTIALS and not (
         link.get(CONF_CLIENT_ID) and link.get(CONF_CLIENT_SECRET)

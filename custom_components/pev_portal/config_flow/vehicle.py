@@ -1,8 +1,9 @@
 """The vehicle subentry flow (add and reconfigure).
 
 Without a utility program the vehicle's ID is made from its name (the utility gives one in a
-program, so it is asked there); NFC tags are picked from Home Assistant's tags (or typed); the
-default target is in % only with a battery capacity (the planner reads it as a state of charge
+program, so it is asked there); NFC tags are picked from Home Assistant's tags (or typed), and a
+tag scanned while the form is open (Home Assistant's ``tag_scanned`` event: the app, an ESPHome
+reader) is added to the vehicle on submit; the default target is in % only with a battery capacity (the planner reads it as a state of charge
 then), else in kWh to add.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 import probatio as vol
 from homeassistant.components.tag import TAG_DATA
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import selector
 
@@ -40,6 +41,9 @@ VEHICLE_RANGES = {
     CONF_DEFAULT_TARGET_KWH: Range(1, 300, "invalid_target_kwh"),
 }
 TAG_DOMAIN = "tag"
+# Home Assistant's tag integration fires it for every scan (homeassistant/components/tag
+# ``async_scan_tag``: the app's ``scan_tag`` webhook, ESPHome and other readers).
+EVENT_TAG_SCANNED = "tag_scanned"
 
 
 def known_tags(hass: HomeAssistant) -> dict[str, str]:
@@ -73,6 +77,28 @@ def in_program(entry_data: Any) -> bool:
 
 class VehicleSubentryFlow(ConfigSubentryFlow):
     """Register or change a vehicle."""
+
+    def __init__(self) -> None:
+        self._scanned: list[str] = []
+        self._unlisten: CALLBACK_TYPE | None = None
+
+    def _listen_for_scans(self) -> None:
+        """From the form's first showing on, a tag scanned is remembered for this vehicle."""
+        if self._unlisten is None:
+            self._unlisten = self.hass.bus.async_listen(EVENT_TAG_SCANNED, self._tag_scanned)
+
+    @callback
+    def _tag_scanned(self, event: Event) -> None:
+        tag_id = str(event.data.get("tag_id") or "").strip()
+        if tag_id and tag_id not in self._scanned:
+            self._scanned.append(tag_id)
+
+    @callback
+    def async_remove(self) -> None:
+        """The flow ended (created, aborted or closed): stop listening for scans."""
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Register a vehicle."""
@@ -122,6 +148,7 @@ class VehicleSubentryFlow(ConfigSubentryFlow):
             errors = self._validate(user_input, asks_id, taken)
             if not errors:
                 data = self._vehicle_data(user_input, current, asks_id, taken)
+                data[CONF_TAGS] += [t for t in self._scanned if t not in data[CONF_TAGS]]
                 if step_id == "reconfigure":
                     return self.async_update_and_abort(
                         self._get_entry(),
@@ -134,6 +161,7 @@ class VehicleSubentryFlow(ConfigSubentryFlow):
                     title=data[CONF_NAME], data=data, unique_id=data[CONF_PEV_ID]
                 )
         defaults = user_input or _form_values(current)
+        self._listen_for_scans()
         return self.async_show_form(
             step_id=step_id,
             data_schema=self._schema(defaults, asks_id),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.metering import Anomaly, Interval
+from .enrollments import EnrollmentRows
 from .schema import (
     _COMMAND_INSERT,
     _SCHEMA,
@@ -29,6 +30,7 @@ from .schema import (
     parse_iso,
     row_to_interval,
 )
+from .settlements import SETTLEMENT_SCHEMA, SettlementRows
 
 FILE_MODE = 0o600  # the ledger holds the push bearer and webhook ID
 BUSY_TIMEOUT_S = 1.0  # how long a write waits for another connection's lock before it fails
@@ -49,7 +51,7 @@ class StoredSession:
     summary: dict[str, Any] | None
 
 
-class LedgerStore:
+class LedgerStore(SettlementRows, EnrollmentRows):
     """Synchronous SQLite ledger. Use from one thread only (see AsyncLedgerStore)."""
 
     def __init__(self, path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
@@ -71,7 +73,7 @@ class LedgerStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
-            db.executescript(_SCHEMA)
+            db.executescript(_SCHEMA + SETTLEMENT_SCHEMA)
             db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (json.dumps(SCHEMA_VERSION),),

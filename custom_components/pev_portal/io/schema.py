@@ -104,6 +104,14 @@ CREATE TABLE IF NOT EXISTS commands (
     error TEXT,
     PRIMARY KEY (session_id, seq)
 );
+CREATE TABLE IF NOT EXISTS enrollments (
+    pev_id TEXT NOT NULL,
+    program TEXT NOT NULL,
+    state TEXT NOT NULL,
+    data TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (pev_id, program)
+);
 """
 
 # The columns of a command, in the audit trail's order (see charging.SmartCharging.record).

@@ -19,6 +19,11 @@ type                           values                      meaning
 ``COMMISSIONING_TEST``         [``UTILITY``|``LOCAL``]     who starts the commissioning test
 =============================  ==========================  ====================================
 
+A utility's commissioning *test event* (:func:`is_test_event`; 3.1.0 has no test flag, so this
+is the profile's convention, after OpenADR 2.0b's ``testEvent``): an event with the private
+extension property ``"testEvent": true``, or with a private payload ``TEST_EVENT`` [true] in
+any of its intervals (for VTNs that keep only the contract's properties).
+
 The incentive's currency is the ``currency`` of the program's ``payloadDescriptors`` entry
 whose ``payloadType`` is ``INCENTIVE_PER_KWH`` (or ``INCENTIVE_PER_EVENT``), else of its
 ``PRICE`` descriptor. A fail-safe needs both the limit and the heartbeat; a malformed value
@@ -35,12 +40,13 @@ from typing import Any, Final
 from ..core.enrollment import DEFAULT_RESPONSE_TIME
 from ..core.failsafe import FailsafeRule
 from ..core.settlement import BaselineMethod, IncentiveRules
-from .models import Program, is_infinite, parse_duration
+from .models import Event, Program, is_infinite, parse_duration
 
 __all__ = [
     "commissioning_test",
     "failsafe_rule",
     "incentive_rules",
+    "is_test_event",
     "response_time",
 ]
 
@@ -116,3 +122,21 @@ def commissioning_test(program: Program) -> str:
     if isinstance(value, str) and value.strip().upper() in ("UTILITY", "LOCAL"):
         return value.strip().upper()
     return _DEFAULT_TEST
+
+
+def _true(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1")
+    return value is True or (type(value) is int and value == 1)
+
+
+def is_test_event(event: Event) -> bool:
+    """Whether the event is a commissioning test (the convention in the module docstring)."""
+    if _true(event.raw.get("testEvent")):
+        return True
+    return any(
+        bool(values) and _true(values[0])
+        for interval in event.intervals
+        for kind, values in interval.payloads.items()
+        if kind == "TEST_EVENT"
+    )

@@ -33,6 +33,7 @@ __all__ = [
     "FLEX_PAYLOADS",
     "PERFORMANCE_PAYLOADS",
     "flexibility_report",
+    "only_payloads",
     "performance_report",
     "requested_payloads",
     "storage_report",
@@ -212,3 +213,23 @@ def requested_payloads(report_descriptors: Iterable[object] | None) -> frozenset
         if isinstance(name, str) and name.strip():
             found.add(name.strip().upper())
     return frozenset(found)
+
+
+def only_payloads(report: dict[str, Any], wanted: Iterable[str]) -> dict[str, Any]:
+    """The report with only the payload types in ``wanted`` (descriptors and intervals)."""
+    keep = frozenset(wanted)
+    out = dict(report)
+    out["payloadDescriptors"] = [
+        d for d in report.get("payloadDescriptors") or () if d.get("payloadType") in keep
+    ]
+    out["resources"] = [
+        {
+            **resource,
+            "intervals": [
+                {**i, "payloads": [p for p in i["payloads"] if p.get("type") in keep]}
+                for i in resource.get("intervals") or ()
+            ],
+        }
+        for resource in report.get("resources") or ()
+    ]
+    return out

@@ -181,15 +181,19 @@ class Timeline(TimelineBuilder):
         """Entries applying to a PEV (None: those applying to the whole premise)."""
         return [e for e in self.entries if e.applies_to_pev(pev_id)]
 
-    def price_overlays(self, pev_id: str | None) -> list[CppEvent]:
+    def price_overlays(self, pev_id: str | None, exclude: Collection[str] = ()) -> list[CppEvent]:
         """PRICE entries as non-overlapping :class:`CppEvent` overlays for ``OverlayTariff``.
 
         Overlaps are resolved here (lower priority number wins; same priority: the later start,
         then the later modification), so the OverlayTariff's own rule never has to choose. The
         overlay's period name is the event name (else ``event <id>``). Infinite prices end at
-        :data:`~.models.END_OF_TIME`.
+        :data:`~.models.END_OF_TIME`. The events whose IDs are in ``exclude`` are left out.
         """
-        prices = [e for e in self.for_pev(pev_id) if e.kind == "price" and e.price is not None]
+        prices = [
+            e
+            for e in self.for_pev(pev_id)
+            if e.kind == "price" and e.price is not None and e.event_id not in exclude
+        ]
         if not prices:
             return []
         bounds = sorted({e.start for e in prices} | {e.end for e in prices})
@@ -216,6 +220,8 @@ class Timeline(TimelineBuilder):
     ) -> float | None:
         if entry.kind == "cap":
             return entry.cap_kw
+        if entry.fraction is not None:
+            return max(0.0, min(1.0, entry.fraction)) * max_power_kw
         if entry.level is None:
             return None
         mapped = self.level_map.get(entry.level)

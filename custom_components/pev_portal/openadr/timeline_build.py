@@ -32,6 +32,7 @@ _SCALAR_TYPES: Final = frozenset(
         "IMPORT_CAPACITY_LIMIT",
         "IMPORT_CAPACITY_AVAILABLE",
         "IMPORT_CAPACITY_AVAILABLE_PRICE",
+        "X_LOAD_CONTROL_CAPACITY",
     }
 )
 _POWER_SCALE: Final = {"KW": 1.0, "W": 0.001, "MW": 1000.0}
@@ -66,6 +67,9 @@ class TimelineEntry:
     text: str | None = None
     interval_id: int | None = None
     modified: datetime | None = None
+    fraction: float | None = None
+    """A ``level`` entry's cap as a fraction of the maximum power (2.0b
+    ``x-loadControlCapacity``, payload ``X_LOAD_CONTROL_CAPACITY``)."""
 
     def applies_to_pev(self, pev_id: str | None) -> bool:
         """Whether it applies to a PEV (None: only entries applying to all)."""
@@ -205,6 +209,7 @@ class TimelineBuilder:
             level: int | None = None,
             payload_type: str | None = None,
             text: str | None = None,
+            fraction: float | None = None,
         ) -> None:
             if end <= start:
                 return
@@ -226,6 +231,7 @@ class TimelineBuilder:
                     text=text,
                     interval_id=interval.id,
                     modified=event.modified,
+                    fraction=fraction,
                 )
             )
 
@@ -270,6 +276,17 @@ class TimelineBuilder:
                         randomize,
                         cap_kw=max(0.0, cap * cap_scale),
                         payload_type="IMPORT_CAPACITY_LIMIT",
+                    )
+                fraction = _float(values.get("X_LOAD_CONTROL_CAPACITY"))
+                if fraction is not None and 0.0 <= fraction <= 1.0:
+                    entry(
+                        "level",
+                        sub_start,
+                        sub_end,
+                        interval,
+                        randomize,
+                        payload_type="X_LOAD_CONTROL_CAPACITY",
+                        fraction=fraction,
                     )
                 if "SIMPLE" in values:
                     level = _level(values["SIMPLE"])

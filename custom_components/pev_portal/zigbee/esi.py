@@ -118,8 +118,9 @@ class EnergyServicesInterface:
 
     @callback
     def _local_events(self) -> list[dict[str, Any]]:
-        """The premise's local events, in the dashboard's shape (kind, start, end, limit_kw)."""
-        return [e.as_dict() for e in self.events.local_events()]
+        """The premise's local events, in the dashboard's shape (kind, start, end, limit_kw);
+        not those of one vehicle (a commissioning test is not the premise's event)."""
+        return [e.as_dict() for e in self.events.local_events() if e.applies_to is None]
 
     def async_start(self) -> None:
         """Listen to zigpy's packets when ZHA runs with the ESI endpoint."""

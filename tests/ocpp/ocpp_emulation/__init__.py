@@ -1,7 +1,7 @@
 """A test emulation of the lbbrhzn/ocpp Home Assistant integration (domain ``ocpp``).
 
 PEV Portal's interop tests load this package as the custom integration ``ocpp``: an OCPP 1.6J
-central system on 127.0.0.1 and the entities lbbrhzn/ocpp 0.8.0 creates, with its entity IDs,
+and 2.0.1 central system on 127.0.0.1 (central.py, central_v201.py) and the entities lbbrhzn/ocpp 0.8.0 creates, with its entity IDs,
 unique IDs, devices, units and update rules. Everything is our own code written from reading
 lbbrhzn/ocpp at commit a37fed39d852d393312d107cf915fea546df5088 (files cited where used);
 none of it is copied. See docs/chargers.md.
@@ -102,10 +102,8 @@ def _register_services(hass: HomeAssistant) -> None:
             await handler.set_charge_rate(limit_amps=amps, conn_id=conn_id)
 
     async def clear_profile(call: ServiceCall) -> None:
-        from ocpp.v16 import call as ocpp_call
-
         handler = _central(hass).handler_for_service(call.data.get("devid"))
-        await handler.call(ocpp_call.ClearChargingProfile())
+        await handler.clear_profile()
 
     hass.services.async_register(
         DOMAIN, "set_charge_rate", set_charge_rate, schema=SET_CHARGE_RATE_SCHEMA

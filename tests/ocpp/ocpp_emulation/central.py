@@ -3,7 +3,8 @@
 Every behaviour below is read from lbbrhzn/ocpp 0.8.0 at commit
 a37fed39d852d393312d107cf915fea546df5088 and cited by file (``custom_components/ocpp/...``);
 this is our own, smaller code that reproduces it, written with the ``ocpp`` library it uses.
-What it leaves out: OCPP 2.0.1, SSL, authorization lists, discovery of unknown charge points,
+OCPP 2.0.1 is in central_v201.py (chosen by the negotiated subprotocol, as api.py does).
+What it leaves out: SSL, authorization lists, discovery of unknown charge points,
 firmware/diagnostics/data-transfer services, the entry reload after post-connect (the
 emulation takes the measurands and the connector count from the entry), latency pings.
 """
@@ -40,6 +41,7 @@ from ocpp.v16.enums import (
 )
 from websockets.asyncio.server import Server, ServerConnection
 
+from .central_v201 import ChargePointHandler201
 from .const import (
     CONF_CPID,
     CONF_CPIDS,
@@ -142,6 +144,8 @@ def charger_settings(entry: ConfigEntry) -> dict[str, ChargerSettings]:
 
 class ChargePointHandler(OcppChargePoint):  # type: ignore[misc]
     """One connected charge point, as chargepoint.py + ocppv16.py handle it."""
+
+    version = "1.6"
 
     def __init__(
         self,
@@ -542,6 +546,15 @@ class ChargePointHandler(OcppChargePoint):  # type: ignore[misc]
         resp = await self.call(call.RemoteStopTransaction(transaction_id=tx))
         return getattr(resp, "status", None) == RemoteStartStopStatus.accepted
 
+    async def set_availability(self, state: bool = True) -> bool:
+        kind = AvailabilityType.operative if state else AvailabilityType.inoperative
+        await self.call(call.ChangeAvailability(connector_id=0, type=kind))
+        return True
+
+    async def clear_profile(self) -> bool:
+        await self.call(call.ClearChargingProfile())
+        return True
+
     async def reset(self) -> bool:
         resp = await self.call(call.Reset(type="Hard"))
         return getattr(resp, "status", None) == "Accepted"
@@ -560,7 +573,7 @@ class CentralSystem:
         self.id: str = entry.data.get(CONF_CSID, "central")
         self.settings = charger_settings(entry)
         self.cpids = {s.cpid: cp_id for cp_id, s in self.settings.items()}  # cpid -> cp_id
-        self.charge_points: dict[str, ChargePointHandler] = {}
+        self.charge_points: dict[str, ChargePointHandler | ChargePointHandler201] = {}
         self.device_ids: dict[str, str] = {}  # cpid -> the charger's device
         self._server: Server | None = None
 
@@ -570,7 +583,8 @@ class CentralSystem:
             self.on_connect,
             self.entry.data[CONF_HOST],
             int(self.entry.data[CONF_PORT]),
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            # const.py DEFAULT_SUBPROTOCOLS (2.1 left out): the first the charger also offers.
+            subprotocols=["ocpp1.6", "ocpp2.0.1"],  # type: ignore[list-item]
             ping_interval=None,
             ping_timeout=None,
             close_timeout=1,
@@ -588,14 +602,18 @@ class CentralSystem:
         if (settings := self.settings.get(cp_id)) is None:
             await websocket.close()
             return
-        if (handler := self.charge_points.get(cp_id)) is not None:
+        version = (websocket.subprotocol or "ocpp1.6").removeprefix("ocpp")
+        handler = self.charge_points.get(cp_id)
+        if handler is not None and handler.version == version:
             await handler.reconnect(websocket)
             return
-        handler = ChargePointHandler(cp_id, websocket, self.hass, settings)
+        # New, or reconnected on another OCPP version: a new handler (api.py rebuilds it).
+        kind = ChargePointHandler201 if version.startswith("2") else ChargePointHandler
+        handler = kind(cp_id, websocket, self.hass, settings)
         self.charge_points[cp_id] = handler
         await handler.run()
 
-    def _handler(self, cpid: str) -> ChargePointHandler | None:
+    def _handler(self, cpid: str) -> Any:
         return self.charge_points.get(self.cpids.get(cpid, cpid))
 
     def get_metric(self, cpid: str, name: str, connector_id: int | None = None) -> Any:
@@ -652,7 +670,7 @@ class CentralSystem:
             return False
         return await handler.set_charge_rate(limit_amps=value, conn_id=connector_id)
 
-    def handler_for_service(self, devid: str | None) -> ChargePointHandler:
+    def handler_for_service(self, devid: str | None) -> Any:
         """api.py check_charger_available: devid is a cpid or a charge point ID; an unknown or
         missing one falls back to the FIRST connected charge point; an unavailable one raises."""
         handler = self.charge_points.get(self.cpids.get(devid or "", devid or ""))

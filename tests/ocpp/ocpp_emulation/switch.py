@@ -15,8 +15,6 @@ from homeassistant.components.switch import SwitchEntity
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
-from ocpp.v16 import call
-from ocpp.v16.enums import AvailabilityType
 
 from .central import CentralSystem, charger_settings
 from .const import DOMAIN, STATUS, STATUS_CONNECTOR
@@ -93,8 +91,7 @@ class Availability(OcppEntity, SwitchEntity):
 
     async def _set(self, operative: bool) -> None:
         handler = self.central.handler_for_service(self.cpid)
-        kind = AvailabilityType.operative if operative else AvailabilityType.inoperative
-        await handler.call(call.ChangeAvailability(connector_id=0, type=kind))
+        await handler.set_availability(operative)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         await self._set(True)

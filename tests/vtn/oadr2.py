@@ -1,0 +1,144 @@
+"""openleadr's own OpenADR 2.0b VTN (``OpenADRServer``) on 127.0.0.1, for the 2.0b tests.
+
+The peer is the real package (openleadr 0.5.36, the integration's requirement), not a fake.
+Its quirks, read from its code (openleadr/server.py, openleadr/service/*.py of the installed
+0.5.36): a refused registration is an ``oadrCreatedPartyRegistration`` with code 200 and no
+registrationID; on Python 3.14 its VTN answers every message with HTTP 500 as shipped
+(``VTNService._create_message`` is a class attribute holding a ``functools.partial``, which
+3.14 binds as a method: ``create_message() got multiple values for argument 'cert'``), so
+:func:`start_vtn` puts it back as a ``staticmethod``; ``VTNService`` keeps ``ven_lookup`` and
+the message signer on the class, so every server in the process shares them (each start sets
+its own); only the first ``oadrCreatedEvent`` per event reaches the event's callback (every
+answer is recorded from its ``before_handle`` hook instead); ``objects.Event`` derives the
+event status from the time (a cancelled event goes through ``cancel_event``).
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from openleadr import OpenADRServer, errors, hooks
+from openleadr.messaging import create_message
+from openleadr.service import VTNService
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Vtn:
+    """The running VTN and what it heard."""
+
+    server: OpenADRServer
+    url: str
+    accept: bool = True
+    vens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    opts: list[tuple[str, str, str]] = field(default_factory=list)
+    answers: list[tuple[str, int, str]] = field(default_factory=list)
+    registered: list[tuple[str, str | None, str]] = field(default_factory=list)
+    reports: list[tuple[str, list[tuple[Any, Any]]]] = field(default_factory=list)
+    running: bool = True
+    request_reports: bool = True
+    """False: the VTN requests none of the reports the VEN offers."""
+
+    async def stop(self) -> None:
+        if self.running:
+            await self.server.stop()
+            self.running = False
+
+    async def start(self) -> None:
+        if not self.running:
+            await self.server.run()
+            self.running = True
+
+    def sign_with(self, cert: bytes | None, key: bytes | None) -> None:
+        """Sign the VTN's messages with this certificate and key (None: plain)."""
+        VTNService._create_message = staticmethod(
+            partial(create_message, cert=cert, key=key, passphrase=None)
+        )
+
+    def refuse_reports(self, refuse: bool = True) -> None:
+        """Answer ``oadrUpdateReport`` with an OpenADR error (452 INVALID ID), as openleadr's
+        VTN does when a handler raises ``InvalidIdError``; False: accept them again."""
+        service = self.server.services["report_service"]
+        if refuse:
+
+            def refused(payload: dict[str, Any]) -> None:
+                raise errors.InvalidIdError("unknown report request")
+
+            service.handlers["oadrUpdateReport"] = refused
+        else:
+            service.handlers["oadrUpdateReport"] = service.update_report
+
+    def event(self, ven_id: str, **kwargs: Any) -> str:
+        """Queue an event for a VEN (its first opt answer lands in ``opts``)."""
+
+        def answered(ven_id: str, event_id: str, opt_type: str) -> None:
+            self.opts.append((ven_id, event_id, opt_type))
+
+        kwargs.setdefault("callback", answered)
+        return str(self.server.add_event(ven_id=ven_id, **kwargs))
+
+
+async def start_vtn(poll: timedelta = timedelta(seconds=10)) -> Vtn:
+    """openleadr's VTN accepting every VEN (``vtn.accept = False`` refuses them)."""
+    port = free_port()
+    server = OpenADRServer(
+        vtn_id="PEV_TEST_VTN",
+        http_host="127.0.0.1",
+        http_port=port,
+        requested_poll_freq=poll,
+        show_fingerprint=False,
+        ven_lookup=lambda ven_id: None,
+    )
+    vtn = Vtn(server, f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b")
+
+    def lookup(ven_id: str) -> dict[str, Any] | None:
+        return vtn.vens.get(ven_id)
+
+    def register(payload: dict[str, Any]) -> tuple[str, str] | bool:
+        if not vtn.accept:
+            return False
+        ven_id = f"ven-{payload['ven_name']}"
+        vtn.vens[ven_id] = {"ven_id": ven_id, "registration_id": f"reg-{ven_id}"}
+        return ven_id, f"reg-{ven_id}"
+
+    def on_register_report(
+        ven_id: str,
+        resource_id: str | None,
+        measurement: str,
+        unit: str | None,
+        scale: str | None,
+        min_sampling_interval: timedelta,
+        max_sampling_interval: timedelta,
+    ) -> tuple[Any, timedelta] | None:
+        vtn.registered.append((ven_id, resource_id, measurement))
+        if not vtn.request_reports:
+            return None
+
+        def receive(values: list[tuple[Any, Any]]) -> None:
+            vtn.reports.append((str(resource_id), values))
+
+        return receive, min_sampling_interval
+
+    async def heard(message_type: str, payload: dict[str, Any]) -> None:
+        if message_type == "oadrCreatedEvent":
+            for answer in payload.get("event_responses") or []:
+                vtn.answers.append(
+                    (answer["event_id"], int(answer["modification_number"]), answer["opt_type"])
+                )
+
+    server.add_handler("on_create_party_registration", register)
+    server.add_handler("on_register_report", on_register_report)
+    VTNService.ven_lookup = staticmethod(lookup)
+    vtn.sign_with(None, None)
+    hooks.HOOKS["before_handle"][:] = [heard]
+    await server.run()
+    return vtn
