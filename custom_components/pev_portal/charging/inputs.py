@@ -243,6 +243,7 @@ class PlanRequests:
         built = self._built
         if built is None or built.key != key or (built.until is not None and now >= built.until):
             inputs, departures = self.build_inputs(now)
+            self.inputs_built += 1
             sources = []
             for request in inputs.requests:
                 runtime = self.premise.chargers[request.vehicle_id]
@@ -295,7 +296,6 @@ class PlanRequests:
     ) -> tuple[PlanInputs, dict[str, datetime | None]]:
         """The planner's inputs now (``overrides``: settings per charger, for a preview), and
         each charger's departure."""
-        self.inputs_built += 1
         requests: list[VehicleRequest] = []
         caps: list[PowerCap] = []
         circuit = self.effective_circuit_kw(now)

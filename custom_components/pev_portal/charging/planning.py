@@ -140,7 +140,7 @@ class SmartCharging(PlanRequests, PlanViews):
         self._unsubscribers: list[CALLBACK_TYPE] = []
         # session ID -> (kW the vehicle was seen to take, until when it is planned at that)
         self.learned: dict[str, tuple[float, datetime]] = {}
-        self.inputs_built = 0  # full builds of the planner's inputs (the tick reuses them)
+        self.inputs_built = 0  # the tick's builds of the planner's inputs (it reuses them)
         self._built = None
         self.on_planned: list[PlannedListener] = []
         controller.retry = self.schedule
