@@ -170,7 +170,10 @@ async def test_user_flow_demo_charger(hass: HomeAssistant) -> None:
     assert result["step_id"] == "utility"
     assert section_defaults(result, "advanced") == {
         "allow_http": False,
+        "default_binding": "enrolled",
+        "default_opt": "optIn",
         "interval_minutes": 15,
+        "protocol": "oadr3",
         "validation_window": 60,
     }
     result = await hass.config_entries.flow.async_configure(
