@@ -10,7 +10,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from custom_components.pev_portal.core.metering import Interval, Quality
@@ -58,11 +58,12 @@ def _finite_or_none(value: Any) -> bool:
     quality=st.sampled_from(list(Quality)),
     final=st.booleans(),
 )
+@example(kwh=[0.0, 1.9974368165136843e305], quality=Quality.OK, final=False)  # overflowed
 def test_never_a_nan(kwh: list[float], quality: Quality, final: bool) -> None:
     intervals = [_interval(i, k, quality) for i, k in enumerate(kwh)]
     measured, flags = measured_energy(intervals, EVENT.start, EVENT.end, T0 + timedelta(minutes=3))
     assert all(math.isfinite(k) and k >= 0 for _, _, k in measured)
-    if any(not (math.isfinite(k) and k >= 0) for k in kwh[1:5]):
+    if any(not (math.isfinite(k) and 0 <= k <= 1000) for k in kwh[1:5]):
         assert "meter_gap" in flags
     unplug = T0 + 8 * M if final else None
     perf = compute(

@@ -87,6 +87,12 @@ def compute(
     )
 
 
+# No home charger delivers this much in one metering interval (a 350 kW charger draws
+# 350 kWh in an hour, the longest interval): such a figure is a broken register, not energy,
+# and a sum of them could overflow to infinity.
+IMPLAUSIBLE_INTERVAL_KWH = 1000.0
+
+
 def measured_energy(
     intervals: list[Interval], start: datetime, end: datetime, plug_in: datetime
 ) -> tuple[list[EnergyInterval], list[str]]:
@@ -99,7 +105,11 @@ def measured_energy(
     flags: set[str] = set()
     for i in intervals:
         in_window = i.start < end and start < i.end
-        usable = isinstance(i.kwh, (int, float)) and math.isfinite(i.kwh) and i.kwh >= 0
+        usable = (
+            isinstance(i.kwh, (int, float))
+            and math.isfinite(i.kwh)
+            and 0 <= i.kwh <= IMPLAUSIBLE_INTERVAL_KWH
+        )
         if not usable or i.end < i.start:
             if in_window:
                 flags.add("meter_gap")
