@@ -18,6 +18,7 @@ from homeassistant.components.tag import TAG_DATA, async_scan_tag
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -377,6 +378,34 @@ async def test_vehicle_target_in_percent_or_kwh_not_both(hass: HomeAssistant) ->
     vehicle = strings["config_subentries"]["vehicle"]
     assert "not both" in vehicle["error"]["target_one_of_two"]
     assert "battery capacity" in vehicle["step"]["user"]["data_description"]["default_target"]
+
+
+async def test_demo_charger_ignores_the_device_picker(hass: HomeAssistant) -> None:
+    """The charger form is one form (Home Assistant shows no field depending on another), so
+    the device picker stays on it; with the demo charger a picked device is not used: no
+    preset, no entities form, nothing of the device stored."""
+    entry = no_program_entry()
+    entry.add_to_hass(hass)
+    other = MockConfigEntry(domain="ocpp", title="OCPP")
+    other.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("ocpp", "CP1")}, name="CP1"
+    )
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "charger"), context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["step_id"] == "charger"
+    assert "device" in {str(m) for m in result["data_schema"].schema}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"charger_name": "Garage", "charger_type": "demo", "device": device.id},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        "charger_name": "Garage",
+        "charger_type": "demo",
+        "meter_source": "demo",
+    }
 
 
 async def test_vehicle_tags_from_home_assistant(hass: HomeAssistant) -> None:
