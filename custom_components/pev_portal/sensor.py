@@ -159,7 +159,9 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         key="session_energy",
         translation_key="session_energy",
         device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
+        # No state class: the charger's long-term statistic ``pev_portal:<charger>_energy``
+        # (statistics.py) is the one statistic per charger the Energy dashboard offers; a
+        # per-session figure as a statistic too would be counted twice.
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         value=_energy,

@@ -3,9 +3,11 @@ Home Assistant's tags, pickers without PEV Portal's own devices and entities."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +18,7 @@ from homeassistant.components.tag import TAG_DATA, async_scan_tag
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -25,6 +28,8 @@ from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.core.tariff import tariff_from_dict
 
 from .conftest import OPTIONS, PREMISE, make_entry
+
+COMPONENT = Path(__file__).parents[2] / "custom_components" / "pev_portal"
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -349,6 +354,58 @@ async def test_vehicle_ids_from_the_name_and_targets(hass: HomeAssistant) -> Non
     assert result["type"] is FlowResultType.ABORT
     assert entry.subentries[first.subentry_id].data["pev_id"] == "zoe"
     assert entry.subentries[first.subentry_id].data["name"] == "Renault Zoé"
+
+
+async def test_vehicle_target_in_percent_or_kwh_not_both(hass: HomeAssistant) -> None:
+    """A % target and kWh to add together are refused with our own text (one target is
+    stored, so one would be dropped unsaid); the same form then takes either one."""
+    entry = no_program_entry()
+    entry.add_to_hass(hass)
+    both = {"name": "Van", "capacity_kwh": 60, "default_target": 80, "default_target_kwh": 20}
+    result = await add_vehicle(hass, entry, both)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"default_target_kwh": "target_one_of_two"}
+    shown = {str(m): m.description for m in result["data_schema"].schema}
+    assert shown["default_target"] == {"suggested_value": 80}  # what was typed stays
+    assert shown["default_target_kwh"] == {"suggested_value": 20}
+    assert not [s for s in entry.subentries.values() if s.subentry_type == "vehicle"]
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {k: v for k, v in both.items() if k != "default_target_kwh"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["default_target"] == 80
+    strings = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
+    vehicle = strings["config_subentries"]["vehicle"]
+    assert "not both" in vehicle["error"]["target_one_of_two"]
+    assert "battery capacity" in vehicle["step"]["user"]["data_description"]["default_target"]
+
+
+async def test_demo_charger_ignores_the_device_picker(hass: HomeAssistant) -> None:
+    """The charger form is one form (Home Assistant shows no field depending on another), so
+    the device picker stays on it; with the demo charger a picked device is not used: no
+    preset, no entities form, nothing of the device stored."""
+    entry = no_program_entry()
+    entry.add_to_hass(hass)
+    other = MockConfigEntry(domain="ocpp", title="OCPP")
+    other.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("ocpp", "CP1")}, name="CP1"
+    )
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "charger"), context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["step_id"] == "charger"
+    assert "device" in {str(m) for m in result["data_schema"].schema}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"charger_name": "Garage", "charger_type": "demo", "device": device.id},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        "charger_name": "Garage",
+        "charger_type": "demo",
+        "meter_source": "demo",
+    }
 
 
 async def test_vehicle_tags_from_home_assistant(hass: HomeAssistant) -> None:

@@ -13,9 +13,11 @@ from homeassistant.components.recorder.statistics import (
     statistics_during_period,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.pev_portal.core.metering import Interval, Quality
 from custom_components.pev_portal.core.tariff import FlatTariff
@@ -32,6 +34,12 @@ COST = "pev_portal:charger1_cost"
 @pytest.fixture
 def mock_recorder_before_hass(async_test_recorder: object) -> None:
     """Make the recorder available before hass is set up (for recorder_mock)."""
+
+
+@pytest.fixture
+def at_start(freezer: FrozenDateTimeFactory) -> None:
+    """The clock at START before the websocket client's token is issued (not in its future)."""
+    freezer.move_to(START)
 
 
 async def plug(hass: HomeAssistant, on: bool) -> None:
@@ -141,3 +149,47 @@ async def test_nothing_without_the_recorder(
     await plug(hass, False)
     assert "recorder" not in hass.config.components
     assert coordinator.chargers["charger1"].last_summary is not None
+
+
+async def test_energy_dashboard_offers_one_statistic_per_charger(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    at_start: None,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The Energy dashboard's device picker offers one energy statistic per charger, valid.
+
+    The picker lists ``recorder/list_statistic_ids`` of type ``sum`` in the energy unit class;
+    the per-session "Session energy" sensor is not among them (no state class), so a charger
+    cannot be counted twice. Where an upgrader had chosen that sensor, ``energy/validate``
+    says so.
+    """
+    await setup(hass, make_entry())
+    assert await async_setup_component(hass, "energy", {})
+    await plug(hass, True)
+    await advance(hass, freezer, 30 * 60)
+    await plug(hass, False)
+    await async_wait_recording_done(hass)
+    assert hass.states.get("sensor.garage_session_energy") is not None
+
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "recorder/list_statistic_ids", "statistic_type": "sum"})
+    reply = await client.receive_json()
+    assert reply["success"], reply
+    offered = sorted(s["statistic_id"] for s in reply["result"] if s["unit_class"] == "energy")
+    assert offered == [ENERGY]
+
+    async def validate(stat: str) -> list[dict[str, object]]:
+        await client.send_json_auto_id(
+            {"type": "energy/save_prefs", "device_consumption": [{"stat_consumption": stat}]}
+        )
+        assert (await client.receive_json())["success"]
+        await client.send_json_auto_id({"type": "energy/validate"})
+        result = (await client.receive_json())["result"]
+        issues: list[dict[str, object]] = result["device_consumption"][0]
+        return issues
+
+    assert await validate(ENERGY) == []
+    old = await validate("sensor.garage_session_energy")
+    assert {i["type"] for i in old} >= {"entity_unexpected_state_class"}

@@ -4,7 +4,8 @@ Without a utility program the vehicle's ID is made from its name (the utility gi
 program, so it is asked there); NFC tags are picked from Home Assistant's tags (or typed), and a
 tag scanned while the form is open (Home Assistant's ``tag_scanned`` event: the app, an ESPHome
 reader) is added to the vehicle on submit; the default target is in % only with a battery capacity (the planner reads it as a state of charge
-then), else in kWh to add.
+then), else in kWh to add; the two are refused together (one target is stored). A second
+step for the % was not chosen: it would add a form to every vehicle with a capacity.
 """
 
 from __future__ import annotations
@@ -131,8 +132,12 @@ class VehicleSubentryFlow(ConfigSubentryFlow):
                 errors[CONF_PEV_ID] = "already_registered"
         if not user_input[CONF_NAME].strip():
             errors[CONF_NAME] = "empty_name"
-        if user_input.get(CONF_DEFAULT_TARGET) is not None and not user_input.get(CONF_CAPACITY):
-            errors.setdefault(CONF_DEFAULT_TARGET, "target_percent_needs_capacity")
+        if user_input.get(CONF_DEFAULT_TARGET) is not None:
+            if not user_input.get(CONF_CAPACITY):
+                errors.setdefault(CONF_DEFAULT_TARGET, "target_percent_needs_capacity")
+            elif user_input.get(CONF_DEFAULT_TARGET_KWH) is not None:
+                # Both would be one stored target: refuse rather than drop one unsaid.
+                errors.setdefault(CONF_DEFAULT_TARGET_KWH, "target_one_of_two")
         return errors
 
     async def _async_vehicle_form(
