@@ -49,6 +49,7 @@ from .openadr2.binding import ENROLLED, NOT_ENROLLED, binding_answer
 from .openadr2.events import EventBook, EventContext
 from .openadr2.opt import OPT_IN, OPT_OUT, OptBook
 from .openadr2.reports import metadata_reports, usage_report, usage_requests
+from .openadr2.status import STATUS_SPECIFIER, ResourceStatus, metadata_status_report
 from .openadr2.transport import (
     SERVICE_REGISTER,
     Oadr2Error,
@@ -57,6 +58,13 @@ from .openadr2.transport import (
     VtnUnreachable,
 )
 from .utility import PUMP_SECONDS, UtilityLink
+from .utility2_status import (
+    KIND_STATUS2,
+    NO_REQUEST_WAIT,
+    queue_statuses,
+    resource_status,
+    send_status,
+)
 from .utility_outbox import backoff
 
 if TYPE_CHECKING:
@@ -68,7 +76,6 @@ _LOGGER = logging.getLogger(__name__)
 KIND_USAGE2: Final = "usage2"
 MAX_MESSAGES_PER_POLL: Final = 10
 """A poll drains the VTN's queue (2.0b: poll again until oadrResponse), at most this many."""
-NO_REQUEST_WAIT: Final = timedelta(minutes=5)
 
 
 def _tls(config: dict[str, Any]) -> ssl.SSLContext | bool:
@@ -134,6 +141,8 @@ class Oadr2Link(UtilityLink):
             NOT_ENROLLED if config.get(CONF_DEFAULT_BINDING) == "not_enrolled" else ENROLLED
         )
         self.usage_requests: dict[str, str] = {}
+        self.status_requests: dict[str, str] = {}
+        self._statuses: dict[str, ResourceStatus] = {}  # the last one queued per vehicle
         self.offered: tuple[str, ...] = ()
         self.events_view: ProgramEvents | None = None
         self.polls = 0
@@ -340,7 +349,10 @@ class Oadr2Link(UtilityLink):
         pev_ids = tuple(sorted(self._pev_ids()))
         if pev_ids == self.offered:
             return
-        offered = metadata_reports(pev_ids, timedelta(minutes=self.premise.interval_minutes))
+        interval = timedelta(minutes=self.premise.interval_minutes)
+        offered = metadata_reports(pev_ids, interval)
+        if (status := metadata_status_report(pev_ids, interval)) is not None:
+            offered.append(status)
         requests = await self.client2.register_reports(offered)
         self.offered = pev_ids
         await self._async_take_requests(requests, None)
@@ -351,8 +363,25 @@ class Oadr2Link(UtilityLink):
         for request in usage:
             for pev_id in request.pev_ids:
                 self.usage_requests[pev_id] = request.report_request_id
-        if usage:
-            await self.client2.created_report(request_id, [r.report_request_id for r in usage])
+        status = usage_requests(requests, STATUS_SPECIFIER)
+        for request in status:
+            for pev_id in request.pev_ids:
+                self.status_requests[pev_id] = request.report_request_id
+        if usage or status:
+            await self.client2.created_report(
+                request_id, [r.report_request_id for r in (*usage, *status)]
+            )
+        if status:  # the VTN asked: its current value now, then on change
+            asked = {p for r in status for p in r.pev_ids}
+            if await self._async_queue_statuses(force=asked):
+                self.hass.async_create_task(self._async_pump(), eager_start=False)
+
+    def resource_status(self, pev_id: str) -> ResourceStatus:
+        """The vehicle's status as the charger shows it (``utility2_status``)."""
+        return resource_status(self, pev_id)
+
+    async def _async_queue_statuses(self, force: set[str] | frozenset[str] = frozenset()) -> bool:
+        return await queue_statuses(self, force)
 
     async def async_validate(
         self,
@@ -397,7 +426,8 @@ class Oadr2Link(UtilityLink):
         event: Event,
         states: Sequence[tuple[datetime, datetime, str]],
     ) -> None:
-        """TELEMETRY_STATUS is not sent yet on the 2.0b link."""
+        """The 3.1 event-state report: the 2.0b link sends its TELEMETRY_STATUS instead
+        (queued on change by the pump, :meth:`_async_queue_statuses`)."""
 
     async def async_queue_usage(
         self, session_id: str, pev_id: str | None, intervals: Sequence[Interval]
@@ -435,6 +465,7 @@ class Oadr2Link(UtilityLink):
         self._pumping = True
         self._pump_task = asyncio.current_task()
         try:
+            await self._async_queue_statuses()  # a status change since the last run
             while not self._stopped:
                 due = await self.premise.store.read(
                     partial(LedgerStore.outbox_due, now=dt_util.utcnow(), limit=20)
@@ -459,6 +490,8 @@ class Oadr2Link(UtilityLink):
         the same rID, start and value). Returns False to stop the pump run."""
         assert self.client2 is not None
         key, version, body = row["report_key"], row["version"], row["body"]
+        if row["kind"] == KIND_STATUS2:
+            return await self._async_send_status(row)
         if row["kind"] != KIND_USAGE2:  # a 3.1 row left from before a protocol change
             await self._async_dead_letter(row, "a report of the OpenADR 3.1 link")
             return True
@@ -496,6 +529,9 @@ class Oadr2Link(UtilityLink):
         self._succeeded()
         return True
 
+    async def _async_send_status(self, row: dict[str, Any]) -> bool:
+        return await send_status(self, row)
+
     def diagnostics(self) -> dict[str, Any]:
         """The 2.0b link's state and last exchanges (no keys, no XML)."""
         client = self.client2
@@ -520,6 +556,7 @@ class Oadr2Link(UtilityLink):
             },
             "answers": {k: list(v) for k, v in self.opts.sent.items()},
             "usage_requests": dict(self.usage_requests),
+            "status_requests": dict(self.status_requests),
             "connected": self.state.connected,
             "last_error": self.state.last_error,
             "backlog": self.state.backlog,
