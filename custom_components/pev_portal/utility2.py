@@ -121,6 +121,8 @@ async def async_make_client2(
 class Oadr2Link(UtilityLink):
     """One premise's link to its utility's OpenADR 2.0b VTN."""
 
+    protocol = "OpenADR 2.0b"
+
     def __init__(
         self,
         hass: HomeAssistant,
@@ -536,7 +538,7 @@ class Oadr2Link(UtilityLink):
         """The 2.0b link's state and last exchanges (no keys, no XML)."""
         client = self.client2
         return {
-            "protocol": "OpenADR 2.0b",
+            "protocol": self.protocol,
             "vtn_url": self.config[CONF_VTN_URL],
             "ven_name": self.ven_name,
             "ven_id": self.state.ven_id,

@@ -15,9 +15,11 @@ from freezegun import freeze_time
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from openleadr.utils import certificate_fingerprint
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
@@ -556,3 +558,21 @@ async def test_a_status_waits_for_the_vtns_request_and_a_refused_one_is_dead_let
     assert "has not asked" in str(row["last_error"])
     assert row["sent_version"] < row["version"]
     assert link.state.connected
+
+
+async def test_the_card_names_the_2_0b_link(
+    hass: HomeAssistant, vtn2: Vtn, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The dashboard data names the link's protocol, and says when it cannot reach its VTN."""
+    assert await async_setup_component(hass, "websocket_api", {})
+    coordinator = await setup(hass, entry2(vtn2))
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "pev_portal/dashboard"})
+    [charger] = (await client.receive_json())["result"]["chargers"]
+    assert charger["utility"] == {"protocol": "OpenADR 2.0b", "connected": True}
+
+    await vtn2.stop()
+    await poll_now(hass, link2(coordinator))
+    await client.send_json_auto_id({"type": "pev_portal/dashboard"})
+    [charger] = (await client.receive_json())["result"]["chargers"]
+    assert charger["utility"] == {"protocol": "OpenADR 2.0b", "connected": False}
