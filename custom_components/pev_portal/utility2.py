@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
@@ -39,6 +40,7 @@ from .const import (
     CONF_VEN_KEY,
     CONF_VTN_FINGERPRINT,
     CONF_VTN_URL,
+    DOMAIN,
 )
 from .core.binding import ValidationAnswer
 from .core.metering import Interval
@@ -200,6 +202,7 @@ class Oadr2Link(UtilityLink):
         try:
             registration = await client.register()
             self.state.ven_id = registration.ven_id
+            ir.async_delete_issue(self.hass, DOMAIN, self._cancelled_issue())
             if registration.poll_interval and registration.poll_interval != self.poll_interval:
                 self._arm_poll(max(registration.poll_interval, timedelta(seconds=1)))
             await self._async_offer_reports()
@@ -261,10 +264,42 @@ class Oadr2Link(UtilityLink):
             self.offered = ()
             await self._async_offer_reports()
             await self._async_apply(await self.client2.request_events(), None)
+        elif kind == "oadrCancelPartyRegistration":
+            await self._async_cancelled(request_id)
         elif kind == "oadrCreateReport":
             await self._async_take_requests(payload.get("report_requests") or [], request_id)
         else:
             _LOGGER.info("The 2.0b VTN sent %s, which this VEN does not act on", kind)
+
+    def _cancelled_issue(self) -> str:
+        return f"utility_registration_cancelled_{self.premise.entry.entry_id}"
+
+    async def _async_cancelled(self, request_id: str | None) -> None:
+        """The VTN cancelled the VEN's registration: acknowledge, register again; a refusal
+        leaves the link down with a repair issue (the next polls try again)."""
+        assert self.client2 is not None
+        _LOGGER.warning("The 2.0b VTN cancelled the registration of VEN %s", self.ven_name)
+        await self.client2.canceled_registration(request_id)
+        issue = self._cancelled_issue()
+        try:
+            registration = await self.client2.register()
+        except VtnRefused as err:
+            self.state.ven_id = None  # the next poll registers again
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="utility_registration_cancelled",
+                translation_placeholders={"url": self.config[CONF_VTN_URL], "error": str(err)},
+            )
+            raise
+        ir.async_delete_issue(self.hass, DOMAIN, issue)
+        self.state.ven_id = registration.ven_id
+        self.offered = ()
+        await self._async_offer_reports()
+        await self._async_apply(await self.client2.request_events(), None)
 
     # -- events -------------------------------------------------------------------------
 

@@ -576,3 +576,35 @@ async def test_the_card_names_the_2_0b_link(
     await client.send_json_auto_id({"type": "pev_portal/dashboard"})
     [charger] = (await client.receive_json())["result"]["chargers"]
     assert charger["utility"] == {"protocol": "OpenADR 2.0b", "connected": False}
+
+
+async def test_the_vtn_cancels_the_registration(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """oadrCancelPartyRegistration: the VEN acknowledges and registers again (its reports
+    offered again); when the VTN refuses it, the link is down with a repair issue, and the
+    issue goes once a later poll registers it."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    vtn2.registered.clear()
+    vtn2.cancel_registration(VEN_ID)
+    await poll_now(hass, link)
+    assert vtn2.cancelled == [VEN_ID]
+    assert link.state.connected
+    assert link.state.ven_id == VEN_ID
+    assert (VEN_ID, PEV, "RealEnergy") in vtn2.registered
+    issue = "utility_registration_cancelled_premise1"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue) is None
+
+    vtn2.accept = False
+    vtn2.cancel_registration(VEN_ID)
+    await poll_now(hass, link)
+    assert vtn2.cancelled == [VEN_ID, VEN_ID]
+    assert not link.state.connected
+    assert "did not register" in str(link.state.last_error)
+    assert link.state.ven_id is None
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue) is not None
+
+    vtn2.accept = True
+    await poll_now(hass, link)  # registers again
+    assert link.state.connected
+    assert link.state.ven_id == VEN_ID
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue) is None

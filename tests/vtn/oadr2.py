@@ -51,6 +51,19 @@ class Vtn:
     """Each resource status received: (reportRequestID, rID, the parsed
     ``payload_resource_status``)."""
     queued: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
+    cancelled: list[str] = field(default_factory=list)
+    """The VENs that acknowledged a cancellation (oadrCanceledPartyRegistration; openleadr's
+    VTN has no handler for it and answers with an error)."""
+
+    def cancel_registration(self, ven_id: str) -> None:
+        """Queue an ``oadrCancelPartyRegistration`` (delivered at the VEN's next poll)."""
+        registration_id = self.vens.get(ven_id, {}).get("registration_id", "unknown")
+        self.queued.setdefault(ven_id, []).append(
+            (
+                "oadrCancelPartyRegistration",
+                {"request_id": "cancel-1", "ven_id": ven_id, "registration_id": registration_id},
+            )
+        )
 
     def request_status(self, ven_id: str, specifier_id: str, r_ids: list[str]) -> str:
         """Queue an ``oadrCreateReport`` asking for these rIDs of a report the VEN offered
@@ -170,6 +183,8 @@ async def start_vtn(poll: timedelta = timedelta(seconds=10)) -> Vtn:
                                 value["payload_resource_status"],
                             )
                         )
+        if message_type == "oadrCanceledPartyRegistration":
+            vtn.cancelled.append(str(payload.get("ven_id")))
         if message_type == "oadrCreatedEvent":
             for answer in payload.get("event_responses") or []:
                 vtn.answers.append(

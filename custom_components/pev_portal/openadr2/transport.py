@@ -378,6 +378,21 @@ class Ven2Client:
             },
         )
 
+    async def canceled_registration(self, request_id: str | None) -> None:
+        """``oadrCanceledPartyRegistration``: the VEN took the VTN's cancellation (openleadr's
+        VTN has no handler for it and answers with an error, which is not a failure here)."""
+        await self.exchange(
+            SERVICE_REGISTER,
+            "oadrCanceledPartyRegistration",
+            {
+                "ven_id": self.ven_id,
+                "registration_id": self.registration_id,
+                "response": _ok(request_id or _id()),
+            },
+            check=False,
+        )
+        self.registration_id = None
+
     async def acknowledge(self, service: str, request_id: str | None) -> None:
         """An ``oadrResponse`` (after ``oadrRequestReregistration``)."""
         await self.exchange(
