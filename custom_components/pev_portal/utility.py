@@ -120,6 +120,9 @@ async def async_make_client(hass: HomeAssistant, config: dict[str, Any]) -> VenC
 class UtilityLink(PushHandling, ReportOutbox):
     """One premise's link to its utility's VTN."""
 
+    protocol: str = "OpenADR 3.1"
+    """The protocol the link speaks, as the card and diagnostics name it."""
+
     def __init__(
         self,
         hass: HomeAssistant,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
@@ -39,6 +40,7 @@ from .const import (
     CONF_VEN_KEY,
     CONF_VTN_FINGERPRINT,
     CONF_VTN_URL,
+    DOMAIN,
 )
 from .core.binding import ValidationAnswer
 from .core.metering import Interval
@@ -49,6 +51,7 @@ from .openadr2.binding import ENROLLED, NOT_ENROLLED, binding_answer
 from .openadr2.events import EventBook, EventContext
 from .openadr2.opt import OPT_IN, OPT_OUT, OptBook
 from .openadr2.reports import metadata_reports, usage_report, usage_requests
+from .openadr2.status import STATUS_SPECIFIER, ResourceStatus, metadata_status_report
 from .openadr2.transport import (
     SERVICE_REGISTER,
     Oadr2Error,
@@ -57,6 +60,13 @@ from .openadr2.transport import (
     VtnUnreachable,
 )
 from .utility import PUMP_SECONDS, UtilityLink
+from .utility2_status import (
+    KIND_STATUS2,
+    NO_REQUEST_WAIT,
+    queue_statuses,
+    resource_status,
+    send_status,
+)
 from .utility_outbox import backoff
 
 if TYPE_CHECKING:
@@ -68,7 +78,6 @@ _LOGGER = logging.getLogger(__name__)
 KIND_USAGE2: Final = "usage2"
 MAX_MESSAGES_PER_POLL: Final = 10
 """A poll drains the VTN's queue (2.0b: poll again until oadrResponse), at most this many."""
-NO_REQUEST_WAIT: Final = timedelta(minutes=5)
 
 
 def _tls(config: dict[str, Any]) -> ssl.SSLContext | bool:
@@ -114,6 +123,8 @@ async def async_make_client2(
 class Oadr2Link(UtilityLink):
     """One premise's link to its utility's OpenADR 2.0b VTN."""
 
+    protocol = "OpenADR 2.0b"
+
     def __init__(
         self,
         hass: HomeAssistant,
@@ -134,6 +145,8 @@ class Oadr2Link(UtilityLink):
             NOT_ENROLLED if config.get(CONF_DEFAULT_BINDING) == "not_enrolled" else ENROLLED
         )
         self.usage_requests: dict[str, str] = {}
+        self.status_requests: dict[str, str] = {}
+        self._statuses: dict[str, ResourceStatus] = {}  # the last one queued per vehicle
         self.offered: tuple[str, ...] = ()
         self.events_view: ProgramEvents | None = None
         self.polls = 0
@@ -189,6 +202,7 @@ class Oadr2Link(UtilityLink):
         try:
             registration = await client.register()
             self.state.ven_id = registration.ven_id
+            ir.async_delete_issue(self.hass, DOMAIN, self._cancelled_issue())
             if registration.poll_interval and registration.poll_interval != self.poll_interval:
                 self._arm_poll(max(registration.poll_interval, timedelta(seconds=1)))
             await self._async_offer_reports()
@@ -250,10 +264,42 @@ class Oadr2Link(UtilityLink):
             self.offered = ()
             await self._async_offer_reports()
             await self._async_apply(await self.client2.request_events(), None)
+        elif kind == "oadrCancelPartyRegistration":
+            await self._async_cancelled(request_id)
         elif kind == "oadrCreateReport":
             await self._async_take_requests(payload.get("report_requests") or [], request_id)
         else:
             _LOGGER.info("The 2.0b VTN sent %s, which this VEN does not act on", kind)
+
+    def _cancelled_issue(self) -> str:
+        return f"utility_registration_cancelled_{self.premise.entry.entry_id}"
+
+    async def _async_cancelled(self, request_id: str | None) -> None:
+        """The VTN cancelled the VEN's registration: acknowledge, register again; a refusal
+        leaves the link down with a repair issue (the next polls try again)."""
+        assert self.client2 is not None
+        _LOGGER.warning("The 2.0b VTN cancelled the registration of VEN %s", self.ven_name)
+        await self.client2.canceled_registration(request_id)
+        issue = self._cancelled_issue()
+        try:
+            registration = await self.client2.register()
+        except VtnRefused as err:
+            self.state.ven_id = None  # the next poll registers again
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="utility_registration_cancelled",
+                translation_placeholders={"url": self.config[CONF_VTN_URL], "error": str(err)},
+            )
+            raise
+        ir.async_delete_issue(self.hass, DOMAIN, issue)
+        self.state.ven_id = registration.ven_id
+        self.offered = ()
+        await self._async_offer_reports()
+        await self._async_apply(await self.client2.request_events(), None)
 
     # -- events -------------------------------------------------------------------------
 
@@ -340,7 +386,10 @@ class Oadr2Link(UtilityLink):
         pev_ids = tuple(sorted(self._pev_ids()))
         if pev_ids == self.offered:
             return
-        offered = metadata_reports(pev_ids, timedelta(minutes=self.premise.interval_minutes))
+        interval = timedelta(minutes=self.premise.interval_minutes)
+        offered = metadata_reports(pev_ids, interval)
+        if (status := metadata_status_report(pev_ids, interval)) is not None:
+            offered.append(status)
         requests = await self.client2.register_reports(offered)
         self.offered = pev_ids
         await self._async_take_requests(requests, None)
@@ -351,8 +400,25 @@ class Oadr2Link(UtilityLink):
         for request in usage:
             for pev_id in request.pev_ids:
                 self.usage_requests[pev_id] = request.report_request_id
-        if usage:
-            await self.client2.created_report(request_id, [r.report_request_id for r in usage])
+        status = usage_requests(requests, STATUS_SPECIFIER)
+        for request in status:
+            for pev_id in request.pev_ids:
+                self.status_requests[pev_id] = request.report_request_id
+        if usage or status:
+            await self.client2.created_report(
+                request_id, [r.report_request_id for r in (*usage, *status)]
+            )
+        if status:  # the VTN asked: its current value now, then on change
+            asked = {p for r in status for p in r.pev_ids}
+            if await self._async_queue_statuses(force=asked):
+                self.hass.async_create_task(self._async_pump(), eager_start=False)
+
+    def resource_status(self, pev_id: str) -> ResourceStatus:
+        """The vehicle's status as the charger shows it (``utility2_status``)."""
+        return resource_status(self, pev_id)
+
+    async def _async_queue_statuses(self, force: set[str] | frozenset[str] = frozenset()) -> bool:
+        return await queue_statuses(self, force)
 
     async def async_validate(
         self,
@@ -397,7 +463,8 @@ class Oadr2Link(UtilityLink):
         event: Event,
         states: Sequence[tuple[datetime, datetime, str]],
     ) -> None:
-        """TELEMETRY_STATUS is not sent yet on the 2.0b link."""
+        """The 3.1 event-state report: the 2.0b link sends its TELEMETRY_STATUS instead
+        (queued on change by the pump, :meth:`_async_queue_statuses`)."""
 
     async def async_queue_usage(
         self, session_id: str, pev_id: str | None, intervals: Sequence[Interval]
@@ -435,6 +502,7 @@ class Oadr2Link(UtilityLink):
         self._pumping = True
         self._pump_task = asyncio.current_task()
         try:
+            await self._async_queue_statuses()  # a status change since the last run
             while not self._stopped:
                 due = await self.premise.store.read(
                     partial(LedgerStore.outbox_due, now=dt_util.utcnow(), limit=20)
@@ -459,6 +527,8 @@ class Oadr2Link(UtilityLink):
         the same rID, start and value). Returns False to stop the pump run."""
         assert self.client2 is not None
         key, version, body = row["report_key"], row["version"], row["body"]
+        if row["kind"] == KIND_STATUS2:
+            return await self._async_send_status(row)
         if row["kind"] != KIND_USAGE2:  # a 3.1 row left from before a protocol change
             await self._async_dead_letter(row, "a report of the OpenADR 3.1 link")
             return True
@@ -496,11 +566,14 @@ class Oadr2Link(UtilityLink):
         self._succeeded()
         return True
 
+    async def _async_send_status(self, row: dict[str, Any]) -> bool:
+        return await send_status(self, row)
+
     def diagnostics(self) -> dict[str, Any]:
         """The 2.0b link's state and last exchanges (no keys, no XML)."""
         client = self.client2
         return {
-            "protocol": "OpenADR 2.0b",
+            "protocol": self.protocol,
             "vtn_url": self.config[CONF_VTN_URL],
             "ven_name": self.ven_name,
             "ven_id": self.state.ven_id,
@@ -520,6 +593,7 @@ class Oadr2Link(UtilityLink):
             },
             "answers": {k: list(v) for k, v in self.opts.sent.items()},
             "usage_requests": dict(self.usage_requests),
+            "status_requests": dict(self.status_requests),
             "connected": self.state.connected,
             "last_error": self.state.last_error,
             "backlog": self.state.backlog,

@@ -32,6 +32,9 @@ The dashboard data (every time is an ISO 8601 string in UTC, every amount a numb
           "state": "charging",            # the session's state, "unplugged" without one
           "charging_enabled": true,
           "binding": null | {"outcome", "billing_party", "program_rate"},
+          "utility": null | {"protocol", "connected"},   # the premise's utility link (null:
+                                          # none): "OpenADR 3.1" or "OpenADR 2.0b", whether it
+                                          # reaches its VTN now
           "price": {"value", "currency", "period", "until"},
           "prices": [{"start", "end", "price", "period"}],    # the next 24 h of the tariff
           "event": null | {...},          # coordinator.active_event(): event_id, kind, name,
@@ -263,6 +266,14 @@ def _in_program(coordinator: PevPortalCoordinator) -> bool:
     return bool(data.get(CONF_IN_PROGRAM, True) or data.get(CONF_UTILITY))
 
 
+def _utility(coordinator: PevPortalCoordinator) -> dict[str, Any] | None:
+    """The premise's utility link as the card shows it (None: the premise has none)."""
+    link = getattr(coordinator, "link", None)
+    if link is None:
+        return None
+    return {"protocol": str(link.protocol), "connected": bool(link.state.connected)}
+
+
 def _optional(coordinator: PevPortalCoordinator, name: str, runtime: ChargerRuntime) -> Any:
     method: Callable[[ChargerRuntime], Any] | None = getattr(coordinator, name, None)
     if method is None:
@@ -333,6 +344,7 @@ def charger_data(
         "charging_enabled": coordinator.charging_enabled(runtime),
         "session": session_data,
         "binding": binding,
+        "utility": _utility(coordinator),
         "price": {
             "value": float(segment.price),
             "currency": tariff.currency,

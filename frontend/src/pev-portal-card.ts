@@ -45,6 +45,7 @@ import {
   periodLabel,
   planMode,
   timeValue,
+  utilityLine,
   withDefaults,
 } from "./view";
 
@@ -397,6 +398,7 @@ export class PevPortalCard extends LitElement {
     const vehicle = session
       ? session.vehicle ?? session.pev_id ?? this._t("unknown_vehicle")
       : this._t("no_vehicle");
+    const utility = utilityLine(charger, this._lang);
     const party = binding?.billing_party ? this._t("billed_to", { party: this._t(`party.${binding.billing_party}`) }) : "";
     return html`
       <div class="header">
@@ -416,6 +418,7 @@ export class PevPortalCard extends LitElement {
               ${binding.program_rate ? html`<span class="party">${this._t("program_rate")}</span>` : nothing}`
           : nothing}
       </div>
+      ${utility ? html`<div class="utility" data-test="utility">${utility}</div>` : nothing}
     `;
   }
 
@@ -864,6 +867,11 @@ export class PevPortalCard extends LitElement {
     .chip.state-fault {
       background: var(--error-color, #db4437);
       color: var(--text-primary-color, #fff);
+    }
+    .utility {
+      margin-top: 4px;
+      font-size: 0.85em;
+      color: var(--secondary-text-color);
     }
     .binding {
       display: flex;

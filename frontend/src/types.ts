@@ -22,6 +22,12 @@ export interface BindingData {
   program_rate: boolean;
 }
 
+/** The premise's utility link: the protocol it speaks and whether it reaches its VTN. */
+export interface UtilityData {
+  protocol: string;
+  connected: boolean;
+}
+
 export interface PriceData {
   value: number;
   currency: string;
@@ -123,6 +129,8 @@ export interface ChargerData {
   charging_enabled: boolean;
   session: SessionData | null;
   binding: BindingData | null;
+  /** The premise's utility link (null: none; absent from older integrations). */
+  utility?: UtilityData | null;
   price: PriceData;
   prices: PriceSegment[];
   event: EventData | null;

@@ -215,3 +215,12 @@ export function eventHistoryLine(row: EventPerformance, lang: string, timeZone?:
   }
   return localize(lang, "perf.line", { when: when.trim(), outcome: parts.join(", ") });
 }
+
+/** The utility link's line in the card's details (null: the premise has no link). */
+export function utilityLine(charger: ChargerData, lang: string): string | null {
+  const utility = charger.utility;
+  if (!utility || !utility.protocol) return null;
+  return localize(lang, utility.connected ? "utility_link" : "utility_link_down", {
+    protocol: utility.protocol,
+  });
+}

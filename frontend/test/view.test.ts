@@ -17,6 +17,7 @@ import {
   periodLabel,
   planMode,
   timeValue,
+  utilityLine,
   withDefaults,
   withoutDefaults,
 } from "../src/view.ts";
@@ -292,5 +293,21 @@ describe("eventHistoryLine", () => {
       eventHistoryLine(none, "en", "UTC"),
       `Tuesday ${hours}: no baseline, target missed`,
     );
+  });
+});
+
+describe("utilityLine", () => {
+  it("names the utility link's protocol, translated, and says when it is down", () => {
+    const openadr2 = charger({ utility: { protocol: "OpenADR 2.0b", connected: true } });
+    assert.equal(utilityLine(openadr2, "en"), "Utility link: OpenADR 2.0b");
+    assert.equal(utilityLine(openadr2, "de"), "Verbindung zum Versorger: OpenADR 2.0b");
+    assert.equal(utilityLine(openadr2, "fr"), "Liaison avec le fournisseur : OpenADR 2.0b");
+    const down = charger({ utility: { protocol: "OpenADR 3.1", connected: false } });
+    assert.equal(utilityLine(down, "en"), "Utility link: OpenADR 3.1 (not reachable)");
+  });
+
+  it("shows nothing without a link (or from an integration that does not send it)", () => {
+    assert.equal(utilityLine(charger({ utility: null }), "en"), null);
+    assert.equal(utilityLine(charger(), "en"), null);
   });
 });

@@ -15,13 +15,16 @@ from freezegun import freeze_time
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from openleadr.utils import certificate_fingerprint
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.core.metering import Interval, Quality
+from custom_components.pev_portal.openadr2.status import STATUS_SPECIFIER
 from custom_components.pev_portal.utility2 import Oadr2Link
 from tests.vtn.certs import self_signed
 from tests.vtn.oadr2 import Vtn, start_vtn
@@ -119,7 +122,7 @@ async def test_registration_and_registered_reports(hass: HomeAssistant, vtn2: Vt
     assert link.state.connected
     assert link.state.ven_id == VEN_ID
     assert state(hass, "binary_sensor.test_home_utility_link_utility_connection") == "on"
-    assert vtn2.registered == [(VEN_ID, PEV, "RealEnergy")]
+    assert vtn2.registered == [(VEN_ID, PEV, "RealEnergy"), (VEN_ID, PEV, "Status")]
     assert set(link.usage_requests) == {PEV}
     assert link.poll_interval == timedelta(seconds=10)
     await poll_now(hass, link)
@@ -334,7 +337,7 @@ async def test_the_vtn_lost_the_ven(hass: HomeAssistant, vtn2: Vtn) -> None:
     event_id = dlc(vtn2, 6.0)
     await poll_now(hass, link)
     assert list(vtn2.vens) == [VEN_ID]
-    assert vtn2.registered == [(VEN_ID, PEV, "RealEnergy")]
+    assert vtn2.registered == [(VEN_ID, PEV, "RealEnergy"), (VEN_ID, PEV, "Status")]
     assert link.state.connected
     await poll_now(hass, link)
     assert event_id in link.state.events
@@ -469,3 +472,139 @@ async def test_the_programs_default_binding(hass: HomeAssistant, vtn2: Vtn) -> N
     await plug(hass)
     await wait_for(hass, lambda: state(hass, f"sensor.{GARAGE}_binding") == "home")
     assert coordinator.chargers["charger1"].session is not None
+
+
+async def test_the_vtn_asks_for_the_status_and_gets_it_after_an_outage(
+    hass: HomeAssistant, vtn2: Vtn, ticking: Any
+) -> None:
+    """TELEMETRY_STATUS end to end: the VEN offers each vehicle's status at registration;
+    the VTN asks for it (oadrCreateReport) and gets what the charger shows (online, no
+    override, then the load-control limit of a DLC event as oadrCapacity); an unplug during
+    a VTN outage waits in the outbox and arrives once the VTN is back, each status once.
+    openleadr's VTN validated every message against the 2.0b schema and parsed the
+    oadrPayloadResourceStatus it received."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    runtime = await bound_and_charging(hass, coordinator)
+    assert (VEN_ID, PEV, "Status") in vtn2.registered
+    assert vtn2.statuses == []  # not asked for yet
+
+    request_id = vtn2.request_status(VEN_ID, STATUS_SPECIFIER, [PEV])
+    await poll_now(hass, link)
+    await wait_for(hass, lambda: len(vtn2.statuses) == 1)
+    assert vtn2.statuses[0] == (request_id, PEV, {"online": True, "manual_override": False})
+    assert link.status_requests == {PEV: request_id}
+
+    dlc(vtn2, 7.0)
+    await poll_now(hass, link)
+    await wait_for(hass, lambda: runtime.cap_kw == 7.0)
+    await poll_now(hass, link)  # the pump sees the change
+    await wait_for(hass, lambda: len(vtn2.statuses) == 2)
+    assert vtn2.statuses[1][2] == {
+        "online": True,
+        "manual_override": False,
+        "load_control_state": {"capacity": {"current": 7.0}},
+    }
+    await poll_now(hass, link)
+    assert len(vtn2.statuses) == 2, "an unchanged status is not sent again"
+
+    await vtn2.stop()
+    await plug(hass, on=False)
+    await advance(hass, ticking, 120)
+    assert link.state.backlog >= 1
+    assert not link.state.connected
+    assert len(vtn2.statuses) == 2
+
+    await vtn2.start()
+    await advance(hass, ticking, 3600)
+    await wait_for(hass, lambda: link.state.backlog == 0)
+    assert [s[2]["online"] for s in vtn2.statuses] == [True, True, False]
+    assert vtn2.statuses[2][:2] == (request_id, PEV)
+
+
+async def test_a_status_waits_for_the_vtns_request_and_a_refused_one_is_dead_lettered(
+    hass: HomeAssistant, vtn2: Vtn
+) -> None:
+    """A status queued for a vehicle the VTN no longer asks for waits (not a link failure);
+    a status the VTN refuses is kept as a dead letter, not resent in a loop."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    await bound_and_charging(hass, coordinator)
+    vtn2.request_status(VEN_ID, STATUS_SPECIFIER, [PEV])
+    await poll_now(hass, link)
+    await wait_for(hass, lambda: len(vtn2.statuses) == 1)
+
+    vtn2.refuse_reports()
+    await plug(hass, on=False)
+    await poll_now(hass, link)
+    await wait_for(hass, lambda: link.state.dead_letters >= 1)
+    row = await coordinator.store.read(lambda s: s.outbox_report(f"status2:{PEV}"))
+    assert row is not None
+    assert "452" in str(row["dead_letter"])
+    assert link.state.connected
+
+    # A newer status supersedes the refused one; queued, then the VTN's request is gone (as
+    # after a restart, whose registration has not been asked for the status yet): it waits.
+    vtn2.refuse_reports(False)
+    link._pumping = True  # queued, not sent yet
+    await plug(hass)
+    assert await link._async_queue_statuses()
+    link._pumping = False
+    link.status_requests.clear()
+    await link._async_pump()
+    row = await coordinator.store.read(lambda s: s.outbox_report(f"status2:{PEV}"))
+    assert row is not None
+    assert row["dead_letter"] is None
+    assert "has not asked" in str(row["last_error"])
+    assert row["sent_version"] < row["version"]
+    assert link.state.connected
+
+
+async def test_the_card_names_the_2_0b_link(
+    hass: HomeAssistant, vtn2: Vtn, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The dashboard data names the link's protocol, and says when it cannot reach its VTN."""
+    assert await async_setup_component(hass, "websocket_api", {})
+    coordinator = await setup(hass, entry2(vtn2))
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "pev_portal/dashboard"})
+    [charger] = (await client.receive_json())["result"]["chargers"]
+    assert charger["utility"] == {"protocol": "OpenADR 2.0b", "connected": True}
+
+    await vtn2.stop()
+    await poll_now(hass, link2(coordinator))
+    await client.send_json_auto_id({"type": "pev_portal/dashboard"})
+    [charger] = (await client.receive_json())["result"]["chargers"]
+    assert charger["utility"] == {"protocol": "OpenADR 2.0b", "connected": False}
+
+
+async def test_the_vtn_cancels_the_registration(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """oadrCancelPartyRegistration: the VEN acknowledges and registers again (its reports
+    offered again); when the VTN refuses it, the link is down with a repair issue, and the
+    issue goes once a later poll registers it."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    vtn2.registered.clear()
+    vtn2.cancel_registration(VEN_ID)
+    await poll_now(hass, link)
+    assert vtn2.cancelled == [VEN_ID]
+    assert link.state.connected
+    assert link.state.ven_id == VEN_ID
+    assert (VEN_ID, PEV, "RealEnergy") in vtn2.registered
+    issue = "utility_registration_cancelled_premise1"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue) is None
+
+    vtn2.accept = False
+    vtn2.cancel_registration(VEN_ID)
+    await poll_now(hass, link)
+    assert vtn2.cancelled == [VEN_ID, VEN_ID]
+    assert not link.state.connected
+    assert "did not register" in str(link.state.last_error)
+    assert link.state.ven_id is None
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue) is not None
+
+    vtn2.accept = True
+    await poll_now(hass, link)  # registers again
+    assert link.state.connected
+    assert link.state.ven_id == VEN_ID
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue) is None

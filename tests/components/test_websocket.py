@@ -19,9 +19,11 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.coordinator import ChargerRuntime, PevPortalCoordinator
 from custom_components.pev_portal.websocket_api import jsonable
+from tests.vtn.server import TestVtn
 
 from .common import advance, setup
 from .conftest import make_entry
+from .test_utility import linked_entry
 
 START = "2026-11-22T10:00:00+00:00"
 GARAGE = "garage"
@@ -84,6 +86,7 @@ async def test_dashboard_idle(
     assert charger["state"] == "unplugged"
     assert charger["session"] is None
     assert charger["binding"] is None
+    assert charger["utility"] is None  # no utility link
     assert charger["charging_enabled"] is True
     entities = charger["entities"]
     assert entities["session_state"] == "sensor.garage_session_state"
@@ -450,3 +453,14 @@ async def test_no_program_rate_without_a_utility_program(
         "program_rate": False,
     }
     await client.close()
+
+
+async def test_dashboard_names_the_utility_links_protocol(
+    hass: HomeAssistant, vtn: TestVtn, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The card shows the utility link's protocol (the 2.0b link: tests/components/
+    test_utility2.py) and whether it reaches its VTN."""
+    assert await async_setup_component(hass, "websocket_api", {})
+    await setup(hass, linked_entry(vtn, None))  # polls its VTN
+    [charger] = (await dashboard(hass_ws_client, hass))["chargers"]
+    assert charger["utility"] == {"protocol": "OpenADR 3.1", "connected": True}

@@ -21,7 +21,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from openleadr import OpenADRServer, errors, hooks
+from openleadr import OpenADRServer, errors, hooks, objects
 from openleadr.messaging import create_message
 from openleadr.service import VTNService
 
@@ -47,6 +47,46 @@ class Vtn:
     running: bool = True
     request_reports: bool = True
     """False: the VTN requests none of the reports the VEN offers."""
+    statuses: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    """Each resource status received: (reportRequestID, rID, the parsed
+    ``payload_resource_status``)."""
+    queued: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
+    cancelled: list[str] = field(default_factory=list)
+    """The VENs that acknowledged a cancellation (oadrCanceledPartyRegistration; openleadr's
+    VTN has no handler for it and answers with an error)."""
+
+    def cancel_registration(self, ven_id: str) -> None:
+        """Queue an ``oadrCancelPartyRegistration`` (delivered at the VEN's next poll)."""
+        registration_id = self.vens.get(ven_id, {}).get("registration_id", "unknown")
+        self.queued.setdefault(ven_id, []).append(
+            (
+                "oadrCancelPartyRegistration",
+                {"request_id": "cancel-1", "ven_id": ven_id, "registration_id": registration_id},
+            )
+        )
+
+    def request_status(self, ven_id: str, specifier_id: str, r_ids: list[str]) -> str:
+        """Queue an ``oadrCreateReport`` asking for these rIDs of a report the VEN offered
+        (delivered at the VEN's next poll); its reportRequestID."""
+        request_id = f"rr-status-{len(self.statuses)}-{len(self.queued.get(ven_id, []))}"
+        request = objects.ReportRequest(
+            report_request_id=request_id,
+            report_specifier=objects.ReportSpecifier(
+                report_specifier_id=specifier_id,
+                granularity=timedelta(0),
+                report_back_duration=timedelta(0),
+                specifier_payloads=[
+                    objects.SpecifierPayload(r_id=r, reading_type="x-notApplicable") for r in r_ids
+                ],
+            ),
+        )
+        self.queued.setdefault(ven_id, []).append(
+            (
+                "oadrCreateReport",
+                {"request_id": request_id, "ven_id": ven_id, "report_requests": [request]},
+            )
+        )
+        return request_id
 
     async def stop(self) -> None:
         if self.running:
@@ -120,7 +160,9 @@ async def start_vtn(poll: timedelta = timedelta(seconds=10)) -> Vtn:
         max_sampling_interval: timedelta,
     ) -> tuple[Any, timedelta] | None:
         vtn.registered.append((ven_id, resource_id, measurement))
-        if not vtn.request_reports:
+        if not vtn.request_reports or measurement == "Status":
+            # The status is asked for by oadrCreateReport (request_status): openleadr's own
+            # report callbacks take only float payloads (report_payload['value']).
             return None
 
         def receive(values: list[tuple[Any, Any]]) -> None:
@@ -129,12 +171,36 @@ async def start_vtn(poll: timedelta = timedelta(seconds=10)) -> Vtn:
         return receive, min_sampling_interval
 
     async def heard(message_type: str, payload: dict[str, Any]) -> None:
+        if message_type == "oadrUpdateReport":
+            for report in payload.get("reports") or []:
+                for interval in report.get("intervals") or []:
+                    value = interval["report_payload"]
+                    if "payload_resource_status" in value:
+                        vtn.statuses.append(
+                            (
+                                report["report_request_id"],
+                                value["r_id"],
+                                value["payload_resource_status"],
+                            )
+                        )
+        if message_type == "oadrCanceledPartyRegistration":
+            vtn.cancelled.append(str(payload.get("ven_id")))
         if message_type == "oadrCreatedEvent":
             for answer in payload.get("event_responses") or []:
                 vtn.answers.append(
                     (answer["event_id"], int(answer["modification_number"]), answer["opt_type"])
                 )
 
+    poll_service = server.services["poll_service"]
+    shipped_poll = poll_service.handlers["oadrPoll"]
+
+    async def poll(payload: dict[str, Any]) -> Any:
+        queue = vtn.queued.get(payload["ven_id"])
+        if queue:
+            return queue.pop(0)
+        return await shipped_poll(payload)
+
+    poll_service.handlers["oadrPoll"] = poll
     server.add_handler("on_create_party_registration", register)
     server.add_handler("on_register_report", on_register_report)
     VTNService.ven_lookup = staticmethod(lookup)

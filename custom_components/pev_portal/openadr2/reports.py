@@ -74,13 +74,16 @@ def _str(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def usage_requests(report_requests: Sequence[Any]) -> list[UsageRequest]:
-    """The report requests that ask for the vehicles' usage (others are ignored)."""
+def usage_requests(
+    report_requests: Sequence[Any], specifier_id: str = USAGE_SPECIFIER
+) -> list[UsageRequest]:
+    """The report requests that ask for the vehicles' usage (others are ignored);
+    ``specifier_id``: those of another report the VEN offers (the status report)."""
     out: list[UsageRequest] = []
     for request in report_requests:
         specifier = _get(request, "report_specifier")
         request_id = _str(_get(request, "report_request_id"))
-        if request_id is None or _str(_get(specifier, "report_specifier_id")) != USAGE_SPECIFIER:
+        if request_id is None or _str(_get(specifier, "report_specifier_id")) != specifier_id:
             continue
         payloads = _get(specifier, "specifier_payloads")
         payloads = payloads if isinstance(payloads, list) else [payloads]

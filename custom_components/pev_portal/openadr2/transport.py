@@ -40,6 +40,9 @@ SERVICE_POLL: Final = "OadrPoll"
 _KEPT_EXCHANGES: Final = 20
 _KEPT_CHARS: Final = 2000
 _XMLDSIG: Final = "http://www.w3.org/2000/09/xmldsig#"
+_OADR: Final = "http://openadr.org/oadr-2.0b/2012/07"
+type Transform = Callable[[Any], Any]
+"""Changes the rendered ``oadrSignedObject`` (an lxml element) before it is signed."""
 
 
 class Oadr2Error(OpenADRError):
@@ -135,10 +138,14 @@ class Ven2Client:
 
     # -- the wire ----------------------------------------------------------------------
 
-    def _build(self, message_type: str, payload: dict[str, Any]) -> bytes:
+    def _build(
+        self, message_type: str, payload: dict[str, Any], transform: Transform | None = None
+    ) -> bytes:
         from openleadr.messaging import create_message
 
         signed = self.cert_pem is not None and self.key_pem is not None
+        if transform is not None:
+            return self._build_transformed(message_type, payload, transform, signed=signed)
         message = create_message(
             message_type,
             cert=self.cert_pem if signed else None,
@@ -148,6 +155,51 @@ class Ven2Client:
             **payload,
         )
         return str(message).encode("utf-8")
+
+    def _build_transformed(
+        self, message_type: str, payload: dict[str, Any], transform: Transform, *, signed: bool
+    ) -> bytes:
+        """openleadr's message, changed by ``transform`` (what its templates cannot write)
+        before it is signed (the same detached XMLDSIG with replay protection)."""
+        from lxml import etree
+        from openleadr import messaging
+
+        unsigned = messaging.create_message(message_type, disable_signature=True, **payload)
+        envelope = etree.fromstring(str(unsigned).encode("utf-8"))
+        signed_object = envelope.find(f"{{{_OADR}}}oadrSignedObject")
+        if signed_object is None:
+            raise ValueError(f"{message_type} has no oadrSignedObject")
+        transform(signed_object)
+        signature = b""
+        if signed:
+            from signxml import XMLSigner, methods
+            from signxml.algorithms import SignatureMethod
+
+            signer = XMLSigner(
+                method=methods.detached,
+                c14n_algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+            )
+            signer.namespaces["oadr"] = _OADR
+            signer.sign_alg = SignatureMethod.from_fragment(  # type: ignore[no-untyped-call]
+                messaging.get_signature_algorithm_from_private_key(self.key_pem, self.passphrase)
+            )
+            signature = etree.tostring(
+                signer.sign(
+                    signed_object,
+                    key=self.key_pem,
+                    cert=self.cert_pem.decode() if self.cert_pem else None,
+                    passphrase=self.passphrase.encode() if self.passphrase else None,
+                    reference_uri="#oadrSignedObject",
+                    signature_properties=messaging._create_replay_protect(),
+                )
+            )
+        return bytes(
+            b'<?xml version="1.0" encoding="utf-8"?>\n'
+            + f'<oadr:oadrPayload xmlns:oadr="{_OADR}">'.encode()
+            + signature
+            + etree.tostring(signed_object)
+            + b"</oadr:oadrPayload>"
+        )
 
     def _parse(self, content: bytes) -> tuple[str, dict[str, Any]]:
         from lxml.etree import XMLSyntaxError
@@ -184,7 +236,13 @@ class Ven2Client:
         return str(message_type), payload
 
     async def exchange(
-        self, service: str, message_type: str, payload: dict[str, Any], *, check: bool = True
+        self,
+        service: str,
+        message_type: str,
+        payload: dict[str, Any],
+        *,
+        check: bool = True,
+        transform: Transform | None = None,
     ) -> tuple[str | None, dict[str, Any]]:
         """Send one message; the answer's type and payload (None, {} for an empty body).
 
@@ -193,7 +251,9 @@ class Ven2Client:
         answer_type: str | None = None
         try:
             try:
-                body = await self.run_blocking(lambda: self._build(message_type, payload))
+                body = await self.run_blocking(
+                    lambda: self._build(message_type, payload, transform)
+                )
             except (TypeError, ValueError, KeyError, UnboundLocalError) as err:
                 raise Oadr2Error(f"could not build {message_type}: {err}") from err
             try:
@@ -318,6 +378,21 @@ class Ven2Client:
             },
         )
 
+    async def canceled_registration(self, request_id: str | None) -> None:
+        """``oadrCanceledPartyRegistration``: the VEN took the VTN's cancellation (openleadr's
+        VTN has no handler for it and answers with an error, which is not a failure here)."""
+        await self.exchange(
+            SERVICE_REGISTER,
+            "oadrCanceledPartyRegistration",
+            {
+                "ven_id": self.ven_id,
+                "registration_id": self.registration_id,
+                "response": _ok(request_id or _id()),
+            },
+            check=False,
+        )
+        self.registration_id = None
+
     async def acknowledge(self, service: str, request_id: str | None) -> None:
         """An ``oadrResponse`` (after ``oadrRequestReregistration``)."""
         await self.exchange(
@@ -355,12 +430,18 @@ class Ven2Client:
             },
         )
 
-    async def update_report(self, report: Any) -> dict[str, Any]:
-        """``oadrUpdateReport``: one report; the VTN's answer (``oadrUpdatedReport``)."""
+    async def update_report(
+        self, report: Any, transform: Transform | None = None
+    ) -> dict[str, Any]:
+        """``oadrUpdateReport``: one report; the VTN's answer (``oadrUpdatedReport``).
+
+        ``transform``: changes the rendered message before it is signed (the resource
+        status payloads openleadr's template cannot write)."""
         _, answer = await self.exchange(
             SERVICE_REPORT,
             "oadrUpdateReport",
             {"ven_id": self.ven_id, "request_id": _id(), "reports": [report]},
+            transform=transform,
         )
         return answer
 
