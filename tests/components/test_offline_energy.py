@@ -33,6 +33,7 @@ async def _restart_session(
     *,
     transactions: bool = True,
     session_energy: str | None = None,
+    new_transaction: bool = False,
 ) -> tuple[dict[str, object], list[str], set[Quality], float]:
     """10 min at 7.2 kW, 5 min with Home Assistant down, 2 min more, unplugged. The session
     energy sensor shows ``session_energy`` after the restart (None: the true figure). Returns
@@ -68,6 +69,8 @@ async def _restart_session(
     offline_end = dt_util.utcnow()
     freezer.tick(timedelta(seconds=15))
     # The charger reconnects: its transaction figure, then its register (one by one).
+    if new_transaction:
+        hass.states.async_set("sensor.cp_transaction_id", str(int(offline_end.timestamp())))
     energy = session_energy
     if energy is None:
         energy = f"{(cp.register_wh - tx.start_wh) / 1000:.3f}"
@@ -102,9 +105,14 @@ async def test_offline_energy_vouched_by_the_transaction_is_billed_as_estimated(
 
 
 @pytest.mark.parametrize(
-    ("transactions", "session_energy"),
-    [(True, "nan"), (False, None)],
-    ids=["nan_transaction_energy", "no_transaction_registers"],
+    ("transactions", "session_energy", "new_transaction"),
+    [(True, "nan", False), (False, None, False), (True, None, True), (True, "0.000", False)],
+    ids=[
+        "nan_transaction_energy",
+        "no_transaction_registers",
+        "another_transaction",
+        "transaction_figure_never_caught_up",
+    ],
 )
 async def test_offline_energy_without_a_witness_is_not_billed(
     hass: HomeAssistant,
@@ -112,14 +120,58 @@ async def test_offline_energy_without_a_witness_is_not_billed(
     cp: ChargePoint,  # noqa: F811
     transactions: bool,
     session_energy: str | None,
+    new_transaction: bool,
 ) -> None:
-    """A transaction figure that is not a number, or a charger without transaction registers:
-    the offline energy is a jump, flagged and not billed, as before."""
+    """A transaction figure that is not a number, a charger without transaction registers,
+    another transaction (another start) after the restart, or a transaction figure that has
+    not reached the register by the next reading: the offline energy is a jump, flagged and
+    not billed, as before."""
     summary, kinds, qualities, offline_wh = await _restart_session(
-        hass, freezer, cp, transactions=transactions, session_energy=session_energy
+        hass,
+        freezer,
+        cp,
+        transactions=transactions,
+        session_energy=session_energy,
+        new_transaction=new_transaction,
     )
     assert summary["energy_kwh"] == pytest.approx(7.2 * 12 / 60, abs=1e-3)
     assert offline_wh == pytest.approx(600)
     assert "jump" in kinds
     assert "gap" not in kinds
     assert Quality.ESTIMATED not in qualities
+
+
+async def test_restart_without_offline_energy_changes_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    cp: ChargePoint,  # noqa: F811
+) -> None:
+    """Restarted while the car was already unplugged from the power (nothing delivered), then
+    unplugged: the restored register is the session's last reading; no anomaly."""
+    entry = make_entry(charger=_with_transaction(CP, meter_source="charger"), vehicles=VEHICLES)
+    coordinator = await setup(hass, entry)
+    ended: list[Event] = []
+    hass.bus.async_listen("pev_portal_session_ended", ended.append)
+    tx = Transactions(hass, cp)
+    await cp.status("Preparing")
+    await tx.start(dt_util.utcnow().timestamp())
+    cp.set_power(7200)
+    await cp.status("Charging")
+    await run(hass, freezer, 10, [cp])
+    cp.set_power(0)
+    session = coordinator.chargers["charger1"].session
+    assert session is not None
+    session_id = session.session_id
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    freezer.tick(timedelta(seconds=OFFLINE_S))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    assert coordinator.chargers["charger1"].offline is not None
+    await tx.stop(cp.register_wh)
+    await cp.status("Available")
+    assert coordinator.chargers["charger1"].offline is None
+    [summary] = [e.data for e in ended]
+    assert summary["energy_kwh"] == pytest.approx(1.2, abs=1e-3)
+    anomalies = await coordinator.store.call(lambda s: s.anomalies(session_id))
+    assert anomalies == []
