@@ -11,6 +11,7 @@ Transaction.Begin and Transaction.End registers) is the reference.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
@@ -365,6 +366,11 @@ async def test_v201_restart_keeps_the_transaction_energy(
         f"{anomalies[0]['message']}"
     )
     assert summary["energy_kwh"] * 1000 == pytest.approx(delivered_wh, abs=1.0)
+    # The five offline minutes at 7.36 kW: 613 Wh, billed as estimated.
+    [gap] = anomalies
+    spread = re.search(r"([0-9.]+) kWh spread", gap["message"])
+    assert spread is not None
+    assert float(spread.group(1)) * 1000 == pytest.approx(613, abs=1.0)
 
 
 async def _refused(
