@@ -33,7 +33,7 @@ async def _restart_session(
     *,
     transactions: bool = True,
     session_energy: str | None = None,
-    new_transaction: bool = False,
+    transaction_id: str | None = None,
 ) -> tuple[dict[str, object], list[str], set[Quality], float]:
     """10 min at 7.2 kW, 5 min with Home Assistant down, 2 min more, unplugged. The session
     energy sensor shows ``session_energy`` after the restart (None: the true figure). Returns
@@ -69,8 +69,10 @@ async def _restart_session(
     offline_end = dt_util.utcnow()
     freezer.tick(timedelta(seconds=15))
     # The charger reconnects: its transaction figure, then its register (one by one).
-    if new_transaction:
-        hass.states.async_set("sensor.cp_transaction_id", str(int(offline_end.timestamp())))
+    if transaction_id is not None:  # "new": another transaction, started at the restart
+        if transaction_id == "new":
+            transaction_id = str(int(offline_end.timestamp()))
+        hass.states.async_set("sensor.cp_transaction_id", transaction_id)
     energy = session_energy
     if energy is None:
         energy = f"{(cp.register_wh - tx.start_wh) / 1000:.3f}"
@@ -105,13 +107,22 @@ async def test_offline_energy_vouched_by_the_transaction_is_billed_as_estimated(
 
 
 @pytest.mark.parametrize(
-    ("transactions", "session_energy", "new_transaction"),
-    [(True, "nan", False), (False, None, False), (True, None, True), (True, "0.000", False)],
+    ("transactions", "session_energy", "transaction_id"),
+    [
+        (True, "nan", None),
+        (False, None, None),
+        (True, None, "new"),
+        (True, "0.000", None),
+        (True, None, "0"),
+        (True, None, "unknown"),
+    ],
     ids=[
         "nan_transaction_energy",
         "no_transaction_registers",
         "another_transaction",
         "transaction_figure_never_caught_up",
+        "transaction_ended",
+        "transaction_unknown",
     ],
 )
 async def test_offline_energy_without_a_witness_is_not_billed(
@@ -120,19 +131,19 @@ async def test_offline_energy_without_a_witness_is_not_billed(
     cp: ChargePoint,  # noqa: F811
     transactions: bool,
     session_energy: str | None,
-    new_transaction: bool,
+    transaction_id: str | None,
 ) -> None:
     """A transaction figure that is not a number, a charger without transaction registers,
-    another transaction (another start) after the restart, or a transaction figure that has
-    not reached the register by the next reading: the offline energy is a jump, flagged and
-    not billed, as before."""
+    another transaction (another start) or none (ended, or not known) after the restart, or a
+    transaction figure that has not reached the register by the next reading: the offline
+    energy is a jump, flagged and not billed, as before."""
     summary, kinds, qualities, offline_wh = await _restart_session(
         hass,
         freezer,
         cp,
         transactions=transactions,
         session_energy=session_energy,
-        new_transaction=new_transaction,
+        transaction_id=transaction_id,
     )
     assert summary["energy_kwh"] == pytest.approx(7.2 * 12 / 60, abs=1e-3)
     assert offline_wh == pytest.approx(600)
