@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE
@@ -24,7 +25,7 @@ from .const import (
     CONF_TAGS,
 )
 from .core.binding import Relation
-from .core.metering import Interval, IntervalLedger
+from .core.metering import Interval, IntervalLedger, MeterReading
 from .core.session import ChargingSession
 from .core.summary import SessionSummary
 
@@ -64,6 +65,19 @@ class Vehicle:
 
 
 @dataclass(slots=True)
+class OfflineSpan:
+    """A session resumed after a restart, on the charger's register (offline_energy): the
+    ledger's last reading before it, the transaction it belonged to (its ID, its start), the
+    register as restored at the start (unchanged: no news) and the first changed reading,
+    held until the charger's transaction registers vouch for it or not."""
+
+    last: MeterReading
+    transaction: tuple[str | None, str | None]
+    restored: MeterReading | None = None
+    held: MeterReading | None = None
+
+
+@dataclass(slots=True)
 class ChargerRuntime:
     """One charger of the premise: its adapters, active session and ledger."""
 
@@ -89,6 +103,7 @@ class ChargerRuntime:
     unsubscribers: list[CALLBACK_TYPE] = field(default_factory=list)
     availability: tuple[bool, bool] | None = None  # (charger, its power), as entities last saw
     unavailable_logged: bool = False
+    offline: OfflineSpan | None = None  # the time Home Assistant was down, until decided
     # The meter's latest readings (time, kWh, meter ID): a command's result when the charger
     # has no power sensor (see sessions.meter_power_kw).
     readings: deque[tuple[datetime, float, str]] = field(default_factory=lambda: deque(maxlen=64))
@@ -102,3 +117,27 @@ class ChargerRuntime:
 def with_end(interval: Interval, end: datetime) -> Interval:
     """The interval cut at ``end``."""
     return replace(interval, end=end)
+
+
+def demo_meta(runtime: ChargerRuntime) -> dict[str, Any]:
+    """The demo charger's state as its meta row (none for a real charger)."""
+    if runtime.demo is None:
+        return {}
+    evse = runtime.demo.evse
+    car = evse.car
+    state = {
+        "register_kwh": evse.register_kwh,
+        "enabled": evse.enabled,
+        "current_limit_a": evse.current_limit_a,
+        "car": (
+            {
+                "pev_id": car.pev_id,
+                "capacity_kwh": car.capacity_kwh,
+                "soc": car.soc,
+                "max_ac_kw": car.max_ac_kw,
+            }
+            if car
+            else None
+        ),
+    }
+    return {f"demo:{runtime.charger_id}": state}

@@ -47,9 +47,10 @@ from .core.session import ChargerStatus, ChargingSession, SessionState, VehicleS
 from .core.summary import SessionSummary, summarize
 from .core.tariff import Tariff
 from .io.store import LedgerStore
+from .offline_energy import add_reading, note_restart, settle
 from .ports import ChargingPort, Premise, SessionListener
 from .program_events import ProgramEvents
-from .runtime import ChargerRuntime, with_end
+from .runtime import ChargerRuntime, demo_meta, with_end
 from .session_edges import close_transaction, follow_transaction, reconcile
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ class Sessions:
             runtime.intervals = await store.call(
                 partial(LedgerStore.intervals, session_id=row.session_id)
             )
+            note_restart(runtime, runtime.session)  # the offline time (offline_energy)
             resumed.append(runtime)
             _LOGGER.info(
                 "Resumed session %s on %s with %d intervals",
@@ -449,6 +451,8 @@ class Sessions:
         if follow_transaction(runtime, session, self._new_ledger(runtime)):
             runtime.dirty = True
             self.schedule_save(runtime)
+        if runtime.offline is not None:
+            self._metered(runtime, settle(runtime, session, final=False))
 
     def _end_session(self, runtime: ChargerRuntime, now: datetime) -> None:
         session, ledger = runtime.session, runtime.ledger
@@ -456,9 +460,10 @@ class Sessions:
         closed: list[Interval] = []
         anomalies: list[Anomaly] = []
         if ledger is not None:
-            # The charger's transaction closes the last interval (session_edges).
+            # The offline time decided; the transaction closes the last interval.
+            offline = settle(runtime, session, final=True)
             end, last_closed = close_transaction(runtime, session, ledger, now)
-            closed = runtime.meter.mark_intervals(last_closed + ledger.close(end))
+            closed = runtime.meter.mark_intervals(offline + last_closed + ledger.close(end))
             anomalies = ledger.drain_anomalies()
             session.meter_kwh = ledger.total_kwh
             if (mismatch := reconcile(runtime, session)) is not None:
@@ -474,7 +479,7 @@ class Sessions:
             {"charger": runtime.name, **summary.to_dict()},
         )
         data, sdict = session.to_dict(), summary.to_dict()
-        meta = self._demo_meta(runtime)  # the car gone with the session's end, in one transaction
+        meta = demo_meta(runtime)  # the car gone with the session's end, in one transaction
         self.premise.submit(
             lambda s: s.save_session(data, None, closed, anomalies, sdict, meta=meta)
         )
@@ -498,13 +503,21 @@ class Sessions:
             # cumulative, so the next reading in a later second carries this energy.
             return
         try:
-            closed = runtime.meter.mark_intervals(ledger.add(at, kwh, meter_id))
+            produced = add_reading(runtime, session, ledger, at, kwh, meter_id)
         except ValueError as err:
             _LOGGER.warning("Meter reading %s at %s rejected: %s", kwh, at, err)
             return
+        self._metered(runtime, produced)
+
+    def _metered(self, runtime: ChargerRuntime, produced: list[Interval]) -> None:
+        """What a reading made of the ledger: intervals and anomalies saved, the sum shown."""
+        ledger, session = runtime.ledger, runtime.session
+        assert ledger is not None
+        assert session is not None
+        closed = runtime.meter.mark_intervals(produced)
         anomalies = ledger.drain_anomalies()
         for anomaly in anomalies:
-            _LOGGER.warning("Meter %s on %s: %s", meter_id, runtime.name, anomaly.message)
+            _LOGGER.warning("Meter %s on %s: %s", ledger.meter_id, runtime.name, anomaly.message)
         session.meter_kwh = ledger.total_kwh
         if closed or anomalies:
             runtime.intervals.extend(closed)
@@ -536,35 +549,12 @@ class Sessions:
         runtime.last_saved = dt_util.utcnow()
         # The simulated register is written in the ledger's transaction: a crash never rewinds
         # it behind the snapshot that read it (a spurious 'backwards' reading at restart).
-        meta = self._demo_meta(runtime)
+        meta = demo_meta(runtime)
         self.premise.submit(lambda s: s.save_session(data, snapshot, new, found, meta=meta))
 
     def _save_demo(self, runtime: ChargerRuntime) -> None:
-        for key, value in self._demo_meta(runtime).items():
+        for key, value in demo_meta(runtime).items():
             self.premise.submit(partial(_set_meta, key, value))
-
-    def _demo_meta(self, runtime: ChargerRuntime) -> dict[str, Any]:
-        """The demo charger's state as its meta row (none for a real charger)."""
-        if runtime.demo is None:
-            return {}
-        evse = runtime.demo.evse
-        car = evse.car
-        state = {
-            "register_kwh": evse.register_kwh,
-            "enabled": evse.enabled,
-            "current_limit_a": evse.current_limit_a,
-            "car": (
-                {
-                    "pev_id": car.pev_id,
-                    "capacity_kwh": car.capacity_kwh,
-                    "soc": car.soc,
-                    "max_ac_kw": car.max_ac_kw,
-                }
-                if car
-                else None
-            ),
-        }
-        return {f"demo:{runtime.charger_id}": state}
 
     @callback
     def tick(self, now: datetime) -> None:

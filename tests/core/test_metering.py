@@ -347,6 +347,26 @@ def test_gap_energy_spread_and_estimated() -> None:
     assert led.total_kwh == pytest.approx(3.1)
 
 
+def test_estimated_reading_is_a_gap_whatever_its_length() -> None:
+    """A caller with a witness for the energy but not its timing (the charger's transaction
+    over the time Home Assistant was down): spread as ESTIMATED, never OK; a backwards or
+    implausible reading stays what it is."""
+    led = ledger(5)
+    led.add(ts(10, 0), 0.0)
+    out = led.add(ts(10, 10), 1.0, estimated=True)  # 10 min < max_gap, 6 kW
+    assert [a.kind for a in led.anomalies] == [AnomalyKind.GAP]
+    assert [i.kwh for i in out] == pytest.approx([0.5, 0.5])
+    assert all(i.quality is Quality.ESTIMATED for i in out)
+    assert led.meter_epoch == 0
+    out = led.add(ts(10, 11), 0.5, estimated=True)
+    assert led.anomalies[-1].kind is AnomalyKind.BACKWARDS
+    led = ledger(5, max_power_kw=10.0)
+    led.add(ts(10, 0), 0.0)
+    led.add(ts(10, 1), 5.0, estimated=True)
+    assert [a.kind for a in led.anomalies] == [AnomalyKind.JUMP]
+    assert led.total_kwh == 0.0
+
+
 def test_gap_with_zero_delta_is_estimated_zero_not_missing() -> None:
     led = ledger(5)
     led.add(ts(10, 0), 7.0)

@@ -11,7 +11,8 @@ Transaction.Begin and Transaction.End registers) is the reference.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -23,6 +24,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
+from custom_components.pev_portal.core.metering import Quality
 from custom_components.pev_portal.presets import preset_mapping
 from tests.components.common import state
 from tests.ocpp.harness import CP_ID, HOME_TAG, Site, make_site
@@ -278,10 +280,16 @@ async def test_v201_session_energy_matches_the_transaction(
         await site.cp.disconnect()
 
 
-async def _restart_mid_session(hass: HomeAssistant, site: Site) -> tuple[str, float, int]:
+async def _restart_mid_session(
+    hass: HomeAssistant,
+    site: Site,
+    offline: Callable[[], Awaitable[None]] | None = None,
+    status: str = "Preparing",
+) -> tuple[str, float, int]:
     """Charging 10 min, Home Assistant down 5 min (the station queues its events and sends them
     ``offline`` on reconnecting, without a new boot: lbbrhzn's backstop sets it up), 5 min
-    more, unplugged. Returns the session's ID, the transaction's meterStart and its energy."""
+    more, unplugged. ``offline`` changes the station while Home Assistant is down. Returns the
+    session's ID, the transaction's meterStart and the station's energy over the session."""
     cp = site.cp
     await cp.plug_in(HOME_TAG)
     await site.settle()
@@ -289,6 +297,8 @@ async def _restart_mid_session(hass: HomeAssistant, site: Site) -> tuple[str, fl
     session_id = _session_id(site)
     meter_start = float(state(hass, "sensor.charger_energy_meter_start"))
     await site.stop()
+    if offline is not None:
+        await offline()
     await site.run(5 * 60)  # offline: five samples queued
     assert not cp.connected
     await site.start()
@@ -296,49 +306,118 @@ async def _restart_mid_session(hass: HomeAssistant, site: Site) -> tuple[str, fl
     await site.run(15)  # the backstop: post_connect without a BootNotification
     # lbbrhzn's new handler knows no transaction: the station's Occupied reads Preparing for
     # the rest of the transaction (chargingState comes only with a change), and it takes the
-    # first reading after the restart for the transaction's meterStart.
-    assert state(hass, "sensor.charger_status_connector") == "Preparing"
+    # first reading after the restart for the transaction's meterStart (``status``: Charging
+    # when a new transaction started offline).
+    assert state(hass, "sensor.charger_status_connector") == status
     assert float(state(hass, "sensor.charger_energy_meter_start")) > meter_start
     # PEV Portal goes by the power drawn; the session and its binding go on.
     assert state(hass, f"sensor.{DRIVEWAY}_session_state") == "charging"
     await site.run(5 * 60)
     assert _session_id(site) == session_id
     assert state(hass, f"sensor.{DRIVEWAY}_binding") == "home"
-    delivered_wh = await cp.unplug()
+    await cp.unplug()
     await site.settle()
-    return session_id, meter_start, delivered_wh
+    return session_id, meter_start, round(cp.registers[1] - meter_start * 1000)
+
+
+async def _offline_quality(site: Site, session_id: str) -> set[str]:
+    """The quality of the intervals that cover the offline minutes (10:10-10:15)."""
+    found = await site.coordinator.store.call(lambda s: s.intervals(session_id))
+    offline_start = dt_util.parse_datetime("2026-11-22T10:10:00+00:00")
+    offline_end = dt_util.parse_datetime("2026-11-22T10:15:00+00:00")
+    assert offline_start is not None
+    assert offline_end is not None
+    return {i.quality for i in found if i.start < offline_end and i.end > offline_start}
 
 
 async def test_v201_restart_mid_session(hass: HomeAssistant, site201: Site) -> None:
-    """The session survives a restart, bound as before; the energy the restart hid is not
-    billed unnoticed: the register's jump and the difference to the station's transaction are
-    anomalies on the session (see the xfail below for the energy itself)."""
+    """The session survives a restart, bound as before. The energy delivered while Home
+    Assistant was down is vouched for by the station's transaction (the same transaction ID
+    before and after, within the charger's power): billed, spread over the offline minutes as
+    estimated (a gap, never OK); the session matches the transaction's energy."""
     session_id, meter_start, delivered_wh = await _restart_mid_session(hass, site201)
     [summary] = site201.events
     assert (summary["session_id"], summary["outcome"]) == (session_id, "home")
-    assert summary["energy_kwh"] * 1000 < delivered_wh
     anomalies = await site201.coordinator.store.call(lambda s: s.anomalies(session_id))
-    assert {a["kind"] for a in anomalies} == {"jump", "transaction_mismatch"}
+    assert [a["kind"] for a in anomalies] == ["gap"]
+    assert await _offline_quality(site201, session_id) == {Quality.ESTIMATED}
     # The transaction's own figure is right: its first meterStart (not lbbrhzn's after the
-    # restart) to its end.
+    # restart) to its end; the session's energy agrees with it.
     last = site201.coordinator.chargers["charger1"].last_session
     assert last is not None
     assert last.transactions[0]["meter_start_kwh"] == pytest.approx(meter_start)
     assert last.energy_check is not None
     assert last.energy_check["transaction_kwh"] * 1000 == pytest.approx(delivered_wh, abs=1.0)
+    assert last.energy_check["flagged"] is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the register restored at the restart makes the offline minutes a jump "
-    "(not billed)",
-)
 async def test_v201_restart_keeps_the_transaction_energy(
     hass: HomeAssistant, site201: Site
 ) -> None:
-    _, _, delivered_wh = await _restart_mid_session(hass, site201)
+    """The offline minutes are billed: the session's energy is the station's to within 1 Wh."""
+    session_id, _, delivered_wh = await _restart_mid_session(hass, site201)
     [summary] = site201.events
+    found = await site201.coordinator.store.call(lambda s: s.intervals(session_id))
+    anomalies = await site201.coordinator.store.call(lambda s: s.anomalies(session_id))
+    estimated = [i for i in found if i.quality is Quality.ESTIMATED]
+    print(
+        f"OCPP 2.0.1 restart: session {summary['energy_kwh'] * 1000:.1f} Wh, station "
+        f"{delivered_wh} Wh; {len(estimated)} of {len(found)} intervals estimated; "
+        f"{anomalies[0]['message']}"
+    )
     assert summary["energy_kwh"] * 1000 == pytest.approx(delivered_wh, abs=1.0)
+    # The five offline minutes at 7.36 kW: 613 Wh, billed as estimated.
+    [gap] = anomalies
+    spread = re.search(r"([0-9.]+) kWh spread", gap["message"])
+    assert spread is not None
+    assert float(spread.group(1)) * 1000 == pytest.approx(613, abs=1.0)
+
+
+async def _refused(
+    hass: HomeAssistant,
+    site: Site,
+    offline: Callable[[], Awaitable[None]],
+    status: str = "Preparing",
+) -> float:
+    """The restart without a witness: the offline energy is a jump, flagged and not billed,
+    as is the difference to the transaction. Returns the Wh not billed."""
+    session_id, _, delivered_wh = await _restart_mid_session(hass, site, offline, status)
+    [summary] = site.events
+    missing_wh = delivered_wh - summary["energy_kwh"] * 1000
+    anomalies = await site.coordinator.store.call(lambda s: s.anomalies(session_id))
+    kinds = [a["kind"] for a in anomalies]
+    assert "jump" in kinds
+    assert "gap" not in kinds
+    assert Quality.ESTIMATED not in await _offline_quality(site, session_id)
+    return missing_wh
+
+
+async def test_v201_restart_another_transaction_is_not_billed(
+    hass: HomeAssistant, site201: Site
+) -> None:
+    """The station ended its transaction and started another while Home Assistant was down
+    (its events queued): no witness."""
+    cp = site201.cp
+
+    async def another() -> None:
+        await cp._end(cp.conns[1], "StopAuthorized", "Local", "Idle")
+        await cp.plug_in(HOME_TAG)
+
+    missing_wh = await _refused(hass, site201, another, "Charging")
+    assert missing_wh >= 600
+
+
+async def test_v201_restart_implausible_increase_is_not_billed(
+    hass: HomeAssistant, site201: Site
+) -> None:
+    """The register rose by 5 kWh more than the charger can deliver in the offline time
+    (the transaction's own figure follows it): no witness."""
+
+    async def bump() -> None:
+        site201.cp.registers[1] += 5000
+
+    missing_wh = await _refused(hass, site201, bump)
+    assert missing_wh == pytest.approx(5613, abs=2)
 
 
 async def test_v201_two_evse_station(

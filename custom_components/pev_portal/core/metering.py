@@ -35,7 +35,9 @@ Rules, per reading (``delta`` = register change, ``dt`` = time since the last ac
 * ``dt > max_gap`` with a plausible delta: ``GAP``. The energy is known in total, so it is spread
   pro rata over the gap, and every interval the gap touches is ``ESTIMATED``. A zero delta over a
   gap means a trustworthy register saw 0 kWh: the intervals are ``ESTIMATED`` with 0 kWh, not
-  ``MISSING``.
+  ``MISSING``. A reading added with ``estimated=True`` (the caller has a witness for the energy
+  but not for its timing, e.g. the charger's transaction registers over the time Home Assistant
+  was down) is treated the same whatever ``dt``: a ``GAP`` anomaly, spread as ``ESTIMATED``.
 * Otherwise normal: the delta is split pro rata (linear interpolation) across the interval
   boundaries; quality ``OK``.
 
@@ -246,8 +248,12 @@ class IntervalLedger:
         """Same as :meth:`add` for a :class:`MeterReading`."""
         return self.add(reading.at, reading.kwh, reading.meter_id)
 
-    def add(self, at: datetime, kwh: float, meter_id: str | None = None) -> list[Interval]:
-        """Feed a register reading; returns the intervals it closed, in order (maybe none)."""
+    def add(
+        self, at: datetime, kwh: float, meter_id: str | None = None, *, estimated: bool = False
+    ) -> list[Interval]:
+        """Feed a register reading; returns the intervals it closed, in order (maybe none).
+
+        ``estimated``: the span up to this reading is a GAP (ESTIMATED) whatever its length."""
         if self._closed:
             raise RuntimeError("ledger is closed; no further readings accepted")
         t = _to_us(at)
@@ -328,7 +334,7 @@ class IntervalLedger:
                 f"(> {self._max_power_kw:g} kW); not billed",
             )
             mode = _UNKNOWN
-        elif dt > self._max_gap_us:
+        elif dt > self._max_gap_us or estimated:
             self._anomaly(
                 AnomalyKind.GAP,
                 at,
