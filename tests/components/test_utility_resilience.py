@@ -346,6 +346,23 @@ async def test_report_refused_is_dead_lettered_and_resent(
     assert ir.async_get(hass).async_get_issue(DOMAIN, "report_dead_letter_premise1") is None
 
 
+async def test_a_newer_body_of_a_refused_report_is_sent(
+    hass: HomeAssistant, vtn: TestVtn, callback_base: str
+) -> None:
+    """A refused body stays refused, but the report's next body is a new request: sent."""
+    link = await reporting(hass, vtn, callback_base)
+    [report_id] = vtn.reports
+    vtn.fail_next("PUT /reports/{id}", 422)
+    await send(hass, link, 3)
+    await wait_for(hass, lambda: link.state.dead_letters == 1)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "report_dead_letter_premise1") is not None
+
+    await send(hass, link, 4)
+    await wait_for(hass, lambda: link.state.dead_letters == 0 and link.state.backlog == 0)
+    assert len(vtn.report_versions[report_id]) == 2, "the newer body, with every interval"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "report_dead_letter_premise1") is None
+
+
 async def test_report_of_an_event_the_vtn_forgot_is_dead_lettered(
     hass: HomeAssistant, vtn: TestVtn, callback_base: str
 ) -> None:

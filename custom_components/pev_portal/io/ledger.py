@@ -414,7 +414,9 @@ class LedgerStore(SettlementRows, EnrollmentRows):
         """Store the newest body of a report (one row per session and reporting event).
 
         Returns the body's version. A report updated in place keeps its row, its VTN report
-        ID and its name, so no interval is ever sent under two report names.
+        ID and its name, so no interval is ever sent under two report names. A newer body of a
+        report the VTN refused is a new request: it leaves the dead letters and is sent (the
+        refused body alone would stay there until resent, and every later interval with it).
         """
         with self._transaction():
             self._db.execute(
@@ -424,7 +426,7 @@ class LedgerStore(SettlementRows, EnrollmentRows):
                    ON CONFLICT (report_key) DO UPDATE SET
                        body = excluded.body, version = outbox.version + 1,
                        attempts = 0, next_attempt = excluded.next_attempt,
-                       updated_at = excluded.updated_at""",
+                       dead_letter = NULL, updated_at = excluded.updated_at""",
                 (
                     report_key,
                     session_id,
