@@ -444,11 +444,20 @@ def test_outbox_dead_letter_kept_and_resent(store: LedgerStore) -> None:
         "HTTP 422 (bad report)",
         {"n": "a"},
     )
-    _put(store, "a", T0)  # a newer body does not revive it by itself
-    assert [r["report_key"] for r in store.outbox_due(T0)] == ["b"]
     assert store.outbox_resend("zzz", T0) == 0
     assert store.outbox_resend(None, T0) == 1
     assert sorted(r["report_key"] for r in store.outbox_due(T0)) == ["a", "b"]
+    assert store.outbox_stats()["dead"] == 0
+
+
+def test_outbox_newer_body_of_a_dead_letter_is_due(store: LedgerStore) -> None:
+    """The refused body stays refused; the report's next body is a new request, due again."""
+    _put(store, "a", T0)
+    store.outbox_dead_letter("a", "HTTP 422 (bad report)")
+    assert store.outbox_due(T0) == []
+    _put(store, "a", T0)
+    [due] = store.outbox_due(T0)
+    assert (due["report_key"], due["dead_letter"], due["attempts"]) == ("a", None, 0)
     assert store.outbox_stats()["dead"] == 0
 
 
