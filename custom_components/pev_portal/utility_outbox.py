@@ -324,8 +324,9 @@ class ReportOutbox(LinkHealth):
             partial(LedgerStore.outbox_dead_letter, report_key=key, reason=reason)
         )
         _LOGGER.error(
-            "The utility's VTN refuses report %s (%s) for good: kept in the outbox, not sent "
-            "again until resent with pev_portal.resend_report",
+            "The utility's VTN refuses report %s (%s) for good: this body is kept in the "
+            "outbox and not sent again until resent with pev_portal.resend_report (the "
+            "report's next body is sent)",
             name,
             reason,
         )
