@@ -70,7 +70,7 @@ export class PevPortalCardEditor extends LitElement {
       return html`${error}<ha-form
           .hass=${this.hass}
           .data=${data}
-          .schema=${editorSchema(lang, this._chargers ?? [], this._config.device_id)}
+          .schema=${editorSchema(lang, this._chargers, this._config.device_id)}
           .computeLabel=${(schema: { name: string }) => localize(lang, `editor.${schema.name}`)}
           @value-changed=${(ev: CustomEvent<{ value: Partial<CardConfig> }>) => {
             ev.stopPropagation();
@@ -79,7 +79,7 @@ export class PevPortalCardEditor extends LitElement {
         ></ha-form>`;
     }
     // Outside Home Assistant's frontend: the browser's own controls.
-    const options = editorSchema(lang, this._chargers ?? [], this._config.device_id)[0] as {
+    const options = editorSchema(lang, this._chargers, this._config.device_id)[0] as {
       selector: { select: { options: Option[] } };
     };
     return html`${error}

@@ -161,10 +161,13 @@ export function explanationText(
   return text;
 }
 
-/** The editor's form (Home Assistant's ha-form schema): only chargers can be picked. */
-export function editorSchema(language: string, chargers: Option[], current?: string): Record<string, unknown>[] {
-  const options = [...chargers];
-  if (current && !options.some((o) => o.value === current)) {
+/**
+ * The editor's form (Home Assistant's ha-form schema): only chargers can be picked. While the
+ * chargers are still loading (`undefined`), the configured one is not called gone.
+ */
+export function editorSchema(language: string, chargers: Option[] | undefined, current?: string): Record<string, unknown>[] {
+  const options = [...(chargers ?? [])];
+  if (chargers !== undefined && current && !options.some((o) => o.value === current)) {
     options.push({ value: current, label: localize(language, "editor.missing_charger") });
   }
   return [

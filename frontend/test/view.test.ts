@@ -137,6 +137,13 @@ describe("editor", () => {
     );
   });
 
+  it("does not call the configured charger gone while the chargers are loading", () => {
+    const picker = editorSchema("en", undefined, "dev-garage")[0] as {
+      selector: { select: { options: unknown[] } };
+    };
+    assert.deepEqual(picker.selector.select.options, []);
+  });
+
   it("keeps a configured charger that is gone, marked as such", () => {
     const picker = editorSchema("de", [{ value: "dev-garage", label: "Garage" }], "dev-gone")[0] as {
       selector: { select: { options: { value: string; label: string }[] } };
