@@ -54,6 +54,7 @@ from .openadr2.reports import metadata_reports, usage_report, usage_requests
 from .openadr2.status import STATUS_SPECIFIER, ResourceStatus, metadata_status_report
 from .openadr2.transport import (
     SERVICE_REGISTER,
+    IdentityRefused,
     Oadr2Error,
     Ven2Client,
     VtnRefused,
@@ -551,7 +552,7 @@ class Oadr2Link(UtilityLink):
             assert request_id is not None
             try:
                 await self.client2.update_report(usage_report(request_id, pev_id, fresh))
-            except VtnUnreachable as err:
+            except (VtnUnreachable, IdentityRefused) as err:  # the VEN refused: kept
                 await self._async_retry_later(key, err, backoff(row["attempts"], self._rng))
                 return False
             except VtnRefused as err:

@@ -16,7 +16,7 @@ from homeassistant.util import dt as dt_util
 
 from .io.store import LedgerStore
 from .openadr2.status import ResourceStatus, put_statuses, status_report
-from .openadr2.transport import Oadr2Error, VtnRefused
+from .openadr2.transport import IdentityRefused, Oadr2Error, VtnRefused
 from .utility_outbox import backoff
 
 if TYPE_CHECKING:
@@ -104,6 +104,9 @@ async def send_status(link: Oadr2Link, row: dict[str, Any]) -> bool:
             status_report(request_id, at, statuses), partial(put_statuses, statuses=statuses)
         )
     except VtnRefused as err:
+        if isinstance(err, IdentityRefused):  # the VEN is refused, not this status: kept
+            await link._async_retry_later(key, err, backoff(row["attempts"], link._rng))
+            return False
         await link._async_dead_letter(row, str(err))
         return True
     except Oadr2Error as err:

@@ -97,6 +97,12 @@ class LinkHealth:
         self.state.last_error = str(err)
         if isinstance(err, VtnAuthError) and not self._auth_failed:
             self._auth_failed = True
+            _LOGGER.error(
+                "The utility's VTN at %s refuses the link's credentials (reauthentication"
+                " started): %s",
+                self.config[CONF_VTN_URL],
+                err,
+            )
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,

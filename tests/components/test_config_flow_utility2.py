@@ -109,6 +109,16 @@ async def test_errors_on_the_form(hass: HomeAssistant, vtn2: Vtn, tmp_path: Path
     found, detail = await errors(vtn2.url, vtn_fingerprint="00:11:22:33:44:55:66:77:88:99")
     assert found == {"base": "oadr2_bad_message"}
     assert "fingerprint" in detail
+    vtn2.sign_with(cert.read_bytes(), key.read_bytes())  # signed, by another certificate
+    found, detail = await errors(vtn2.url, vtn_fingerprint="00:11:22:33:44:55:66:77:88:99")
+    assert found == {"advanced": "vtn_fingerprint_mismatch"}
+    assert "fingerprint does not match" in detail
+    vtn2.sign_with(None, None)
+    vtn2.refuse_identity("403")  # the VTN refuses the VEN's signature
+    found, detail = await errors(vtn2.url)
+    assert found == {"base": "invalid_auth"}
+    assert "HTTP 403" in detail
+    vtn2.refuse_identity(None)
     assert (await errors(vtn2.url, ven_cert=str(cert)))[0] == {"base": "ven_cert_and_key"}
     found, detail = await errors(vtn2.url, ven_cert=str(cert), ven_key="/nonexistent.key")
     assert found == {"advanced": "ven_cert_not_found"}

@@ -51,6 +51,8 @@ class Vtn:
     """Each resource status received: (reportRequestID, rID, the parsed
     ``payload_resource_status``)."""
     queued: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
+    refusing: tuple[int, str] | None = None
+    """Set by :meth:`refuse_identity`: how the VTN refuses the VEN's messages."""
     cancelled: list[str] = field(default_factory=list)
     """The VENs that acknowledged a cancellation (oadrCanceledPartyRegistration; openleadr's
     VTN has no handler for it and answers with an error)."""
@@ -117,6 +119,26 @@ class Vtn:
         else:
             service.handlers["oadrUpdateReport"] = service.update_report
 
+    def refuse_identity(self, how: str | None = "403") -> None:
+        """Refuse every registration and poll as openleadr's VTN refuses a VEN's identity:
+        ``"403"``: HTTP 403 ``Invalid Signature`` (its answer to a signature or signing
+        certificate it refuses); ``"463"``: an OpenADR 463 NOT_REGISTERED_OR_AUTHORIZED whose
+        description names the certificate (``authenticate_message``'s answer to a TLS client
+        certificate with another fingerprint; both raised from the handler, which openleadr's
+        ``VTNService.handler`` turns into those answers). None: accept again."""
+        self.refusing = None if how is None else (int(how), "")
+
+    def check_identity(self) -> None:
+        """Raise what openleadr's VTN raises for a refused VEN identity (see above)."""
+        if self.refusing is None:
+            return
+        if self.refusing[0] == 403:
+            raise errors.HTTPError(403, "Invalid Signature")
+        raise errors.NotRegisteredOrAuthorizedError(
+            "The fingerprint of your HTTPS certificate 'AA:BB' does not match the expected"
+            " fingerprint 'CC:DD'"
+        )
+
     def event(self, ven_id: str, **kwargs: Any) -> str:
         """Queue an event for a VEN (its first opt answer lands in ``opts``)."""
 
@@ -144,6 +166,7 @@ async def start_vtn(poll: timedelta = timedelta(seconds=10)) -> Vtn:
         return vtn.vens.get(ven_id)
 
     def register(payload: dict[str, Any]) -> tuple[str, str] | bool:
+        vtn.check_identity()
         if not vtn.accept:
             return False
         ven_id = f"ven-{payload['ven_name']}"
@@ -195,6 +218,7 @@ async def start_vtn(poll: timedelta = timedelta(seconds=10)) -> Vtn:
     shipped_poll = poll_service.handlers["oadrPoll"]
 
     async def poll(payload: dict[str, Any]) -> Any:
+        vtn.check_identity()
         queue = vtn.queued.get(payload["ven_id"])
         if queue:
             return queue.pop(0)

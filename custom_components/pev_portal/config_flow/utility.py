@@ -58,6 +58,19 @@ from .helpers import _password
 from .premise import _metering_schema, _validate_metering, _validate_premise_id
 
 ADVANCED_KEYS = (CONF_VEN_NAME, CONF_UTILITY_ID, CONF_CA_BUNDLE, CONF_ALLOW_HTTP, CONF_CALLBACK_URL)
+_REAUTH_KEYS = frozenset(
+    {
+        CONF_TOKEN,
+        CONF_CLIENT_ID,
+        CONF_CLIENT_SECRET,
+        CONF_VEN_CERT,
+        CONF_VEN_KEY,
+        CONF_VTN_FINGERPRINT,
+    }
+)
+"""The fields of the reauthentication forms (3.1: token or client credentials; 2.0b: identity)."""
+_REAUTH_FIELD_OF = {"vtn_fingerprint_mismatch": CONF_VTN_FINGERPRINT}
+"""The reauthentication form's field of an error the set-up form shows on its section."""
 # Bearer token first (what most utilities issue a home), no authentication, then OAuth 2.
 AUTH_TYPES = [AUTH_TOKEN, AUTH_NONE, AUTH_CLIENT_CREDENTIALS]
 
@@ -400,28 +413,47 @@ class UtilitySteps(ConfigFlow):
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """The VTN refuses the stored credentials."""
+        """The VTN refuses the stored credentials (3.1: the token or client credentials;
+        2.0b: the VEN's certificate, or the VTN's fingerprint no longer matches)."""
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Enter new credentials for the utility link; they are tested before they are kept."""
+        """Enter new credentials for the utility link (a 2.0b link: the VEN's certificate and
+        key and the VTN's fingerprint); they are tested live (2.0b: registration) before they
+        are kept, and the entry is reloaded."""
         entry = self._get_reauth_entry()
         current: dict[str, Any] = dict(entry.data.get(CONF_UTILITY) or {})
         errors: dict[str, str] = {}
         placeholders = {"detail": "", "url": current.get(CONF_VTN_URL, "")}
+        oadr2 = current.get(CONF_PROTOCOL) == PROTOCOL_OADR2
         if user_input is not None:
-            utility = {**current, **{k: v for k, v in user_input.items() if v}}
+            if oadr2:
+                from .utility2 import oadr2_reauth_data
+
+                utility = oadr2_reauth_data(current, user_input)
+            else:
+                utility = {**current, **{k: v for k, v in user_input.items() if v}}
             test = await _async_test_link(self.hass, utility)
-            errors = test.errors
+            # An error of a field this form does not have (the set-up's sections): the form's.
+            errors = {
+                _REAUTH_FIELD_OF.get(v, k if k in _REAUTH_KEYS else "base"): v
+                for k, v in test.errors.items()
+            }
             placeholders.update(test.placeholders)
             if not errors:
                 return self.async_update_reload_and_abort(
                     entry, data={**entry.data, CONF_UTILITY: utility}
                 )
         fields: dict[vol.Marker, Any] = {}
-        if current.get(CONF_AUTH_TYPE) == AUTH_TOKEN:
+        if oadr2:
+            from .utility2 import oadr2_reauth_fields
+
+            fields = oadr2_reauth_fields(
+                current if user_input is None else oadr2_reauth_data(current, user_input)
+            )
+        elif current.get(CONF_AUTH_TYPE) == AUTH_TOKEN:
             fields[vol.Required(CONF_TOKEN)] = _password()
         else:
             fields[vol.Required(CONF_CLIENT_ID, default=current.get(CONF_CLIENT_ID, ""))] = str

@@ -8,6 +8,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
+import probatio as vol
 from homeassistant.core import HomeAssistant
 
 from ..const import (
@@ -44,6 +45,27 @@ def oadr2_data(user_input: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def oadr2_reauth_fields(current: dict[str, Any]) -> dict[vol.Marker, Any]:
+    """The reauthentication form of a 2.0b link: its identity (the VEN's certificate and key,
+    the VTN's fingerprint), prefilled with the stored ones (all blank: plain)."""
+    return {
+        vol.Optional(key, description={"suggested_value": current.get(key)}): str
+        for key in (CONF_VEN_CERT, CONF_VEN_KEY, CONF_VTN_FINGERPRINT)
+    }
+
+
+def oadr2_reauth_data(current: dict[str, Any], user_input: dict[str, Any]) -> dict[str, Any]:
+    """The stored 2.0b link with the identity from the reauthentication form (a blank field
+    removes the stored value)."""
+    link = dict(current)
+    for key in (CONF_VEN_CERT, CONF_VEN_KEY, CONF_VTN_FINGERPRINT):
+        if value := (user_input.get(key) or "").strip():
+            link[key] = value
+        else:
+            link.pop(key, None)
+    return link
+
+
 def _files_exist(paths: list[str]) -> list[bool]:
     return [Path(p).is_file() for p in paths]
 
@@ -73,6 +95,10 @@ async def async_test_link2(hass: HomeAssistant, link: dict[str, Any]) -> tuple[d
         await client.register()
     except (ssl.SSLError, ValueError, OSError) as err:
         return {"base": "invalid_ven_cert"}, str(err)
+    except errors.FingerprintMismatch as err:
+        return {"advanced": "vtn_fingerprint_mismatch"}, str(err)
+    except errors.IdentityRefused as err:  # HTTP 401/403, a refused certificate
+        return {"base": "invalid_auth"}, str(err)
     except errors.VtnUnreachable as err:
         return {"base": "cannot_connect"}, str(err)
     except errors.VtnRefused as err:

@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import aiohttp
 
-from ..openadr.errors import OpenADRError
+from ..openadr.errors import OpenADRError, VtnAuthError
 
 type RunBlocking = Callable[[Callable[[], Any]], Awaitable[Any]]
 
@@ -39,6 +39,7 @@ SERVICE_REPORT: Final = "EiReport"
 SERVICE_POLL: Final = "OadrPoll"
 _KEPT_EXCHANGES: Final = 20
 _KEPT_CHARS: Final = 2000
+_NOT_AUTHORIZED: Final = 463
 _XMLDSIG: Final = "http://www.w3.org/2000/09/xmldsig#"
 _OADR: Final = "http://openadr.org/oadr-2.0b/2012/07"
 type Transform = Callable[[Any], Any]
@@ -63,6 +64,27 @@ class VtnRefused(Oadr2Error):
 
 class BadMessage(Oadr2Error):
     """The VTN's answer is not valid 2.0b XML, or its signature or fingerprint is wrong."""
+
+
+class IdentityRefused(Oadr2Error, VtnAuthError):
+    """The VEN's identity is refused for good (a :class:`VtnAuthError`: the link starts Home
+    Assistant's reauthentication): one of the three kinds below."""
+
+
+class HttpRefused(VtnUnreachable, IdentityRefused):
+    """HTTP 401 or 403: openleadr's VTN answers 403 to a VEN message whose signature or
+    signing certificate it refuses (``FingerprintMismatch``, ``InvalidSignature`` in
+    ``VTNService.handler``)."""
+
+
+class CertificateRefused(VtnRefused, IdentityRefused):
+    """OpenADR ``responseCode`` 463 (NOT_REGISTERED_OR_AUTHORIZED) with a description about
+    the certificate: openleadr's ``authenticate_message`` refuses a TLS client certificate
+    whose fingerprint is not the one the VTN has for the VEN that way (HTTP 200)."""
+
+
+class FingerprintMismatch(BadMessage, IdentityRefused):
+    """The VTN's signing certificate no longer matches the configured fingerprint."""
 
 
 @dataclass(frozen=True)
@@ -226,7 +248,9 @@ class Ven2Client:
         except XMLSyntaxError as err:
             raise BadMessage(f"not a valid OpenADR 2.0b message: {err}") from err
         except errors.FingerprintMismatch as err:
-            raise BadMessage(f"the VTN's certificate fingerprint does not match: {err}") from err
+            raise FingerprintMismatch(
+                f"the VTN's certificate fingerprint does not match: {err}"
+            ) from err
         except InvalidSignature as err:
             raise BadMessage(f"the VTN's signature is invalid: {err}") from err
         except Exception as err:  # signxml/openleadr raise many kinds; all mean "unusable"
@@ -273,6 +297,13 @@ class Ven2Client:
                         content = bytes(body_in)
             except (aiohttp.ClientError, TimeoutError, OSError) as err:
                 raise VtnUnreachable(f"{type(err).__name__}: {err}") from err
+            if status in (401, 403):
+                text = content[:200].decode("utf-8", "replace")
+                raise HttpRefused(
+                    f"HTTP {status} from the VTN's {service}: it refuses the VEN's identity"
+                    f" (certificate or signature): {text}",
+                    status=status,
+                )
             if status != 200:
                 text = content[:200].decode("utf-8", "replace")
                 raise VtnUnreachable(f"HTTP {status} from the VTN's {service}: {text}")
@@ -282,6 +313,8 @@ class Ven2Client:
             answer_type, answer = await self.run_blocking(lambda: self._parse(content))
             if check:
                 code, description = _code(answer)
+                if code == _NOT_AUTHORIZED and "certificate" in description.lower():
+                    raise CertificateRefused(f"{answer_type}: {code} {description}".strip(), code)
                 if code is not None and code != 200:
                     raise VtnRefused(f"{answer_type}: {code} {description}".strip(), code)
         except Oadr2Error as err:
