@@ -7,23 +7,28 @@ registering, shows every error and keeps the old entry until they work."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 from openleadr.utils import certificate_fingerprint
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.pev_portal.const import DOMAIN
 from tests.vtn.certs import self_signed
 from tests.vtn.oadr2 import Vtn, start_vtn
 
 from .common import setup
-from .test_utility2 import entry2, link2, poll_now
+from .test_utility import wait_for
+from .test_utility2 import PEV, _intervals, entry2, link2, poll_now
 
 ISSUE = "utility_auth_premise1"
 
@@ -179,11 +184,57 @@ async def test_a_refused_ven_identity_starts_reauth_once(
     assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is None
 
 
-async def test_an_unreachable_vtn_does_not_start_reauth(hass: HomeAssistant, vtn2: Vtn) -> None:
-    """A VTN that is down (or answers 5xx) is an outage, not a refusal: no reauth flow."""
+async def test_an_outage_or_a_refused_registration_does_not_start_reauth(
+    hass: HomeAssistant, vtn2: Vtn
+) -> None:
+    """A VTN that is down is an outage, and a registration refused without an error code
+    (openleadr's refused VEN) may be the VEN name or the enrolment: no reauth flow."""
     coordinator = await setup(hass, entry2(vtn2))
     link = link2(coordinator)
     await vtn2.stop()
     await poll_now(hass, link)
     assert not link.state.connected
+    await vtn2.start()
+    vtn2.accept = False
+    link.state.ven_id = None  # registers again at the next poll
+    await poll_now(hass, link)
+    assert "did not register" in str(link.state.last_error)
     assert reauth_flows(hass) == []
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is None
+
+
+@pytest.fixture
+def ticking() -> Iterator[Any]:
+    """A clock that runs at real speed and can jump ahead (past the outbox's backoff)."""
+    with freeze_time(dt_util.utcnow(), tick=True) as factory:
+        yield factory
+
+
+async def test_a_report_refused_with_the_identity_is_kept_and_sent_after_reauth(
+    hass: HomeAssistant, vtn2: Vtn, ticking: Any
+) -> None:
+    """A usage report the VTN refuses because it refuses the VEN's certificate (463) is not
+    dead-lettered: it stays due, and is delivered after the reauthentication."""
+    entry = entry2(vtn2)
+    coordinator = await setup(hass, entry)
+    link = link2(coordinator)
+    start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    vtn2.refuse_identity("463")
+    await link.async_queue_usage("s1", PEV, _intervals(start, 1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert link.state.dead_letters == 0
+    assert link.state.backlog == 1
+    assert vtn2.reports == []
+    assert "463" in str(link.state.last_error)
+    flows = reauth_flows(hass)
+    assert len(flows) == 1
+
+    vtn2.refuse_identity(None)
+    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert result["reason"] == "reauth_successful"
+    relinked = link2(entry.runtime_data)
+    ticking.tick(timedelta(minutes=1))  # past the backoff of the refused attempt
+    async_fire_time_changed(hass)
+    await wait_for(hass, lambda: relinked.state.backlog == 0 and len(vtn2.reports) == 1)
+    assert vtn2.reports == [(PEV, [(start, 2.5)])]

@@ -125,8 +125,18 @@ class Vtn:
         certificate it refuses); ``"463"``: an OpenADR 463 NOT_REGISTERED_OR_AUTHORIZED whose
         description names the certificate (``authenticate_message``'s answer to a TLS client
         certificate with another fingerprint; both raised from the handler, which openleadr's
-        ``VTNService.handler`` turns into those answers). None: accept again."""
+        ``VTNService.handler`` turns into those answers; reports too). None: accept again."""
         self.refusing = None if how is None else (int(how), "")
+        service = self.server.services["report_service"]
+        if how is None:
+            service.handlers["oadrUpdateReport"] = service.update_report
+        else:
+
+            async def refused(payload: dict[str, Any]) -> Any:
+                self.check_identity()
+                return await service.update_report(payload)  # pragma: no cover
+
+            service.handlers["oadrUpdateReport"] = refused
 
     def check_identity(self) -> None:
         """Raise what openleadr's VTN raises for a refused VEN identity (see above)."""
