@@ -23,12 +23,21 @@ from openleadr.utils import certificate_fingerprint
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.pev_portal.const import DOMAIN
+from custom_components.pev_portal.openadr2.status import STATUS_SPECIFIER
 from tests.vtn.certs import self_signed
 from tests.vtn.oadr2 import Vtn, start_vtn
 
 from .common import setup
-from .test_utility import wait_for
-from .test_utility2 import PEV, _intervals, entry2, link2, poll_now
+from .test_utility import plug, wait_for
+from .test_utility2 import (
+    PEV,
+    VEN_ID,
+    _intervals,
+    bound_and_charging,
+    entry2,
+    link2,
+    poll_now,
+)
 
 ISSUE = "utility_auth_premise1"
 
@@ -238,3 +247,26 @@ async def test_a_report_refused_with_the_identity_is_kept_and_sent_after_reauth(
     async_fire_time_changed(hass)
     await wait_for(hass, lambda: relinked.state.backlog == 0 and len(vtn2.reports) == 1)
     assert vtn2.reports == [(PEV, [(start, 2.5)])]
+
+
+async def test_a_status_refused_with_the_identity_is_kept(hass: HomeAssistant, vtn2: Vtn) -> None:
+    """A status report refused because the VTN refuses the VEN's certificate (463) is kept
+    due in the outbox (not a dead letter) and starts the reauth flow."""
+    coordinator = await setup(hass, entry2(vtn2))
+    link = link2(coordinator)
+    await bound_and_charging(hass, coordinator)
+    vtn2.request_status(VEN_ID, STATUS_SPECIFIER, [PEV])
+    await poll_now(hass, link)
+    await wait_for(hass, lambda: len(vtn2.statuses) == 1)
+
+    vtn2.refuse_identity("463")
+    await plug(hass, on=False)
+    await link._async_pump()
+    row = await coordinator.store.read(lambda s: s.outbox_report(f"status2:{PEV}"))
+    assert row is not None
+    assert row["dead_letter"] is None
+    assert "463" in str(row["last_error"])
+    assert row["sent_version"] < row["version"]
+    assert link.state.dead_letters == 0
+    assert not link.state.connected
+    assert len(reauth_flows(hass)) == 1
