@@ -165,6 +165,17 @@ class ChargerAdapter:
         """Whether :meth:`async_set_current` reaches the charger."""
         return False
 
+    # -- power feed (V2H/V2G) --------------------------------------------------------------
+
+    def can_discharge(self) -> bool:
+        """Whether the charger can feed the vehicle's battery back (power feed); a charger
+        that cannot is never asked to (the planner gets no discharge power for it)."""
+        return False
+
+    def max_discharge_kw(self) -> float:
+        """The most the charger can feed back (0 when it cannot)."""
+        return 0.0
+
     def describe(self) -> dict[str, Any]:
         """What this adapter drives, for diagnostics."""
         return {}
@@ -196,6 +207,11 @@ class MeterAdapter:
     def meter_details(self) -> dict[str, Any]:
         """What diagnostics show of the meter itself (default: nothing)."""
         return {}
+
+    def received_reading(self) -> tuple[datetime, float] | None:
+        """The latest reading of the meter's received (exported) register, kWh (power feed;
+        None: the meter has none)."""
+        return None
 
 
 class EntityCharger(ChargerAdapter):

@@ -213,3 +213,19 @@ CONF_PRICE_FORECAST_ENTITY: Final = "price_forecast_entity"
 SECTION_ADVANCED: Final = "advanced"
 # Vehicle form: the default target as energy to add when no battery capacity is known
 CONF_DEFAULT_TARGET_KWH: Final = "default_target_kwh"
+
+# Power feed (V2H/V2G, issue #18; docs/power-feed.md).
+# Charger form: a number entity that sets the discharge power (W or kW, entity-mapped
+# chargers) and the charger's discharged-energy register (its received register, kWh).
+CONF_DISCHARGE_ENTITY: Final = "discharge_entity"
+CONF_DISCHARGED_ENERGY_ENTITY: Final = "discharged_energy_entity"
+# Premise options: the tariff's export (feed-in) rate per kWh, the premise's export limit
+# (kW; 0: no export, V2H only), a price integration's feed-in price sensor, and the home's
+# consumption power sensor (what V2H may cover).
+CONF_EXPORT_RATE: Final = "export_rate"
+CONF_EXPORT_LIMIT: Final = "export_limit_kw"
+CONF_FEED_IN_ENTITY: Final = "feed_in_price_entity"
+CONF_HOME_LOAD_ENTITY: Final = "home_load_entity"
+# Per vehicle defaults (the user's "power feed" settings, charging/settings.py)
+DEFAULT_SOC_FLOOR: Final = 40.0  # % never fed below
+DEFAULT_CYCLES_PER_DAY: Final = 1.0  # equivalent full cycles fed per day at most

@@ -420,6 +420,22 @@ class ProgramEvents:
             )
         return found
 
+    # -- power feed: export prices and limits (issue #18) ---------------------------------
+
+    def export_prices(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime, float]]:
+        """The price paid per kWh fed to the grid over ``start .. end``, piecewise and sorted
+        (a time no segment covers: no export price known, export is worth nothing then)."""
+        return []
+
+    def export_limits(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime, float]]:
+        """The premise's export limit (kW) over ``start .. end``, piecewise and sorted (a time
+        no segment covers: no limit)."""
+        return []
+
     # -- load-control limits --------------------------------------------------------------
 
     def caps(

@@ -80,6 +80,9 @@ class Target:
     pause_reason: PauseReason | None = None  # why charging is stopped (limit below minimum)
     cap_kw: float | None = None  # the load-control limit in force (shown by the entities)
     force: bool = False  # a user's action: sent (and audited) even when nothing changes
+    # Power feed: the power (kW, > 0) the charger is told to feed back now (then ``limit_kw``
+    # is 0). Only ever set for a charger that can discharge (``adapter.can_discharge()``).
+    discharge_kw: float = 0.0
 
 
 class ChargerController:

@@ -1,6 +1,9 @@
 """Each vehicle's smart-charging settings, and what a session still wants.
 
-* The charge mode, departure time and target per vehicle, stored in the store's meta.
+* The charge mode, departure time and target per vehicle, stored in the store's meta; and
+  its power-feed settings (V2H/V2G, docs/power-feed.md): whether the battery may feed the
+  home and the grid (off by default), the state of charge never fed below (%), the battery
+  wear cost per kWh fed (None: the documented default) and the cycles it may feed a day.
 * The energy wanted: with a battery capacity the target is a state of charge in %; the
   vehicle's state of charge comes from its battery sensor (the vehicle's "state of charge
   sensor", e.g. from the car's own integration; the demo car reports its own). While that sensor
@@ -19,7 +22,12 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from ..const import DEFAULT_DEPARTURE, DEFAULT_ENERGY_KWH
+from ..const import (
+    DEFAULT_CYCLES_PER_DAY,
+    DEFAULT_DEPARTURE,
+    DEFAULT_ENERGY_KWH,
+    DEFAULT_SOC_FLOOR,
+)
 from ..core.planner import ChargeMode
 from ..runtime import ChargerRuntime, Vehicle
 
@@ -31,6 +39,10 @@ class VehicleSettings:
     mode: ChargeMode = ChargeMode.IMMEDIATE
     departure: time = DEFAULT_DEPARTURE
     target: float | None = None
+    power_feed: bool = False
+    floor: float = DEFAULT_SOC_FLOOR  # % of the battery never fed below
+    wear_cost: float | None = None  # per kWh fed (None: DEFAULT_WEAR_COST_PER_KWH)
+    cycles_per_day: float = DEFAULT_CYCLES_PER_DAY
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -38,6 +50,10 @@ class VehicleSettings:
             "mode": self.mode.value,
             "departure": self.departure.strftime("%H:%M"),
             "target": self.target,
+            "power_feed": self.power_feed,
+            "floor": self.floor,
+            "wear_cost": self.wear_cost,
+            "cycles_per_day": self.cycles_per_day,
         }
 
     @classmethod
@@ -50,7 +66,21 @@ class VehicleSettings:
             ChargeMode(data.get("mode", ChargeMode.IMMEDIATE)),
             time.fromisoformat(data.get("departure") or DEFAULT_DEPARTURE.isoformat()),
             target,
+            power_feed=data.get("power_feed") is True,
+            floor=_number(data.get("floor"), DEFAULT_SOC_FLOOR, 0.0, 100.0),
+            wear_cost=_number(data.get("wear_cost"), None, 0.0, 10.0),
+            cycles_per_day=_number(data.get("cycles_per_day"), DEFAULT_CYCLES_PER_DAY, 0.0, 10.0),
         )
+
+
+def _number[T: float | None](value: Any, default: T, lo: float, hi: float) -> float | T:
+    """A stored number within ``lo .. hi``, else the default (never a NaN from a damaged
+    store)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    if not math.isfinite(value) or not lo <= value <= hi:
+        return default
+    return float(value)
 
 
 def next_departure(settings: VehicleSettings, now: datetime) -> datetime:

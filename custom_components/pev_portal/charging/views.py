@@ -36,6 +36,11 @@ class PlanViews:
         """The utility's fail-safe limit in force."""
         raise NotImplementedError
 
+    def feed_dispatch(self, charger_id: str) -> list[tuple[datetime, datetime, float]]:
+        """The power-feed plan of the charger's session: per slot (start, end, net kW; below
+        zero: fed back). Empty when the session does not feed (issue #18)."""
+        return []
+
     def audit_for(self, runtime: ChargerRuntime) -> list[dict[str, Any]]:
         """The active session's command audit trail."""
         return self.audit.trail(runtime)

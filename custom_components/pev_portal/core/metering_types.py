@@ -54,6 +54,9 @@ class Interval:
     quality: Quality
     meter_epoch: int
     register_end: float | None
+    # Energy fed back by the vehicle in the interval (power feed; the meter's received
+    # register). ``kwh`` is always the energy imported (drawn) in it.
+    exported_kwh: float = 0.0
 
     @property
     def billable(self) -> bool:

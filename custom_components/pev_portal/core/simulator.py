@@ -46,6 +46,8 @@ class DemoEvse:
     current_limit_a: int = 16
     car: DemoCar | None = field(default_factory=DemoCar)
     register_kwh: float = 0.0
+    # The energy fed back by a bidirectional car (power feed): the EVSE's received register.
+    discharged_kwh: float = 0.0
     power_kw: float = 0.0
     fault: bool = False
     ignore_commands: bool = False
