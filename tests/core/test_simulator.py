@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custom_components.pev_portal.core.session import ChargerStatus
-from custom_components.pev_portal.core.simulator import DemoCar, DemoEvse
+from custom_components.pev_portal.core.simulator import DemoCar, DemoEvse, bidirectional_car
 
 
 def test_full_power_then_taper() -> None:
@@ -72,3 +72,56 @@ def test_plug_unplug_and_fault() -> None:
     assert evse.register_kwh == 0.0
     assert evse.unplug() is not None
     assert evse.status is ChargerStatus.FAULT
+
+
+# -- power feed (issue #18) -----------------------------------------------------------------
+
+
+def test_a_bidirectional_car_feeds_back_with_its_losses_down_to_its_reserve() -> None:
+    car = bidirectional_car(soc=0.5)
+    evse = DemoEvse(max_current_a=32, phases=1, bidirectional=True, car=car)
+    evse.set_discharge(32)
+    assert evse.discharge_kw() == pytest.approx(7.36)
+    evse.step(3600)
+    assert evse.power_kw == pytest.approx(-7.36)
+    assert evse.status is ChargerStatus.CHARGING  # energy flows: the session is active
+    assert evse.discharged_kwh == pytest.approx(7.36)
+    assert evse.register_kwh == 0.0
+    # 7.36 kWh at the plug took 7.36 / 0.92 = 8 kWh out of the battery
+    assert car.soc == pytest.approx(0.5 - 8.0 / 60.0)
+    for _ in range(10):
+        evse.step(3600)
+    assert car.soc == pytest.approx(car.min_soc)  # never below the car's reserve
+    assert evse.discharged_kwh == pytest.approx((0.5 - 0.1) * 60 * 0.92)
+    assert evse.power_kw == 0.0
+
+
+def test_charging_a_bidirectional_car_counts_its_charge_losses() -> None:
+    car = bidirectional_car(soc=0.5)
+    evse = DemoEvse(max_current_a=32, phases=1, bidirectional=True, car=car)
+    evse.set_current(32)
+    evse.step(3600)
+    assert evse.register_kwh == pytest.approx(7.36)
+    assert car.soc == pytest.approx(0.5 + 7.36 * 0.92 / 60.0)
+
+
+@pytest.mark.parametrize(
+    ("evse_bidirectional", "car_bidirectional"), [(False, True), (True, False)]
+)
+def test_no_feed_unless_both_the_evse_and_the_car_can(
+    evse_bidirectional: bool, car_bidirectional: bool
+) -> None:
+    car = bidirectional_car() if car_bidirectional else DemoCar()
+    evse = DemoEvse(bidirectional=evse_bidirectional, car=car)
+    evse.set_discharge(16)
+    evse.step(600)
+    assert evse.discharged_kwh == 0.0
+    assert evse.power_kw >= 0.0
+
+
+def test_a_discharge_command_it_ignores_feeds_nothing() -> None:
+    evse = DemoEvse(bidirectional=True, car=bidirectional_car(), ignore_commands=True)
+    evse.set_discharge(16)
+    evse.step(600)
+    assert evse.discharge_a == 0
+    assert evse.discharged_kwh == 0.0
