@@ -616,5 +616,16 @@ class DemoCharger(ChargerAdapter, MeterAdapter):
     def sets_current(self) -> bool:
         return True
 
+    def can_discharge(self) -> bool:
+        return self.evse.bidirectional
+
+    def max_discharge_kw(self) -> float:
+        return self.max_power_kw() if self.evse.bidirectional else 0.0
+
+    def received_reading(self) -> tuple[datetime, float] | None:
+        if not self.evse.bidirectional:
+            return None
+        return dt_util.utcnow().replace(microsecond=0), self.evse.discharged_kwh
+
     def describe(self) -> dict[str, Any]:
         return {"type": "demo", "controllable": True}
