@@ -139,6 +139,9 @@ class ReceivedRegister:
         spell = self._doubtful
         self._doubtful = False
         self._add(at, float(value), meter_id, estimated=estimated or spell, quiet=spell)
+        if spell and last is None:
+            # A spell before the first value: the first interval's start is unknown too.
+            ledger._open_est = True
 
     def _add(
         self, at: datetime, value: float, meter_id: str | None, *, estimated: bool, quiet: bool
