@@ -130,7 +130,7 @@ def test_a_doubtful_first_sample_and_a_register_that_recovers() -> None:
 
 def test_same_second_samples_and_stale_ready_intervals() -> None:
     """A sample at or before the last is ignored; merged-past received intervals are dropped."""
-    ledger, received = pair()
+    _ledger, received = pair()
     received.sample(at(0), 1.0)
     received.sample(at(0), 9.0)
     received.sample(at(16), 1.5)  # closes 18:00-18:15 on the received side only
