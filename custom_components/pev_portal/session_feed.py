@@ -89,9 +89,9 @@ def changed(runtime: ChargerRuntime) -> bool:
     """Whether the received register has news since its last sample (a new value, or a value
     again after a doubtful spell, or none any more)."""
     received = runtime.received
-    if received is None:
-        return False
     reading = runtime.meter.received_reading()
+    if received is None:
+        return reading is not None and runtime.ledger is not None  # it appeared
     last = received.ledger.last_reading
     if reading is None:
         return not received.doubtful and last is not None

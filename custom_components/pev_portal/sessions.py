@@ -492,6 +492,8 @@ class Sessions:
         if last is not None and at <= last.at and meter_id == ledger.meter_id:
             # Several readings within one second (NF.1 resolution): the register is
             # cumulative, so the next reading in a later second carries this energy.
+            if at == last.at:
+                feed.sample(runtime, at)  # the received register's news in that second
             return
         try:
             produced = add_reading(runtime, session, ledger, at, kwh, meter_id)

@@ -1,0 +1,143 @@
+"""The ZHA meter's received register (CurrentSummationReceived, 0x0001): the energy a
+bidirectional charger's car feeds back, from real Report Attributes frames through zigpy and
+Home Assistant's real ZHA (``zha_network``), metered beside the delivered summation."""
+
+from __future__ import annotations
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+
+from custom_components.pev_portal.core.metering import Quality
+from custom_components.pev_portal.zigbee.meter import ZhaMeter
+from tests.components.common import setup
+from tests.components.conftest import make_entry
+
+from .conftest import NetworkMeter, ZhaNetwork, generic_meter, join_meter
+from .test_meter import (
+    STANDARD,
+    START,
+    at,
+    charger,
+    plug,
+    report_at,
+    runtime,
+    start_meter,
+    stop_meters,
+)
+
+__all__ = ["stop_meters"]  # the fixture, used here too
+
+
+@pytest.fixture
+async def meter(
+    ha: HomeAssistant, zha_network: ZhaNetwork, freezer: FrozenDateTimeFactory
+) -> NetworkMeter:
+    """A meter with both summations joined through the real ZHA, at the test day's start."""
+    freezer.move_to(START)
+    ha.states.async_set("sensor.cp_status", "Available")
+    return await join_meter(
+        zha_network,
+        generic_meter(**STANDARD, current_summ_delivered=1_000_000, current_summ_received=2_000),
+    )
+
+
+async def test_received_summation_scaled_as_the_delivered_one(
+    ha: HomeAssistant, meter: NetworkMeter, stop_meters: list
+) -> None:
+    """The received summation (as ZHA's interview cached it, then as reported) uses the
+    delivered one's multiplier and divisor, and follows a divisor change."""
+    zha, readings = await start_meter(ha, meter, stop_meters)
+    assert zha.received_reading()[1] == pytest.approx(2.0)  # type: ignore[index]
+    meter.report(current_summ_received=2_345)
+    assert zha.received_reading() is not None
+    assert zha.received_reading()[1] == pytest.approx(2.345)  # type: ignore[index]
+    meter.report(divisor=100)
+    assert zha.received_reading()[1] == pytest.approx(23.45)  # type: ignore[index]
+    assert zha.meter_details()["received_kwh"] == pytest.approx(23.45)
+    assert [r[1] for r in readings] == [1000.0]  # the delivered register's readings only
+
+
+async def test_a_session_that_feeds_then_charges(
+    ha: HomeAssistant, meter: NetworkMeter, freezer: FrozenDateTimeFactory
+) -> None:
+    """The car feeds 10:05-10:15 (the delivered summation flat, only the received one reports),
+    then charges: each interval carries both energies, OK; the live summary shows the feed."""
+    coordinator = await setup(ha, make_entry(charger(meter.device_id, meter.ieee)))
+    await plug(ha, "Charging")
+    await report_at(
+        ha,
+        freezer,
+        meter,
+        "10:05:00",
+        current_summ_delivered=1_001_000,
+        current_summ_received=2_000,
+    )
+    await report_at(ha, freezer, meter, "10:10:00", current_summ_received=3_000)
+    await report_at(ha, freezer, meter, "10:15:00", current_summ_received=4_000)
+    await report_at(ha, freezer, meter, "10:20:00", current_summ_delivered=1_002_000)
+    await report_at(ha, freezer, meter, "10:30:00", current_summ_delivered=1_003_000)
+    await at(ha, freezer, "10:30:00")
+    intervals = runtime(coordinator).intervals
+    assert [(i.start.strftime("%H:%M"), i.kwh, i.exported_kwh) for i in intervals] == [
+        ("10:00", pytest.approx(1.0), pytest.approx(2.0)),
+        ("10:15", pytest.approx(2.0), pytest.approx(0.0)),
+    ]
+    assert {i.quality for i in intervals} == {Quality.OK}
+    summary = coordinator.live_summary(runtime(coordinator))
+    assert summary is not None
+    assert summary.exported_kwh == pytest.approx(2.0)
+    session_id = runtime(coordinator).session.session_id  # type: ignore[union-attr]
+    stored = await coordinator.store.call(lambda s: s.intervals(session_id))
+    assert [i.exported_kwh for i in stored] == [pytest.approx(2.0), pytest.approx(0.0)]
+
+
+async def test_a_received_summation_going_backwards_is_flagged(
+    ha: HomeAssistant, meter: NetworkMeter, freezer: FrozenDateTimeFactory
+) -> None:
+    """A falling received summation (a reset): the span is unknown, not counted as fed; the
+    interval is ESTIMATED (its import energy kept) and the anomaly is stored, saying it was
+    the received register."""
+    coordinator = await setup(ha, make_entry(charger(meter.device_id, meter.ieee)))
+    zha = runtime(coordinator).meter
+    assert isinstance(zha, ZhaMeter)
+    await plug(ha, "Charging")
+    await report_at(
+        ha,
+        freezer,
+        meter,
+        "10:02:00",
+        current_summ_delivered=1_000_500,
+        current_summ_received=2_000,
+    )
+    await report_at(ha, freezer, meter, "10:05:00", current_summ_received=2_500)
+    await report_at(ha, freezer, meter, "10:08:00", current_summ_received=100)  # backwards
+    await report_at(ha, freezer, meter, "10:12:00", current_summ_received=600)
+    await report_at(ha, freezer, meter, "10:16:00", current_summ_delivered=1_001_000)
+    await at(ha, freezer, "10:16:00")
+    (first,) = runtime(coordinator).intervals
+    assert first.quality is Quality.ESTIMATED
+    # the import kept: 0.5 by 10:02, 3/4 of the 0.5 between 10:12 and 10:16
+    assert first.kwh == pytest.approx(0.875)
+    # 0.5 before the fall, nothing over it, 0.5 after it (10:08-10:12)
+    assert first.exported_kwh == pytest.approx(1.0)
+    session_id = runtime(coordinator).session.session_id  # type: ignore[union-attr]
+    anomalies = await coordinator.store.call(lambda s: s.anomalies(session_id))
+    assert [a["kind"] for a in anomalies] == ["backwards"]
+    assert anomalies[0]["message"].startswith("received register: ")
+
+
+async def test_a_meter_without_a_received_summation_meters_no_feed(
+    ha: HomeAssistant, zha_network: ZhaNetwork, freezer: FrozenDateTimeFactory
+) -> None:
+    """A plain meter (no CurrentSummationReceived): no received register, exported 0, OK."""
+    freezer.move_to(START)
+    ha.states.async_set("sensor.cp_status", "Available")
+    plain = await join_meter(zha_network, generic_meter(**STANDARD, current_summ_delivered=1_000))
+    coordinator = await setup(ha, make_entry(charger(plain.device_id, plain.ieee)))
+    await plug(ha, "Charging")
+    await report_at(ha, freezer, plain, "10:08:00", current_summ_delivered=1_500)
+    await report_at(ha, freezer, plain, "10:16:00", current_summ_delivered=2_000)
+    (first,) = runtime(coordinator).intervals
+    assert (first.exported_kwh, first.quality) == (0.0, Quality.OK)
+    assert runtime(coordinator).received is None
