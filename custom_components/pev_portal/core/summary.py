@@ -99,7 +99,7 @@ def summarize(
         program_rate=session.decision.program_rate,
         interval_count=len(intervals),
         quality_counts=counts,
-        exported_kwh=sum(kwh for _, _, kwh in fed),
+        exported_kwh=math.fsum(kwh for _, _, kwh in fed),
         export_credit=export_credit(fed, export_prices, tariff.precision),
     )
 
