@@ -167,3 +167,20 @@ def test_pending_shows_the_energy_fed_so_far() -> None:
     assert received.pending(pending).exported_kwh == pytest.approx(0.7)
     other = Interval(at(60), at(75), 0.0, "PEV-1", "P1", "M1", Quality.OK, 0, None)
     assert received.pending(other).quality is Quality.ESTIMATED
+
+
+def test_a_stepping_register_sampled_between_its_steps_is_no_jump() -> None:
+    """A sensor that steps 0.125 kWh a minute (7.5 kW), sampled at other times (the import
+    readings, a second after a step now and then): judged over the time between its steps,
+    never a JUMP; a real jump still is."""
+    ledger, received = pair()
+    samples: list[tuple[float, float, float | None]] = []
+    for second in range(0, 15 * 60, 7):
+        steps = second // 60
+        samples.append((second / 60, 10.0, 5.0 + 0.125 * steps))
+    out = run(ledger, received, samples, close=15)
+    assert received.drain_anomalies() == []
+    assert [(i.quality, round(i.exported_kwh, 3)) for i in out] == [(Quality.OK, 1.75)]
+    ledger, received = pair()
+    run(ledger, received, [(0, 10.0, 5.0), (10, 10.0, 5.0), (10.02, 10.0, 505.0)])
+    assert [a.kind for a in received.drain_anomalies()] == [AnomalyKind.JUMP]

@@ -60,7 +60,7 @@ class ReceivedRegister:
     """The received register's ledger and the intervals it closed, waiting for their import
     intervals (see the module docstring)."""
 
-    __slots__ = ("_doubtful", "_ready", "ledger")
+    __slots__ = ("_doubtful", "_moved_at", "_ready", "ledger")
 
     def __init__(
         self,
@@ -68,9 +68,14 @@ class ReceivedRegister:
         *,
         doubtful: bool = False,
         ready: Sequence[Interval] = (),
+        moved_at: datetime | None = None,
     ) -> None:
         self.ledger = ledger
         self._doubtful = doubtful
+        # The sample at which the value last moved: a register sampled between its own steps
+        # (a sensor updating every minute, read at the import readings) is judged for jumps
+        # over the time between its steps, not between two samples a second apart.
+        self._moved_at = moved_at
         self._ready: dict[datetime, Interval] = {i.start: i for i in ready}
 
     @classmethod
@@ -148,7 +153,10 @@ class ReceivedRegister:
     ) -> None:
         ledger = self.ledger
         before = len(ledger.anomalies)
-        produced = ledger.add(at, value, meter_id, estimated=estimated)
+        last = ledger.last_reading
+        produced = ledger.add(at, value, meter_id, estimated=estimated, since=self._moved_at)
+        if last is None or value != last.kwh:
+            self._moved_at = at
         if quiet:
             # The spell's anomaly says it once; the estimated spans' gap anomalies repeat it.
             del ledger.anomalies[before:]
@@ -194,6 +202,7 @@ class ReceivedRegister:
         return {
             "ledger": self.ledger.snapshot(),
             "doubtful": self._doubtful,
+            "moved_at": None if self._moved_at is None else self._moved_at.isoformat(),
             "ready": [
                 {
                     "start": i.start.isoformat(),
@@ -229,4 +238,6 @@ class ReceivedRegister:
             ]
         except (KeyError, TypeError) as err:
             raise ValueError(f"malformed received-register snapshot: {err!r}") from err
-        return cls(ledger, doubtful=doubtful, ready=ready)
+        moved = data.get("moved_at")
+        moved_at = None if moved is None else datetime.fromisoformat(moved)
+        return cls(ledger, doubtful=doubtful, ready=ready, moved_at=moved_at)
