@@ -62,7 +62,8 @@ async def test_demo_car_feeds_then_charges(
     evse.plug(bidirectional_car("PEV-DEMO-0001", soc=0.8))
     evse.set_discharge(32)  # 3 x 16 A offered; the car feeds at its 7.4 kW
     await advance(hass, freezer, 30 * 60)
-    assert runtime.session is not None and runtime.received is not None
+    assert runtime.session is not None
+    assert runtime.received is not None
     evse.set_discharge(0)
     await advance(hass, freezer, 15 * 60 + 5)
     fed = evse.discharged_kwh
@@ -79,7 +80,8 @@ async def test_demo_car_feeds_then_charges(
 
     evse.unplug()
     await advance(hass, freezer, 5)
-    assert runtime.session is None and runtime.received is None
+    assert runtime.session is None
+    assert runtime.received is None
     stored = await coordinator.store.call(lambda s: s.intervals(session_id))
     assert [(i.start.strftime("%H:%M"), i.quality) for i in stored] == [
         ("17:00", Quality.OK),
@@ -102,7 +104,8 @@ async def test_demo_car_feeds_then_charges(
     assert credit == Decimal(str(round(fed * EXPORT_PRICE, 4)))
     assert Decimal(summary["net_cost"]) == Decimal(summary["cost"]) - credit
     row = await coordinator.store.call(lambda s: s.session(session_id))
-    assert row is not None and row.summary is not None
+    assert row is not None
+    assert row.summary is not None
     assert row.summary["export_credit"] == summary["export_credit"]
     # after the session: from the ledger
     await hass.async_block_till_done()
