@@ -588,8 +588,9 @@ class FedEnergySensor(VehicleEntity, SensorEntity):
     """The energy the vehicle fed back this (local) month, as metered (power feed); the total
     since metering began in its attributes."""
 
+    # No state class: the Energy dashboard must not offer it as a device's consumption (as the
+    # session energy sensor; the charger's energy statistic is the one to pick).
     _attr_device_class = SensorDeviceClass.ENERGY
-    _attr_state_class = SensorStateClass.TOTAL_INCREASING  # back to 0 when a month begins
     _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
     _attr_suggested_display_precision = 2
 
