@@ -147,4 +147,4 @@ def restore(runtime: ChargerRuntime, data: dict[str, Any] | None) -> None:
             "%s: the received register's snapshot is unreadable (%s)", runtime.name, err
         )
         if runtime.ledger is not None:
-            runtime.received = ReceivedRegister.like(runtime.ledger)
+            runtime.received = ReceivedRegister.like(runtime.ledger, doubtful=True)

@@ -5,8 +5,10 @@ whose discharged-energy sensor is the received register (going backwards, NaN, j
 from __future__ import annotations
 
 import math
+import sqlite3
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +16,11 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.pev_portal.const import STORE_FILENAME
 from custom_components.pev_portal.coordinator import ChargerRuntime, PevPortalCoordinator
 from custom_components.pev_portal.core.metering import Quality
 from custom_components.pev_portal.core.simulator import bidirectional_car
+from custom_components.pev_portal.io.store import LedgerStore
 from custom_components.pev_portal.session_feed import ReceivedSensorMeter
 
 from .common import advance, setup, state
@@ -253,3 +257,91 @@ async def test_a_restart_while_feeding_keeps_the_received_register(
     await at(hass, freezer, "10:16:00", meter=100.1)
     (first,) = runtime.intervals
     assert (first.quality, first.exported_kwh) == (Quality.OK, pytest.approx(1.5))
+
+
+async def test_an_unreadable_received_checkpoint_starts_the_register_again(
+    hass: HomeAssistant,
+    driveway: PevPortalCoordinator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A damaged received-register checkpoint: logged, a fresh register from the next sample,
+    the interval flagged (its received energy before the restart is unknown)."""
+    await at(hass, freezer, "10:03:00", fed=20.5)
+    await advance(hass, freezer, 30)
+    entry = driveway.config_entry
+    session_id = garage(driveway).session.session_id  # type: ignore[union-attr]
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    path = Path(hass.config.path(STORE_FILENAME))
+
+    def damage() -> None:
+        store = LedgerStore(path)
+        store._db.execute(
+            "UPDATE sessions SET ledger = json_set(ledger, '$.received.doubtful', 'yes') "
+            "WHERE session_id = ?",
+            (session_id,),
+        )
+        store.close()
+
+    await hass.async_add_executor_job(damage)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: PevPortalCoordinator = entry.runtime_data
+    assert "received register's snapshot is unreadable" in caplog.text
+    runtime = garage(coordinator)
+    assert runtime.received is not None
+    await at(hass, freezer, "10:09:00", fed=21.0)
+    await at(hass, freezer, "10:16:00", meter=100.1)
+    (first,) = runtime.intervals
+    assert first.quality is Quality.ESTIMATED
+    assert coordinator.chargers[runtime.charger_id].meter.meter_details() == {
+        "type": "sensor",
+        "received_entity": FED,
+    }
+
+
+async def test_a_received_register_that_appears_mid_session(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """The EVSE reads a received register only from the middle of the session on: metered from
+    then (no register before: exported 0, quality as the import's)."""
+    freezer.move_to(START)
+    coordinator: PevPortalCoordinator = loaded_demo.runtime_data
+    runtime = garage(coordinator)
+    assert runtime.demo is not None
+    evse = runtime.demo.evse
+    evse.plug(bidirectional_car("PEV-DEMO-0001", soc=0.8))
+    await advance(hass, freezer, 16 * 60)
+    assert runtime.received is None
+    evse.bidirectional = True
+    evse.set_discharge(32)
+    await advance(hass, freezer, 15 * 60)
+    assert runtime.received is not None
+    first, second = runtime.intervals
+    assert (first.exported_kwh, first.quality) == (0.0, Quality.OK)
+    assert second.quality is Quality.OK
+    # fed from the tick after 17:16:00 to 17:30 (the rest is in the open interval)
+    assert second.exported_kwh == pytest.approx(7.4 * 835 / 3600, abs=0.02)
+
+
+async def test_battery_use_when_the_ledger_cannot_be_read(
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ledger read fails at start: the figures wait (zeros), nothing else fails."""
+
+    def broken(self: LedgerStore, pev_id: str, since: datetime) -> tuple[float, float]:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(LedgerStore, "fed_kwh", broken)
+    assert await hass.config_entries.async_reload(loaded_demo.entry_id)
+    await hass.async_block_till_done()
+    coordinator: PevPortalCoordinator = loaded_demo.runtime_data
+    assert coordinator.battery_use(family_car(coordinator)) == {
+        "cycles": 0.0,
+        "fed_kwh_month": 0.0,
+        "fed_kwh_total": 0.0,
+    }

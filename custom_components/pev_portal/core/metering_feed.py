@@ -79,17 +79,19 @@ class ReceivedRegister:
         self._ready: dict[datetime, Interval] = {i.start: i for i in ready}
 
     @classmethod
-    def like(cls, imported: IntervalLedger) -> ReceivedRegister:
-        """A received register on the import ledger's interval grid, premise, meter and PEV."""
+    def like(cls, imported: IntervalLedger, *, doubtful: bool = False) -> ReceivedRegister:
+        """A received register on the import ledger's interval grid, premise, meter and PEV
+        (``doubtful``: what it counted before is unknown; its first interval is flagged)."""
         return cls(
-            IntervalLedger(
+            doubtful=doubtful,
+            ledger=IntervalLedger(
                 interval_minutes=imported.interval_minutes,
                 premise_id=imported.premise_id,
                 meter_id=imported.meter_id,
                 pev_id=imported.pev_id,
                 max_gap=imported.max_gap,
                 max_power_kw=imported.max_power_kw,
-            )
+            ),
         )
 
     @property
