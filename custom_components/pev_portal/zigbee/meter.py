@@ -174,8 +174,9 @@ class ZhaMeter(MeterAdapter):
         return self._power
 
     def received_reading(self) -> tuple[datetime, float] | None:
-        """CurrentSummationReceived in kWh (None: never reported, or not scaled yet)."""
-        return self._received
+        """CurrentSummationReceived in kWh (None: never reported, not scaled yet, or the cluster
+        is out of reach: on the fallback sensor a register once seen is doubtful, not flat)."""
+        return self._received if self.source == "zigbee" else None
 
     def async_listen_readings(self, on_reading: ReadingCallback) -> CALLBACK_TYPE:
         """Attach to the Metering cluster (or the fallback sensor) and watch the boundaries."""
