@@ -7,13 +7,15 @@ from __future__ import annotations
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 
 from custom_components.pev_portal.core.metering import Quality
 from custom_components.pev_portal.zigbee.meter import ZhaMeter
 from tests.components.common import setup
 from tests.components.conftest import make_entry
 
-from .conftest import NetworkMeter, ZhaNetwork, generic_meter, join_meter
+from .conftest import NetworkMeter, ZhaNetwork, generic_meter, join_meter, register
+from .fake_zigpy import FakeApp, FakeMeter
 from .test_meter import (
     STANDARD,
     START,
@@ -141,3 +143,63 @@ async def test_a_meter_without_a_received_summation_meters_no_feed(
     (first,) = runtime(coordinator).intervals
     assert (first.exported_kwh, first.quality) == (0.0, Quality.OK)
     assert runtime(coordinator).received is None
+
+
+async def test_a_restart_with_zha_down_flags_the_received_register(
+    ha: HomeAssistant, app: FakeApp, freezer: FrozenDateTimeFactory
+) -> None:
+    """Home Assistant restarts mid-feed and ZHA has no gateway yet: the meter falls back to
+    ZHA's summation sensor, which has no received register; the session's received register
+    is then doubtful, so the interval is flagged, not metered as 0 fed."""
+    from unittest.mock import patch
+
+    from .conftest import GATEWAY
+    from .fake_zigpy import gateway
+
+    freezer.move_to(START)
+    ha.states.async_set("sensor.cp_status", "Available")
+    ha.config.components.add("zha")
+    meter = FakeMeter(
+        app, registers={**STANDARD, "current_summ_delivered": 5000, "current_summ_received": 0}
+    )
+    device_id = register(ha, meter)
+    er.async_get(ha).async_get_or_create(
+        "sensor",
+        "zha",
+        f"{meter.ieee}-1-1794-summation_delivered",
+        device_id=device_id,
+        original_device_class="energy",
+        suggested_object_id="ev_meter_summation_delivered",
+    )
+    sensor = "sensor.ev_meter_summation_delivered"
+    attrs = {"device_class": "energy", "unit_of_measurement": "kWh"}
+    ha.states.async_set(sensor, "5.0", attrs)
+    entry = make_entry(charger(device_id, meter.ieee))
+    with patch(GATEWAY, return_value=gateway(app)):
+        coordinator = await setup(ha, entry)
+        await plug(ha, "Charging")
+        # no received summation in the cache at plug-in: the register starts at its first report
+        await report_at(ha, freezer, meter, "10:01:00", current_summ_received=0)
+        await report_at(ha, freezer, meter, "10:03:00", current_summ_received=500)
+        assert runtime(coordinator).received is not None
+        assert runtime(coordinator).received.total_kwh == pytest.approx(0.5)  # type: ignore[union-attr]
+        await at(ha, freezer, "10:04:00")
+    with patch(GATEWAY, side_effect=ValueError("No gateway object exists")):
+        assert await ha.config_entries.async_reload(entry.entry_id)
+        await ha.async_block_till_done()
+        coordinator = entry.runtime_data
+        zha = runtime(coordinator).meter
+        assert isinstance(zha, ZhaMeter)
+        assert zha.meter_details()["source"] == "sensor"
+        assert zha.received_reading() is None
+        await at(ha, freezer, "10:08:00")
+        ha.states.async_set(sensor, "5.5", attrs)
+        await at(ha, freezer, "10:16:00")
+        ha.states.async_set(sensor, "6.0", attrs)
+        await at(ha, freezer, "10:16:00")
+    (first,) = runtime(coordinator).intervals
+    assert first.quality is Quality.ESTIMATED
+    assert first.exported_kwh == pytest.approx(0.5)  # what was known before the restart
+    session_id = runtime(coordinator).session.session_id  # type: ignore[union-attr]
+    anomalies = await coordinator.store.call(lambda s: s.anomalies(session_id))
+    assert [a["kind"] for a in anomalies] == ["invalid"]
