@@ -22,7 +22,6 @@ its one name, so an outage only delays the newest version and nothing is sent tw
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -34,6 +33,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .charging.settings import state_of_charge
+from .coalesce import Coalesced
 from .const import PLAN_HORIZON_HOURS
 from .core.flexibility import (
     ShedInterval,
@@ -89,9 +89,9 @@ class FlexReports(SessionEvents):
         self._plan_changed: dict[str, datetime] = {}
         self._slots: dict[str, Any] = {}
         self._until: dict[tuple[str, str], tuple[datetime, bool]] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._again = False
-        self._stopped = False
+        self._runner = Coalesced(
+            self.hass, premise.entry, self._async_pass, "pev_portal_flex_reports"
+        )
         self._unsub: CALLBACK_TYPE | None = None
         smart.on_planned.append(self._planned)
 
@@ -101,7 +101,7 @@ class FlexReports(SessionEvents):
 
     def stop(self) -> None:
         """At unload: nothing more is queued."""
-        self._stopped = True
+        self._runner.stop()
         if self._unsub is not None:
             self._unsub()
             self._unsub = None
@@ -124,28 +124,22 @@ class FlexReports(SessionEvents):
     def _tick(self, _now: datetime) -> None:
         self.schedule()
 
+    @property
+    def _stopped(self) -> bool:
+        return self._runner.stopped
+
     @callback
     def schedule(self) -> None:
         """Queue what is due, soon (one run at a time)."""
-        if self._stopped:
-            return
-        if self._task is not None and not self._task.done():
-            self._again = True
-            return
-        self._task = self.premise.entry.async_create_background_task(
-            self.hass, self._async_run(), "pev_portal_flex_reports", eager_start=False
-        )
+        self._runner.schedule()
 
-    async def _async_run(self) -> None:
-        while not self._stopped:
-            self._again = False
-            try:
-                await self.async_refresh()
-            except RuntimeError as err:  # the store closed under us (unload)
-                _LOGGER.debug("Flexibility reports not queued: %s", err)
-                return
-            if not self._again:
-                return
+    async def _async_pass(self) -> bool:
+        try:
+            await self.async_refresh()
+        except RuntimeError as err:  # the store closed under us (unload)
+            _LOGGER.debug("Flexibility reports not queued: %s", err)
+            return False
+        return True
 
     # -- what is due ----------------------------------------------------------------------
 
