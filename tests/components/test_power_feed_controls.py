@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from homeassistant import config_entries
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import InvalidData
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import EntityCategory
@@ -139,3 +141,47 @@ async def test_one_vehicles_feed_leaves_the_others(hass: HomeAssistant) -> None:
     await _call(hass, "switch", "turn_on", SWITCH)
     assert state(hass, "switch.second_car_power_feed") == "off"
     assert coordinator.smart.settings_of(coordinator.vehicles["vehicle2"]).power_feed is False
+
+
+def _suggested(result: Any) -> dict[str, Any]:
+    """The suggested value of every field of a form that has one."""
+    return {
+        str(marker): marker.description["suggested_value"]
+        for marker in result["data_schema"].schema
+        if (marker.description or {}).get("suggested_value") is not None
+    }
+
+
+async def test_vehicle_form_takes_a_state_of_health_sensor(hass: HomeAssistant) -> None:
+    """The vehicle form has an optional state-of-health sensor: stored, shown again on
+    reconfigure, read into the vehicle; without it the vehicle has none."""
+    entry = make_entry(vehicles=[{"pev_id": "PEV-A", "name": "A", "relation": "home"}])
+    coordinator = await setup(hass, entry)
+    assert coordinator.vehicles["vehicle1"].soh_entity is None
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"),
+        context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": "vehicle1"},
+    )
+    assert "soh_entity" in {str(m) for m in result["data_schema"].schema}
+    assert "soh_entity" not in _suggested(result)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"pev_id": "PEV-A", "name": "A", "relation": "home", "soh_entity": "sensor.car_soh"},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries["vehicle1"].data["soh_entity"] == "sensor.car_soh"
+    await hass.async_block_till_done()
+    assert entry.runtime_data.vehicles["vehicle1"].soh_entity == "sensor.car_soh"
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"),
+        context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": "vehicle1"},
+    )
+    assert _suggested(result)["soh_entity"] == "sensor.car_soh"
+    # Not an entity ID: refused by the form, nothing stored.
+    with pytest.raises(InvalidData):
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"],
+            {"pev_id": "PEV-A", "name": "A", "relation": "home", "soh_entity": "not an entity"},
+        )
+    assert entry.subentries["vehicle1"].data["soh_entity"] == "sensor.car_soh"
