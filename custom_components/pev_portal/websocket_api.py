@@ -81,18 +81,9 @@ may return a mapping, a dataclass or an object with ``to_dict()``; datetimes bec
         "cost": 3.21 | null,  # the plan's cost in the tariff's currency
         "reachable": true,  # false: the target cannot be met by the departure
         "reason": "..." | null,  # why not (or what limits the plan)
-        "feed": null
-        | {
-            "energy_kwh",
-            "home_kwh",
-            "export_kwh",
-            "credit",
-            "wear",
-            "cycles",
-            "floor",
-            "gap",
-        },  # the power feed planned (docs/power-feed.md)
+        "feed": null | FEED,  # the power feed planned (docs/power-feed.md)
     }
+    FEED = {"energy_kwh", "home_kwh", "export_kwh", "credit", "wear", "cycles", "floor", "gap"}
     CAP = {"start", "end", "limit_kw", "name"}  # a load-control cap (event or plan)
 
 ``pev_portal/session_intervals`` ``{session_id}`` answers ``{"session_id", "currency",
