@@ -101,8 +101,12 @@ class PlanRequests:
         mode: ChargeMode | None = None,
         departure: time | None = None,
         target: float | None = None,
+        power_feed: bool | None = None,
+        floor: float | None = None,
+        wear_cost: float | None = None,
+        cycles_per_day: float | None = None,
     ) -> None:
-        """Change a vehicle's settings, store them and replan."""
+        """Change a vehicle's settings (None: unchanged), store them and replan."""
         current = self.settings_of(vehicle)
         if mode is not None:
             current.mode = mode
@@ -110,6 +114,15 @@ class PlanRequests:
             current.departure = departure
         if target is not None:
             current.target = target
+        # Power feed (V2H/V2G, docs/power-feed.md): the entities keep their own ranges.
+        if power_feed is not None:
+            current.power_feed = power_feed
+        if floor is not None:
+            current.floor = floor
+        if wear_cost is not None:
+            current.wear_cost = wear_cost
+        if cycles_per_day is not None:
+            current.cycles_per_day = cycles_per_day
         data = {sid: s.to_dict() for sid, s in self.settings.items()}
         self.premise.submit(lambda s: s.set_meta(self._meta_key, data), "vehicle settings")
         self._send_request(vehicle)
