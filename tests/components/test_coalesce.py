@@ -76,5 +76,6 @@ async def test_nothing_runs_after_a_stop_and_a_cancel_ends_the_pass(
     await runner.async_cancel()
     assert not runner.running
     runner.schedule()
-    assert runner.task is not None and runner.task.done()
+    assert runner.task is not None
+    assert runner.task.done()
     assert runner.passes == 1
