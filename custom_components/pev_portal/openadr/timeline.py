@@ -35,8 +35,9 @@ entry that started later (then the event modified later) wins.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any, Final
 
@@ -48,6 +49,7 @@ from .timeline_build import NO_PRIORITY, TimelineBuilder, TimelineEntry
 __all__ = [
     "ALERT_LEVELS",
     "DEFAULT_LEVEL_MAP",
+    "EXPORT_KINDS",
     "MIN_CHARGING",
     "NO_PRIORITY",
     "TargetDecision",
@@ -75,6 +77,9 @@ ALERT_LEVELS: Final[Mapping[str, int | None]] = {
 """Alerts treated as a SIMPLE level (profile); other alerts are shown only."""
 
 _CAP_KINDS: Final = frozenset({"cap", "level", "alert"})
+EXPORT_KINDS: Final = frozenset({"export_price", "export_cap"})
+"""The power feed's entries (EXPORT_PRICE, EXPORT_CAPACITY_LIMIT): never a charging price or
+cap."""
 
 
 def _rank(entry: TimelineEntry) -> int:
@@ -359,6 +364,73 @@ class Timeline(TimelineBuilder):
     def available(self, pev_id: str | None) -> list[TimelineEntry]:
         """The utility's IMPORT_CAPACITY_AVAILABLE (+PRICE) answers applying to a PEV."""
         return [e for e in self.for_pev(pev_id) if e.kind == "available"]
+
+    # ------------------------------------------------------------------ power feed
+
+    def export_prices(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime, Decimal]]:
+        """EXPORT_PRICE over ``[start, end)``, piecewise: ``(start, end, price per kWh)``.
+
+        The premise's export is one meter's: an entry applies whether it targets the VEN or
+        one of its vehicles. Overlaps as for PRICE: the lowest priority number wins, then the
+        later start, then the later modification. Times no entry covers are left out.
+        """
+        min_dt = datetime.min.replace(tzinfo=UTC)
+
+        def pick(covering: list[TimelineEntry]) -> Decimal | None:
+            winner = min(
+                covering,
+                key=lambda e: (e.priority, -_ts(e.start), -_ts(e.modified or min_dt)),
+            )
+            return winner.export_price
+
+        entries = [e for e in self.entries if e.kind == "export_price"]
+        return _piecewise(entries, start, end, pick)
+
+    def export_limits(
+        self, start: datetime, end: datetime, exclude: Collection[str] = ()
+    ) -> list[tuple[datetime, datetime, float]]:
+        """EXPORT_CAPACITY_LIMIT over ``[start, end)``, piecewise: ``(start, end, kW)``.
+
+        As for IMPORT_CAPACITY_LIMIT: the lowest priority number wins, within it the smallest
+        limit. The events in ``exclude`` (opted out of) are left out; an entry applies
+        whether it targets the VEN or one of its vehicles (the limit is the site's).
+        """
+
+        def pick(covering: list[TimelineEntry]) -> float | None:
+            best = min(e.priority for e in covering)
+            return min(
+                e.export_kw for e in covering if e.priority == best and e.export_kw is not None
+            )
+
+        entries = [e for e in self.entries if e.kind == "export_cap" and e.event_id not in exclude]
+        return _piecewise(entries, start, end, pick)
+
+
+def _piecewise[V: (Decimal, float)](
+    entries: Sequence[TimelineEntry],
+    start: datetime,
+    end: datetime,
+    pick: Callable[[list[TimelineEntry]], V | None],
+) -> list[tuple[datetime, datetime, V]]:
+    """The value ``pick`` chooses among the entries covering each piece of ``[start, end)``;
+    touching pieces with the same value merge; uncovered pieces are left out."""
+    s, e = start.astimezone(UTC), end.astimezone(UTC)
+    if e <= s or not entries:
+        return []
+    bounds = sorted({s, e} | {t for x in entries for t in (x.start, x.end) if s < t < e})
+    out: list[tuple[datetime, datetime, V]] = []
+    for a, b in pairwise(bounds):
+        covering = [x for x in entries if x.start <= a and x.end >= b]
+        value = pick(covering) if covering else None
+        if value is None:
+            continue
+        if out and out[-1][1] == a and out[-1][2] == value:
+            out[-1] = (out[-1][0], b, value)
+        else:
+            out.append((a, b, value))
+    return out
 
 
 def _ts(value: datetime) -> float:
