@@ -120,7 +120,7 @@ class ExportSignals:
                 price = current_price(state.state, scale)
                 points = tuple(parse_prices(state.attributes, scale=scale))
                 if price is None and not points:
-                    problem = f"'{state.state}' is not a price"
+                    problem = "not a price"
         self.points, self.current = points, price
         if problem != self.problem:
             if problem is not None:
