@@ -77,7 +77,8 @@ async def test_power_feed_options_are_kept_and_used(
     # the flat rate after it.
     assert prices[0][2] == pytest.approx(0.09)
     assert prices[-1][2] == pytest.approx(0.05)
-    assert prices[0][0] == now and prices[-1][1] == end
+    assert prices[0][0] == now
+    assert prices[-1][1] == end
     assert events.export_limits(now, end) == [(now, end, 3.68)]
 
     # Shown again, expanded; a form sent without the section keeps them.
