@@ -82,6 +82,13 @@ async def test_export_events_reach_the_premise(
         (start + 2 * H, start + 3 * H, pytest.approx(0.31)),
         (start + 3 * H, end, 0.05),
     ]
+    # An export price in force now is a price, not "the event in force" nor the next one.
+    export_event(vtn, "EXPORT_PRICE", [0.5], hour(), H, name="price now")
+    await wait_for(hass, lambda: len(coordinator.link.timeline.active(now_utc())) == 1)  # type: ignore[union-attr]
+    assert events.active() is None
+    upcoming = events.next()
+    assert upcoming is not None
+    assert upcoming.start == start + H, "the export limit, not an export price"
     tariff = events.program_tariff
     assert float(tariff.price_at(start + 2 * H).price) == 0.20, "the import price is the tariff's"
     assert events.caps(None, "charger1", 11.0, 1.4) == []
