@@ -27,6 +27,11 @@ granted to the VEN: a 3.1.0 VTN only shows a targeted event to a VEN holding one
 targets. 3.0-style ``{type: VEN_NAME|RESOURCE_NAME, values}``
 targets are honoured by type; other typed targets are read as labels.
 
+Power feed (issue #18): EXPORT_PRICE and EXPORT_CAPACITY_LIMIT become ``export_price`` and
+``export_cap`` entries with their own fields, so nothing that prices or caps charging reads
+them; :meth:`Timeline.export_prices` and :meth:`Timeline.export_limits` answer for the
+premise (whether the event targets the VEN or one of its vehicles: the export is the site's).
+
 Priority: lower number wins; an event without priority ranks below every numbered one
 (:data:`NO_PRIORITY`). Within one priority the most restrictive cap wins, and for prices the
 entry that started later (then the event modified later) wins.
@@ -49,7 +54,6 @@ from .timeline_build import NO_PRIORITY, TimelineBuilder, TimelineEntry
 __all__ = [
     "ALERT_LEVELS",
     "DEFAULT_LEVEL_MAP",
-    "EXPORT_KINDS",
     "MIN_CHARGING",
     "NO_PRIORITY",
     "TargetDecision",
@@ -77,9 +81,6 @@ ALERT_LEVELS: Final[Mapping[str, int | None]] = {
 """Alerts treated as a SIMPLE level (profile); other alerts are shown only."""
 
 _CAP_KINDS: Final = frozenset({"cap", "level", "alert"})
-EXPORT_KINDS: Final = frozenset({"export_price", "export_cap"})
-"""The power feed's entries (EXPORT_PRICE, EXPORT_CAPACITY_LIMIT): never a charging price or
-cap."""
 
 
 def _rank(entry: TimelineEntry) -> int:
