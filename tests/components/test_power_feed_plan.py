@@ -10,6 +10,7 @@ command itself is the controller's, part A).
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import patch
@@ -20,6 +21,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from custom_components.pev_portal.charging.controller import Target
+from custom_components.pev_portal.charging.feed_build import (
+    average,
+    clean_pieces,
+    power_kw,
+    slot_grid,
+    smallest,
+)
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.core.planner import ChargeMode
 from custom_components.pev_portal.core.planner_feed import FeedError
@@ -395,3 +403,42 @@ async def test_unreachable_target_is_said(
     assert plan["reachable"] is False
     assert plan["ready_by"] is None
     assert "by 07:00, short of the 80 % target" in plan["reason"]
+
+
+def test_slot_values_from_pieces() -> None:
+    """The slot grid and the per-slot values: a gap counts as the gap value (export price)
+    or no limit (export limit); a piece touching a slot partly averages in by its time, and
+    its limit holds over the whole slot; a malformed piece is left out."""
+    now = datetime.fromisoformat("2026-11-23T16:07:00+00:00")
+    end = datetime.fromisoformat("2026-11-23T17:00:00+00:00")
+    dep = datetime.fromisoformat("2026-11-23T16:40:00+00:00")
+    bounds = slot_grid(now, end, [dep, end + timedelta(hours=1)])
+    assert [b.strftime("%H:%M") for b in bounds] == [
+        "16:07", "16:15", "16:30", "16:40", "16:45", "17:00"
+    ]  # fmt: skip
+    q = datetime.fromisoformat("2026-11-23T16:15:00+00:00")
+    half = datetime.fromisoformat("2026-11-23T16:35:00+00:00")
+    pieces = clean_pieces(
+        [(q, half, 0.2), (half, end, float("nan")), (end, end, 1.0), (half, end, 0.4)]
+    )
+    assert pieces == [(q, half, 0.2), (half, end, 0.4)]
+    prices = average(pieces, bounds, 0.0)
+    assert prices[0] == 0.0  # a gap: no export price
+    assert prices[1] == pytest.approx(0.2)
+    assert prices[2] == pytest.approx((0.2 * 5 + 0.4 * 5) / 10)
+    assert smallest([(q, half, 3.0), (half, end, 1.0)], bounds) == [math.inf, 3.0, 1.0, 1.0, 1.0]
+
+
+async def test_power_sensor_units(hass: HomeAssistant) -> None:
+    """The home's load in W (no unit: W), kW or MW; below zero (a net meter exporting): 0."""
+    for value, unit, kw in (
+        ("1500", "W", 1.5),
+        ("1500", None, 1.5),
+        ("2.5", "kW", 2.5),
+        ("0.001", "MW", 1.0),
+        ("-800", "W", 0.0),
+    ):
+        hass.states.async_set(HOME, value, {"unit_of_measurement": unit} if unit else {})
+        assert power_kw(hass, HOME) == pytest.approx(kw)
+    assert power_kw(hass, None) is None
+    assert power_kw(hass, "sensor.nothing") is None

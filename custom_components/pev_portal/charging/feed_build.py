@@ -50,20 +50,38 @@ def _hours(a: datetime, b: datetime) -> float:
     return (b - a).total_seconds() / _HOUR
 
 
+def _touching(
+    pieces: Sequence[tuple[datetime, datetime, float]], bounds: Sequence[datetime]
+) -> list[list[tuple[datetime, datetime, float]]]:
+    """Per slot, the pieces it touches (one pass: pieces sorted by start, not overlapping, as
+    tariffs and ``ProgramEvents``' export signals are)."""
+    ordered = sorted(pieces, key=lambda p: p[0])
+    out: list[list[tuple[datetime, datetime, float]]] = []
+    j = 0
+    for a, b in itertools.pairwise(bounds):
+        while j < len(ordered) and ordered[j][1] <= a:
+            j += 1
+        k, found = j, []
+        while k < len(ordered) and ordered[k][0] < b:
+            if ordered[k][1] > a:
+                found.append(ordered[k])
+            k += 1
+        out.append(found)
+    return out
+
+
 def average(
     pieces: Sequence[tuple[datetime, datetime, float]], bounds: Sequence[datetime], gap: float
 ) -> list[float]:
     """Per slot, the time-weighted average of piecewise values (a time no piece covers counts
     as ``gap``)."""
     out = []
-    for a, b in itertools.pairwise(bounds):
+    for (a, b), touching in zip(itertools.pairwise(bounds), _touching(pieces, bounds), strict=True):
         covered = total = 0.0
-        for start, end, value in pieces:
-            lo, hi = max(a, start), min(b, end)
-            if hi > lo:
-                h = _hours(lo, hi)
-                covered += h
-                total += value * h
+        for start, end, value in touching:
+            h = _hours(max(a, start), min(b, end))
+            covered += h
+            total += value * h
         span = _hours(a, b)
         out.append((total + gap * max(0.0, span - covered)) / span)
     return out
@@ -73,11 +91,10 @@ def smallest(
     pieces: Sequence[tuple[datetime, datetime, float]], bounds: Sequence[datetime]
 ) -> list[float]:
     """Per slot, the smallest value of the pieces it touches (none: ``inf``)."""
-    out = []
-    for a, b in itertools.pairwise(bounds):
-        found = [v for start, end, v in pieces if max(a, start) < min(b, end)]
-        out.append(max(0.0, min(found)) if found else math.inf)
-    return out
+    return [
+        max(0.0, min(v for _a, _b, v in touching)) if touching else math.inf
+        for touching in _touching(pieces, bounds)
+    ]
 
 
 def import_prices(tariff: Tariff, bounds: Sequence[datetime]) -> list[float]:
