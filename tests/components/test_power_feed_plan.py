@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from unittest.mock import patch
 
@@ -22,8 +23,11 @@ from homeassistant.util import dt as dt_util
 
 from custom_components.pev_portal.charging.controller import Target
 from custom_components.pev_portal.charging.feed_build import (
+    Candidate,
     average,
+    build,
     clean_pieces,
+    plan_groups,
     power_kw,
     slot_grid,
     smallest,
@@ -32,6 +36,7 @@ from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.core.planner import ChargeMode
 from custom_components.pev_portal.core.planner_feed import FeedError
 from custom_components.pev_portal.core.simulator import DemoCar, bidirectional_car
+from custom_components.pev_portal.core.tariff import FlatTariff
 from custom_components.pev_portal.runtime import ChargerRuntime
 
 from .common import advance, setup
@@ -320,11 +325,12 @@ async def test_load_control_limits_the_charge_not_the_feed(
     assert night.discharge_kw == 0.0
 
 
+@pytest.mark.parametrize("guest_feeds", [False, True])
 async def test_shared_circuit_keeps_the_feeding_charge_within_it(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, guest_feeds: bool
 ) -> None:
-    """A shared circuit (16 A, 11 kW) with a guest charging on the second demo charger: at
-    no quarter hour do the feeding car's charge and the guest's planned power exceed it."""
+    """A shared circuit (16 A, 11 kW) with a guest charging on the second demo charger (or
+    feeding too): at no quarter hour do the two chargers' charge limits exceed it."""
     freezer.move_to(PEAK)
     hass.states.async_set(HOME, "5", {"unit_of_measurement": "kW"})
     entry = make_entry(
@@ -342,10 +348,15 @@ async def test_shared_circuit_keeps_the_feeding_charge_within_it(
     assert guest.demo is not None
     home.demo.evse.bidirectional = True
     home.demo.evse.plug(bidirectional_car("PEV-DEMO-0001", soc=0.5))
-    guest.demo.evse.plug(DemoCar(pev_id="PEV-GUEST-1", soc=0.1))
+    if guest_feeds:
+        smart.update_settings(smart.premise.vehicles["vehicle2"], power_feed=True)
+        guest.demo.evse.bidirectional = True
+        guest.demo.evse.plug(bidirectional_car("PEV-GUEST-1", soc=0.2))
+    else:
+        guest.demo.evse.plug(DemoCar(pev_id="PEV-GUEST-1", soc=0.1))
     await advance(hass, freezer, 10)
     assert smart.feeding("charger1")
-    assert not smart.feeding("charger2")
+    assert smart.feeding("charger2") is guest_feeds
     circuit = smart.circuit_kw()
     assert circuit == pytest.approx(11.04)
     at, fed, shared = PEAK, False, False
@@ -442,3 +453,76 @@ async def test_power_sensor_units(hass: HomeAssistant) -> None:
         assert power_kw(hass, HOME) == pytest.approx(kw)
     assert power_kw(hass, None) is None
     assert power_kw(hass, "sensor.nothing") is None
+
+
+async def test_export_signals_replan_and_export_within_the_limit(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export price and an export limit appearing (part D's signals) change the inputs
+    key: the inputs are built again and the feed plan exports at the peak, never above the
+    limit, on top of the home's 1 kW (worth more: the import price)."""
+    coordinator, runtime = await _feeding_home(hass, freezer, home="1000")
+    smart = coordinator.smart
+    built, runs = smart.inputs_built, smart.feed_runs
+    plan = coordinator.plan_for(runtime)
+    assert plan is not None
+    assert plan["feed"]["export_kwh"] == 0.0
+    events = smart.events
+    start, end = PEAK - timedelta(days=1), DEPARTURE + timedelta(days=2)
+    monkeypatch.setattr(events, "export_prices", lambda _s, _e: [(start, end, 0.45)])
+    monkeypatch.setattr(events, "export_limits", lambda _s, _e: [(start, end, 3.0)])
+    await advance(hass, freezer, 10)
+    assert smart.inputs_built == built + 1
+    assert smart.feed_runs == runs + 1
+    plan = coordinator.plan_for(runtime)
+    assert plan is not None
+    feed = plan["feed"]
+    assert feed["export_kwh"] > 0
+    assert feed["home_kwh"] > 0
+    assert "Feeds the home and the grid" in plan["reason"]
+    result = smart.feed_result
+    assert result is not None
+    vp = result.plans["charger1"]
+    for i, (a, b) in enumerate(itertools.pairwise(result.bounds)):
+        h = (b - a).total_seconds() / 3600
+        assert vp.export_kwh[i] <= 3.0 * h + 1e-6
+        assert vp.home_kwh[i] <= 1.0 * h + 1e-6
+    assert min(vp.soc_kwh) >= FLOOR_KWH - 1e-6
+    assert max(t.discharge_kw for t in _targets(coordinator, runtime)) > 1.0
+
+
+def test_vehicles_on_different_tariffs_share_the_premise() -> None:
+    """Two feeding vehicles on different tariffs are planned apart, each with half the home's
+    load and half the export limit (never more than the premise's together)."""
+    now = datetime.fromisoformat("2026-11-23T16:00:00+00:00")
+    dep = datetime.fromisoformat("2026-11-24T07:00:00+00:00")
+
+    def car(cid: str, price: str) -> Candidate:
+        return Candidate(
+            charger_id=cid,
+            tariff=FlatTariff("EUR", Decimal(price)),
+            capacity_kwh=60.0,
+            soc=0.5,
+            floor_pct=40.0,
+            target_pct=80.0,
+            departure=dep,
+            max_charge_kw=7.4,
+            max_discharge_kw=7.4,
+            charge_efficiency=0.92,
+            discharge_efficiency=0.92,
+            wear=0.04,
+            cycles_per_day=1.0,
+        )
+
+    inputs = build([car("a", "0.30"), car("b", "0.20"), car("c", "0.30")], now, [], [], 4.0)
+    assert len(inputs.groups) == 2
+    for premise, vehicles in inputs.groups:
+        assert premise.home_load_kw is not None
+        assert set(premise.home_load_kw) == {2.0}
+        assert set(premise.export_limit_kw) == {math.inf}
+        assert len(vehicles) in (1, 2)
+    assert inputs.import_price["a"][0] == pytest.approx(0.30)
+    assert inputs.import_price["b"][0] == pytest.approx(0.20)
+    plans, gap = plan_groups(inputs, 40)
+    assert set(plans) == {"a", "b", "c"}
+    assert gap == 0.0
