@@ -32,6 +32,7 @@ from custom_components.pev_portal.charging.feed_build import (
     slot_grid,
     smallest,
 )
+from custom_components.pev_portal.charging.settings import VehicleSettings
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.core.planner import ChargeMode
 from custom_components.pev_portal.core.planner_feed import FeedError
@@ -526,3 +527,35 @@ def test_vehicles_on_different_tariffs_share_the_premise() -> None:
     plans, gap = plan_groups(inputs, 40)
     assert set(plans) == {"a", "b", "c"}
     assert gap == 0.0
+
+
+async def test_preview_with_power_feed(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """A preview with power feed on shows the feed plan it would get (nothing applied); with
+    it off, charging only; a feed planner failure in a preview says so."""
+    coordinator, runtime = await _feeding_home(hass, freezer, power_feed=False)
+    smart = coordinator.smart
+    on = VehicleSettings(mode=ChargeMode.CHEAPEST, target=80, power_feed=True)
+    preview = await smart.async_preview(runtime, on)
+    assert preview is not None
+    assert preview["feed"] is not None
+    assert preview["feed"]["energy_kwh"] > 0
+    assert preview["mode"] == "cheapest"
+    assert any(s["feed_kw"] > 0 for s in preview["slots"])
+    assert smart.feed_result is None  # not applied
+    assert coordinator.plan_for(runtime)["feed"] is None  # type: ignore[index]
+    off = VehicleSettings(mode=ChargeMode.CHEAPEST, target=80)
+    preview = await smart.async_preview(runtime, off)
+    assert preview is not None
+    assert preview["feed"] is None
+    immediate = VehicleSettings(mode=ChargeMode.IMMEDIATE, power_feed=True)
+    preview = await smart.async_preview(runtime, immediate)
+    assert preview is not None
+    assert preview["feed"] is None
+    assert preview["reason"].startswith("power feed plans in the cheapest or solar mode only")
+    with patch(
+        "custom_components.pev_portal.charging.feed.plan_groups", side_effect=RuntimeError("bug")
+    ):
+        preview = await smart.async_preview(runtime, on)
+    assert preview is not None
+    assert preview["feed"] is None
+    assert preview["reason"].startswith("the power-feed plan failed: charging only")

@@ -24,7 +24,7 @@ settings and the export signals are in their key), when the charging plan is, an
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
@@ -112,14 +112,17 @@ class FeedPlanning:
 
     # -- which sessions feed ------------------------------------------------------------------
 
-    def feed_candidates(self, now: datetime) -> tuple[list[Candidate], dict[str, str]]:
-        """The sessions that may feed, and why the others whose power feed is on do not."""
+    def feed_candidates(
+        self, now: datetime, overrides: dict[str, VehicleSettings] | None = None
+    ) -> tuple[list[Candidate], dict[str, str]]:
+        """The sessions that may feed, and why the others whose power feed is on do not
+        (``overrides``: settings per charger, for a preview)."""
         found: list[Candidate] = []
         why: dict[str, str] = {}
         for runtime in self.premise.chargers.values():
             session = runtime.session
             vehicle = self.vehicle_of(runtime)
-            settings = self.settings_of(vehicle)
+            settings = (overrides or {}).get(runtime.charger_id) or self.settings_of(vehicle)
             if session is None or vehicle is None or not settings.power_feed:
                 continue
             candidate = self._candidate(runtime, vehicle, settings, now)
@@ -211,36 +214,9 @@ class FeedPlanning:
         self._feed_mark = (self.inputs_built, self.plans_computed, now)
         before = self.feed_result
         candidates, why = self.feed_candidates(now)
-        result: FeedResult | None = None
-        if candidates:
-            try:
-                inputs = build(
-                    candidates,
-                    now,
-                    self.events.export_prices(now, max(c.departure for c in candidates)),
-                    self.events.export_limits(now, max(c.departure for c in candidates)),
-                    power_kw(self.hass, self.premise.entry.options.get(CONF_HOME_LOAD_ENTITY)),
-                )
-                plans, gap = await self.hass.async_add_executor_job(
-                    plan_groups, inputs, FEED_MAX_ROUNDS
-                )
-            except FeedError as err:
-                _LOGGER.warning("The power-feed plan could not be made (charging only): %s", err)
-                why.update(dict.fromkeys((c.charger_id for c in candidates), _FAILED))
-            except Exception:  # a planner bug must not stop charging
-                _LOGGER.exception("The power-feed plan failed (charging only); please report")
-                why.update(dict.fromkeys((c.charger_id for c in candidates), _FAILED))
-            else:
-                result = FeedResult(
-                    made_at=now,
-                    bounds=inputs.bounds,
-                    plans=plans,
-                    candidates={c.charger_id: c for c in candidates},
-                    import_price=inputs.import_price,
-                    export_price=inputs.export_price,
-                    gap=gap,
-                )
-                self.feed_runs += 1
+        result = await self._async_plan(candidates, why, now)
+        if result is not None:
+            self.feed_runs += 1
         if self._stopped:
             return
         self.feed_result, self.feed_why = result, why
@@ -253,6 +229,62 @@ class FeedPlanning:
                 d = self.plan_dict(runtime)
                 for listener in self.on_planned:
                     listener(runtime, d)
+
+    async def _async_plan(
+        self, candidates: list[Candidate], why: dict[str, str], now: datetime
+    ) -> FeedResult | None:
+        """The feed plan of the candidates (None: none, or it failed: then ``why`` says so)."""
+        if not candidates:
+            return None
+        end = max(c.departure for c in candidates)
+        try:
+            inputs = build(
+                candidates,
+                now,
+                self.events.export_prices(now, end),
+                self.events.export_limits(now, end),
+                power_kw(self.hass, self.premise.entry.options.get(CONF_HOME_LOAD_ENTITY)),
+            )
+            plans, gap = await self.hass.async_add_executor_job(
+                plan_groups, inputs, FEED_MAX_ROUNDS
+            )
+        except FeedError as err:
+            _LOGGER.warning("The power-feed plan could not be made (charging only): %s", err)
+        except Exception:  # a planner bug must not stop charging
+            _LOGGER.exception("The power-feed plan failed (charging only); please report")
+        else:
+            return FeedResult(
+                made_at=now,
+                bounds=inputs.bounds,
+                plans=plans,
+                candidates={c.charger_id: c for c in candidates},
+                import_price=inputs.import_price,
+                export_price=inputs.export_price,
+                gap=gap,
+            )
+        why.update(dict.fromkeys((c.charger_id for c in candidates), _FAILED))
+        return None
+
+    async def async_feed_preview(
+        self,
+        runtime: ChargerRuntime,
+        settings: VehicleSettings | None,
+        view: dict[str, Any],
+        now: datetime,
+    ) -> dict[str, Any]:
+        """A preview's plan (``view``, charging only) with the feed plan the session would get
+        with ``settings`` (the other sessions as they are)."""
+        overrides = {runtime.charger_id: settings} if settings is not None else None
+        candidates, why = self.feed_candidates(now, overrides)
+        if runtime.charger_id in why:
+            view["reason"] = "; ".join(t for t in (why[runtime.charger_id], view["reason"]) if t)
+        if all(c.charger_id != runtime.charger_id for c in candidates):
+            return view
+        result = await self._async_plan(candidates, why, now)
+        if result is None:
+            view["reason"] = "; ".join(t for t in (_FAILED, view["reason"]) if t)
+            return view
+        return feed_summary(result, runtime.charger_id, view, _tz())
 
     def feeding(self, charger_id: str) -> bool:
         """Whether the charger's session is planned by the feed planner."""
@@ -334,8 +366,11 @@ class FeedPlanning:
             if (why := self.feed_why.get(cid)) is not None:
                 view["reason"] = "; ".join(t for t in (why, view["reason"]) if t)
             return view
-        tz = dt_util.get_default_time_zone()
-        return feed_summary(result, cid, view, tz)
+        return feed_summary(result, cid, view, _tz())
+
+
+def _tz() -> tzinfo:
+    return dt_util.get_default_time_zone()
 
 
 _FAILED = "the power-feed plan failed: charging only"

@@ -566,6 +566,8 @@ class SmartCharging(FeedPlanning, PlanRequests, PlanViews):
             return None
         computed = await self.hass.async_add_executor_job(self.compute, inputs, now)
         result = self.plan_dict(runtime, computed, departures)
+        if result is not None:
+            result = await self.async_feed_preview(runtime, settings, result, now)
         if result is not None and settings is not None:
             result["mode"] = settings.mode.value
         return result
