@@ -559,3 +559,28 @@ async def test_preview_with_power_feed(hass: HomeAssistant, freezer: FrozenDateT
     assert preview is not None
     assert preview["feed"] is None
     assert preview["reason"].startswith("the power-feed plan failed: charging only")
+
+
+async def test_a_night_on_the_demo_car_is_ready_by_departure(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The clock run from the peak to the departure (5-minute steps): the demo car, charged
+    by the feed plan's charge targets at night (the feed plan made again as it goes), is at
+    80 % by 07:00 and never below the floor; it charges nothing at the peak price."""
+    coordinator, runtime = await _feeding_home(hass, freezer)
+    assert runtime.demo is not None
+    car = runtime.demo.evse.car
+    assert car is not None
+    at, lowest, peak_kwh = PEAK, car.soc, 0.0
+    start = runtime.demo.evse.register_kwh
+    while at < DEPARTURE:
+        at += timedelta(minutes=5)
+        await _at(hass, freezer, at)
+        await advance(hass, freezer, 5)
+        lowest = min(lowest, car.soc)
+        if at <= PEAK_END:
+            peak_kwh = runtime.demo.evse.register_kwh - start
+    assert car.soc >= 0.8 - 0.01
+    assert lowest >= 0.4 - 1e-6
+    assert peak_kwh == pytest.approx(0.0, abs=0.05)
+    assert coordinator.smart.feed_runs > 40  # again at least every quarter hour
