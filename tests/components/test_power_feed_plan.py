@@ -42,7 +42,7 @@ from custom_components.pev_portal.runtime import ChargerRuntime
 
 from .common import advance, setup
 from .conftest import DEMO_CHARGER, GUEST_CAR, HOME_CAR, make_entry
-from .test_smart_charging import TOU_OPTIONS, _at, _cheapest, utc
+from .test_smart_charging import TOU_OPTIONS, _at, _cheapest, _device, utc
 
 __all__ = ["utc"]  # a fixture used here
 
@@ -584,3 +584,24 @@ async def test_a_night_on_the_demo_car_is_ready_by_departure(
     assert lowest >= 0.4 - 1e-6
     assert peak_kwh == pytest.approx(0.0, abs=0.05)
     assert coordinator.smart.feed_runs > 40  # again at least every quarter hour
+
+
+async def test_the_preview_action_keeps_the_vehicles_power_feed(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """``pev_portal.plan_preview`` with another target previews the feed plan of a vehicle
+    whose power feed is on (its power-feed settings carry over), and applies nothing."""
+    coordinator, runtime = await _feeding_home(hass, freezer)
+    device = _device(hass, "charger1")
+    answer = await hass.services.async_call(
+        "pev_portal",
+        "plan_preview",
+        {"device_id": device, "target": 70},
+        blocking=True,
+        return_response=True,
+    )
+    assert answer is not None
+    preview: Any = answer["plan"]
+    assert preview["feed"] is not None
+    assert preview["feed"]["energy_kwh"] > 0
+    assert preview["target_kwh"] != coordinator.plan_for(runtime)["target_kwh"]  # type: ignore[index]
