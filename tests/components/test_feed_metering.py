@@ -24,7 +24,7 @@ from custom_components.pev_portal.io.store import LedgerStore
 from custom_components.pev_portal.session_feed import ReceivedSensorMeter
 
 from .common import advance, setup, state
-from .conftest import HOME_CAR, make_entry
+from .conftest import HOME_CAR, OPTIONS, make_entry
 
 GARAGE = "garage"
 START = "2026-11-22T17:00:00+00:00"
@@ -40,23 +40,15 @@ def family_car(coordinator: PevPortalCoordinator) -> str:
 
 
 async def test_demo_car_feeds_then_charges(
-    hass: HomeAssistant,
-    loaded_demo: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     """Feeding 30 min at 7.4 kW then charging 15 min: each interval has both energies, the
-    summary the energy fed, its credit at the export price and the net cost; the vehicle's
-    battery use counts it (live, and from the ledger after the session)."""
+    summary the energy fed, its credit at the export price (the options' export rate, through
+    ProgramEvents.export_prices) and the net cost; the vehicle's battery use counts it (live,
+    and from the ledger after the session and after a reload)."""
     freezer.move_to(START)
-    coordinator: PevPortalCoordinator = loaded_demo.runtime_data
-    # Part D's export price, as ProgramEvents will give it: 0.15 a kWh all evening.
-    day = (
-        datetime.fromisoformat("2026-11-22T00:00:00+00:00"),
-        datetime.fromisoformat("2026-11-23T00:00:00+00:00"),
-        EXPORT_PRICE,
-    )
-    monkeypatch.setattr(coordinator.events, "export_prices", lambda start, end: [day])
+    loaded_demo = make_entry(options={**OPTIONS, "export_rate": EXPORT_PRICE})
+    coordinator = await setup(hass, loaded_demo)
     ended: list[Event] = []
     hass.bus.async_listen("pev_portal_session_ended", ended.append)
     runtime = garage(coordinator)
