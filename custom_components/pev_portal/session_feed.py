@@ -33,7 +33,7 @@ from .adapters import MeterAdapter, SensorMeter
 from .charger_values import energy_kwh
 from .core.metering import Anomaly, Interval, IntervalLedger
 from .core.metering_feed import ReceivedRegister
-from .runtime import ChargerRuntime
+from .runtime import ChargerRuntime, with_end
 
 _LOGGER = logging.getLogger(__name__)
 _SNAPSHOT_KEY = "received"
@@ -148,3 +148,16 @@ def restore(runtime: ChargerRuntime, data: dict[str, Any] | None) -> None:
         )
         if runtime.ledger is not None:
             runtime.received = ReceivedRegister.like(runtime.ledger, doubtful=True)
+
+
+def intervals_so_far(runtime: ChargerRuntime) -> list[Interval]:
+    """The session's intervals with the one still open, cut at the last reading (the energy
+    so far was delivered by it, not by the boundary: priced over the whole interval it would
+    fall partly into a later period), with the energy fed so far."""
+    intervals = list(runtime.intervals)
+    if runtime.ledger is not None and (open_one := runtime.ledger.pending()) is not None:
+        last = runtime.ledger.last_reading
+        if last is not None and open_one.start < last.at < open_one.end:
+            open_one = with_end(open_one, last.at)
+        intervals.append(pending(runtime, open_one))
+    return intervals

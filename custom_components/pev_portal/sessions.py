@@ -50,7 +50,7 @@ from .io.store import LedgerStore
 from .offline_energy import add_reading, note_restart, settle
 from .ports import ChargingPort, Premise, SessionListener
 from .program_events import ProgramEvents
-from .runtime import ChargerRuntime, demo_meta, with_end
+from .runtime import ChargerRuntime, demo_meta
 from .session_edges import close_transaction, follow_transaction, fresh_vehicle_id, reconcile
 
 if TYPE_CHECKING:
@@ -479,12 +479,21 @@ class Sessions:
     def on_reading(self, runtime: ChargerRuntime, at: datetime, kwh: float, meter_id: str) -> None:
         """A meter reading: into the session's ledger (closed intervals written at once)."""
         at = at.replace(microsecond=0)
+        previous = runtime.last_reading
         runtime.last_reading = (at, kwh, meter_id)
         runtime.readings.append((at, kwh, meter_id))
-        self._meter(runtime, at, kwh, meter_id)
+        self._meter(runtime, at, kwh, meter_id, previous[0] if previous else None)
 
-    def _meter(self, runtime: ChargerRuntime, at: datetime, kwh: float, meter_id: str) -> None:
-        """Both registers at ``at``: the import reading, the received register read then."""
+    def _meter(
+        self,
+        runtime: ChargerRuntime,
+        at: datetime,
+        kwh: float,
+        meter_id: str,
+        since: datetime | None = None,
+    ) -> None:
+        """Both registers at ``at``: the import reading (``since``: the meter's previous one;
+        the ticks' samples between them are not the meter's), the received register then."""
         ledger, session = runtime.ledger, runtime.session
         if ledger is None or session is None:
             return
@@ -496,7 +505,7 @@ class Sessions:
                 feed.sample(runtime, at)  # the received register's news in that second
             return
         try:
-            produced = add_reading(runtime, session, ledger, at, kwh, meter_id)
+            produced = add_reading(runtime, session, ledger, at, kwh, meter_id, since)
         except ValueError as err:
             _LOGGER.warning("Meter reading %s at %s rejected: %s", kwh, at, err)
             return
@@ -587,15 +596,7 @@ class Sessions:
 
     def intervals_so_far(self, runtime: ChargerRuntime) -> list[Interval]:
         """The session's intervals with the one still open (cut at the last reading)."""
-        intervals = list(runtime.intervals)
-        if runtime.ledger is not None and (pending := runtime.ledger.pending()) is not None:
-            last = runtime.ledger.last_reading
-            if last is not None and pending.start < last.at < pending.end:
-                # The energy so far was delivered by the last reading, not by the boundary:
-                # priced over the whole interval it would fall partly into a later period.
-                pending = with_end(pending, last.at)
-            intervals.append(feed.pending(runtime, pending))
-        return intervals
+        return feed.intervals_so_far(runtime)
 
     def charger_by_device(self, device_id: str) -> ChargerRuntime:
         """The charger a device belongs to."""

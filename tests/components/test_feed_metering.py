@@ -337,3 +337,20 @@ async def test_battery_use_when_the_ledger_cannot_be_read(
         "fed_kwh_month": 0.0,
         "fed_kwh_total": 0.0,
     }
+
+
+async def test_charging_right_after_feeding_is_no_jump(
+    hass: HomeAssistant, driveway: PevPortalCoordinator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The tick sampled the flat import register while the car fed; the meter's next step comes
+    seconds later: judged over the time since the meter's own previous reading, no JUMP, the
+    import energy billed."""
+    await at(hass, freezer, "10:04:00", fed=20.5)  # sampled at the 10:04:05 tick
+    await at(hass, freezer, "10:04:07", meter=100.3)  # 0.3 kWh two seconds after that sample
+    await at(hass, freezer, "10:16:00", meter=101.0)
+    runtime = garage(driveway)
+    (first,) = runtime.intervals
+    assert first.quality is Quality.OK
+    assert first.kwh + 0.0 == pytest.approx(0.3 + 0.7 * (15 * 60 - 247) / (16 * 60 - 247))
+    session_id = runtime.session.session_id  # type: ignore[union-attr]
+    assert await driveway.store.call(lambda s: s.anomalies(session_id)) == []
