@@ -22,7 +22,7 @@ def _runtime(bidirectional: bool) -> ChargerRuntime:
 
 def test_a_command_is_charging_unless_it_says_a_discharge() -> None:
     assert Command(True, 10).discharge_a == 0
-    assert PAUSED == Command(False, 0)
+    assert Command(False, 0) == PAUSED
     assert UNKNOWN not in (PAUSED, Command(True, 0, 16))
 
 

@@ -31,6 +31,9 @@ STATUS_MAP: dict[str, ChargerStatus] = {
     "scheduled": ChargerStatus.PLUGGED,
     "waiting": ChargerStatus.PLUGGED,
     "locked, car connected": ChargerStatus.PLUGGED,
+    # A bidirectional Quasar feeding back (the core wallbox integration's status 196): energy
+    # flows, the session is active (power feed).
+    "discharging": ChargerStatus.CHARGING,
     "error": ChargerStatus.FAULT,
     # Easee
     "awaiting_start": ChargerStatus.PLUGGED,
