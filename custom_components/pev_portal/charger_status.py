@@ -28,6 +28,7 @@ STATUS_MAP: dict[str, ChargerStatus] = {
     "connected: waiting for car demand": ChargerStatus.PLUGGED,
     "waiting for car demand": ChargerStatus.PLUGGED,
     "paused by user": ChargerStatus.PLUGGED,
+    "paused": ChargerStatus.PLUGGED,  # the core integration's status 178/182 (its pause switch)
     "scheduled": ChargerStatus.PLUGGED,
     "waiting": ChargerStatus.PLUGGED,
     "locked, car connected": ChargerStatus.PLUGGED,
