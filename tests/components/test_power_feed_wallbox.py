@@ -67,10 +67,16 @@ class Quasar:
     HTTP error, raised by ``number.set_value``) though its number's ``min`` is below zero."""
 
     def __init__(
-        self, hass: HomeAssistant, *, reject_negative: bool = False, min_a: float = -32
+        self,
+        hass: HomeAssistant,
+        *,
+        reject_negative: bool = False,
+        ignore_negative: bool = False,
+        min_a: float = -32,
     ) -> None:
         self.hass = hass
         self.reject_negative = reject_negative
+        self.ignore_negative = ignore_negative  # takes a negative current, goes on charging
         self.min_a = min_a  # -max_available_power on a Quasar, 6 A on other models
         self.current = 32.0
         self.paused = False
@@ -125,6 +131,8 @@ class Quasar:
         self.calls.append(f"current {value:g}")
         if value < 0 and self.reject_negative:
             raise HomeAssistantError("400 Bad Request: maxChargingCurrent out of range")
+        if value < 0 and self.ignore_negative:
+            return
         self.current = value
         self._publish()
 
@@ -160,11 +168,14 @@ async def _advance(
 
 
 async def _quasar(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, **kwargs: Any
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config: dict[str, Any] | None = None,
+    **kwargs: Any,
 ) -> tuple[Any, Quasar]:
     freezer.move_to(START)
     quasar = Quasar(hass, **kwargs)
-    coordinator = await setup(hass, make_entry(charger=QUASAR, vehicles=[HOME_CAR]))
+    coordinator = await setup(hass, make_entry(charger=config or QUASAR, vehicles=[HOME_CAR]))
     quasar.install()
     return coordinator, quasar
 
@@ -393,3 +404,33 @@ async def test_charger_form_discharge_fields(
     assert result["data"]["discharge_entity"] == "number.v2g_discharge_power"
     assert result["data"]["discharged_energy_entity"] == "sensor.quasar_added_discharged_energy"
     assert "demo_bidirectional" not in result["data"]
+
+
+@pytest.mark.parametrize("power_sensor", [True, False], ids=["by_its_power", "by_the_meter"])
+async def test_a_wallbox_ignoring_a_discharge_is_found_out(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    power_sensor: bool,
+) -> None:
+    """A Quasar that takes the negative current and goes on charging: the discharge is not
+    obeyed (its power, or without a power sensor the meter's import, says it draws) and the
+    ignored-discharge repairs issue is raised; the session goes on."""
+    config = QUASAR if power_sensor else {k: v for k, v in QUASAR.items() if k != "power_entity"}
+    coordinator, quasar = await _quasar(hass, freezer, config, ignore_negative=True)
+    runtime = coordinator.chargers["charger1"]
+    await quasar.plug()
+    await _advance(hass, freezer, quasar, 20)
+    feed_targets(monkeypatch, coordinator, {"charger1": 7.36})
+    await coordinator.smart.async_run_now()
+    await _advance(hass, freezer, quasar, 60)
+    last = coordinator.smart.audit_for(runtime)[-1]
+    assert last["target_kw"] == pytest.approx(-7.36)
+    assert last["obeyed"] is False
+    assert last["measured_by"] == ("charger" if power_sensor else "meter")
+    assert last["measured_kw"] == pytest.approx(7.36, abs=0.05)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "charger_ignores_commands_premise1_charger1")
+    assert issue is not None
+    assert issue.translation_key == "charger_ignores_discharge"
+    assert runtime.session is not None
+    assert quasar.discharged_kwh == 0.0
