@@ -457,6 +457,7 @@ class EntityCharger(ChargerAdapter):
             "current_range_a": [self.min_current_a, self.max_current_a],
             "stop_methods": self.stop_methods(),
             "stop_method": self.stop_method,
+            "discharge_range_kw": round(self.max_discharge_kw(), 3),  # 0: cannot discharge
         }
 
 

@@ -104,4 +104,7 @@ class DemoCharger(ChargerAdapter, MeterAdapter):
         return dt_util.utcnow().replace(microsecond=0), self.evse.discharged_kwh
 
     def describe(self) -> dict[str, Any]:
-        return {"type": "demo", "controllable": True}
+        found: dict[str, Any] = {"type": "demo", "controllable": True}
+        if self.evse.bidirectional:
+            found["discharge_range_kw"] = round(self.max_discharge_kw(), 3)
+        return found

@@ -49,6 +49,7 @@ async def test_bidirectional_demo_feeds_and_is_audited(
     assert runtime.demo is not None
     assert runtime.adapter.can_discharge()
     assert runtime.adapter.max_discharge_kw() == pytest.approx(7.36)
+    assert runtime.adapter.describe()["discharge_range_kw"] == pytest.approx(7.36)
     await _plug(hass)
     evse = runtime.demo.evse
     car = evse.car

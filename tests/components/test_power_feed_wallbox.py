@@ -192,6 +192,7 @@ async def test_wallbox_quasar_feeds_by_a_negative_current(
     assert isinstance(adapter, EntityCharger)
     assert adapter.can_discharge()
     assert adapter.max_discharge_kw() == pytest.approx(7.36)  # 0..-min A, one phase
+    assert adapter.describe()["discharge_range_kw"] == pytest.approx(7.36)  # diagnostics
     await quasar.plug()
     await _advance(hass, freezer, quasar, 20)
     assert runtime.session is not None
@@ -278,6 +279,7 @@ async def test_a_one_way_wallbox_is_never_asked(
     adapter = coordinator.chargers["charger1"].adapter
     assert not adapter.can_discharge()
     assert adapter.max_discharge_kw() == 0.0
+    assert adapter.describe()["discharge_range_kw"] == 0.0
     feed_targets(monkeypatch, coordinator, {"charger1": 5.0})
     quasar.calls.clear()
     await coordinator.smart.async_run_now()
@@ -349,6 +351,9 @@ async def test_discharge_power_number(
         "number.cp_discharge", "0", {"min": 0, "max": 32, "unit_of_measurement": "A"}
     )
     assert not runtime.adapter.can_discharge()
+    assert runtime.adapter.max_discharge_kw() == 0.0
+    hass.states.async_set("number.cp_discharge", "0", {"max": None, "unit_of_measurement": "W"})
+    assert not runtime.adapter.can_discharge()  # a damaged maximum: nothing to go by
 
 
 async def test_charger_form_discharge_fields(
@@ -392,6 +397,12 @@ async def test_charger_form_discharge_fields(
         "discharge_entity": "not_discharge_power",
         "discharged_energy_entity": "not_energy_sensor",
     }
+    hass.states.async_set("number.broken", "0", {"max": "n/a", "unit_of_measurement": "kW"})
+    for entity, error in (("number.gone", "entity_not_found"), ("number.broken", None)):
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {**form, "discharge_entity": entity}
+        )
+        assert result["errors"] == {"discharge_entity": error or "not_discharge_power"}
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
         {
