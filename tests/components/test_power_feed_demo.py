@@ -11,6 +11,7 @@ is replaced by a discharge (``feed_helpers.feed_targets``), the seam that part f
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -27,6 +28,12 @@ from .feed_helpers import DEMO_V2G, feed_targets, record_evse
 
 START = "2026-11-22T10:00:00+00:00"
 ISSUE = "charger_ignores_commands_premise1_charger1"
+
+
+def _after_last_feed(trail: list[dict[str, Any]]) -> dict[str, Any]:
+    """The command that followed the trail's last feed (the commands after a restart follow)."""
+    last = max(i for i, c in enumerate(trail) if c["current_a"] < 0)
+    return trail[last + 1]
 
 
 async def _plug(hass: HomeAssistant, name: str = "garage") -> None:
@@ -325,3 +332,80 @@ async def test_a_feed_below_the_least_current_pauses(
     assert seen[-2:] == [("charger1", "discharge", 8.0), ("charger1", "enabled", 1.0)]
     assert evse.power_kw == pytest.approx(-1.84)
     assert runtime.session.pause_reason is None
+
+
+async def test_no_feed_is_left_running_unwatched(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed is stopped when its session ends (the next car must not start feeding) and at
+    unload (nothing keeps the car's floor while Home Assistant is down), audited."""
+    freezer.move_to(START)
+    entry = make_entry(charger=DEMO_V2G)
+    coordinator = await setup(hass, entry)
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.demo is not None
+    await _plug(hass)
+    feed_targets(monkeypatch, coordinator, {"charger1": 7.36})
+    await coordinator.smart.async_run_now()
+    await advance(hass, freezer, 20)
+    evse = runtime.demo.evse
+    assert evse.discharge_a == 32
+
+    # Unplugged while feeding: the EVSE is told to stop (and paused).
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.garage_demo_car_plugged_in"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert runtime.session is None
+    assert (evse.discharge_a, evse.enabled) == (0, False)
+
+    # Plugged in again and feeding; then the entry unloads: the feed stops, audited.
+    await _plug(hass)
+    await coordinator.smart.async_run_now()
+    await advance(hass, freezer, 20)
+    assert evse.discharge_a == 32
+    session = runtime.session
+    assert session is not None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert (evse.discharge_a, evse.enabled) == (0, False)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    stored = await entry.runtime_data.store.call(lambda s: s.commands(session.session_id))
+    stop = _after_last_feed(stored)
+    assert (stop["enabled"], stop["current_a"], stop["error"]) == (False, 0, None)
+
+
+async def test_a_feed_that_cannot_be_stopped_at_unload_is_audited(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The charger refuses to stop its feed at unload: logged, and kept in the trail with its
+    error; the unload completes."""
+    freezer.move_to(START)
+    entry = make_entry(charger=DEMO_V2G)
+    coordinator = await setup(hass, entry)
+    runtime = coordinator.chargers["charger1"]
+    assert runtime.demo is not None
+    await _plug(hass)
+    feed_targets(monkeypatch, coordinator, {"charger1": 7.36})
+    await coordinator.smart.async_run_now()
+    await advance(hass, freezer, 20)
+    session = runtime.session
+    assert session is not None
+
+    async def refuse(amps: float) -> None:
+        raise RuntimeError("charger offline")
+
+    monkeypatch.setattr(runtime.demo, "async_set_discharge", refuse)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert "its feed could not be stopped (charger offline)" in caplog.text
+    assert runtime.demo.evse.discharge_a == 32
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    stored = await entry.runtime_data.store.call(lambda s: s.commands(session.session_id))
+    stop = _after_last_feed(stored)
+    assert (stop["error"], stop["measured_by"]) == ("charger offline", "failed")

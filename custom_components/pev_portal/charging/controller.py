@@ -48,6 +48,7 @@ from datetime import datetime, timedelta
 from homeassistant.core import CALLBACK_TYPE, HassJob, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, ISSUE_COMMAND_FAILING
 from ..core.session import PauseReason
@@ -419,9 +420,27 @@ class ChargerController:
 
     @callback
     def session_ended(self, runtime: ChargerRuntime) -> None:
-        """The session ended: what the charger was told is forgotten (it starts afresh)."""
-        self.commanded.pop(runtime.charger_id, None)
+        """The session ended: what the charger was told is forgotten (it starts afresh); a
+        feed it was told is stopped, so that the next car does not start feeding."""
+        told = self.commanded.pop(runtime.charger_id, None)
         runtime.cap_kw = None
+        if told is not None and told.discharge_a > 0 and not self._closed:
+            self.premise.entry.async_create_task(
+                self.premise.hass, self._async_end_feed(runtime), "pev_portal_end_feed"
+            )
+
+    async def _async_end_feed(self, runtime: ChargerRuntime) -> str | None:
+        """Stop a feed no command follows (the session ended, or at unload): it leaves the
+        charger paused. The error, when the charger refused or did not answer in time."""
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await runtime.adapter.async_set_discharge(0)
+        except Exception as err:  # any integration's error (or the timeout): logged
+            message = str(err) or type(err).__name__
+            _LOGGER.warning("%s: its feed could not be stopped (%s)", runtime.name, message)
+            return message
+        _LOGGER.debug("%s: feed stopped (no command follows)", runtime.name)
+        return None
 
     @callback
     def forget(self, runtime: ChargerRuntime) -> None:
@@ -430,22 +449,29 @@ class ChargerController:
 
     async def async_close(self) -> None:
         """At unload: let the command in flight finish (a few seconds at most), else cancel
-        it (audited as such); no command is sent after this."""
+        it (audited as such); then stop every feed (nothing watches the car's floor while
+        Home Assistant is down; audited); no command is sent after this."""
         self._closed = True
         if self._retry_unsub is not None:
             self._retry_unsub()
             self._retry_unsub = None
         task = self._in_flight
-        if task is None or task.done() or task is asyncio.current_task():
-            return
-        try:
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                await asyncio.shield(task)
-        except TimeoutError:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        except Exception:  # its own failure is handled (and audited) by it
-            return
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await asyncio.shield(task)
+            except TimeoutError:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            except Exception:  # its own failure is handled (and audited) by it
+                pass
+        for runtime in list(self.premise.chargers.values()):
+            told = self.commanded.get(runtime.charger_id)
+            if told is None or told.discharge_a <= 0 or task is asyncio.current_task():
+                continue
+            error = await self._async_end_feed(runtime)
+            self.commanded[runtime.charger_id] = UNKNOWN if error else PAUSED
+            self._record(runtime, SOURCE_PLAN, PAUSED, dt_util.utcnow(), error=error)
 
 
 # How long an unload waits for a command in flight before cancelling it.
