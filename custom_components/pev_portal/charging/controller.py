@@ -28,7 +28,8 @@ A discharge lowers the premise's import, so it is ordered with the turn-downs; s
 comes before any charger's import is raised; a charger leaving a feed is first told to stop
 feeding (which leaves it paused) and only then given its charge command. A charger whose
 discharge state is not known (no command yet, a failed one) is told to stop feeding before it
-is told to charge. A charger that cannot discharge (``adapter.can_discharge()`` False), or a
+is told to charge. A feed is stopped when its session ends and at unload (nothing watches the
+car's floor then). A charger that cannot discharge (``adapter.can_discharge()`` False), or a
 feed below the charger's least current, is never sent one: the target is taken as 0 kW
 (paused), logged once per charger. Discharge commands are verified, rolled back, retried and
 audited as any other (see :mod:`.audit`: the trail shows them with a negative current and
