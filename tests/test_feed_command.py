@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from custom_components.pev_portal.charger_status import map_status
 from custom_components.pev_portal.charging.controller import (
     PAUSED,
     UNKNOWN,
     ChargerController,
     Command,
 )
+from custom_components.pev_portal.core.session import ChargerStatus
 from custom_components.pev_portal.demo_charger import DemoCharger
 from custom_components.pev_portal.runtime import ChargerRuntime, demo_evse
 
@@ -54,3 +56,11 @@ def test_a_charger_that_cannot_discharge_is_paused_instead(discharge_kw: float) 
     assert ChargerController.command_for(runtime, 0.0, discharge_kw) == PAUSED
     # Charging is as before: 16 A on three phases.
     assert ChargerController.command_for(runtime, 11.04, 0.0) == Command(True, 16)
+
+
+@pytest.mark.parametrize("status", ["Discharging", "discharging", " Discharging "])
+def test_wallbox_discharging_is_an_active_session(status: str) -> None:
+    """The core wallbox integration's status 196 ("Discharging"): energy flows, the session
+    is active (not an unknown status read as plugged in)."""
+    assert map_status(status) is ChargerStatus.CHARGING
+    assert map_status("Paused") is ChargerStatus.PLUGGED  # its pause switch (178, 182)

@@ -409,3 +409,28 @@ async def test_a_feed_that_cannot_be_stopped_at_unload_is_audited(
     stored = await entry.runtime_data.store.call(lambda s: s.commands(session.session_id))
     stop = _after_last_feed(stored)
     assert (stop["error"], stop["measured_by"]) == ("charger offline", "failed")
+
+
+async def test_reconfigure_the_demo_charger_as_bidirectional(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Reconfigure shows the choice as it is (off) and turning it on makes the demo charger
+    bidirectional (the entry reloads); its car switch then plugs the bidirectional car."""
+    freezer.move_to(START)
+    entry = make_entry()
+    await setup(hass, entry)
+    result = await entry.start_subentry_reconfigure_flow(hass, "charger1")
+    marker = next(m for m in result["data_schema"].schema if str(m) == "demo_bidirectional")
+    assert marker.description == {"suggested_value": False}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"charger_name": "Garage", "charger_type": "demo", "demo_bidirectional": True},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    runtime = entry.runtime_data.chargers["charger1"]
+    assert runtime.adapter.can_discharge()
+    await _plug(hass)
+    assert runtime.demo is not None
+    assert runtime.demo.evse.car is not None
+    assert runtime.demo.evse.car.bidirectional
