@@ -17,13 +17,14 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import async_mock_service
 
 from custom_components.pev_portal.const import DOMAIN
 from custom_components.pev_portal.core.session import PauseReason
 from custom_components.pev_portal.io.store import command_csv_rows
 
 from .common import advance, setup
-from .conftest import DEMO_CHARGER, make_entry
+from .conftest import DEMO_CHARGER, OPTIONS, make_entry
 from .feed_helpers import DEMO_V2G, feed_targets, record_evse
 
 START = "2026-11-22T10:00:00+00:00"
@@ -150,9 +151,12 @@ async def test_a_discharge_the_demo_ignores_is_found_out(
 ) -> None:
     """The demo EVSE ignoring commands: the discharge is sent, the charger goes on charging,
     and 10 s later the command is recorded as not obeyed with the ignored-discharge repairs
-    text; the session and its metering go on. The next command it obeys clears the issue."""
+    text and notification; the session and its metering go on. The next command it obeys
+    clears the issue."""
     freezer.move_to(START)
-    coordinator = await setup(hass, make_entry(charger=DEMO_V2G))
+    options = {**OPTIONS, "notify_target": "notify.mobile_app_phone"}
+    coordinator = await setup(hass, make_entry(charger=DEMO_V2G, options=options))
+    notified = async_mock_service(hass, "notify", "mobile_app_phone")
     runtime = coordinator.chargers["charger1"]
     assert runtime.demo is not None
     await _plug(hass)
@@ -178,6 +182,12 @@ async def test_a_discharge_the_demo_ignores_is_found_out(
         "target": "7.36",
         "measured": "7.36",
     }
+    await hass.async_block_till_done()
+    assert [c.data["message"] for c in notified] == [
+        "Garage was told to feed 7.36 kW back from the vehicle, but 7.36 kW was measured. "
+        "Check that its discharge power (or, on a Wallbox Quasar, its current limit below "
+        "zero) really controls it; the repair in Settings > System > Repairs has the details."
+    ]
     # Nothing lost: the session goes on, metered.
     await advance(hass, freezer, 60)
     assert runtime.session is not None
@@ -203,13 +213,7 @@ async def test_a_feed_is_a_turn_down_and_stops_before_imports_rise(
     the other turns up again: the feed's stop comes first."""
     freezer.move_to(START)
     carport = {**DEMO_CHARGER, "charger_name": "Carport"}
-    options = {
-        "interval_minutes": 15,
-        "validation_window": 60,
-        "tariff": {"type": "flat", "currency": "EUR", "price": "0.20"},
-        "default_price": 0.40,
-        "circuit_limit_a": 32,
-    }
+    options = {**OPTIONS, "circuit_limit_a": 32}
     coordinator = await setup(
         hass, make_entry(charger=DEMO_V2G, extra_chargers=[carport], options=options)
     )
