@@ -209,8 +209,8 @@ async def test_a_feed_is_a_turn_down_and_stops_before_imports_rise(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two chargers on a 32 A circuit: one goes from charging to feeding while the other turns
-    up, and the feed is sent first (it lowers the premise's import); later the feed stops and
-    the other turns up again: the feed's stop comes first."""
+    up, and the feed is sent first (it lowers the premise's import); later the feed is lowered,
+    then stopped, while the other turns up: the feed's change comes first each time."""
     freezer.move_to(START)
     carport = {**DEMO_CHARGER, "charger_name": "Carport"}
     options = {**OPTIONS, "circuit_limit_a": 32}
@@ -240,9 +240,21 @@ async def test_a_feed_is_a_turn_down_and_stops_before_imports_rise(
         ("charger2", "current", 16.0),
     ]
 
-    # The feed stops (paused) and the carport turns up again from 10 A: the stop first.
+    # The feed is lowered to 8 A (+1.84 kW of import) while the carport goes from 10 to 12 A
+    # (+1.38 kW): the feed's change first, though the smaller change is the carport's.
     limits["charger2"] = 6.9
     await coordinator.smart.async_run_now()
+    seen.clear()
+    feeds["charger1"] = 1.84
+    limits["charger2"] = 8.28
+    await coordinator.smart.async_run_now()
+    assert seen == [
+        ("charger1", "discharge", 8.0),
+        ("charger1", "enabled", 1.0),
+        ("charger2", "current", 12.0),
+    ]
+
+    # The feed stops (paused) and the carport turns up again: the stop first.
     seen.clear()
     feeds.clear()
     limits["charger1"] = 0.0

@@ -165,13 +165,15 @@ class ChargerController:
         chargers = self.premise.chargers
 
         def order(target: Target) -> tuple[int, float]:
-            """Turn-downs (a feed among them) first, then feeds being stopped, then the rest,
-            each by the change of the charger's import."""
+            """Turn-downs of the premise's import (a feed started or raised among them) first,
+            then feeds being stopped or lowered, then the rest; each by the change of the
+            charger's net power (its import less its feed)."""
             runtime = chargers[target.charger_id]
-            change = target.limit_kw - target.discharge_kw - self.allowed_kw(runtime)
+            feeding = runtime.adapter.kw_at(self.known(runtime).discharge_a)
+            change = (target.limit_kw - target.discharge_kw) - (self.allowed_kw(runtime) - feeding)
             if change < 0:
                 return 0, change
-            if self.known(runtime).discharge_a > 0 and target.discharge_kw <= 0:
+            if feeding > 0 and target.discharge_kw < feeding:
                 return 1, change
             return 2, change
 
