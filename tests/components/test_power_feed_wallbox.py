@@ -412,6 +412,7 @@ async def test_charger_form_discharge_fields(
         },
     )
     assert result["type"] == "create_entry"
+    await hass.async_block_till_done()  # the entry reloads with the new charger
     assert result["data"]["discharge_entity"] == "number.v2g_discharge_power"
     assert result["data"]["discharged_energy_entity"] == "sensor.quasar_added_discharged_energy"
     assert "demo_bidirectional" not in result["data"]
