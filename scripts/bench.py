@@ -15,7 +15,8 @@ Usage: ``scripts/bench [--quick]``
 - performance: time to settle one event on a session against a week of 1-minute sessions;
 - OpenADR 2.0b: event to cap after the poll that delivers it, and an idle hour of polling's
   CPU, against openleadr's VTN (bench_oadr2.py).
-- planner and power feed: bench_planner.py and bench_feed.py (their docstrings say what).
+- planner and power feed: bench_planner.py, bench_feed.py and bench_feed_wired.py (the feed
+  plan as Home Assistant builds and runs it; their docstrings say what).
 
 Figures are printed, not asserted by the test suite (timed tests are flaky on shared CI).
 """
@@ -39,6 +40,7 @@ from bench_control import bench as bench_control  # noqa: E402
 from bench_control import steady, steady_line  # noqa: E402
 from bench_entry import bench_entry  # noqa: E402
 from bench_feed import main as bench_feed_main  # noqa: E402
+from bench_feed_wired import main as bench_feed_wired_main  # noqa: E402
 from bench_hass import bench_home_assistant  # noqa: E402
 from bench_loop import lines as loop_lines  # noqa: E402
 from bench_loop import worst_inline  # noqa: E402
@@ -147,6 +149,8 @@ def main() -> int:
     planner_ok = bench_planner_main(["bench_planner"]) == 0
     print()
     bench_feed_main(["bench_feed"])
+    print()
+    bench_feed_wired_main(["bench_feed_wired"])
     return 0 if median_us < TARGET_US and link["backlog_s"] < 60 and planner_ok else 1
 
 

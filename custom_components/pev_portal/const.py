@@ -229,6 +229,9 @@ CONF_HOME_LOAD_ENTITY: Final = "home_load_entity"
 # Per vehicle defaults (the user's "power feed" settings, charging/settings.py)
 DEFAULT_SOC_FLOOR: Final = 40.0  # % never fed below
 DEFAULT_CYCLES_PER_DAY: Final = 1.0  # equivalent full cycles fed per day at most
+# Vehicle form: the car integration's battery state-of-health sensor (%), shown beside the
+# battery's use (optional).
+CONF_SOH_ENTITY: Final = "soh_entity"
 # Power feed, the charger part (issue #18): an ignored discharge command's repairs text (the
 # same issue as an ignored command), and the demo charger's bidirectional mode (off by default).
 ISSUE_IGNORES_DISCHARGE: Final = "charger_ignores_discharge"

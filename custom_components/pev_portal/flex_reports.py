@@ -12,7 +12,12 @@ applies to it and whose ``reportDescriptors`` ask for one of these payloads:
   (``LOAD_SHED_DELTA_AVAILABLE``, computed off the event loop: one plan per interval with
   planned load, see :func:`~.core.flexibility.shed_available`);
 * ``storage-<PEV ID>``: when asked and the car's state of charge and capacity are known, the
-  battery level (0-1) and capacity.
+  battery level (0-1) and capacity; when asked, the charger's maximum power each way
+  (``STORAGE_MAX_CHARGE_POWER``, ``STORAGE_MAX_DISCHARGE_POWER``: 0 when it cannot
+  discharge);
+* in ``flex-<PEV ID>``, when asked, ``STORAGE_DISPATCH_FORECAST``: the energy into the
+  battery minus the energy fed back per interval, from the power-feed plan
+  (``feed_dispatch``), else the charging forecast (a session that does not feed).
 
 Refreshed when the vehicle's plan changes, at most every 5 minutes and at least every hour
 (:func:`~.core.flexibility.refresh_due`); at unplug the forecast from then on is sent as 0 (the
@@ -22,7 +27,6 @@ its one name, so an outage only delays the newest version and nothing is sent tw
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -34,9 +38,11 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .charging.settings import state_of_charge
+from .coalesce import Coalesced
 from .const import PLAN_HORIZON_HOURS
 from .core.flexibility import (
     ShedInterval,
+    StorageStatus,
     forecast_grid,
     refresh_due,
     shed_available,
@@ -70,7 +76,11 @@ CHECK_EVERY: Final = timedelta(seconds=30)
 MIN_INTERVAL: Final = timedelta(minutes=5)
 MAX_INTERVAL: Final = timedelta(hours=1)
 SHED: Final = "LOAD_SHED_DELTA_AVAILABLE"
-STORAGE: Final = frozenset({"STORAGE_CHARGE_LEVEL", "STORAGE_USABLE_CAPACITY"})
+BATTERY: Final = frozenset({"STORAGE_CHARGE_LEVEL", "STORAGE_USABLE_CAPACITY"})
+MAX_POWER: Final = frozenset({"STORAGE_MAX_CHARGE_POWER", "STORAGE_MAX_DISCHARGE_POWER"})
+STORAGE: Final = BATTERY | MAX_POWER
+"""The payloads of the ``storage-`` report (one reading)."""
+DISPATCH: Final = "STORAGE_DISPATCH_FORECAST"
 
 
 class FlexReports(SessionEvents):
@@ -88,10 +98,10 @@ class FlexReports(SessionEvents):
         """Report bodies queued since start."""
         self._plan_changed: dict[str, datetime] = {}
         self._slots: dict[str, Any] = {}
-        self._until: dict[tuple[str, str], tuple[datetime, bool]] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._again = False
-        self._stopped = False
+        self._until: dict[tuple[str, str], tuple[datetime, bool, bool]] = {}
+        self._runner = Coalesced(
+            self.hass, premise.entry, self._async_pass, "pev_portal_flex_reports"
+        )
         self._unsub: CALLBACK_TYPE | None = None
         smart.on_planned.append(self._planned)
 
@@ -101,7 +111,7 @@ class FlexReports(SessionEvents):
 
     def stop(self) -> None:
         """At unload: nothing more is queued."""
-        self._stopped = True
+        self._runner.stop()
         if self._unsub is not None:
             self._unsub()
             self._unsub = None
@@ -124,28 +134,22 @@ class FlexReports(SessionEvents):
     def _tick(self, _now: datetime) -> None:
         self.schedule()
 
+    @property
+    def _stopped(self) -> bool:
+        return self._runner.stopped
+
     @callback
     def schedule(self) -> None:
         """Queue what is due, soon (one run at a time)."""
-        if self._stopped:
-            return
-        if self._task is not None and not self._task.done():
-            self._again = True
-            return
-        self._task = self.premise.entry.async_create_background_task(
-            self.hass, self._async_run(), "pev_portal_flex_reports", eager_start=False
-        )
+        self._runner.schedule()
 
-    async def _async_run(self) -> None:
-        while not self._stopped:
-            self._again = False
-            try:
-                await self.async_refresh()
-            except RuntimeError as err:  # the store closed under us (unload)
-                _LOGGER.debug("Flexibility reports not queued: %s", err)
-                return
-            if not self._again:
-                return
+    async def _async_pass(self) -> bool:
+        try:
+            await self.async_refresh()
+        except RuntimeError as err:  # the store closed under us (unload)
+            _LOGGER.debug("Flexibility reports not queued: %s", err)
+            return False
+        return True
 
     # -- what is due ----------------------------------------------------------------------
 
@@ -222,8 +226,12 @@ class FlexReports(SessionEvents):
             found = await self._async_shed(runtime, plan, grid, now)
             if found is not None:
                 shed = [_aligned(s, a, b) for s, (a, b) in zip(found, grid, strict=True)]
+        dispatch: list[EnergyInterval] | None = None
+        if any(DISPATCH in asked for _, asked in due):
+            segments = self.smart.feed_dispatch(runtime.charger_id)
+            dispatch = _dispatch(segments, grid) if segments else list(forecast)
         storage = None
-        if any(asked & STORAGE for _, asked in due):
+        if any(asked & BATTERY for _, asked in due):
             vehicle = self.premise.vehicle_by_pev_id(pev_id)
             soc = state_of_charge(self.hass, runtime, vehicle)
             capacity = vehicle.capacity_kwh if vehicle is not None else None
@@ -238,20 +246,11 @@ class FlexReports(SessionEvents):
                     (
                         "flex",
                         f"flex-{pev_id}",
-                        self._flex_body(event, pev_id, forecast, shed, asked),
+                        self._flex_body(event, pev_id, forecast, shed, asked, dispatch),
                     )
                 )
-                self._until[(pev_id, event.id)] = (grid[-1][1], SHED in asked)
-            if asked & STORAGE and storage is not None:
-                body = storage_report(
-                    program_id=event.program_id,
-                    event_id=event.id,
-                    client_name=self.link.ven_name,
-                    report_name=f"storage-{pev_id}",
-                    pev_id=pev_id,
-                    at=now,
-                    storage=storage,
-                )
+                self._until[(pev_id, event.id)] = (grid[-1][1], SHED in asked, DISPATCH in asked)
+            if body := self._storage_body(event, runtime, pev_id, storage, asked, now):
                 bodies.append(("storage", f"storage-{pev_id}", body))
             for kind, name, body in bodies:
                 await self._async_put(session.session_id, event, kind, name, pev_id, body, now)
@@ -268,6 +267,7 @@ class FlexReports(SessionEvents):
         forecast: Sequence[EnergyInterval],
         shed: Sequence[ShedInterval] | None,
         asked: frozenset[str],
+        dispatch: Sequence[EnergyInterval] | None,
     ) -> dict[str, Any]:
         return flexibility_report(
             program_id=event.program_id,
@@ -277,6 +277,37 @@ class FlexReports(SessionEvents):
             pev_id=pev_id,
             forecast=forecast,
             shed=(shed if shed is not None else []) if SHED in asked else None,
+            dispatch=dispatch if DISPATCH in asked else None,
+        )
+
+    def _storage_body(
+        self,
+        event: Event,
+        runtime: ChargerRuntime,
+        pev_id: str,
+        storage: StorageStatus | None,
+        asked: frozenset[str],
+        now: datetime,
+    ) -> dict[str, Any] | None:
+        """The ``storage-`` report with what is asked and known (None: nothing)."""
+        adapter = runtime.adapter
+        status = storage if asked & BATTERY else None
+        charge = adapter.max_power_kw() if "STORAGE_MAX_CHARGE_POWER" in asked else None
+        discharge = None
+        if "STORAGE_MAX_DISCHARGE_POWER" in asked:
+            discharge = adapter.max_discharge_kw() if adapter.can_discharge() else 0.0
+        if status is None and charge is None and discharge is None:
+            return None
+        return storage_report(
+            program_id=event.program_id,
+            event_id=event.id,
+            client_name=self.link.ven_name,
+            report_name=f"storage-{pev_id}",
+            pev_id=pev_id,
+            at=now,
+            storage=status,
+            max_charge_kw=charge,
+            max_discharge_kw=discharge,
         )
 
     async def _async_shed(
@@ -351,8 +382,8 @@ class FlexReports(SessionEvents):
             self.sent.pop(key, None)
         events = {e.id: e for e in self.link.state.events.values()}
         jobs = [
-            (events[k[1]], until, with_shed)
-            for k, (until, with_shed) in left.items()
+            (events[k[1]], until, with_shed, with_dispatch)
+            for k, (until, with_shed, with_dispatch) in left.items()
             if k[1] in events
         ]
         if jobs:
@@ -364,10 +395,10 @@ class FlexReports(SessionEvents):
         self,
         session_id: str,
         pev_id: str,
-        jobs: Sequence[tuple[Event, datetime, bool]],
+        jobs: Sequence[tuple[Event, datetime, bool, bool]],
         now: datetime,
     ) -> None:
-        for event, until, with_shed in jobs:
+        for event, until, with_shed, with_dispatch in jobs:
             grid = forecast_grid(now, until, self.premise.interval_minutes)
             zero = [(a, b, 0.0) for a, b in grid]
             body = flexibility_report(
@@ -378,6 +409,7 @@ class FlexReports(SessionEvents):
                 pev_id=pev_id,
                 forecast=zero,
                 shed=[] if with_shed else None,
+                dispatch=zero if with_dispatch else None,
             )
             await self._async_put(session_id, event, "flex", f"flex-{pev_id}", pev_id, body, now)
         await self._async_pump()
@@ -394,6 +426,22 @@ def _planning_inputs(inputs: PlanInputs, now: datetime) -> PlanningInputs:
         solar=inputs.solar,
         horizon=timedelta(hours=PLAN_HORIZON_HOURS),
     )
+
+
+def _dispatch(
+    segments: Sequence[tuple[datetime, datetime, float]],
+    grid: Sequence[tuple[datetime, datetime]],
+) -> list[EnergyInterval]:
+    """The feed plan's net power (kW, below 0: fed back) as energy per grid interval."""
+    out: list[EnergyInterval] = []
+    for a, b in grid:
+        kwh = sum(
+            kw * (min(b, e) - max(a, s)).total_seconds() / 3600
+            for s, e, kw in segments
+            if s < b and a < e
+        )
+        out.append((a, b, kwh))
+    return out
 
 
 def _aligned(shed: ShedInterval, start: datetime, end: datetime) -> ShedInterval:

@@ -34,13 +34,14 @@ from .const import DOMAIN
 from .core.planner import PowerCap
 from .core.summary import tariff_for
 from .core.tariff import CppEvent, OverlayTariff, Tariff
+from .export_signals import ExportSignals
 from .openadr.models import event_mandatory, opt_out_consequence
 from .ports import Premise
 from .runtime import ChargerRuntime
 from .texts import async_texts, text
 
 if TYPE_CHECKING:
-    from .openadr.timeline import TimelineEntry
+    from .openadr.timeline import Timeline, TimelineEntry
     from .utility import UtilityLink
 
 _LOGGER = logging.getLogger(__name__)
@@ -51,6 +52,11 @@ SOURCE_LOCAL = "local"
 SOURCE_UTILITY = "utility"
 # Utility timeline entries that limit charging (a load-control event).
 CAP_KINDS = ("cap", "level", "alert")
+# Utility timeline entries of the power feed (export_signals.py): an export limit can be opted
+# out of as a load-control event can; an export price is a price (never shown as the event in
+# force, as the tariff's prices are not).
+EXPORT_CAP = "export_cap"
+EXPORT_PRICE = "export_price"
 REASON_CHANGED = "changed"
 REASON_BOUNDARY = "boundary"
 
@@ -164,6 +170,9 @@ class ProgramEvents:
         self._listeners: list[EventsListener] = []
         self._timer: CALLBACK_TYPE | None = None
         self._timer_at: datetime | None = None
+        self.export = ExportSignals(
+            premise.hass, {**premise.entry.data, **premise.entry.options}, self._changed
+        )
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -186,12 +195,14 @@ class ProgramEvents:
 
     @callback
     def start(self) -> None:
-        """Start the boundary timer."""
+        """Start the boundary timer (and follow the feed-in price sensor)."""
         self._schedule_boundary()
+        self.export.start()
 
     @callback
     def stop(self) -> None:
         """Stop the boundary timer (at unload)."""
+        self.export.stop()
         if self._timer is not None:
             self._timer()
             self._timer = None
@@ -345,7 +356,10 @@ class ProgramEvents:
             if event.start <= now < event.end:
                 return self._local(event)
         if self.link is not None:
-            active = sorted(self.link.timeline.active(now), key=lambda e: e.priority)
+            active = sorted(
+                (e for e in self.link.timeline.active(now) if e.kind != EXPORT_PRICE),
+                key=lambda e: e.priority,
+            )
             if active:
                 return self._utility(active[0])
         return None
@@ -354,8 +368,12 @@ class ProgramEvents:
         """The next event to start, local or the utility's."""
         now = now or dt_util.utcnow()
         found = [self._local(e) for e in self.local if e.start > now]
-        if self.link is not None and (entry := self.link.timeline.next(now)) is not None:
-            found.append(self._utility(entry))
+        if self.link is not None:
+            upcoming = [
+                e for e in self.link.timeline.entries if e.start > now and e.kind != EXPORT_PRICE
+            ]
+            if upcoming:
+                found.append(self._utility(min(upcoming, key=lambda e: (e.start, e.priority))))
         return min(found, key=lambda e: e.start) if found else None
 
     def local_events(self) -> list[ProgramEvent]:
@@ -367,7 +385,7 @@ class ProgramEvents:
         found: dict[str, ProgramEvent] = {}
         if self.link is not None:
             for entry in self.link.timeline.active(now):
-                if entry.kind in CAP_KINDS and entry.applies_to_pev(pev_id):
+                if entry.kind in (*CAP_KINDS, EXPORT_CAP) and entry.applies_to_pev(pev_id):
                     found.setdefault(entry.event_id, self._utility(entry))
         for e in self.local:
             if e.kind == KIND_LOAD_CONTROL and e.start <= now < e.end and e.applies(pev_id):
@@ -426,15 +444,26 @@ class ProgramEvents:
         self, start: datetime, end: datetime
     ) -> list[tuple[datetime, datetime, float]]:
         """The price paid per kWh fed to the grid over ``start .. end``, piecewise and sorted
-        (a time no segment covers: no export price known, export is worth nothing then)."""
-        return []
+        (a time no segment covers: no export price known, export is worth nothing then).
+
+        The utility's EXPORT_PRICE events over the feed-in price sensor over the tariff's
+        export rate (:mod:`.export_signals`).
+        """
+        return self.export.prices(start, end, self._timeline())
 
     def export_limits(
         self, start: datetime, end: datetime
     ) -> list[tuple[datetime, datetime, float]]:
         """The premise's export limit (kW) over ``start .. end``, piecewise and sorted (a time
-        no segment covers: no limit)."""
-        return []
+        no segment covers: no limit).
+
+        The smaller of the configured limit and the utility's EXPORT_CAPACITY_LIMIT events
+        (those opted out of left out; :mod:`.export_signals`).
+        """
+        return self.export.limits(start, end, self._timeline(), self.opted_out)
+
+    def _timeline(self) -> Timeline | None:
+        return self.link.timeline if self.link is not None else None
 
     # -- load-control limits --------------------------------------------------------------
 

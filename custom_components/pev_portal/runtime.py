@@ -22,6 +22,7 @@ from .const import (
     CONF_PEV_ID,
     CONF_RELATION,
     CONF_SOC_ENTITY,
+    CONF_SOH_ENTITY,
     CONF_TAGS,
 )
 from .core.binding import Relation
@@ -44,6 +45,7 @@ class Vehicle:
     tags: tuple[str, ...]
     default: bool
     soc_entity: str | None = None
+    soh_entity: str | None = None  # the battery's state of health (%), from the car
 
     @classmethod
     def from_subentry(cls, subentry: ConfigSubentry) -> Vehicle:
@@ -62,6 +64,7 @@ class Vehicle:
             tags=tuple(tags),
             default=bool(data.get(CONF_DEFAULT_VEHICLE)),
             soc_entity=data.get(CONF_SOC_ENTITY) or None,
+            soh_entity=data.get(CONF_SOH_ENTITY) or None,
         )
 
 

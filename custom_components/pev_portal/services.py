@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,6 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service import async_register_admin_service, verify_domain_control
 from homeassistant.util import dt as dt_util
 
-from .charging import VehicleSettings
 from .const import CHARGE_MODES, DOMAIN
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator, Vehicle
 from .core.metering import Interval
@@ -380,7 +380,8 @@ async def _plan_preview(call: ServiceCall) -> ServiceResponse:
     current = smart.settings_of(smart.vehicle_of(runtime))
     departure: time = call.data.get(ATTR_DEPARTURE) or current.departure
     mode = call.data.get(ATTR_MODE)
-    settings = VehicleSettings(
+    settings = replace(  # the vehicle's power-feed settings carry over
+        current,
         mode=ChargeMode(mode) if mode else current.mode,
         departure=departure,
         target=call.data.get(ATTR_TARGET, current.target),

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.util import dt as dt_util
 
+from .coalesce import Coalesced
 from .core.metering import Interval
 from .core.session import ChargingSession
 from .core.settlement import (
@@ -99,10 +100,14 @@ class SettlementTracker(SessionEvents):
         self.unsettled: dict[Key, dict[str, Any]] = {}
         self.recent: list[dict[str, Any]] = []
         self._lock = asyncio.Lock()
-        self._again = False
-        self._running: asyncio.Task[None] | None = None
+        self._freezing = Coalesced(
+            premise.hass,
+            premise.entry,
+            self._async_freeze_safely,
+            "pev_portal_settlement_freeze",
+            eager_start=True,
+        )
         self._settling: set[Key] = set()
-        self._stopped = False
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -132,7 +137,11 @@ class SettlementTracker(SessionEvents):
     @callback
     def stop(self) -> None:
         """At unload: start nothing more."""
-        self._stopped = True
+        self._freezing.stop()
+
+    @property
+    def _stopped(self) -> bool:
+        return self._freezing.stopped
 
     @callback
     def _on_events(self, _reason: str) -> None:
@@ -182,24 +191,13 @@ class SettlementTracker(SessionEvents):
     @callback
     def schedule(self) -> None:
         """Look for events to freeze, soon (coalesced: one pass at a time)."""
-        if self._stopped:
-            return
-        if self._running is not None and not self._running.done():
-            self._again = True
-            return
-        self._running = self.premise.entry.async_create_background_task(
-            self.premise.hass, self._async_freeze_all(), "pev_portal_settlement_freeze"
-        )
+        self._freezing.schedule()
 
-    async def _async_freeze_all(self) -> None:
-        while True:
-            self._again = False
-            try:
-                await self._async_freeze_pass()
-            except Exception:
-                _LOGGER.exception("Freezing an event's counterfactual failed; please report")
-            if not self._again or self._stopped:
-                return
+    async def _async_freeze_safely(self) -> None:
+        try:
+            await self._async_freeze_pass()
+        except Exception:
+            _LOGGER.exception("Freezing an event's counterfactual failed; please report")
 
     async def _async_freeze_pass(self) -> None:
         now = dt_util.utcnow()

@@ -1,5 +1,5 @@
 """Switches: charging enabled (the user's pause), opt-out of the event (per charger and per
-vehicle), the demo's cable."""
+vehicle), the demo's cable, and each vehicle's power feed (V2H/V2G, off by default)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from .core.simulator import DemoCar, bidirectional_car
 from .entity import (
     ChargerEntity,
     PevPortalEntity,
+    VehicleEntity,
     VehicleSessionEntity,
     async_add_charger_entities,
 )
@@ -45,7 +46,11 @@ async def async_setup_entry(
     coordinator = entry.runtime_data
     for vehicle_id, vehicle in coordinator.vehicles.items():
         async_add_entities(
-            [VehicleOptOutSwitch(coordinator, vehicle, "opt_out")], config_subentry_id=vehicle_id
+            [
+                VehicleOptOutSwitch(coordinator, vehicle, "opt_out"),
+                PowerFeedSwitch(coordinator, vehicle, "power_feed"),
+            ],
+            config_subentry_id=vehicle_id,
         )
 
 
@@ -152,3 +157,23 @@ class OptOutSwitch(ChargerEntity, OptOutMixin):
 
 class VehicleOptOutSwitch(VehicleSessionEntity, OptOutMixin):
     """Opt the vehicle's session (where it is plugged in) out of the events in force."""
+
+
+class PowerFeedSwitch(VehicleEntity, SwitchEntity):
+    """On: the vehicle's battery may feed the home and the grid while plugged in (V2H/V2G),
+    down to its floor, when the price spread beats the losses and the wear
+    (docs/power-feed.md). Off by default; stored with the vehicle's settings (a replan
+    follows)."""
+
+    @property
+    def is_on(self) -> bool:
+        """True while power feed is allowed for the vehicle."""
+        return self.coordinator.smart.settings_of(self.vehicle).power_feed
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Allow power feed."""
+        self.coordinator.smart.update_settings(self.vehicle, power_feed=True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Stop power feed (charging only)."""
+        self.coordinator.smart.update_settings(self.vehicle, power_feed=False)

@@ -525,24 +525,32 @@ class UtilityLink(PushHandling, ReportOutbox):
                 self.state.ven_id, pev_id, attributes, keep_answer=keep_answer
             )
 
+    def link_diagnostics(self) -> dict[str, Any]:
+        """What every protocol's link shows in diagnostics: its VTN, its state, the outbox and
+        the event decisions (each protocol adds its own and its exchanges)."""
+        return {
+            "vtn_url": self.config[CONF_VTN_URL],
+            "ven_name": self.ven_name,
+            "connected": self.state.connected,
+            "last_error": self.state.last_error,
+            "backlog": self.state.backlog,
+            "dead_letters": self.state.dead_letters,
+            "event_decisions": self.timeline.explain_all(),
+        }
+
     def diagnostics(self) -> dict[str, Any]:
         """State and the last exchanges (the client never records secrets)."""
         client = self.client
         return {
-            "vtn_url": self.config[CONF_VTN_URL],
-            "ven_name": self.ven_name,
+            **self.link_diagnostics(),
             "programs": [p.name for p in self.state.programs],
             "events": len(self.state.events),
-            "connected": self.state.connected,
-            "last_error": self.state.last_error,
             "push_active": self.state.push_active,
             "push_source": self.state.push_source,
             "polling_because": self.state.polling_because,
             "echo_probe_at": (
                 self.state.echo_probe_at.isoformat() if self.state.echo_probe_at else None
             ),
-            "backlog": self.state.backlog,
-            "dead_letters": self.state.dead_letters,
             "enrollment": self.state.enrollment,
             "missing_programs": self.state.missing_programs,
             "refreshes": self.refreshes,
@@ -552,7 +560,6 @@ class UtilityLink(PushHandling, ReportOutbox):
             "rebuilt": self.state.rebuilt,
             "ven_targets": self._ven_targets,
             "resource_targets": self._resource_targets,
-            "event_decisions": self.timeline.explain_all(),
             "failsafe": self.failsafe.attributes(),
             "exchanges": [
                 {

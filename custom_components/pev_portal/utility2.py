@@ -574,9 +574,8 @@ class Oadr2Link(UtilityLink):
         """The 2.0b link's state and last exchanges (no keys, no XML)."""
         client = self.client2
         return {
+            **self.link_diagnostics(),
             "protocol": self.protocol,
-            "vtn_url": self.config[CONF_VTN_URL],
-            "ven_name": self.ven_name,
             "ven_id": self.state.ven_id,
             "vtn_id": client.vtn_id if client is not None else None,
             "signed": bool(client is not None and client.cert_pem),
@@ -595,11 +594,6 @@ class Oadr2Link(UtilityLink):
             "answers": {k: list(v) for k, v in self.opts.sent.items()},
             "usage_requests": dict(self.usage_requests),
             "status_requests": dict(self.status_requests),
-            "connected": self.state.connected,
-            "last_error": self.state.last_error,
-            "backlog": self.state.backlog,
-            "dead_letters": self.state.dead_letters,
-            "event_decisions": self.timeline.explain_all(),
             "exchanges": [
                 {
                     "at": x.at.isoformat(),

@@ -73,8 +73,7 @@ async def queue_statuses(link: Oadr2Link, force: set[str] | frozenset[str] = fro
                 kind=KIND_STATUS2,
                 body=body,
                 now=now,
-            )
-            store.outbox_resend(key, now)  # a refused older status does not stop this one
+            )  # a newer status leaves a refused older one's dead letter (outbox_put)
 
         await link.premise.store.call(put)
         queued = True

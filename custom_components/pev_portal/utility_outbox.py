@@ -22,7 +22,7 @@ from .io.store import LedgerStore
 from .openadr.client import VenClient
 from .openadr.errors import OpenADRError, VtnNotFound, VtnProtocolError, VtnUnreachable
 from .openadr.models import Event
-from .openadr.reports import operating_state_report, usage_report
+from .openadr.reports import EXPORT_USAGE, operating_state_report, usage_report
 from .openadr.reports_flex import (
     PERFORMANCE_PAYLOADS,
     only_payloads,
@@ -83,6 +83,7 @@ class ReportOutbox(LinkHealth):
                 pev_id=pev_id,
                 interval_minutes=self.premise.interval_minutes,
                 intervals=intervals,
+                export=EXPORT_USAGE in requested_payloads(event.report_descriptors),
             )
             await self.premise.store.call(
                 partial(

@@ -23,12 +23,20 @@ The dashboard data (every time is an ISO 8601 string in UTC, every amount a numb
                                           # charge_now (button), charging_enabled (switch),
                                           # charge_mode (select), departure (time/datetime),
                                           # target (number)
-          "vehicles": [{"pev_id": "...", "name": "...", "relation": "home"}],
+          "vehicles": [{"pev_id": "...", "name": "...", "relation": "home",
+                        "power_feed": {"enabled": false, "floor": 40.0, "wear_cost": 0.04,
+                                       "cycles_per_day": 1.0},  # the vehicle's settings
+                                          # (wear_cost: the documented default until set)
+                        "state_of_health": null | 96.0,  # % from its SoH sensor, if mapped
+                        "battery_use": {"cycles", "fed_kwh_month", "fed_kwh_total"}}],
+                                          # battery_use: coordinator.battery_use(subentry_id),
+                                          # absent while the coordinator has none
           "session": null | {
             "session_id", "state", "pause_reason", "pev_id", "vehicle", "vehicle_source",
             "started_at", "energy_kwh", "charger_kwh", "power_kw", "cost", "currency",
-            "data_quality"
-          },
+            "data_quality", FEED...        # FEED: "exported_kwh", "export_credit",
+          },                               # "net_cost" (numbers; negative net cost: the
+                                           # session earned), when the summary has them
           "state": "charging",            # the session's state, "unplugged" without one
           "charging_enabled": true,
           "binding": null | {"outcome", "billing_party", "program_rate"},
@@ -46,7 +54,8 @@ The dashboard data (every time is an ISO 8601 string in UTC, every amount a numb
           "cap_kw": null | 3.7,           # the cap in force on the session now
           "sessions": [                   # the last finished sessions, newest first
             {"session_id", "started_at", "ended_at", "pev_id", "vehicle", "energy_kwh",
-             "cost", "currency", "data_quality", "outcome", "billing_party", "interval_count"}
+             "cost", "currency", "data_quality", "outcome", "billing_party", "interval_count",
+             FEED...}
           ],
           "event_history": [              # the last events that touched its sessions, newest
             {"event_id", "name", "source", "kind", "start", "end", "final", "method",
@@ -64,14 +73,17 @@ The plan comes from ``coordinator.plan_for(runtime)`` and the caps from
 may return a mapping, a dataclass or an object with ``to_dict()``; datetimes become ISO text::
 
     PLAN = {
-        "slots": [{"start", "end", "power_kw", "price"}],  # planned power per slot
+        "slots": [{"start", "end", "power_kw", "price", "feed_kw"}],  # planned power per
+        # slot (feed_kw: power fed back, with power feed)
         "departure": "..." | null,  # when the vehicle must be ready
         "ready_by": "..." | null,  # when the plan reaches the target
         "target_kwh": 12.0 | null,  # energy the plan delivers (optional)
         "cost": 3.21 | null,  # the plan's cost in the tariff's currency
         "reachable": true,  # false: the target cannot be met by the departure
         "reason": "..." | null,  # why not (or what limits the plan)
+        "feed": null | FEED,  # the power feed planned (docs/power-feed.md)
     }
+    FEED = {"energy_kwh", "home_kwh", "export_kwh", "credit", "wear", "cycles", "floor", "gap"}
     CAP = {"start", "end", "limit_kw", "name"}  # a load-control cap (event or plan)
 
 ``pev_portal/session_intervals`` ``{session_id}`` answers ``{"session_id", "currency",
@@ -82,6 +94,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -99,7 +112,8 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_IN_PROGRAM, CONF_UTILITY, DOMAIN
-from .coordinator import ChargerRuntime, PevPortalCoordinator
+from .coordinator import ChargerRuntime, PevPortalCoordinator, Vehicle
+from .core.planner_feed_types import DEFAULT_WEAR_COST_PER_KWH
 from .core.session import ChargingSession, SessionState
 from .core.summary import tariff_for
 from .io.store import LedgerStore, StoredSession
@@ -226,7 +240,60 @@ def _session_row(coordinator: PevPortalCoordinator, row: StoredSession) -> dict[
         "outcome": summary.get("outcome"),
         "billing_party": summary.get("billing_party"),
         "interval_count": summary.get("interval_count"),
+        **_feed_summary(summary),
     }
+
+
+FEED_SUMMARY = ("exported_kwh", "export_credit", "net_cost")
+
+
+def _feed_summary(summary: Mapping[str, Any]) -> dict[str, float | None]:
+    """A session summary's power feed as numbers (money comes as text), where it has them."""
+    found: dict[str, float | None] = {}
+    for key in FEED_SUMMARY:
+        if key in summary:
+            try:
+                value = float(summary[key]) if summary[key] is not None else None
+            except TypeError, ValueError:
+                value = None  # a damaged summary shows no figure, never an error
+            found[key] = value if value is None or math.isfinite(value) else None
+    return found
+
+
+def _state_of_health(hass: HomeAssistant, vehicle: Vehicle) -> float | None:
+    """The battery's state of health (%) from the vehicle's sensor (None: none or unknown)."""
+    state = hass.states.get(vehicle.soh_entity) if vehicle.soh_entity else None
+    try:
+        value = float(state.state) if state is not None else math.nan
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 100.0 else None
+
+
+def _vehicle_data(coordinator: PevPortalCoordinator, vehicle: Vehicle) -> dict[str, Any]:
+    """A vehicle as the card shows it: its power-feed settings and its battery's use."""
+    settings = coordinator.smart.settings_of(vehicle)
+    data: dict[str, Any] = {
+        "pev_id": vehicle.pev_id,
+        "name": vehicle.name,
+        "relation": vehicle.relation.value,
+        "power_feed": {
+            "enabled": settings.power_feed,
+            "floor": settings.floor,
+            "wear_cost": (
+                DEFAULT_WEAR_COST_PER_KWH if settings.wear_cost is None else settings.wear_cost
+            ),
+            "cycles_per_day": settings.cycles_per_day,
+        },
+        "state_of_health": _state_of_health(coordinator.hass, vehicle),
+    }
+    battery_use: Callable[[str], Any] | None = getattr(coordinator, "battery_use", None)
+    if battery_use is not None:
+        try:
+            data["battery_use"] = jsonable(battery_use(vehicle.subentry_id))
+        except Exception:
+            _LOGGER.exception("battery_use(%s) failed; the card shows no use", vehicle.name)
+    return data
 
 
 def _entities(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> dict[str, str]:
@@ -257,6 +324,8 @@ VEHICLE_CONTROLS = {
     "charge_mode": "charge_mode",
     "departure": "departure",
     "charge_target": "target",
+    "power_feed": "power_feed",
+    "power_feed_floor": "power_feed_floor",
 }
 
 
@@ -320,6 +389,7 @@ def charger_data(
             "cost": float(summary.cost.total) if summary is not None else None,
             "currency": tariff.currency,
             "data_quality": summary.data_quality.value if summary is not None else None,
+            **(_feed_summary(summary.to_dict()) if summary is not None else {}),
         }
         binding = {
             "outcome": session.decision.outcome.value,
@@ -336,10 +406,7 @@ def charger_data(
         "name": runtime.name,
         "device_id": device.id if device is not None else None,
         "entities": _entities(coordinator, runtime),
-        "vehicles": [
-            {"pev_id": v.pev_id, "name": v.name, "relation": v.relation.value}
-            for v in coordinator.vehicles.values()
-        ],
+        "vehicles": [_vehicle_data(coordinator, v) for v in coordinator.vehicles.values()],
         "state": session.state.value if session is not None else SessionState.UNPLUGGED.value,
         "charging_enabled": coordinator.charging_enabled(runtime),
         "session": session_data,

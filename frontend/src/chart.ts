@@ -1,4 +1,9 @@
-/** Maps the plan, prices, caps and events onto the timeline chart's coordinates (pure). */
+/**
+ * Maps the plan, prices, caps and events onto the timeline chart's coordinates (pure).
+ *
+ * Power fed back (a slot's `feed_kw`, power feed) is drawn below a zero line, on the same kW
+ * scale as the charging power above it; without any, the zero line is the time axis.
+ */
 
 import type { CapData, EventData, PlanData, PriceSegment } from "./types";
 
@@ -37,6 +42,11 @@ export interface BarRect extends Rect {
   power: number;
 }
 
+/** Power fed back in a slot: a bar hanging below the zero line. */
+export interface FeedRect extends Rect {
+  feed: number;
+}
+
 export interface CapRect extends Rect {
   limit: number | null;
   /** The limit's height in the plot (null: no limit, e.g. an event without one). */
@@ -66,12 +76,18 @@ export interface ChartModel {
   end: number;
   prices: PriceRect[];
   bars: BarRect[];
+  /** Power fed back, below the zero line (empty without power feed). */
+  feedBars: FeedRect[];
+  /** Where charging bars stand and feed bars hang (the time axis without power feed). */
+  zeroY: number;
   caps: CapRect[];
   nowX: number | null;
   departureX: number | null;
   readyByX: number | null;
   ticks: Tick[];
   maxPower: number;
+  /** The scale below the zero line, in kW (0 without power feed). */
+  maxFeed: number;
   minPrice: number | null;
   maxPrice: number | null;
   priceLabel: PriceLabel | null;
@@ -161,14 +177,24 @@ export function buildChart(input: ChartInput, size: ChartSize): ChartModel {
   const slots = input.plan?.slots ?? [];
   const capLimits = input.caps.map((c) => c.limit_kw ?? 0);
   const maxPower = Math.max(1, ...slots.map((s) => s.power_kw || 0), ...capLimits) * 1.1;
+  // Fed power shown in the window: the plot splits at a zero line, one kW scale both ways.
+  const fed = slots.filter((s) => (s.feed_kw ?? 0) > 0 && clip(ms(s.start), ms(s.end)));
+  const maxFeed = fed.length ? Math.max(...fed.map((s) => s.feed_kw as number)) * 1.1 : 0;
+  const kwHeight = usable / (maxPower + maxFeed);
+  const zeroY = plotHeight - maxFeed * kwHeight;
   const bars: BarRect[] = [];
+  const feedBars: FeedRect[] = [];
   for (const slot of slots) {
     const span = clip(ms(slot.start), ms(slot.end));
-    if (!span || !(slot.power_kw > 0)) continue;
-    const height = (usable * slot.power_kw) / maxPower;
+    if (!span) continue;
     const left = x(span[0]);
     const barWidth = Math.max(1, x(span[1]) - left - 1);
-    bars.push({ x: left, y: plotHeight - height, width: barWidth, height, power: slot.power_kw });
+    if (slot.power_kw > 0) {
+      const height = kwHeight * slot.power_kw;
+      bars.push({ x: left, y: zeroY - height, width: barWidth, height, power: slot.power_kw });
+    }
+    const feed = slot.feed_kw ?? 0;
+    if (feed > 0) feedBars.push({ x: left, y: zeroY, width: barWidth, height: kwHeight * feed, feed });
   }
 
   const caps: CapRect[] = [];
@@ -193,7 +219,7 @@ export function buildChart(input: ChartInput, size: ChartSize): ChartModel {
       width: x(span[1]) - x(span[0]),
       height: plotHeight,
       limit,
-      limitY: limit === null ? null : plotHeight - (usable * Math.min(limit, maxPower)) / maxPower,
+      limitY: limit === null ? null : zeroY - kwHeight * Math.min(limit, maxPower),
       name: cap.name ?? null,
     });
   }
@@ -222,12 +248,15 @@ export function buildChart(input: ChartInput, size: ChartSize): ChartModel {
     end,
     prices,
     bars,
+    feedBars,
+    zeroY,
     caps,
     nowX: now >= start && now <= end ? x(now) : null,
     departureX,
     readyByX: at(input.plan?.ready_by),
     ticks: hourTicks(start, end, width).map((t) => ({ x: x(t), time: new Date(t).toISOString() })),
     maxPower,
+    maxFeed,
     minPrice,
     maxPrice,
     priceLabel,

@@ -152,3 +152,19 @@ export function textControl(c: ControlOptions<string>): TemplateResult {
     />
   </div>`;
 }
+
+/** On or off (Home Assistant's switch, as its boolean selector draws it; else a checkbox). */
+export function booleanControl(c: ControlOptions<boolean>): TemplateResult {
+  if (haSelectorDefined()) return selectorControl(c, { boolean: {} }, "boolean");
+  return html`<div class="field">
+    ${fallbackLabel(c)}
+    <input
+      id=${c.id}
+      data-control="boolean"
+      type="checkbox"
+      .checked=${c.value}
+      ?disabled=${c.disabled}
+      @change=${(ev: Event) => c.onChange((ev.target as HTMLInputElement).checked)}
+    />
+  </div>`;
+}

@@ -136,6 +136,21 @@ const en: Strings = {
   "editor.show_event_form": "Show the local event form",
   card_name: "PEV Portal charger",
   card_description: "Shows and steers an EV charger under a utility program.",
+  // Power feed (V2H/V2G)
+  legend_feed: "Power fed back",
+  fed: "Energy fed",
+  "feed.credit": "credit {amount}",
+  "feed.earned": "earned {amount}",
+  "feed.row": "{kwh} fed",
+  "feed.plan": "Feeds {kwh} back, credit {credit}",
+  "feed.plan_home": "{kwh} of it to the home",
+  "battery.title": "Battery use",
+  "battery.line": "{vehicle}: {use}",
+  "battery.cycles": "{cycles} cycles fed",
+  "battery.month": "{kwh} fed this month",
+  "battery.soh": "state of health {soh}",
+  power_feed: "Power feed",
+  power_feed_floor: "Power feed floor",
 };
 
 const de: Strings = {
@@ -272,6 +287,21 @@ const de: Strings = {
   "editor.show_event_form": "Formular für lokale Ereignisse anzeigen",
   card_name: "PEV-Portal-Ladestation",
   card_description: "Zeigt und steuert eine Ladestation in einem Programm des Versorgers.",
+  // Rückspeisung (V2H/V2G)
+  legend_feed: "Rückspeiseleistung",
+  fed: "Zurückgespeist",
+  "feed.credit": "Gutschrift {amount}",
+  "feed.earned": "verdient {amount}",
+  "feed.row": "{kwh} zurückgespeist",
+  "feed.plan": "Speist {kwh} zurück, Gutschrift {credit}",
+  "feed.plan_home": "davon {kwh} ins Haus",
+  "battery.title": "Batterienutzung",
+  "battery.line": "{vehicle}: {use}",
+  "battery.cycles": "{cycles} Zyklen zurückgespeist",
+  "battery.month": "{kwh} diesen Monat zurückgespeist",
+  "battery.soh": "Batteriezustand {soh}",
+  power_feed: "Rückspeisung",
+  power_feed_floor: "Rückspeise-Untergrenze",
 };
 
 const fr: Strings = {
@@ -408,6 +438,21 @@ const fr: Strings = {
   "editor.show_event_form": "Afficher le formulaire d'événement local",
   card_name: "Borne PEV Portal",
   card_description: "Affiche et pilote une borne de recharge dans un programme du fournisseur.",
+  // Réinjection (V2H/V2G)
+  legend_feed: "Puissance réinjectée",
+  fed: "Énergie réinjectée",
+  "feed.credit": "crédit {amount}",
+  "feed.earned": "gagné {amount}",
+  "feed.row": "{kwh} réinjectés",
+  "feed.plan": "Réinjecte {kwh}, crédit {credit}",
+  "feed.plan_home": "dont {kwh} pour la maison",
+  "battery.title": "Utilisation de la batterie",
+  "battery.line": "{vehicle} : {use}",
+  "battery.cycles": "{cycles} cycles réinjectés",
+  "battery.month": "{kwh} réinjectés ce mois-ci",
+  "battery.soh": "état de santé {soh}",
+  power_feed: "Réinjection",
+  power_feed_floor: "Seuil de réinjection",
 };
 
 export const TRANSLATIONS: Record<string, Strings> = { en, de, fr };

@@ -8,8 +8,10 @@
 
 import { LitElement, css, html, nothing, svg, type PropertyValues, type TemplateResult } from "lit";
 import { buildChart } from "./chart";
-import { numberControl, selectControl, textControl, timeControl } from "./controls";
+import { booleanControl, numberControl, selectControl, textControl, timeControl } from "./controls";
 import { EDITOR_TYPE, PevPortalCardEditor } from "./editor";
+import { planFeedText, sessionRowFeed } from "./feed";
+import { batteryUse, feedBars, feedLegend, feedStat, feedStyles } from "./feed-render";
 import {
   formatDateTime,
   formatEnergy,
@@ -381,7 +383,7 @@ export class PevPortalCard extends LitElement {
     return html`
       <ha-card data-charger=${charger.charger_id}>
         ${this._renderHeader(charger)} ${this._renderBanner(charger)} ${this._renderStats(charger)}
-        ${this._renderControls(charger)}
+        ${batteryUse(charger.vehicles, this._lang)} ${this._renderControls(charger)}
         <div class="status ${this._status ? (this._status.ok ? "ok" : "failed") : ""}" role="status" aria-live="polite" data-test="status">
           ${this._status?.text ?? ""}
         </div>
@@ -488,6 +490,7 @@ export class PevPortalCard extends LitElement {
           <div class="label">${this._t("cost")}</div>
           <div class="value">${formatMoney(session?.cost, session?.currency ?? price.currency, lang)}</div>
         </div>
+        ${feedStat(session, session?.currency ?? price.currency, lang)}
         <div class="stat" data-test="price">
           <div class="label">${this._t("price")}</div>
           <div class="value">${formatPrice(price.value, price.currency, lang)}</div>
@@ -543,7 +546,7 @@ export class PevPortalCard extends LitElement {
   private _renderOptional(charger: ChargerData): TemplateResult[] {
     const busy = this._busy !== undefined;
     const lang = this._lang;
-    const fields: TemplateResult[] = [];
+    const fields: (TemplateResult | typeof nothing)[] = [];
     const mode = this._entity(charger, "charge_mode");
     if (mode) {
       const options: string[] = mode.attributes.options ?? [];
@@ -576,27 +579,58 @@ export class PevPortalCard extends LitElement {
       </div>`);
     }
     const targetKey = ["target", "target_soc", "target_energy", "target_kwh"].find((k) => charger.entities[k]);
-    const target = targetKey ? this._entity(charger, targetKey) : undefined;
-    if (targetKey && target) {
-      const a = target.attributes;
-      const value = Number(this._draft[targetKey] ?? target.state);
-      fields.push(html`<div class="control-slot inline" data-test="target">
-        ${numberControl({
-          id: `pev-${targetKey}`,
-          label: this._t("target"),
-          value: Number.isFinite(value) ? value : 0,
-          min: a.min ?? 0,
-          max: a.max ?? 100,
-          step: a.step ?? 1,
-          unit: a.unit_of_measurement,
-          disabled: busy,
+    if (targetKey) fields.push(this._numberSlot(charger, targetKey, "target", "target"));
+    // Power feed (V2H/V2G) of the car on the charger: on or off, and the floor it keeps.
+    const feed = this._entity(charger, "power_feed");
+    if (feed) {
+      fields.push(html`<div class="control-slot" data-test="power-feed">
+        ${booleanControl({
+          id: "pev-power_feed",
+          label: this._t("power_feed"),
+          value: feed.state === "on",
+          disabled: busy || feed.state === "unavailable",
           hass: this.hass,
-          onChange: (n) => this._setDraft(targetKey, n),
+          onChange: (on) => this._setSwitch(charger, "power_feed", on),
         })}
-        <button class="secondary" data-test="set-target" ?disabled=${busy} @click=${() => this._setEntity(charger, targetKey, this._t("target"), value)}>${this._t("set")}</button>
       </div>`);
     }
-    return fields;
+    if (charger.entities.power_feed_floor) {
+      fields.push(this._numberSlot(charger, "power_feed_floor", "power_feed_floor", "power-feed-floor"));
+    }
+    return fields.filter((f): f is TemplateResult => f !== nothing);
+  }
+
+  /** A number control with its "Set" button (the charge target, the power-feed floor). */
+  private _numberSlot(charger: ChargerData, key: string, labelKey: string, test: string): TemplateResult | typeof nothing {
+    const entity = this._entity(charger, key);
+    if (!entity) return nothing;
+    const busy = this._busy !== undefined;
+    const a = entity.attributes;
+    const value = Number(this._draft[key] ?? entity.state);
+    const label = this._t(labelKey);
+    return html`<div class="control-slot inline" data-test=${test}>
+      ${numberControl({
+        id: `pev-${key}`,
+        label,
+        value: Number.isFinite(value) ? value : 0,
+        min: a.min ?? 0,
+        max: a.max ?? 100,
+        step: a.step ?? 1,
+        unit: a.unit_of_measurement,
+        disabled: busy,
+        hass: this.hass,
+        onChange: (n) => this._setDraft(key, n),
+      })}
+      <button class="secondary" data-test="set-${test}" ?disabled=${busy} @click=${() => this._setEntity(charger, key, label, value)}>${this._t("set")}</button>
+    </div>`;
+  }
+
+  private _setSwitch(charger: ChargerData, key: string, on: boolean): void {
+    const entity_id = charger.entities[key];
+    if (!entity_id || !this.hass) return;
+    this._run(key, this._t("done.set", { what: this._t(key) }), () =>
+      this.hass!.callService("switch", on ? "turn_on" : "turn_off", { entity_id }),
+    );
   }
 
   private _renderPlan(charger: ChargerData): TemplateResult {
@@ -625,6 +659,7 @@ export class PevPortalCard extends LitElement {
                 ${plan.reachable === false ? html`<span class="warn">${this._t("not_reachable")}</span>` : nothing}
                 ${(plan.explanations ?? []).map((e) => html`<span>${explanationText(lang, e, this._tz)}</span>`)}
                 ${plan.cost !== null && plan.cost !== undefined ? html`<span>${this._t("plan_cost", { cost: formatMoney(plan.cost, currency, lang) })}</span>` : nothing}
+                ${planFeedText(plan.feed, currency, lang) ? html`<span data-test="plan-feed">${planFeedText(plan.feed, currency, lang)}</span>` : nothing}
               </div>`
             : html`<div class="plan-info" data-test="plan-info">${this._t("no_plan")}</div>`}
         <div class="chart" data-test="chart">
@@ -645,6 +680,7 @@ export class PevPortalCard extends LitElement {
             ${model.bars.map(
               (b) => svg`<rect class="bar" x=${b.x} y=${b.y} width=${b.width} height=${b.height}><title>${formatPower(b.power, lang)}</title></rect>`,
             )}
+            ${feedBars(model, lang)}
             ${model.nowX !== null ? svg`<line class="now" x1=${model.nowX} x2=${model.nowX} y1="0" y2=${model.plotHeight}></line>` : nothing}
             ${model.departureX !== null
               ? svg`<line class="departure" x1=${model.departureX} x2=${model.departureX} y1="0" y2=${model.plotHeight}></line>
@@ -663,6 +699,7 @@ export class PevPortalCard extends LitElement {
         <div class="legend">
           <span><i class="swatch price"></i>${this._t("legend_price")}</span>
           ${model.bars.length ? html`<span><i class="swatch bar"></i>${this._t("legend_power")}</span>` : nothing}
+          ${feedLegend(model, lang)}
           ${model.caps.length ? html`<span><i class="swatch cap"></i>${this._t("legend_cap")}</span>` : nothing}
         </div>
       </section>
@@ -704,6 +741,7 @@ export class PevPortalCard extends LitElement {
           <span class="who">${row.vehicle ?? row.pev_id ?? this._t("unknown_vehicle")}</span>
           <span class="num">${formatEnergy(row.energy_kwh, lang)}</span>
           <span class="num">${formatMoney(row.cost, row.currency, lang)}</span>
+          ${sessionRowFeed(row, lang) ? html`<span class="num" data-test="session-feed">${sessionRowFeed(row, lang)}</span>` : nothing}
           <span class="quality quality-${quality}" title=${this._t("quality")}>${this._t(`quality.${quality}`)}</span>
         </summary>
         <div class="intervals">
@@ -792,7 +830,7 @@ export class PevPortalCard extends LitElement {
     `;
   }
 
-  static override styles = css`
+  static override styles = [feedStyles, css`
     :host {
       --pev-gap: 12px;
       --pev-accent: var(--primary-color, #03a9f4);
@@ -1220,7 +1258,7 @@ export class PevPortalCard extends LitElement {
       align-items: flex-end;
       padding-bottom: 4px;
     }
-  `;
+  `];
 }
 
 /**

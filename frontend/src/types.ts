@@ -14,6 +14,10 @@ export interface SessionData {
   cost: number | null;
   currency: string;
   data_quality: string | null;
+  /** Power feed, once the session's summary has it: energy fed, its credit, cost - credit. */
+  exported_kwh?: number | null;
+  export_credit?: number | null;
+  net_cost?: number | null;
 }
 
 export interface BindingData {
@@ -63,8 +67,24 @@ export interface EventData {
 export interface PlanSlot {
   start: string;
   end: string;
+  /** Charging power planned (>= 0). */
   power_kw: number;
   price?: number | null;
+  /** Power fed back in the slot (>= 0; power feed, absent from older integrations). */
+  feed_kw?: number;
+}
+
+/** The power feed a plan holds (docs/power-feed.md): AC kWh, money in the program currency. */
+export interface PlanFeed {
+  energy_kwh: number;
+  home_kwh: number;
+  export_kwh: number;
+  /** Export credit plus the home's import saved. */
+  credit: number;
+  wear: number;
+  cycles: number;
+  floor: number;
+  gap: number;
 }
 
 export interface PlanData {
@@ -77,6 +97,8 @@ export interface PlanData {
   /** Why the plan falls short, in English (the card shows `explanations` in its language). */
   reason?: string | null;
   explanations?: PlanExplanation[];
+  /** The power feed planned (null or absent: none). */
+  feed?: PlanFeed | null;
 }
 
 export interface PlanExplanation {
@@ -109,12 +131,21 @@ export interface SessionRow {
   outcome: string | null;
   billing_party: string | null;
   interval_count: number | null;
+  exported_kwh?: number | null;
+  export_credit?: number | null;
+  net_cost?: number | null;
 }
 
 export interface VehicleData {
   pev_id: string;
   name: string;
   relation: string;
+  /** The vehicle's power-feed settings (absent from older integrations). */
+  power_feed?: { enabled: boolean; floor: number; wear_cost: number; cycles_per_day: number };
+  /** The battery's state of health in % (null: no sensor, or it does not read now). */
+  state_of_health?: number | null;
+  /** The battery's metered use for power feed (absent until the integration meters it). */
+  battery_use?: { cycles: number; fed_kwh_month: number; fed_kwh_total: number } | null;
 }
 
 export interface ChargerData {

@@ -31,9 +31,10 @@ async def test_setup_and_unload(hass: HomeAssistant, loaded_demo: MockConfigEntr
     entities = er.async_entries_for_config_entry(er.async_get(hass), loaded_demo.entry_id)
     # 9 sensors (plan included), 2 binary sensors, select, button, 3 switches (opt-out
     # included); the vehicle's state sensor, charge mode, charge target, departure, plan sensor,
-    # charge-now button and opt-out switch; the premise's charging-plan calendar and its last
+    # charge-now button and opt-out switch, its power-feed switch and three power-feed numbers
+    # (floor, wear cost, cycles per day); the premise's charging-plan calendar and its last
     # event performance sensor.
-    assert len(entities) == 25
+    assert len(entities) == 29
     unique_ids = {e.unique_id for e in entities}
     assert {
         "vehicle1_plan",
@@ -159,7 +160,8 @@ async def test_less_used_entities_disabled_or_diagnostic(
     hass: HomeAssistant, loaded_demo: MockConfigEntry
 ) -> None:
     """The tariff period is disabled by default (the current price has it as an attribute);
-    the charger's other entities are enabled and not diagnostic."""
+    the charger's other entities are enabled and not diagnostic; the demo's cable and the
+    vehicle's power-feed numbers are configuration."""
     registry = er.async_get(hass)
     entries = er.async_entries_for_config_entry(registry, loaded_demo.entry_id)
     disabled = {e.entity_id for e in entries if e.disabled_by is not None}
@@ -170,5 +172,8 @@ async def test_less_used_entities_disabled_or_diagnostic(
     assert hass.states.get("sensor.garage_tariff_period") is None
     assert "period" in hass.states.get("sensor.garage_current_price").attributes
     assert {e.entity_id for e in entries if e.entity_category is not None} == {
-        "switch.garage_demo_car_plugged_in"
+        "switch.garage_demo_car_plugged_in",
+        "number.family_car_power_feed_floor",
+        "number.family_car_battery_wear_cost",
+        "number.family_car_power_feed_cycles_per_day",
     }

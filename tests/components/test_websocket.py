@@ -95,7 +95,18 @@ async def test_dashboard_idle(
     assert entities["charging_enabled"] == "switch.garage_charging_enabled"
     assert entities["demo_plug"] == "switch.garage_demo_car_plugged_in"
     assert charger["vehicles"] == [
-        {"pev_id": "PEV-DEMO-0001", "name": "Family car", "relation": "home"}
+        {
+            "pev_id": "PEV-DEMO-0001",
+            "name": "Family car",
+            "relation": "home",
+            "power_feed": {
+                "enabled": False,
+                "floor": 40.0,
+                "wear_cost": 0.04,
+                "cycles_per_day": 1.0,
+            },
+            "state_of_health": None,
+        }
     ]
     price = charger["price"]
     assert price["value"] == 0.2

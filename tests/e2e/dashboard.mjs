@@ -275,6 +275,17 @@ try {
     await waitText("status", "Departure set", 10_000);
     result.vehicle_controls.departure_set = (await api("GET", `/api/states/${departureEntity}`)).state;
   }
+  // Power feed (V2H/V2G): the car's switch and floor are among its controls; the switch is
+  // turned on in the card.
+  result.vehicle_controls.power_feed = await deepText("power-feed");
+  result.vehicle_controls.power_feed_floor = await deepText("power-feed-floor");
+  const feedEntity = await page.evaluate(() => window.__pevCard()._data?.chargers?.[0]?.entities?.power_feed ?? null);
+  if (feedEntity) {
+    await page.locator(`${CARD} #pev-power_feed ha-switch`).first().click();
+    await waitText("status", "Power feed set", 10_000);
+    result.vehicle_controls.power_feed_state = (await api("GET", `/api/states/${feedEntity}`)).state;
+    await service("switch", "turn_off", { entity_id: feedEntity });
+  }
   step("vehicle controls");
 
   // 3. Pause with the card, then "Charge now": the session state follows.

@@ -249,6 +249,10 @@ def test_dashboard_card(home_assistant: dict[str, Any]) -> None:
     assert "PM" in controls["departure"], controls
     assert controls["departure_set"] == "22:00:00", "10 PM typed in the card, then Set"
     assert "Demo car" in controls["vehicle"], controls
+    # Power feed: the car's switch and floor, the switch turned on in the card.
+    assert "Power feed" in controls["power_feed"], controls
+    assert "Power feed floor" in controls["power_feed_floor"], controls
+    assert controls["power_feed_state"] == "on", "switched on in the card"
 
     # Pausing and "charge now" change the session state, and say so.
     # Paused, the plan shows the pause, not a promise to be ready at full power.

@@ -24,13 +24,10 @@ clock with the freezer, in step). Every SetChargingProfile received is kept in `
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import websockets
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import (
@@ -45,6 +42,8 @@ from ocpp.v16.enums import (
     TriggerMessageStatus,
     UnlockStatus,
 )
+
+from tests.ocpp.station_link import StationLink
 
 MIN_CURRENT_A = 6.0  # IEC 61851-1: the lowest current a charge can be offered
 
@@ -88,7 +87,7 @@ class Profile:
     transaction_id: int | None = None
 
 
-class SimChargePoint(ChargePoint):  # type: ignore[misc]
+class SimChargePoint(StationLink, ChargePoint):  # type: ignore[misc]
     """The charge point (one or more connectors, one meter per connector)."""
 
     def __init__(
@@ -132,75 +131,22 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
 
     # -- connection --------------------------------------------------------------------------
 
-    async def connect(self) -> None:
-        """Open the websocket; boot (first time), report status, flush queued messages."""
-        connection = await websockets.connect(
-            f"{self.url}/{self.id}",
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-            ping_interval=None,
-            close_timeout=1,
-        )
-        self._connection = connection
-        self.connected = True
-        self._reader = asyncio.create_task(self._read(), name=f"{self.id} reader")
-        if not self._booted:
-            await self.call(
-                call.BootNotification(
-                    charge_point_model="SimCharger", charge_point_vendor="PEV Portal tests"
-                )
+    subprotocol = "ocpp1.6"
+
+    async def _boot(self) -> None:
+        await self.call(
+            call.BootNotification(
+                charge_point_model="SimCharger", charge_point_vendor="PEV Portal tests"
             )
-            self._booted = True
+        )
+
+    async def _announce(self) -> None:
         await self._send_status(0, ChargePointStatus.available)
         for conn in self.conns.values():
             await self._send_status(conn.connector_id, conn.status)
-        queued, self._queue = self._queue, []
-        for message in queued:
-            await self._deliver(message)
 
-    async def _read(self) -> None:
-        try:
-            await self.start()
-        except websockets.ConnectionClosed:
-            pass
-        finally:
-            self.connected = False
-
-    async def wait_closed(self) -> None:
-        """Until the central system's end of the connection is seen."""
-        if self._reader is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-
-    async def disconnect(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-        if self._reader is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        self.connected = False
-
-    async def settle(self) -> bool:
-        """Wait for what the charge point started after answering a request; True if any."""
-        did = False
-        while True:
-            self._pending = {task for task in self._pending if not task.done()}
-            if not self._pending:
-                return did
-            did = True
-            await asyncio.wait(list(self._pending))
-
-    def _spawn(self, work: Callable[[], Awaitable[Any]]) -> None:
-        """Run follow-up work of a request (called after its response went out)."""
-        self._pending.add(asyncio.create_task(work()))
-
-    async def _deliver(self, message: Any) -> Any:
-        """Send a message now, or queue a transaction message while offline."""
-        if not self.connected:
-            if isinstance(message, (call.MeterValues, call.StopTransaction)):
-                self._queue.append(message)
-            return None
-        self.sent.append(type(message).__name__)
-        return await self.call(message)
+    def _queues(self, message: Any) -> bool:
+        return isinstance(message, (call.MeterValues, call.StopTransaction))
 
     async def _send_status(self, connector_id: int, status: str) -> None:
         if connector_id:

@@ -34,19 +34,18 @@ Time is virtual, as for the 1.6 charge point (:mod:`tests.ocpp.charge_point`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import websockets
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
 from tests.ocpp.charge_point import MIN_CURRENT_A, ReceivedProfile
+from tests.ocpp.station_link import StationLink
 
 EAIR = "Energy.Active.Import.Register"
 
@@ -78,7 +77,7 @@ class Profile:
     profile_id: int
 
 
-class SimChargingStation(ChargePoint):  # type: ignore[misc]
+class SimChargingStation(StationLink, ChargePoint):  # type: ignore[misc]
     """The charging station (``connectors`` EVSEs of one connector each)."""
 
     version = "2.0.1"
@@ -123,69 +122,25 @@ class SimChargingStation(ChargePoint):  # type: ignore[misc]
 
     # -- connection (as the 1.6 charge point) ----------------------------------------------
 
-    async def connect(self) -> None:
-        connection = await websockets.connect(
-            f"{self.url}/{self.id}",
-            subprotocols=["ocpp2.0.1"],  # type: ignore[list-item]
-            ping_interval=None,
-            close_timeout=1,
-        )
-        self._connection = connection
-        self.connected = True
-        self._reader = asyncio.create_task(self._read(), name=f"{self.id} reader")
-        if not self._booted:
-            await self.call(
-                call.BootNotification(
-                    charging_station={"model": "SimStation", "vendor_name": "PEV Portal tests"},
-                    reason="PowerUp",
-                )
+    subprotocol = "ocpp2.0.1"
+
+    async def _boot(self) -> None:
+        await self.call(
+            call.BootNotification(
+                charging_station={"model": "SimStation", "vendor_name": "PEV Portal tests"},
+                reason="PowerUp",
             )
-            self._booted = True
+        )
+
+    async def _announce(self) -> None:
         for evse in self.conns.values():
             await self._send_status(evse)
-        queued, self._queue = self._queue, []
-        for message in queued:
-            message.offline = True
-            await self._deliver(message)
 
-    async def _read(self) -> None:
-        try:
-            await self.start()
-        except websockets.ConnectionClosed:
-            pass
-        finally:
-            self.connected = False
+    def _queues(self, message: Any) -> bool:
+        return isinstance(message, call.TransactionEvent)
 
-    async def wait_closed(self) -> None:
-        if self._reader is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-
-    async def disconnect(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-        await self.wait_closed()
-        self.connected = False
-
-    async def settle(self) -> bool:
-        did = False
-        while True:
-            self._pending = {task for task in self._pending if not task.done()}
-            if not self._pending:
-                return did
-            did = True
-            await asyncio.wait(list(self._pending))
-
-    def _spawn(self, work: Callable[[], Awaitable[Any]]) -> None:
-        self._pending.add(asyncio.create_task(work()))
-
-    async def _deliver(self, message: Any) -> Any:
-        if not self.connected:
-            if isinstance(message, call.TransactionEvent):
-                self._queue.append(message)
-            return None
-        self.sent.append(type(message).__name__)
-        return await self.call(message)
+    def _flushed(self, message: Any) -> None:
+        message.offline = True
 
     async def _send_status(self, evse: Evse) -> None:
         if self.connected:

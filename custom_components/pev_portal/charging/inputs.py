@@ -85,6 +85,14 @@ class PlanRequests:
         """Replan and apply soon."""
         raise NotImplementedError
 
+    def feed_inputs_key(self, now: datetime) -> tuple[Any, ...]:
+        """The power feed's part of the inputs key (:mod:`.feed`)."""
+        raise NotImplementedError
+
+    def feeding(self, charger_id: str) -> bool:
+        """Whether the charger's session is planned by the feed planner (:mod:`.feed`)."""
+        raise NotImplementedError
+
     # -- settings -------------------------------------------------------------------------
 
     def settings_of(self, vehicle: Vehicle | None) -> VehicleSettings:
@@ -101,8 +109,13 @@ class PlanRequests:
         mode: ChargeMode | None = None,
         departure: time | None = None,
         target: float | None = None,
+        power_feed: bool | None = None,
+        floor: float | None = None,
+        wear_cost: float | None = None,
+        cycles_per_day: float | None = None,
     ) -> None:
-        """Change a vehicle's settings, store them and replan."""
+        """Change a vehicle's settings, store them and replan (the power-feed settings too:
+        ``wear_cost`` below zero goes back to the default)."""
         current = self.settings_of(vehicle)
         if mode is not None:
             current.mode = mode
@@ -110,6 +123,14 @@ class PlanRequests:
             current.departure = departure
         if target is not None:
             current.target = target
+        if power_feed is not None:
+            current.power_feed = power_feed
+        if floor is not None:
+            current.floor = floor
+        if wear_cost is not None:
+            current.wear_cost = wear_cost if wear_cost >= 0 else None
+        if cycles_per_day is not None:
+            current.cycles_per_day = cycles_per_day
         data = {sid: s.to_dict() for sid, s in self.settings.items()}
         self.premise.submit(lambda s: s.set_meta(self._meta_key, data), "vehicle settings")
         self._send_request(vehicle)
@@ -278,7 +299,19 @@ class PlanRequests:
             )
             for r in self.premise.chargers.values()
         )
-        settings = tuple((sid, s.mode, s.departure, s.target) for sid, s in self.settings.items())
+        settings = tuple(
+            (
+                sid,
+                s.mode,
+                s.departure,
+                s.target,
+                s.power_feed,
+                s.floor,
+                s.wear_cost,
+                s.cycles_per_day,
+            )
+            for sid, s in self.settings.items()
+        )
         return (
             self.events.version,
             id(self.events.program_tariff),
@@ -289,6 +322,7 @@ class PlanRequests:
             tuple(self.premise.vehicles),
             frozenset(self.overrides),
             frozenset((sid, kw) for sid, (kw, _until) in self.learned.items()),
+            self.feed_inputs_key(now),
         )
 
     def build_inputs(
@@ -367,6 +401,7 @@ class PlanRequests:
                 or session.session_id in self.overrides
                 or session.pause_reason is not None
                 or self.mode_of(runtime) is ChargeMode.IMMEDIATE
+                or self.feeding(runtime.charger_id)  # it follows its feed plan, not this one
             ):
                 continue
             last = self.audit.last(session)

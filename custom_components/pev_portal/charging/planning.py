@@ -86,6 +86,8 @@ from .controller import (
     ChargerController,
     Target,
 )
+from .feed import FeedPlanning
+from .feed_build import FeedResult
 from .inputs import UNDER_DELIVERY_TOLERANCE_KW, PlanRequests
 from .settings import VehicleSettings
 from .views import PlanViews
@@ -102,7 +104,7 @@ LEARNED_ON_OFF_DAYS = 7
 type PlannedListener = Callable[[ChargerRuntime, dict[str, Any] | None], None]
 
 
-class SmartCharging(PlanRequests, PlanViews):
+class SmartCharging(FeedPlanning, PlanRequests, PlanViews):
     """Plans the premise's charging and decides what each charger is allowed."""
 
     def __init__(
@@ -143,6 +145,11 @@ class SmartCharging(PlanRequests, PlanViews):
         self.inputs_built = 0  # the tick's builds of the planner's inputs (it reuses them)
         self._built = None
         self.on_planned: list[PlannedListener] = []
+        # Power feed (.feed): the feed plan, why a session with power feed on does not feed
+        self.feed_result: FeedResult | None = None
+        self.feed_why: dict[str, str] = {}
+        self.feed_runs = 0
+        self._feed_mark: tuple[int, int, datetime] | None = None
         controller.retry = self.schedule
         audit.on_retry.append(self._retry_other_way)
 
@@ -284,6 +291,9 @@ class SmartCharging(PlanRequests, PlanViews):
                 if self._stopped:
                     return {}
                 now = dt_util.utcnow()  # the plan may have taken a while off the loop
+        await self.async_feed(now)  # the feeding sessions' plan (when due)
+        if self._stopped:
+            return {}
         targets = [self.target(r, now) for r in chargers if r.session is not None]
         for target in targets:  # consumed now: what a user asks during the await is kept
             self._force.discard(target.charger_id)
@@ -298,10 +308,10 @@ class SmartCharging(PlanRequests, PlanViews):
             self.premise.changed()
         return errors
 
-    def _shown(self) -> tuple[int, int, tuple[float | None, ...]]:
+    def _shown(self) -> tuple[int, tuple[int, int], tuple[float | None, ...]]:
         """What the entities show of this run: the command trail, the plan, the limits."""
         limits = tuple(r.cap_kw for r in self.premise.chargers.values())
-        return self.audit.changes, id(self.plan), limits
+        return self.audit.changes, (id(self.plan), id(self.feed_result)), limits
 
     async def _async_replan(
         self,
@@ -379,6 +389,8 @@ class SmartCharging(PlanRequests, PlanViews):
         circuit = self.effective_circuit_kw(now)
         failsafe = self.failsafe_now(now)
         charge_now = session.session_id in self.overrides
+        if not charge_now and (fed := self.feed_target(runtime, now, cap, circuit, force)):
+            return fed  # a feeding session: its feed plan (.feed)
         if circuit is None and (charge_now or self.mode_of(runtime) is ChargeMode.IMMEDIATE):
             power, source = adapter.max_power_kw(), SOURCE_USER if charge_now else SOURCE_PLAN
         else:
@@ -415,6 +427,7 @@ class SmartCharging(PlanRequests, PlanViews):
                 if t > now
             )
         times.extend(until for _kw, until in self.learned.values() if until > now)
+        times.extend(t for t in self.feed_wakeups(now) if t > now)
         wake = min(times) if times else None
         if wake == self._timer_at and self._timer is not None:
             return
@@ -553,6 +566,8 @@ class SmartCharging(PlanRequests, PlanViews):
             return None
         computed = await self.hass.async_add_executor_job(self.compute, inputs, now)
         result = self.plan_dict(runtime, computed, departures)
+        if result is not None:
+            result = await self.async_feed_preview(runtime, settings, result, now)
         if result is not None and settings is not None:
             result["mode"] = settings.mode.value
         return result
@@ -569,6 +584,8 @@ class SmartCharging(PlanRequests, PlanViews):
             "start_delays_s": [d.total_seconds() for _, d in self._delays.values()],
             "solar": self.solar.diagnostics() if self.solar is not None else None,
             "command_failures": dict(self.controller.failures),
+            "feed_plans_computed": self.feed_runs,
+            "feeding_vehicles": len(self.feed_result.plans) if self.feed_result else 0,
         }
 
 

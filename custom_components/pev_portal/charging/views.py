@@ -38,8 +38,12 @@ class PlanViews:
 
     def feed_dispatch(self, charger_id: str) -> list[tuple[datetime, datetime, float]]:
         """The power-feed plan of the charger's session: per slot (start, end, net kW; below
-        zero: fed back). Empty when the session does not feed (issue #18)."""
-        return []
+        zero: fed back). Empty when the session does not feed (issue #18, :mod:`.feed`)."""
+        raise NotImplementedError
+
+    def feed_view(self, runtime: ChargerRuntime, view: dict[str, Any]) -> dict[str, Any]:
+        """The plan's dict with the power feed's part (:mod:`.feed`)."""
+        raise NotImplementedError
 
     def audit_for(self, runtime: ChargerRuntime) -> list[dict[str, Any]]:
         """The active session's command audit trail."""
@@ -64,7 +68,7 @@ class PlanViews:
         reason = "; ".join(texts) or None
         departure = departures.get(runtime.charger_id)
         circuit = self.inputs.circuit_kw if self.inputs is not None else self.circuit_kw()
-        return {
+        view: dict[str, Any] = {
             "mode": self.mode_of(runtime).value,
             "slots": [
                 {
@@ -98,6 +102,9 @@ class PlanViews:
                 for e in vp.explanations
             ],
         }
+        if p is not self.plan:  # a preview: charging only
+            return {**view, "feed": None, "slots": [{**s, "feed_kw": 0.0} for s in view["slots"]]}
+        return self.feed_view(runtime, view)
 
     def caps_list(self, runtime: ChargerRuntime) -> list[dict[str, Any]]:
         """The caps on the charger's session (the dashboard's CAP shape)."""

@@ -1,4 +1,5 @@
-"""The options flow: tariff, metering, link timing, start delay, notifications, circuit, solar."""
+"""The options flow: tariff, metering, link timing, start delay, notifications, circuit, solar,
+power feed (export rate and limit, feed-in price, home consumption: ``feed_options.py``)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ from ..const import (
 )
 from ..notifications import normalize_target, resolve_target, target_options
 from ..solar import async_forecast_entries
+from .feed_options import SECTION_POWER_FEED, feed_schema, feed_values, validate_feed
 from .helpers import Range, _box, range_errors
 from .premise import _metering_schema, _validate_metering, tariff_kind_selector
 from .tariff import PRICE_RANGE, TARIFF_KEYS, TariffSteps
@@ -171,11 +173,15 @@ class PevPortalOptionsFlow(TariffSteps[ConfigFlowResult], OptionsFlow):
         if user_input is not None:
             errors = _validate_metering(user_input) | range_errors(user_input, OPTION_RANGES)
             errors |= _validate_notify(self.hass, user_input)
+            errors |= validate_feed(self.hass, user_input)
             if not errors:
                 kind = user_input.pop(CONF_TARIFF_KIND, TARIFF_KIND_KEEP)
+                feed = feed_values(user_input, current)
+                user_input.pop(SECTION_POWER_FEED, None)
                 data = {
                     **{k: current[k] for k in TARIFF_KEYS if k in current},
                     **user_input,
+                    **feed,
                     CONF_INTERVAL_MINUTES: int(user_input[CONF_INTERVAL_MINUTES]),
                 }
                 if target := normalize_target(user_input.get(CONF_NOTIFY_TARGET)):
@@ -216,6 +222,7 @@ class PevPortalOptionsFlow(TariffSteps[ConfigFlowResult], OptionsFlow):
             .extend(_notify_schema(self.hass, defaults))
             .extend(_circuit_schema(defaults))
             .extend(_solar_schema(await async_forecast_entries(self.hass), defaults))
+            .extend(feed_schema(self.hass, _feed_defaults(user_input, current)))
         )
         return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
 
@@ -228,6 +235,13 @@ class PevPortalOptionsFlow(TariffSteps[ConfigFlowResult], OptionsFlow):
             if key in data:
                 options[key] = data[key]
         return self.async_create_entry(data=options)
+
+
+def _feed_defaults(user_input: dict[str, Any] | None, current: dict[str, Any]) -> dict[str, Any]:
+    """The power-feed section's values to show: what was entered, else the options'."""
+    if user_input is not None and isinstance(user_input.get(SECTION_POWER_FEED), dict):
+        return dict(user_input[SECTION_POWER_FEED])
+    return current
 
 
 _STEP = {

@@ -29,6 +29,7 @@ from ..const import (
     CONF_PEV_ID,
     CONF_RELATION,
     CONF_SOC_ENTITY,
+    CONF_SOH_ENTITY,
     CONF_TAGS,
     CONF_UTILITY,
     SUBENTRY_VEHICLE,
@@ -222,6 +223,10 @@ class VehicleSubentryFlow(ConfigSubentryFlow):
                 vol.Optional(
                     CONF_SOC_ENTITY, description={"suggested_value": defaults.get(CONF_SOC_ENTITY)}
                 ): entity_picker(self.hass, "sensor", "battery"),
+                # The battery's state of health (%), where the car's integration has one.
+                vol.Optional(
+                    CONF_SOH_ENTITY, description={"suggested_value": defaults.get(CONF_SOH_ENTITY)}
+                ): entity_picker(self.hass, "sensor"),
                 vol.Optional(
                     CONF_DEFAULT_TARGET,
                     description={"suggested_value": defaults.get(CONF_DEFAULT_TARGET)},

@@ -11,6 +11,7 @@ from ..core.metering import Interval, Quality
 from .models import format_datetime, format_duration
 
 __all__ = [
+    "EXPORT_USAGE",
     "OPERATING_STATES",
     "operating_state_report",
     "usage_report",
@@ -30,6 +31,8 @@ OPERATING_STATES: Final = frozenset(
 )
 
 _KWH_DECIMALS: Final = 6
+EXPORT_USAGE: Final = "EXPORT_USAGE"
+"""The profile's private payload (3.1.0 'Private Strings'): energy fed back in the interval."""
 
 
 def _check(name: str, value: str) -> str:
@@ -55,6 +58,11 @@ def _base(program_id: str, event_id: str, client_name: str, report_name: str) ->
     }
 
 
+def _kwh(value: float) -> float:
+    """An energy as reported: not finite or below 0 counts as 0."""
+    return value if math.isfinite(value) and value > 0 else 0.0
+
+
 def usage_report(
     *,
     program_id: str,
@@ -64,6 +72,7 @@ def usage_report(
     pev_id: str,
     interval_minutes: int,
     intervals: Sequence[Interval],
+    export: bool = False,
 ) -> dict[str, Any]:
     """The session's ``USAGE`` report (one report per session, updated as it goes on).
 
@@ -77,6 +86,10 @@ def usage_report(
     [``OK``|``MISSING``|``ESTIMATED``] and ``READING`` [meter register at the interval's end]
     when known. A MISSING interval reports ``USAGE`` 0 with ``DATA_QUALITY`` MISSING.
 
+    Power feed (profile 'Power feed'): ``USAGE`` stays the energy drawn; the energy fed back
+    is the private payload ``EXPORT_USAGE`` [kWh], in every interval once an interval has
+    ``exported_kwh`` above 0, or from the start with ``export`` (the event asks for it).
+
     ``programID`` is included for VTNs that filter by it (an extra property of the request
     schema, allowed by the contract).
     """
@@ -86,6 +99,7 @@ def usage_report(
     default_us = interval_minutes * 60
     ordered = sorted(intervals, key=lambda i: i.start)
     first = _utc(ordered[0].start, "interval start") if ordered else None
+    export = export or any(_kwh(i.exported_kwh) > 0 for i in ordered)
     out: list[dict[str, Any]] = []
     for item in ordered:
         start = _utc(item.start, "interval start")
@@ -107,6 +121,9 @@ def usage_report(
             payloads.append(
                 {"type": "READING", "values": [round(item.register_end, _KWH_DECIMALS)]}
             )
+        if export:
+            fed = 0.0 if item.quality is Quality.MISSING else _kwh(item.exported_kwh)
+            payloads.append({"type": EXPORT_USAGE, "values": [round(fed, _KWH_DECIMALS)]})
         out.append({"id": index, "intervalPeriod": period, "payloads": payloads})
     report["payloadDescriptors"] = [
         {
@@ -123,6 +140,15 @@ def usage_report(
             "units": "KWH",
         },
     ]
+    if export:
+        report["payloadDescriptors"].append(
+            {
+                "objectType": "REPORT_PAYLOAD_DESCRIPTOR",
+                "payloadType": EXPORT_USAGE,
+                "readingType": "DIRECT_READ",
+                "units": "KWH",
+            }
+        )
     resource: dict[str, Any] = {
         "resourceName": _check("pev_id", pev_id),
         "intervalPeriod": {"duration": f"PT{interval_minutes}M"},

@@ -13,7 +13,12 @@ the power that could be shed (negative: a decrease is available).
 * :func:`flexibility_report`: ``USAGE_FORECAST`` [kWh, ``FORECAST``] and, when given,
   ``LOAD_SHED_DELTA_AVAILABLE`` [kW, ``FORECAST``] per forecast interval.
 * :func:`storage_report`: ``STORAGE_CHARGE_LEVEL`` [``PERCENT`` as a fraction 0-1, the schema's
-  bounds] and ``STORAGE_USABLE_CAPACITY`` [kWh] in one interval starting at the reading.
+  bounds] and ``STORAGE_USABLE_CAPACITY`` [kWh] and, for the power feed,
+  ``STORAGE_MAX_CHARGE_POWER`` and ``STORAGE_MAX_DISCHARGE_POWER`` [kW] in one interval
+  starting at the reading.
+* :func:`flexibility_report` with ``dispatch``: ``STORAGE_DISPATCH_FORECAST`` [kWh,
+  ``FORECAST``] per forecast interval, the energy into the battery minus the energy fed back
+  (negative: fed back; the sign of the ``USAGE`` family).
 * :func:`requested_payloads`: the payload types a reporting event's ``reportDescriptors`` ask.
 """
 
@@ -46,6 +51,9 @@ FLEX_PAYLOADS: Final = frozenset(
         "LOAD_SHED_DELTA_AVAILABLE",
         "STORAGE_CHARGE_LEVEL",
         "STORAGE_USABLE_CAPACITY",
+        "STORAGE_MAX_CHARGE_POWER",
+        "STORAGE_MAX_DISCHARGE_POWER",
+        "STORAGE_DISPATCH_FORECAST",
     }
 )
 _DECIMALS: Final = 6
@@ -139,9 +147,12 @@ def flexibility_report(
     pev_id: str,
     forecast: Sequence[EnergyInterval],
     shed: Sequence[ShedInterval] | None = None,
+    dispatch: Sequence[EnergyInterval] | None = None,
 ) -> dict[str, Any]:
-    """``USAGE_FORECAST`` [kWh] and, with ``shed``, ``LOAD_SHED_DELTA_AVAILABLE`` [kW, <= 0]."""
+    """``USAGE_FORECAST`` [kWh] and, with ``shed``, ``LOAD_SHED_DELTA_AVAILABLE`` [kW, <= 0];
+    with ``dispatch`` (on the forecast's grid), ``STORAGE_DISPATCH_FORECAST`` [kWh]."""
     shed_by = {(i.start, i.end): i for i in shed} if shed is not None else {}
+    dispatch_by = {(a, b): kwh for a, b, kwh in dispatch} if dispatch is not None else {}
     report = _base(program_id, event_id, client_name, report_name)
     rows: list[tuple[datetime, datetime, list[dict[str, Any]]]] = []
     for s, e, kwh in forecast:
@@ -152,10 +163,15 @@ def flexibility_report(
         if shed is not None:
             kw = found.shed_kw if found is not None else 0.0
             payloads.append({"type": "LOAD_SHED_DELTA_AVAILABLE", "values": [-_number(kw, "shed")]})
+        if dispatch is not None:
+            net = _number(dispatch_by.get((s, e), 0.0), "dispatch")
+            payloads.append({"type": "STORAGE_DISPATCH_FORECAST", "values": [net]})
         rows.append((s, e, payloads))
     descriptors = [_descriptor("USAGE_FORECAST", "FORECAST", "KWH")]
     if shed is not None:
         descriptors.append(_descriptor("LOAD_SHED_DELTA_AVAILABLE", "FORECAST", "KW"))
+    if dispatch is not None:
+        descriptors.append(_descriptor("STORAGE_DISPATCH_FORECAST", "FORECAST", "KWH"))
     report["payloadDescriptors"] = descriptors
     report["resources"] = [_resource(pev_id, rows)]
     return report
@@ -169,25 +185,44 @@ def storage_report(
     report_name: str,
     pev_id: str,
     at: datetime,
-    storage: StorageStatus,
+    storage: StorageStatus | None,
+    max_charge_kw: float | None = None,
+    max_discharge_kw: float | None = None,
 ) -> dict[str, Any]:
-    """``STORAGE_CHARGE_LEVEL`` (0-1) and ``STORAGE_USABLE_CAPACITY`` (kWh) read at ``at``."""
-    level = _number(storage.charge_level, "charge level")
-    if not 0 <= level <= 1:
-        raise ValueError("the charge level must be from 0 to 1")
+    """``STORAGE_CHARGE_LEVEL`` (0-1) and ``STORAGE_USABLE_CAPACITY`` (kWh) read at ``at``
+    (with ``storage``), ``STORAGE_MAX_CHARGE_POWER`` and ``STORAGE_MAX_DISCHARGE_POWER`` (kW,
+    when given); nothing to report raises ValueError."""
+    payloads: list[dict[str, Any]] = []
+    descriptors: list[dict[str, Any]] = []
+    if storage is not None:
+        level = _number(storage.charge_level, "charge level")
+        if not 0 <= level <= 1:
+            raise ValueError("the charge level must be from 0 to 1")
+        capacity = _number(storage.usable_capacity_kwh, "capacity")
+        payloads += [
+            {"type": "STORAGE_CHARGE_LEVEL", "values": [level]},
+            {"type": "STORAGE_USABLE_CAPACITY", "values": [capacity]},
+        ]
+        descriptors += [
+            _descriptor("STORAGE_CHARGE_LEVEL", "DIRECT_READ", "PERCENT"),
+            _descriptor("STORAGE_USABLE_CAPACITY", "ESTIMATED", "KWH"),
+        ]
+    for payload, kw in (
+        ("STORAGE_MAX_CHARGE_POWER", max_charge_kw),
+        ("STORAGE_MAX_DISCHARGE_POWER", max_discharge_kw),
+    ):
+        if kw is None:
+            continue
+        value = _number(kw, payload)
+        if value < 0:
+            raise ValueError(f"{payload} must not be negative")
+        payloads.append({"type": payload, "values": [value]})
+        descriptors.append(_descriptor(payload, "ESTIMATED", "KW"))
+    if not payloads:
+        raise ValueError("nothing to report of the storage")
     report = _base(program_id, event_id, client_name, report_name)
     start = _utc(at, "at").replace(microsecond=0)
-    payloads: list[dict[str, Any]] = [
-        {"type": "STORAGE_CHARGE_LEVEL", "values": [level]},
-        {
-            "type": "STORAGE_USABLE_CAPACITY",
-            "values": [_number(storage.usable_capacity_kwh, "capacity")],
-        },
-    ]
-    report["payloadDescriptors"] = [
-        _descriptor("STORAGE_CHARGE_LEVEL", "DIRECT_READ", "PERCENT"),
-        _descriptor("STORAGE_USABLE_CAPACITY", "ESTIMATED", "KWH"),
-    ]
+    report["payloadDescriptors"] = descriptors
     report["resources"] = [
         {
             "resourceName": _check("pev_id", pev_id),

@@ -27,6 +27,11 @@ granted to the VEN: a 3.1.0 VTN only shows a targeted event to a VEN holding one
 targets. 3.0-style ``{type: VEN_NAME|RESOURCE_NAME, values}``
 targets are honoured by type; other typed targets are read as labels.
 
+Power feed (issue #18): EXPORT_PRICE and EXPORT_CAPACITY_LIMIT become ``export_price`` and
+``export_cap`` entries with their own fields, so nothing that prices or caps charging reads
+them; :meth:`Timeline.export_prices` and :meth:`Timeline.export_limits` answer for the
+premise (whether the event targets the VEN or one of its vehicles: the export is the site's).
+
 Priority: lower number wins; an event without priority ranks below every numbered one
 (:data:`NO_PRIORITY`). Within one priority the most restrictive cap wins, and for prices the
 entry that started later (then the event modified later) wins.
@@ -35,8 +40,9 @@ entry that started later (then the event modified later) wins.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any, Final
 
@@ -359,6 +365,73 @@ class Timeline(TimelineBuilder):
     def available(self, pev_id: str | None) -> list[TimelineEntry]:
         """The utility's IMPORT_CAPACITY_AVAILABLE (+PRICE) answers applying to a PEV."""
         return [e for e in self.for_pev(pev_id) if e.kind == "available"]
+
+    # ------------------------------------------------------------------ power feed
+
+    def export_prices(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime, Decimal]]:
+        """EXPORT_PRICE over ``[start, end)``, piecewise: ``(start, end, price per kWh)``.
+
+        The premise's export is one meter's: an entry applies whether it targets the VEN or
+        one of its vehicles. Overlaps as for PRICE: the lowest priority number wins, then the
+        later start, then the later modification. Times no entry covers are left out.
+        """
+        min_dt = datetime.min.replace(tzinfo=UTC)
+
+        def pick(covering: list[TimelineEntry]) -> Decimal | None:
+            winner = min(
+                covering,
+                key=lambda e: (e.priority, -_ts(e.start), -_ts(e.modified or min_dt)),
+            )
+            return winner.export_price
+
+        entries = [e for e in self.entries if e.kind == "export_price"]
+        return _piecewise(entries, start, end, pick)
+
+    def export_limits(
+        self, start: datetime, end: datetime, exclude: Collection[str] = ()
+    ) -> list[tuple[datetime, datetime, float]]:
+        """EXPORT_CAPACITY_LIMIT over ``[start, end)``, piecewise: ``(start, end, kW)``.
+
+        As for IMPORT_CAPACITY_LIMIT: the lowest priority number wins, within it the smallest
+        limit. The events in ``exclude`` (opted out of) are left out; an entry applies
+        whether it targets the VEN or one of its vehicles (the limit is the site's).
+        """
+
+        def pick(covering: list[TimelineEntry]) -> float | None:
+            best = min(e.priority for e in covering)
+            return min(
+                e.export_kw for e in covering if e.priority == best and e.export_kw is not None
+            )
+
+        entries = [e for e in self.entries if e.kind == "export_cap" and e.event_id not in exclude]
+        return _piecewise(entries, start, end, pick)
+
+
+def _piecewise[V: (Decimal, float)](
+    entries: Sequence[TimelineEntry],
+    start: datetime,
+    end: datetime,
+    pick: Callable[[list[TimelineEntry]], V | None],
+) -> list[tuple[datetime, datetime, V]]:
+    """The value ``pick`` chooses among the entries covering each piece of ``[start, end)``;
+    touching pieces with the same value merge; uncovered pieces are left out."""
+    s, e = start.astimezone(UTC), end.astimezone(UTC)
+    if e <= s or not entries:
+        return []
+    bounds = sorted({s, e} | {t for x in entries for t in (x.start, x.end) if s < t < e})
+    out: list[tuple[datetime, datetime, V]] = []
+    for a, b in pairwise(bounds):
+        covering = [x for x in entries if x.start <= a and x.end >= b]
+        value = pick(covering) if covering else None
+        if value is None:
+            continue
+        if out and out[-1][1] == a and out[-1][2] == value:
+            out[-1] = (out[-1][0], b, value)
+        else:
+            out.append((a, b, value))
+    return out
 
 
 def _ts(value: datetime) -> float:

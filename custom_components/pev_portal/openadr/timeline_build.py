@@ -33,6 +33,8 @@ _SCALAR_TYPES: Final = frozenset(
         "IMPORT_CAPACITY_AVAILABLE",
         "IMPORT_CAPACITY_AVAILABLE_PRICE",
         "X_LOAD_CONTROL_CAPACITY",
+        "EXPORT_PRICE",
+        "EXPORT_CAPACITY_LIMIT",
     }
 )
 _POWER_SCALE: Final = {"KW": 1.0, "W": 0.001, "MW": 1000.0}
@@ -47,8 +49,11 @@ class TimelineEntry:
 
     ``kind``: ``price`` (``price`` per kWh), ``cap`` (``cap_kw``), ``level`` (SIMPLE
     ``level``), ``alert`` (``level`` it is treated as, or None; ``text``), ``available``
-    (IMPORT_CAPACITY_AVAILABLE ``cap_kw`` with its ``price``). ``applies_to`` is the PEV IDs
-    it applies to, None for all.
+    (IMPORT_CAPACITY_AVAILABLE ``cap_kw`` with its ``price``), ``export_price``
+    (EXPORT_PRICE ``export_price`` per kWh) and ``export_cap`` (EXPORT_CAPACITY_LIMIT
+    ``export_kw``): the power feed's signals, kept out of ``price`` and ``cap_kw`` so nothing
+    that prices or caps charging ever reads them. ``applies_to`` is the PEV IDs it applies
+    to, None for all.
     """
 
     start: datetime
@@ -70,6 +75,10 @@ class TimelineEntry:
     fraction: float | None = None
     """A ``level`` entry's cap as a fraction of the maximum power (2.0b
     ``x-loadControlCapacity``, payload ``X_LOAD_CONTROL_CAPACITY``)."""
+    export_price: Decimal | None = None
+    """An ``export_price`` entry's price per kWh fed to the grid (EXPORT_PRICE)."""
+    export_kw: float | None = None
+    """An ``export_cap`` entry's export limit in kW (EXPORT_CAPACITY_LIMIT)."""
 
     def applies_to_pev(self, pev_id: str | None) -> bool:
         """Whether it applies to a PEV (None: only entries applying to all)."""
@@ -195,6 +204,7 @@ class TimelineBuilder:
         price_scale = _PRICE_SCALE.get(event.price_units or "KWH", Decimal(1))
         cap_scale = _POWER_SCALE.get(event.units_of("IMPORT_CAPACITY_LIMIT") or "KW", 1.0)
         avail_scale = _POWER_SCALE.get(event.units_of("IMPORT_CAPACITY_AVAILABLE") or "KW", 1.0)
+        export_scales = self._export_scales(event)
         out: list[TimelineEntry] = []
 
         def entry(
@@ -210,6 +220,8 @@ class TimelineBuilder:
             payload_type: str | None = None,
             text: str | None = None,
             fraction: float | None = None,
+            export_price: Decimal | None = None,
+            export_kw: float | None = None,
         ) -> None:
             if end <= start:
                 return
@@ -232,6 +244,8 @@ class TimelineBuilder:
                     interval_id=interval.id,
                     modified=event.modified,
                     fraction=fraction,
+                    export_price=export_price,
+                    export_kw=export_kw,
                 )
             )
 
@@ -288,6 +302,17 @@ class TimelineBuilder:
                         payload_type="X_LOAD_CONTROL_CAPACITY",
                         fraction=fraction,
                     )
+                for kind, payload, value in self._export_values(event, values, export_scales):
+                    entry(
+                        kind,
+                        sub_start,
+                        sub_end,
+                        interval,
+                        randomize,
+                        payload_type=payload,
+                        export_price=value if isinstance(value, Decimal) else None,
+                        export_kw=value if isinstance(value, float) else None,
+                    )
                 if "SIMPLE" in values:
                     level = _level(values["SIMPLE"])
                     if level is None:
@@ -316,6 +341,64 @@ class TimelineBuilder:
                     payload_type=kind,
                     text=text or None,
                 )
+        return out
+
+    def _export_scales(self, event: Event) -> tuple[Decimal | None, float | None]:
+        """The EXPORT_PRICE unit's scale to per kWh (None: its currency is not the tariff's,
+        or its unit is not energy) and the EXPORT_CAPACITY_LIMIT unit's scale to kW (None: not
+        a power unit). A refused one is logged once per event build."""
+        price_scale: Decimal | None = None
+        if any("EXPORT_PRICE" in i.payloads for i in event.intervals):
+            desc = event.payload_descriptor("EXPORT_PRICE") or {}
+            currency = desc.get("currency")
+            units = desc.get("units")
+            units = units.strip().upper() if isinstance(units, str) else "KWH"
+            currency = currency.strip().upper() if isinstance(currency, str) else None
+            if self.currency and currency and currency != self.currency:
+                _LOGGER.warning(
+                    "event %s: EXPORT_PRICE in %s ignored (tariff currency %s)",
+                    event.id,
+                    currency,
+                    self.currency,
+                )
+            elif units not in _PRICE_SCALE:
+                _LOGGER.warning("event %s: EXPORT_PRICE per %s ignored", event.id, units)
+            else:
+                price_scale = _PRICE_SCALE[units]
+        cap_units = event.units_of("EXPORT_CAPACITY_LIMIT") or "KW"
+        cap_scale = _POWER_SCALE.get(cap_units)
+        if cap_scale is None and any(
+            "EXPORT_CAPACITY_LIMIT" in i.payloads for i in event.intervals
+        ):
+            _LOGGER.warning("event %s: EXPORT_CAPACITY_LIMIT in %s ignored", event.id, cap_units)
+        return price_scale, cap_scale
+
+    @staticmethod
+    def _export_values(
+        event: Event, values: Mapping[str, Any], scales: tuple[Decimal | None, float | None]
+    ) -> list[tuple[str, str, Decimal | float]]:
+        """The power feed's entries of one (sub-)interval: ``(kind, payload, value)``; a value
+        that is not a number, or a negative limit, is logged and skipped."""
+        out: list[tuple[str, str, Decimal | float]] = []
+        price_scale, cap_scale = scales
+        if "EXPORT_PRICE" in values and price_scale is not None:
+            price = _decimal(values["EXPORT_PRICE"])
+            if price is None:
+                _LOGGER.warning(
+                    "event %s: ignoring EXPORT_PRICE %r", event.id, values["EXPORT_PRICE"]
+                )
+            else:
+                out.append(("export_price", "EXPORT_PRICE", price / price_scale))
+        if "EXPORT_CAPACITY_LIMIT" in values and cap_scale is not None:
+            limit = _float(values["EXPORT_CAPACITY_LIMIT"])
+            if limit is None or limit < 0:
+                _LOGGER.warning(
+                    "event %s: ignoring EXPORT_CAPACITY_LIMIT %r",
+                    event.id,
+                    values["EXPORT_CAPACITY_LIMIT"],
+                )
+            else:
+                out.append(("export_cap", "EXPORT_CAPACITY_LIMIT", limit * cap_scale))
         return out
 
     @staticmethod

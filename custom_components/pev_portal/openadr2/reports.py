@@ -20,37 +20,60 @@ from openleadr import enums, objects
 USAGE_SPECIFIER: Final = "PEV_PORTAL_TELEMETRY_USAGE"
 
 
+def metadata_report(
+    specifier: str,
+    name: str,
+    pev_ids: Iterable[str],
+    interval: timedelta,
+    *,
+    on_change: bool,
+    **description: Any,
+) -> Any:
+    """A metadata ``oadrReport`` offered at registration: one description per vehicle (its
+    resource is its subject and source), sampled every ``interval``; ``description``: the
+    report type's own fields (reading and report type, market context, measurement). None
+    when there is no vehicle."""
+    report = objects.Report(
+        report_specifier_id=specifier,
+        report_name=name,
+        duration=interval,
+        data_collection_mode="full",
+    )
+    assert report.report_descriptions is not None
+    for pev_id in sorted(set(pev_ids)):
+        target = objects.Target(resource_id=pev_id)
+        report.report_descriptions.append(
+            objects.ReportDescription(
+                r_id=pev_id,
+                report_subject=target,
+                report_data_source=target,
+                sampling_rate=objects.SamplingRate(
+                    min_period=interval, max_period=interval, on_change=on_change
+                ),
+                **description,
+            )
+        )
+    return report if report.report_descriptions else None
+
+
 def metadata_reports(
     pev_ids: Iterable[str], interval: timedelta, market_context: str | None = None
 ) -> list[Any]:
     """The ``oadrReport`` objects offered at registration (one resource per vehicle)."""
-    report = objects.Report(
-        report_specifier_id=USAGE_SPECIFIER,
-        report_name=enums.REPORT_NAME.METADATA_TELEMETRY_USAGE,
-        duration=interval,
-        data_collection_mode="full",
-    )
-    for pev_id in sorted(set(pev_ids)):
-        measurement = objects.Measurement(
+    report = metadata_report(
+        USAGE_SPECIFIER,
+        enums.REPORT_NAME.METADATA_TELEMETRY_USAGE,
+        pev_ids,
+        interval,
+        on_change=False,
+        market_context=market_context,
+        reading_type=enums.READING_TYPE.DIRECT_READ,
+        report_type=enums.REPORT_TYPE.USAGE,
+        measurement=objects.Measurement(
             name="energyReal", description="RealEnergy", unit="Wh", scale="k"
-        )
-        target = objects.Target(resource_id=pev_id)
-        assert report.report_descriptions is not None
-        report.report_descriptions.append(
-            objects.ReportDescription(
-                r_id=pev_id,
-                market_context=market_context,
-                reading_type=enums.READING_TYPE.DIRECT_READ,
-                report_subject=target,
-                report_data_source=target,
-                report_type=enums.REPORT_TYPE.USAGE,
-                sampling_rate=objects.SamplingRate(
-                    min_period=interval, max_period=interval, on_change=False
-                ),
-                measurement=measurement,
-            )
-        )
-    return [report] if report.report_descriptions else []
+        ),
+    )
+    return [report] if report is not None else []
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from typing import Any, Final
 
 from openleadr import enums, objects
 
+from .reports import metadata_report
+
 STATUS_SPECIFIER: Final = "PEV_PORTAL_TELEMETRY_STATUS"
 _OADR: Final = "http://openadr.org/oadr-2.0b/2012/07"
 _EI: Final = "http://docs.oasis-open.org/ns/energyinterop/201110"
@@ -56,29 +58,16 @@ class ResourceStatus:
 
 def metadata_status_report(pev_ids: Iterable[str], interval: timedelta) -> Any:
     """The ``METADATA_TELEMETRY_STATUS`` report offered at registration (None: no vehicle)."""
-    report = objects.Report(
-        report_specifier_id=STATUS_SPECIFIER,
-        report_name=enums.REPORT_NAME.METADATA_TELEMETRY_STATUS,
-        duration=interval,
-        data_collection_mode="full",
+    return metadata_report(
+        STATUS_SPECIFIER,
+        enums.REPORT_NAME.METADATA_TELEMETRY_STATUS,
+        pev_ids,
+        interval,
+        on_change=True,
+        market_context=None,
+        reading_type=enums.READING_TYPE.X_NOT_APPLICABLE,
+        report_type=enums.REPORT_TYPE.X_RESOURCE_STATUS,
     )
-    for pev_id in sorted(set(pev_ids)):
-        target = objects.Target(resource_id=pev_id)
-        assert report.report_descriptions is not None
-        report.report_descriptions.append(
-            objects.ReportDescription(
-                r_id=pev_id,
-                market_context=None,
-                reading_type=enums.READING_TYPE.X_NOT_APPLICABLE,
-                report_subject=target,
-                report_data_source=target,
-                report_type=enums.REPORT_TYPE.X_RESOURCE_STATUS,
-                sampling_rate=objects.SamplingRate(
-                    min_period=interval, max_period=interval, on_change=True
-                ),
-            )
-        )
-    return report if report.report_descriptions else None
 
 
 def status_report(
