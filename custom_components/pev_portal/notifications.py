@@ -158,7 +158,16 @@ class Notifier(SessionEvents):
         self.binding_decided(runtime)
 
     def command_ignored(self, runtime: ChargerRuntime, command: dict[str, Any]) -> None:
-        """The command audit found a command ignored (see :meth:`charger_ignoring`)."""
+        """The command audit found a command ignored (see :meth:`charger_ignoring`); an
+        ignored discharge (power feed: a negative target) with its own text."""
+        if command["target_kw"] < 0:
+            self.charger_ignoring(
+                runtime,
+                -command["target_kw"],
+                command["measured_kw"],
+                message_key="notify_charger_ignoring_discharge",
+            )
+            return
         self.charger_ignoring(runtime, command["target_kw"], command["measured_kw"])
 
     # -- the four notifications ---------------------------------------------------------
@@ -358,7 +367,12 @@ class Notifier(SessionEvents):
 
     @callback
     def charger_ignoring(
-        self, runtime: ChargerRuntime, target_kw: float, measured_kw: float | None
+        self,
+        runtime: ChargerRuntime,
+        target_kw: float,
+        measured_kw: float | None,
+        *,
+        message_key: str = "notify_charger_ignoring",
     ) -> None:
         """The charger ignored a command (once per session)."""
         self._send(
@@ -366,7 +380,7 @@ class Notifier(SessionEvents):
             NOTIFY_CHARGER_IGNORING,
             NOTIFY_CHARGER_IGNORING,
             True,
-            "notify_charger_ignoring",
+            message_key,
             {
                 "charger": runtime.name,
                 "target": f"{target_kw:.2f}",
