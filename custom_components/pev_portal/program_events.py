@@ -311,22 +311,34 @@ class ProgramEvents:
         """The local events known (not over), as program events."""
         return [self._local(e) for e in self.local]
 
-    def load_control_in_force(
-        self, pev_id: str | None, now: datetime, *, export: bool = False
-    ) -> list[ProgramEvent]:
-        """The load-control events in force on a session of this PEV (opted out or not);
-        ``export``: the export limits in force instead (the premise's, whatever the PEV)."""
-        kinds = (EXPORT_CAP,) if export else CAP_KINDS
-        local_kind = KIND_EXPORT_LIMIT if export else KIND_LOAD_CONTROL
+    def load_control_in_force(self, pev_id: str | None, now: datetime) -> list[ProgramEvent]:
+        """The load-control events in force on a session of this PEV (opted out or not)."""
         found: dict[str, ProgramEvent] = {}
         if self.link is not None:
             for entry in self.link.timeline.active(now):
-                if entry.kind in kinds and (export or entry.applies_to_pev(pev_id)):
+                if entry.kind in CAP_KINDS and entry.applies_to_pev(pev_id):
                     found.setdefault(entry.event_id, self._utility(entry))
         for e in self.local:
-            if e.kind == local_kind and e.start <= now < e.end and (export or e.applies(pev_id)):
+            if e.kind == KIND_LOAD_CONTROL and e.start <= now < e.end and e.applies(pev_id):
                 found.setdefault(e.event_id, self._local(e))
         return list(found.values())
+
+    def export_limits_in_force(self, now: datetime) -> list[ProgramEvent]:
+        """The export-limit events in force on the premise (opted out or not)."""
+        found: dict[str, ProgramEvent] = {}
+        if self.link is not None:
+            for entry in self.link.timeline.active(now):
+                if entry.kind == EXPORT_CAP:
+                    found.setdefault(entry.event_id, self._utility(entry))
+        for e in self.local:
+            if e.kind == KIND_EXPORT_LIMIT and e.start <= now < e.end:
+                found.setdefault(e.event_id, self._local(e))
+        return list(found.values())
+
+    def _in_force(self, pev_id: str | None, now: datetime, export: bool) -> list[ProgramEvent]:
+        if export:
+            return self.export_limits_in_force(now)
+        return self.load_control_in_force(pev_id, now)
 
     def announced(self, now: datetime) -> list[ProgramEvent]:
         """Load-control and critical-peak price events in force now (for notifications).
@@ -489,14 +501,14 @@ class ProgramEvents:
     ) -> bool:
         """True when the user opted out of every load-control event in force on the session
         (``export``: of every export limit in force)."""
-        events = self.load_control_in_force(pev_id, now or dt_util.utcnow(), export=export)
+        events = self._in_force(pev_id, now or dt_util.utcnow(), export)
         return bool(events) and all(e.event_id in self.opted_out for e in events)
 
     def consequences(
         self, pev_id: str | None, now: datetime | None = None, *, export: bool = False
     ) -> list[str]:
         """What opting out of the events in force costs, as their programs declare it."""
-        events = self.load_control_in_force(pev_id, now or dt_util.utcnow(), export=export)
+        events = self._in_force(pev_id, now or dt_util.utcnow(), export)
         return list(dict.fromkeys(e.opt_out_consequence for e in events if e.opt_out_consequence))
 
     @callback
@@ -512,7 +524,7 @@ class ProgramEvents:
         without ``confirm`` the opt-out is refused with the consequence in the message.
         """
         now = dt_util.utcnow()
-        events = self.load_control_in_force(pev_id, now, export=export)
+        events = self._in_force(pev_id, now, export)
         if not events:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="no_active_event"
