@@ -64,7 +64,7 @@ class _EventsCalendar(PevPortalEntity, CalendarEntity):
 
     def _export_text(self, kind: str, price: Any, kw: float | None) -> str | None:
         """An export event as what it is, in the user's language (None: not one)."""
-        if kind in ("export_price", "export_cap") and price is not None:
+        if kind == "export_price" and price is not None:
             currency = self.coordinator.base_tariff.currency
             return self._text(
                 "event_export_price",

@@ -184,6 +184,10 @@ async def test_opting_out_of_one_limit_keeps_the_other(
         ids: list[str] = response["event_ids"]  # type: ignore[assignment]
         return ids
 
+    announced = {e.event_id: e for e in events.announced(dt_util.utcnow())}
+    assert (announced[cap["id"]].kind, announced[cap["id"]].limit_kw) == ("load_control", 2.0)
+    feed = announced[export["id"]]
+    assert (feed.kind, feed.export_limit_kw, feed.limit_kw) == ("export_limit", 1.0, None)
     switch = f"switch.{GARAGE}_opt_out_of_event"
     if first == "export_limit":
         assert await opt_out(True) == [export["id"]]
