@@ -45,7 +45,12 @@ LOWER_LAYERS = ("core", "openadr", "openadr2", "io")
 MAX_LINES = 650
 # Files over the limit while another issue reworks them (each one only shrinks).
 OVERSIZED_PENDING: set[str] = set()
-COMMAND_METHODS = {"async_set_enabled", "async_set_current", "async_resume"}
+COMMAND_METHODS = {
+    "async_set_enabled",
+    "async_set_current",
+    "async_resume",
+    "async_set_discharge",
+}
 
 
 def _modules() -> list[Path]:
@@ -137,10 +142,11 @@ def test_pending_readers_still_exist() -> None:
 
 @pytest.mark.parametrize("path", _modules(), ids=_name)
 def test_only_the_controller_sends_commands(path: Path) -> None:
-    """Charger commands (``async_set_enabled``, ``async_set_current``, ``async_resume`` on an
-    adapter) are called from charging/controller.py only (the adapters define them)."""
+    """Charger commands (``async_set_enabled``, ``async_set_current``, ``async_resume``,
+    ``async_set_discharge`` on an adapter) are called from charging/controller.py only (the
+    adapters define them)."""
     name = _name(path)
-    if name in ("charging/controller", "adapters"):
+    if name in ("charging/controller", "adapters", "adapter_base", "demo_charger"):
         return
     tree = ast.parse(path.read_text(encoding="utf-8"))
     calls = [

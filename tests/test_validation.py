@@ -103,6 +103,10 @@ def _event(**changes: Any) -> dict[str, Any]:
         {"price": None},
         {"kind": "load_control", "limit_kw": math.inf},
         {"kind": "load_control", "limit_kw": -1},
+        {"kind": "export_price", "price": math.nan},
+        {"kind": "export_price", "price": None},
+        {"kind": "export_limit", "limit_kw": None},
+        {"kind": "export_limit", "limit_kw": math.inf},
         {"kind": "other"},
         {"end": NOW},
         {"start": "yesterday"},
@@ -116,6 +120,8 @@ def test_a_stored_event_that_cannot_be_used_is_named(changes: dict[str, Any]) ->
 def test_a_sound_stored_event_passes() -> None:
     assert valid_local_event(_event()) is None
     assert valid_local_event(_event(kind="load_control", price=None, limit_kw=0)) is None
+    assert valid_local_event(_event(kind="export_price", price=0.25)) is None
+    assert valid_local_event(_event(kind="export_limit", price=None, limit_kw=3.0)) is None
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,14 @@
 """Adapters between Home Assistant entities (or the demo simulator) and the core.
 
 A charger is described by entities another integration provides; a meter is any cumulative
-energy sensor. The coordinator only sees the two small interfaces defined here.
+energy sensor. The coordinator only sees the two small interfaces of :mod:`.adapter_base`
+(re-exported here, with the demo charger of :mod:`.demo_charger`).
+
+Power feed: an entity-mapped charger can discharge when it names a discharge-power number
+(``CONF_DISCHARGE_ENTITY``: W or kW by its unit, its ``max`` the range), or, with the Wallbox
+preset, when its current number goes below zero (the core ``wallbox`` integration gives a
+bidirectional Quasar's number a ``min`` of minus its maximum current; a negative value is its
+discharge command: docs/power-feed.md).
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -28,6 +35,8 @@ from homeassistant.core import (
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
+from .adapter_base import ChargerAdapter as ChargerAdapter  # re-exported
+from .adapter_base import MeterAdapter as MeterAdapter
 from .charger_status import STATUS_MAP as STATUS_MAP  # re-exported
 from .charger_status import map_status as map_status
 from .charger_values import Transaction as Transaction  # re-exported
@@ -37,6 +46,7 @@ from .charger_values import power_kw as power_kw
 from .charger_values import transaction, vehicle_id
 from .const import (
     CONF_CURRENT_ENTITY,
+    CONF_DISCHARGE_ENTITY,
     CONF_ENERGY_ENTITY,
     CONF_MAX_CURRENT,
     CONF_METER_START_ENTITY,
@@ -54,9 +64,8 @@ from .const import (
     CONF_VOLTAGE,
     DEFAULT_MIN_CURRENT_A,
 )
-from .core.metering import Interval
 from .core.session import ChargerStatus
-from .core.simulator import DemoEvse
+from .demo_charger import DemoCharger as DemoCharger  # re-exported
 from .presets import (
     CONF_OCPP_DEVID,
     STOP_BUTTON,
@@ -70,148 +79,9 @@ _LOGGER = logging.getLogger(__name__)
 
 # Charger statuses that say no energy flows (OCPP 1.6's, as lbbrhzn/ocpp shows them).
 SUSPENDED_STATUSES = frozenset({"suspendedev", "suspendedevse"})
-
-
-class ChargerAdapter:
-    """What the coordinator needs from a charger."""
-
-    controllable: bool = False
-    max_current_a: float = 32.0
-    min_current_a: float = 6.0
-    phases: int = 1
-    voltage: float = 230.0
-
-    def kw_at(self, amps: float) -> float:
-        """The power of a current on every phase of the charger."""
-        return amps * self.voltage * self.phases / 1000.0
-
-    def max_power_kw(self) -> float:
-        """The most the charger can deliver."""
-        return self.kw_at(self.max_current_a)
-
-    def min_power_kw(self) -> float:
-        """The least it can deliver while charging (IEC 61851: 6 A)."""
-        return self.kw_at(self.min_current_a)
-
-    def amps_for(self, power_kw: float) -> int:
-        """The largest whole current step that stays within a power cap."""
-        return int(power_kw * 1000.0 / (self.voltage * self.phases) + 1e-9)
-
-    def status(self) -> ChargerStatus | None:
-        """The charger's status now (None while unknown)."""
-        raise NotImplementedError
-
-    def available(self) -> bool:
-        """Whether Home Assistant can see the charger now (its status is not unavailable)."""
-        return True
-
-    def power_available(self) -> bool:
-        """Whether the charging power can be read now (the charger's and its power sensor's)."""
-        return self.available()
-
-    def unavailable_reason(self) -> str | None:
-        """Why the charger is unavailable, for the log (None while it is available)."""
-        return None
-
-    def power_kw(self) -> float | None:
-        """Charging power now."""
-        return None
-
-    def energy_kwh(self) -> float | None:
-        """The charger's own energy register."""
-        return None
-
-    def vehicle_id(self) -> str | None:
-        """The vehicle ID the charger reports (OCPP id tag, ISO 15118 EVCCID)."""
-        return None
-
-    def vehicle_id_changed_at(self) -> datetime | None:
-        """When the vehicle ID was last set or changed (Home Assistant's ``last_changed`` of
-        its entity); None when the source is live (always the vehicle plugged in now)."""
-        return None
-
-    def transaction(self) -> Transaction | None:
-        """The charger's transaction registers (None: its integration has none mapped)."""
-        return None
-
-    def register_entity(self) -> str | None:
-        """The entity of the charger's own cumulative energy register (None: none)."""
-        return None
-
-    def async_listen(self, on_change: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call ``on_change`` whenever something above changes; return the unsubscriber."""
-        raise NotImplementedError
-
-    last_via: str | None = None
-
-    async def async_set_enabled(self, enabled: bool) -> None:
-        """Allow or stop charging."""
-
-    def escalate_stop(self) -> str | None:
-        """A pause was ignored: switch to another way of pausing (None: there is none)."""
-        return None
-
-    async def async_set_current(self, amps: float) -> None:
-        """Set the current limit."""
-
-    async def async_resume(self, amps: float) -> None:
-        """Allow charging again at ``amps``: the current first, then the way it was paused
-        undone, so the charger never runs above ``amps`` on the way (not even for a second)."""
-        if self.sets_current():
-            await self.async_set_current(amps)
-        await self.async_set_enabled(True)
-
-    def sets_current(self) -> bool:
-        """Whether :meth:`async_set_current` reaches the charger."""
-        return False
-
-    # -- power feed (V2H/V2G) --------------------------------------------------------------
-
-    def can_discharge(self) -> bool:
-        """Whether the charger can feed the vehicle's battery back (power feed); a charger
-        that cannot is never asked to (the planner gets no discharge power for it)."""
-        return False
-
-    def max_discharge_kw(self) -> float:
-        """The most the charger can feed back (0 when it cannot)."""
-        return 0.0
-
-    def describe(self) -> dict[str, Any]:
-        """What this adapter drives, for diagnostics."""
-        return {}
-
-    def entity_ids(self) -> list[str]:
-        """The Home Assistant entities this adapter depends on."""
-        return []
-
-
-class MeterAdapter:
-    """What the coordinator needs from an end-use meter."""
-
-    meter_id: str = ""
-
-    def reading(self) -> tuple[datetime, float] | None:
-        """The latest register reading (time, kWh)."""
-        raise NotImplementedError
-
-    def async_listen_readings(
-        self, on_reading: Callable[[datetime, float, str], None]
-    ) -> CALLBACK_TYPE:
-        """Call ``on_reading(at, kwh, meter_id)`` on each new reading."""
-        raise NotImplementedError
-
-    def mark_intervals(self, intervals: list[Interval]) -> list[Interval]:
-        """Mark intervals the meter's own status made doubtful (default: unchanged)."""
-        return intervals
-
-    def meter_details(self) -> dict[str, Any]:
-        """What diagnostics show of the meter itself (default: nothing)."""
-        return {}
-
-    def received_reading(self) -> tuple[datetime, float] | None:
-        """The latest reading of the meter's received (exported) register, kWh (power feed;
-        None: the meter has none)."""
-        return None
+# A discharge-power number's unit: watts per unit of its value.
+DISCHARGE_UNITS: Final = {"W": 1.0, "kW": 1000.0}
+VIA_DISCHARGE: Final = "discharge"  # the audit's ``via`` of a discharge-power number
 
 
 class EntityCharger(ChargerAdapter):
@@ -448,10 +318,13 @@ class EntityCharger(ChargerAdapter):
     async def async_resume(self, amps: float) -> None:
         """The current first (a pause by 0 A ends with it), then the switch or start button
         that paused the charge, if one did."""
-        switch = self.config.get(CONF_SWITCH_ENTITY)
         paused_by, self._paused_by = self._paused_by or self.stop_method, None
         if self.sets_current():
             await self.async_set_current(amps)
+        await self._undo_pause(paused_by)
+
+    async def _undo_pause(self, paused_by: str | None) -> None:
+        switch = self.config.get(CONF_SWITCH_ENTITY)
         if paused_by == STOP_SWITCH or (paused_by is None and switch):
             self.last_via = STOP_SWITCH
             await self._call("switch", "turn_on", {ATTR_ENTITY_ID: switch})
@@ -500,6 +373,76 @@ class EntityCharger(ChargerAdapter):
             data["devid"] = devid
         await self._call(*service, data)
 
+    # -- power feed (V2H/V2G) ---------------------------------------------------------
+
+    def _feeds_by_current(self) -> bool:
+        """A Wallbox whose current number goes below zero (a bidirectional Quasar)."""
+        return (
+            self.config.get(CONF_PRESET) == "wallbox"
+            and bool(self.config.get(CONF_CURRENT_ENTITY))
+            and self._number_min() < 0
+        )
+
+    def _discharge_number(self) -> tuple[float, float] | None:
+        """The discharge-power number's (watts per unit, maximum); None: none, or not W/kW."""
+        state = self._state(CONF_DISCHARGE_ENTITY)
+        if state is None:
+            return None
+        scale = DISCHARGE_UNITS.get(str(state.attributes.get("unit_of_measurement")))
+        try:
+            top = float(state.attributes.get("max", 0))
+        except TypeError, ValueError:
+            return None
+        return (scale, top) if scale is not None and top > 0 else None
+
+    def can_discharge(self) -> bool:
+        if self.config.get(CONF_DISCHARGE_ENTITY):
+            return self._discharge_number() is not None
+        return self._feeds_by_current()
+
+    def max_discharge_kw(self) -> float:
+        """The discharge number's maximum, or the Wallbox's ``-min`` amperes; at most the
+        charger's own maximum (the same wiring carries both directions)."""
+        if self.config.get(CONF_DISCHARGE_ENTITY):
+            number = self._discharge_number()
+            if number is None:
+                return 0.0
+            return min(number[0] * number[1] / 1000.0, self.max_power_kw())
+        if self._feeds_by_current():
+            return self.kw_at(min(-self._number_min(), self.max_current_a))
+        return 0.0
+
+    async def async_set_discharge(self, amps: float) -> None:
+        """Feed back at ``amps``: the discharge number at that power (in its unit), or the
+        Wallbox's current number at ``-amps``; then the way it was paused undone. 0: the
+        discharge number to 0 and the charger paused (a Wallbox: paused, its number stays)."""
+        number = self._discharge_number() if self.config.get(CONF_DISCHARGE_ENTITY) else None
+        if amps <= 0:
+            if number is not None:
+                self.last_via = VIA_DISCHARGE
+                await self._set_discharge_power(0.0, number)
+            await self._async_pause()
+            return
+        paused_by, self._paused_by = self._paused_by or self.stop_method, None
+        if number is not None:
+            await self._set_discharge_power(self.kw_at(amps), number)
+            via = VIA_DISCHARGE
+        else:
+            await self._set_number(-amps)
+            via = "current"
+        await self._undo_pause(paused_by)
+        self.last_via = via
+
+    async def _set_discharge_power(self, kw: float, number: tuple[float, float]) -> None:
+        scale, top = number
+        value = min(kw * 1000.0 / scale, top)
+        entity = self.config[CONF_DISCHARGE_ENTITY]
+        await self._call(
+            entity.split(".", 1)[0],
+            "set_value",
+            {ATTR_ENTITY_ID: entity, "value": round(value, 3 if scale > 1 else 0)},
+        )
+
     def entity_ids(self) -> list[str]:
         return [v for k, v in self.config.items() if k.endswith(("entity", "button")) and v]
 
@@ -514,6 +457,7 @@ class EntityCharger(ChargerAdapter):
             "current_range_a": [self.min_current_a, self.max_current_a],
             "stop_methods": self.stop_methods(),
             "stop_method": self.stop_method,
+            "discharge_range_kw": round(self.max_discharge_kw(), 3),  # 0: cannot discharge
         }
 
 
@@ -542,90 +486,3 @@ class SensorMeter(MeterAdapter):
                 on_reading(dt_util.utcnow(), value, self.meter_id)
 
         return async_track_state_change_event(self.hass, [self.entity_id], _changed)
-
-
-class DemoCharger(ChargerAdapter, MeterAdapter):
-    """The built-in simulated charger and its meter."""
-
-    controllable = True
-
-    def __init__(self, evse: DemoEvse, meter_id: str) -> None:
-        self.evse = evse
-        self.meter_id = meter_id
-        self.max_current_a = float(evse.max_current_a)
-        self.phases = evse.phases
-        self.voltage = evse.voltage_v
-        self._charger_listeners: list[Callable[[], None]] = []
-        self._meter_listeners: list[Callable[[datetime, float, str], None]] = []
-        self._last_step: datetime | None = None
-
-    def status(self) -> ChargerStatus:
-        return self.evse.status
-
-    def power_kw(self) -> float:
-        return self.evse.power_kw
-
-    def energy_kwh(self) -> float:
-        return self.evse.register_kwh
-
-    def vehicle_id(self) -> str | None:
-        return self.evse.car.pev_id if self.evse.car else None
-
-    def reading(self) -> tuple[datetime, float]:
-        return dt_util.utcnow().replace(microsecond=0), self.evse.register_kwh
-
-    def async_listen(self, on_change: Callable[[], None]) -> CALLBACK_TYPE:
-        self._charger_listeners.append(on_change)
-        return lambda: self._charger_listeners.remove(on_change)
-
-    def async_listen_readings(
-        self, on_reading: Callable[[datetime, float, str], None]
-    ) -> CALLBACK_TYPE:
-        self._meter_listeners.append(on_reading)
-        return lambda: self._meter_listeners.remove(on_reading)
-
-    def step(self, now: datetime) -> None:
-        """Advance the simulation to ``now`` and tell the listeners."""
-        if self._last_step is not None:
-            self.evse.step((now - self._last_step).total_seconds())
-        self._last_step = now
-        self.notify(now)
-
-    def notify(self, now: datetime) -> None:
-        """Publish the charger state and a meter reading."""
-        for meter_listener in list(self._meter_listeners):
-            meter_listener(now, self.evse.register_kwh, self.meter_id)
-        for listener in list(self._charger_listeners):
-            listener()
-
-    async def async_set_enabled(self, enabled: bool) -> None:
-        self.evse.set_enabled(enabled)
-        if enabled and self.evse.current_limit_a < 6:
-            self.evse.set_current(self.evse.max_current_a)
-        self.step(dt_util.utcnow())
-
-    async def async_resume(self, amps: float) -> None:
-        self.evse.set_current(amps)
-        self.evse.set_enabled(True)
-        self.step(dt_util.utcnow())
-
-    async def async_set_current(self, amps: float) -> None:
-        self.evse.set_current(amps)
-        self.step(dt_util.utcnow())
-
-    def sets_current(self) -> bool:
-        return True
-
-    def can_discharge(self) -> bool:
-        return self.evse.bidirectional
-
-    def max_discharge_kw(self) -> float:
-        return self.max_power_kw() if self.evse.bidirectional else 0.0
-
-    def received_reading(self) -> tuple[datetime, float] | None:
-        if not self.evse.bidirectional:
-            return None
-        return dt_util.utcnow().replace(microsecond=0), self.evse.discharged_kwh
-
-    def describe(self) -> dict[str, Any]:
-        return {"type": "demo", "controllable": True}

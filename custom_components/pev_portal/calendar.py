@@ -7,7 +7,9 @@ planner saw. It follows the plan: a new plan updates it (through the coordinator
 
 The events' texts are in Home Assistant's language (``calendar_*`` keys of strings.json's
 ``exceptions``, read when the calendar is added; English for a key without a translation).
-Event names are the utility's or the user's, as given.
+Event names are the utility's or the user's, as given. The power feed's events (an export
+price, an export limit) are said as what they are ("Export price 0.25 EUR/kWh", "Export limit
+3 kW"), never as a price or a cap of charging.
 """
 
 from __future__ import annotations
@@ -59,6 +61,20 @@ class _EventsCalendar(PevPortalEntity, CalendarEntity):
 
     def _events(self) -> list[CalendarEvent]:
         raise NotImplementedError
+
+    def _export_text(self, kind: str, price: Any, kw: float | None) -> str | None:
+        """An export event as what it is, in the user's language (None: not one)."""
+        if kind == "export_price" and price is not None:
+            currency = self.coordinator.base_tariff.currency
+            return self._text(
+                "event_export_price",
+                "Export price {price} {currency}/kWh",
+                price=f"{float(price):g}",
+                currency=currency,
+            )
+        if kind in ("export_limit", "export_cap") and kw is not None:
+            return self._text("event_export_limit", "Export limit {kw} kW", kw=f"{kw:g}")
+        return None
 
     def _results(self) -> dict[str, dict[str, Any]]:
         """The settled events by ID (what each achieved)."""
@@ -119,11 +135,14 @@ class ProgramCalendar(UtilityEntity, _EventsCalendar):
                 details.append(
                     self._text("calendar_level", "level {level}", level=f"{entry.level}")
                 )
+            export = self._export_text(entry.kind, entry.export_price, entry.export_kw)
+            if export is not None:
+                details.append(export)
             found.append(
                 CalendarEvent(
                     start=entry.start,
                     end=entry.end,
-                    summary=entry.name or entry.kind,
+                    summary=entry.name or export or entry.kind,
                     description=self._with_outcome(
                         ", ".join(details) or None, results.get(entry.event_id)
                     ),
@@ -221,6 +240,12 @@ class ChargingPlanCalendar(PremiseEntity, _EventsCalendar):
         found = []
         results = self._results()
         for event in coordinator.local_events:
+            export = self._export_text(
+                event["kind"], event.get("export_price"), event.get("export_limit_kw")
+            )
+            if export is not None:
+                found.append(self._local_export(event, export))
+                continue
             if event["kind"] != "load_control" or event.get("limit_kw") is None:
                 continue
             opted_out = event["event_id"] in coordinator.opted_out
@@ -248,6 +273,19 @@ class ChargingPlanCalendar(PremiseEntity, _EventsCalendar):
                 )
             )
         return found
+
+    def _local_export(self, event: dict[str, Any], export: str) -> CalendarEvent:
+        """A local export price or export limit (power feed), as what it is (with its name
+        when the user gave it one)."""
+        name = event.get("name") or ""
+        default = self._text(f"local_event_name_{event['kind']}", event["kind"])
+        return CalendarEvent(
+            start=event["start"],
+            end=event["end"],
+            summary=f"{name} · {export}" if name and name != default else export,
+            description=self._text("calendar_local_export_event", "Local power feed event"),
+            uid=f"local-{event['event_id']}",
+        )
 
     def _utility_caps(self) -> list[CalendarEvent]:
         """The utility's caps in the plan's inputs (one event for a cap on several chargers)."""

@@ -28,9 +28,13 @@ STATUS_MAP: dict[str, ChargerStatus] = {
     "connected: waiting for car demand": ChargerStatus.PLUGGED,
     "waiting for car demand": ChargerStatus.PLUGGED,
     "paused by user": ChargerStatus.PLUGGED,
+    "paused": ChargerStatus.PLUGGED,  # the core integration's status 178/182 (its pause switch)
     "scheduled": ChargerStatus.PLUGGED,
     "waiting": ChargerStatus.PLUGGED,
     "locked, car connected": ChargerStatus.PLUGGED,
+    # A bidirectional Quasar feeding back (the core wallbox integration's status 196): energy
+    # flows, the session is active (power feed).
+    "discharging": ChargerStatus.CHARGING,
     "error": ChargerStatus.FAULT,
     # Easee
     "awaiting_start": ChargerStatus.PLUGGED,

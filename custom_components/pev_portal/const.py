@@ -232,3 +232,7 @@ DEFAULT_CYCLES_PER_DAY: Final = 1.0  # equivalent full cycles fed per day at mos
 # Vehicle form: the car integration's battery state-of-health sensor (%), shown beside the
 # battery's use (optional).
 CONF_SOH_ENTITY: Final = "soh_entity"
+# Power feed, the charger part (issue #18): an ignored discharge command's repairs text (the
+# same issue as an ignored command), and the demo charger's bidirectional mode (off by default).
+ISSUE_IGNORES_DISCHARGE: Final = "charger_ignores_discharge"
+CONF_DEMO_BIDIRECTIONAL: Final = "demo_bidirectional"

@@ -43,6 +43,7 @@ from .const import (
     CONF_CHARGER_NAME,
     CONF_CHARGER_TYPE,
     CONF_DEFAULT_PRICE,
+    CONF_DEMO_BIDIRECTIONAL,
     CONF_DISCHARGED_ENERGY_ENTITY,
     CONF_ENERGY_ENTITY,
     CONF_INTERVAL_MINUTES,
@@ -69,7 +70,6 @@ from .const import (
 )
 from .core.metering import Interval
 from .core.session import VehicleSource
-from .core.simulator import DemoCar, DemoEvse
 from .core.summary import SessionSummary
 from .core.tariff import FlatTariff, Tariff, tariff_from_dict
 from .flex_reports import FlexReports
@@ -79,7 +79,7 @@ from .ports import Premise
 from .price_feed import PriceFeed
 from .program_events import ProgramEvents
 from .reporting import UtilityReports
-from .runtime import ChargerRuntime, Vehicle
+from .runtime import ChargerRuntime, Vehicle, demo_evse, restore_demo
 from .session_feed import ReceivedSensorMeter
 from .sessions import Sessions
 from .settlement_tracker import SettlementTracker
@@ -353,14 +353,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         name = data.get(CONF_CHARGER_NAME) or subentry.title
         charger_id = subentry.subentry_id
         if data.get(CONF_CHARGER_TYPE) == CHARGER_TYPE_DEMO:
-            evse = DemoEvse(car=None)
+            evse = demo_evse(bool(data.get(CONF_DEMO_BIDIRECTIONAL)))
             saved = await self.store.call(lambda s: s.get_meta(f"demo:{charger_id}"))
             if saved:
-                evse.register_kwh = float(saved.get("register_kwh", 0.0))
-                evse.enabled = bool(saved.get("enabled", True))
-                evse.current_limit_a = int(saved.get("current_limit_a", evse.max_current_a))
-                if saved.get("car"):
-                    evse.car = DemoCar(**saved["car"])
+                restore_demo(evse, saved)
             demo = DemoCharger(evse, meter_id=f"DEMO-METER-{charger_id[-6:].upper()}")
             meter: MeterAdapter = demo
             source = data.get(CONF_METER_SOURCE, METER_SOURCE_DEMO)

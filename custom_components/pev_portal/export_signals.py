@@ -43,6 +43,14 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_EXPORT_LIMIT, CONF_EXPORT_RATE, CONF_FEED_IN_ENTITY
 from .core.price_source import PricePoint, PriceSourceError, current_price, parse_prices, unit_scale
+from .event_types import (
+    EXPORT_CAP,
+    EXPORT_PRICE,
+    KIND_EXPORT_LIMIT,
+    KIND_EXPORT_PRICE,
+    SOURCE_UTILITY,
+    ProgramEvent,
+)
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -153,13 +161,24 @@ class ExportSignals:
             fallback = self.current
         return _layer(known, start, end, fallback)
 
-    def prices(self, start: datetime, end: datetime, timeline: Timeline | None) -> list[Piece]:
-        """Export prices over ``[start, end)``: the events' over the sensor's and the rate's."""
+    def prices(
+        self,
+        start: datetime,
+        end: datetime,
+        timeline: Timeline | None,
+        local: Sequence[Piece] = (),
+    ) -> list[Piece]:
+        """Export prices over ``[start, end)``: the premise's own export-price events
+        (``local``, the later start wins) over the utility's events over the sensor's and the
+        rate's."""
         if end <= start:
             return []
         base = self.base_prices(start, end, dt_util.utcnow())
         events = timeline.export_prices(start, end) if timeline is not None else []
-        return _over(base, [(a, b, float(p)) for a, b, p in events], start, end)
+        prices = _over(base, [(a, b, float(p)) for a, b, p in events], start, end)
+        for piece in sorted(local):
+            prices = _over(prices, [piece], start, end)
+        return prices
 
     # -- limits -----------------------------------------------------------------------------
 
@@ -169,15 +188,51 @@ class ExportSignals:
         end: datetime,
         timeline: Timeline | None,
         exclude: Collection[str] = (),
+        local: Sequence[Piece] = (),
     ) -> list[Piece]:
-        """Export limits over ``[start, end)``: the smaller of the configured one and the
-        events' (those in ``exclude`` left out)."""
+        """Export limits over ``[start, end)``: the smallest of the configured one, the
+        utility's events (those in ``exclude`` left out) and the premise's own export-limit
+        events (``local``)."""
         if end <= start:
             return []
-        events = timeline.export_limits(start, end, exclude) if timeline is not None else []
-        if self.limit_kw is None:
-            return list(events)
-        return _merge([(start, end, self.limit_kw)], events, start, end, lambda a, b: min(a, b))
+        limits = list(timeline.export_limits(start, end, exclude) if timeline is not None else [])
+        if self.limit_kw is not None:
+            limits = _merge([(start, end, self.limit_kw)], limits, start, end, min)
+        for piece in local:
+            limits = _merge(limits, [piece], start, end, min)
+        return limits
+
+    # -- announcements ----------------------------------------------------------------------
+
+    def announced(self, timeline: Timeline, now: datetime) -> list[ProgramEvent]:
+        """The utility's export events in force now that a feeding vehicle hears of: every
+        export limit, and an export price above what export earns without it (the sensor's or
+        the rate's price at its start; none: any price above 0)."""
+        found: list[ProgramEvent] = []
+        active = [e for e in timeline.active(now) if e.kind in (EXPORT_CAP, EXPORT_PRICE)]
+        for event_id in sorted({e.event_id for e in active}):
+            entries = [e for e in active if e.event_id == event_id]
+            limits = [e.export_kw for e in entries if e.export_kw is not None]
+            prices = [e.export_price for e in entries if e.export_price is not None]
+            start = min(e.start for e in entries)
+            price = float(prices[0]) if prices and not limits else None
+            if not limits:
+                base = self.base_prices(start, start + timedelta(seconds=1), now)
+                if price is None or price <= (base[0][2] if base else 0.0):
+                    continue
+            found.append(
+                ProgramEvent(
+                    event_id=event_id,
+                    kind=KIND_EXPORT_LIMIT if limits else KIND_EXPORT_PRICE,
+                    name=entries[0].label,
+                    start=start,
+                    end=max(e.end for e in entries),
+                    source=SOURCE_UTILITY,
+                    export_price=price,
+                    export_limit_kw=min(limits) if limits else None,
+                )
+            )
+        return found
 
 
 def _layer(

@@ -8,7 +8,9 @@ Four kinds, each switched on or off in the options (all on by default):
   planner's explanation);
 * ``event_starting``: a load-control event (the utility's cap, level or alert, or a local
   ``load_control`` event) or a critical-peak price event begins while a vehicle is plugged in,
-  or a vehicle plugs in while one is in progress ("… in progress");
+  or a vehicle plugs in while one is in progress ("… in progress"); the power feed's export
+  limits and export prices above the usual one (utility or local) the same way, to the
+  vehicles on chargers that can feed back only, said as what they are;
 * ``charger_ignoring``: the charger ignored a command (the same moment the repairs issue is
   raised).
 
@@ -158,7 +160,16 @@ class Notifier(SessionEvents):
         self.binding_decided(runtime)
 
     def command_ignored(self, runtime: ChargerRuntime, command: dict[str, Any]) -> None:
-        """The command audit found a command ignored (see :meth:`charger_ignoring`)."""
+        """The command audit found a command ignored (see :meth:`charger_ignoring`); an
+        ignored discharge (power feed: a negative target) with its own text."""
+        if command["target_kw"] < 0:
+            self.charger_ignoring(
+                runtime,
+                -command["target_kw"],
+                command["measured_kw"],
+                message_key="notify_charger_ignoring_discharge",
+            )
+            return
         self.charger_ignoring(runtime, command["target_kw"], command["measured_kw"])
 
     # -- the four notifications ---------------------------------------------------------
@@ -299,6 +310,8 @@ class Notifier(SessionEvents):
                 session = runtime.session
                 if session is None or not event.applies(session.pev_id):
                     continue
+                if event.is_export and not runtime.adapter.can_discharge():
+                    continue  # it cannot feed back: an export event does not concern it
                 if not began and session.started_at < max(event.start, self._since):
                     continue  # it was there before the event, and was told (or not: restart)
                 limit = event.limit_kw
@@ -313,6 +326,8 @@ class Notifier(SessionEvents):
                     limit,
                     event.price,
                     in_progress=not began,
+                    export_price=event.export_price,
+                    export_limit_kw=event.export_limit_kw,
                 )
         self._seen_events &= {e.event_id for e in found}
 
@@ -328,9 +343,12 @@ class Notifier(SessionEvents):
         price: float | None = None,
         *,
         in_progress: bool = False,
+        export_price: float | None = None,
+        export_limit_kw: float | None = None,
     ) -> None:
         """An event began while the charger's session runs (None: the premise's), or the
-        session began while the event runs (``in_progress``)."""
+        session began while the event runs (``in_progress``); an export event says its export
+        limit or price (never as a charging limit or an import price)."""
         placeholders = {
             "event": name,
             "charger": runtime.name if runtime is not None else "",
@@ -340,7 +358,13 @@ class Notifier(SessionEvents):
             "price": f"{price:g}" if price is not None else "",
             "currency": self.events.base_tariff.currency,
         }
-        if limit_kw is not None and runtime is not None:
+        if export_limit_kw is not None:
+            placeholders["limit"] = f"{export_limit_kw:g}"
+            message = "notify_event_starting_export_limit"
+        elif export_price is not None:
+            placeholders["price"] = f"{export_price:g}"
+            message = "notify_event_starting_export_price"
+        elif limit_kw is not None and runtime is not None:
             message = "notify_event_starting_limit"
         elif price is not None:
             message = "notify_event_starting_price"
@@ -358,7 +382,12 @@ class Notifier(SessionEvents):
 
     @callback
     def charger_ignoring(
-        self, runtime: ChargerRuntime, target_kw: float, measured_kw: float | None
+        self,
+        runtime: ChargerRuntime,
+        target_kw: float,
+        measured_kw: float | None,
+        *,
+        message_key: str = "notify_charger_ignoring",
     ) -> None:
         """The charger ignored a command (once per session)."""
         self._send(
@@ -366,7 +395,7 @@ class Notifier(SessionEvents):
             NOTIFY_CHARGER_IGNORING,
             NOTIFY_CHARGER_IGNORING,
             True,
-            "notify_charger_ignoring",
+            message_key,
             {
                 "charger": runtime.name,
                 "target": f"{target_kw:.2f}",

@@ -21,6 +21,7 @@ from homeassistant.helpers import entity_registry as er
 
 from .const import (
     CONF_CURRENT_ENTITY,
+    CONF_DISCHARGED_ENERGY_ENTITY,
     CONF_ENERGY_ENTITY,
     CONF_METER_START_ENTITY,
     CONF_POWER_ENTITY,
@@ -98,6 +99,9 @@ PRESETS: dict[str, dict[str, Role]] = {
         CONF_CURRENT_ENTITY: ("number", ("maximum_charging_current",)),
         CONF_POWER_ENTITY: ("sensor", ("charging_power",)),
         CONF_ENERGY_ENTITY: ("sensor", ("added_energy",)),
+        # The energy a bidirectional Quasar fed back (power feed: its received register). No
+        # discharge number: its current number goes negative (adapters.EntityCharger).
+        CONF_DISCHARGED_ENERGY_ENTITY: ("sensor", ("added_discharged_energy",)),
     },
     "easee": {
         CONF_STATUS_ENTITY: ("sensor", ("status",)),

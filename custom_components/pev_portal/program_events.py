@@ -17,10 +17,8 @@ Listeners (smart charging, notifications, the entities) hear of two things:
 from __future__ import annotations
 
 import logging
-import math
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -34,6 +32,19 @@ from .const import DOMAIN
 from .core.planner import PowerCap
 from .core.summary import tariff_for
 from .core.tariff import CppEvent, OverlayTariff, Tariff
+from .event_types import (
+    CAP_KINDS,
+    EXPORT_CAP,
+    EXPORT_PRICE,
+    KIND_EXPORT_LIMIT,
+    KIND_EXPORT_PRICE,
+    KIND_LOAD_CONTROL,
+    KIND_PRICE,
+    SOURCE_LOCAL,
+    SOURCE_UTILITY,
+    LocalEvent,
+    ProgramEvent,
+)
 from .export_signals import ExportSignals
 from .openadr.models import event_mandatory, opt_out_consequence
 from .ports import Premise
@@ -44,115 +55,30 @@ if TYPE_CHECKING:
     from .openadr.timeline import Timeline, TimelineEntry
     from .utility import UtilityLink
 
+__all__ = [
+    "CAP_KINDS",
+    "KIND_EXPORT_LIMIT",
+    "KIND_EXPORT_PRICE",
+    "KIND_LOAD_CONTROL",
+    "KIND_PRICE",
+    "SOURCE_LOCAL",
+    "SOURCE_UTILITY",
+    "LocalEvent",
+    "ProgramEvent",
+    "ProgramEvents",
+]
+
 _LOGGER = logging.getLogger(__name__)
 
-KIND_PRICE = "price"
-KIND_LOAD_CONTROL = "load_control"
-SOURCE_LOCAL = "local"
-SOURCE_UTILITY = "utility"
-# Utility timeline entries that limit charging (a load-control event).
-CAP_KINDS = ("cap", "level", "alert")
-# Utility timeline entries of the power feed (export_signals.py): an export limit can be opted
-# out of as a load-control event can; an export price is a price (never shown as the event in
-# force, as the tariff's prices are not).
-EXPORT_CAP = "export_cap"
-EXPORT_PRICE = "export_price"
 REASON_CHANGED = "changed"
 REASON_BOUNDARY = "boundary"
 
 type EventsListener = Callable[[str], None]
+_EXPORT_KINDS = {EXPORT_PRICE: KIND_EXPORT_PRICE, EXPORT_CAP: KIND_EXPORT_LIMIT}
 
 
-@dataclass(frozen=True, slots=True)
-class LocalEvent:
-    """A price or load-control event the premise added itself (service ``add_local_event``)."""
-
-    event_id: str
-    kind: str
-    start: datetime
-    end: datetime
-    name: str
-    price: float | None = None
-    limit_kw: float | None = None
-    pev_id: str | None = None
-    """The one vehicle it limits (a commissioning test); None: every charger."""
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> LocalEvent:
-        """From the store's row (``local_events``)."""
-        return cls(
-            event_id=row["event_id"],
-            kind=row["kind"],
-            start=row["start"],
-            end=row["end"],
-            name=row.get("name") or row["kind"],
-            price=_finite(row.get("price")),
-            limit_kw=_finite(row.get("limit_kw")),
-            pev_id=row.get("pev_id") if isinstance(row.get("pev_id"), str) else None,
-        )
-
-    @property
-    def is_cap(self) -> bool:
-        """A load-control event with a limit."""
-        return self.kind == KIND_LOAD_CONTROL and self.limit_kw is not None
-
-    def applies(self, pev_id: str | None) -> bool:
-        """Whether it concerns a session of this PEV."""
-        return self.pev_id is None or self.pev_id == pev_id
-
-
-@dataclass(frozen=True, slots=True)
-class ProgramEvent:
-    """An event, local or the utility's, in the one shape entities, card and parts read."""
-
-    event_id: str
-    kind: str  # price | load_control
-    name: str
-    start: datetime
-    end: datetime
-    source: str  # local | utility
-    price: float | None = None
-    limit_kw: float | None = None
-    level: int | None = None
-    mandatory: bool = False
-    opt_out_consequence: str | None = None
-    applies_to: frozenset[str] | None = None  # PEV IDs; None: every vehicle
-
-    @property
-    def opt_out_allowed(self) -> bool:
-        """Only load-control events that are not mandatory can be opted out of."""
-        return self.kind == KIND_LOAD_CONTROL and not self.mandatory
-
-    def applies(self, pev_id: str | None) -> bool:
-        """Whether it concerns a session of this PEV."""
-        return self.applies_to is None or (pev_id is not None and pev_id in self.applies_to)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The dashboard's and the entities' shape of an event."""
-        return {
-            "event_id": self.event_id,
-            "kind": self.kind,
-            "name": self.name,
-            "start": self.start,
-            "end": self.end,
-            "price": self.price,
-            "limit_kw": self.limit_kw,
-            "level": self.level,
-            "source": self.source,
-            "opt_out_allowed": self.opt_out_allowed,
-            "opt_out_consequence": self.opt_out_consequence,
-        }
-
-
-def _finite(value: Any) -> float | None:
-    """A stored number, or None when it is missing or not finite (never NaN downstream)."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except TypeError, ValueError:
-        return None
-    return number if math.isfinite(number) else None
+def _is_export(entry: TimelineEntry) -> bool:
+    return entry.kind in _EXPORT_KINDS
 
 
 class ProgramEvents:
@@ -279,17 +205,19 @@ class ProgramEvents:
         name: str | None = None,
         pev_id: str | None = None,
     ) -> str:
-        """Add a local price or load-control event (programs without a utility link); with
-        ``pev_id`` it limits that vehicle's sessions only (a commissioning test)."""
+        """Add a local price, load-control, export-price or export-limit event (programs
+        without a utility link); with ``pev_id`` it limits that vehicle's sessions only (a
+        commissioning test). An export event's value is ``price`` (per kWh exported) or
+        ``limit_kw`` (the premise's export limit)."""
         if end <= start:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="event_end_before_start"
             )
-        if kind == KIND_PRICE and price is None:
+        if kind in (KIND_PRICE, KIND_EXPORT_PRICE) and price is None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="event_needs_price"
             )
-        if kind == KIND_LOAD_CONTROL and limit_kw is None:
+        if kind in (KIND_LOAD_CONTROL, KIND_EXPORT_LIMIT) and limit_kw is None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="event_needs_limit"
             )
@@ -350,31 +278,34 @@ class ProgramEvents:
     # -- events in force ----------------------------------------------------------------
 
     def active(self, now: datetime | None = None) -> ProgramEvent | None:
-        """The event in force now: a local one, else the utility's (lowest priority number)."""
+        """The event in force now: a local one, else the utility's (lowest priority number).
+
+        An event of the power feed (export price or limit) is shown only when no price or
+        load-control event is in force (charging's events come first), as what it is.
+        """
         now = now or dt_util.utcnow()
-        for event in self.local:
-            if event.start <= now < event.end:
-                return self._local(event)
+        local = [self._local(e) for e in self.local if e.start <= now < e.end]
+        if local:
+            return min(local, key=lambda e: e.is_export)
         if self.link is not None:
             active = sorted(
-                (e for e in self.link.timeline.active(now) if e.kind != EXPORT_PRICE),
-                key=lambda e: e.priority,
+                self.link.timeline.active(now), key=lambda e: (_is_export(e), e.priority)
             )
             if active:
                 return self._utility(active[0])
         return None
 
     def next(self, now: datetime | None = None) -> ProgramEvent | None:
-        """The next event to start, local or the utility's."""
+        """The next event to start, local or the utility's (at one start, charging's first)."""
         now = now or dt_util.utcnow()
         found = [self._local(e) for e in self.local if e.start > now]
         if self.link is not None:
-            upcoming = [
-                e for e in self.link.timeline.entries if e.start > now and e.kind != EXPORT_PRICE
-            ]
+            upcoming = [e for e in self.link.timeline.entries if e.start > now]
             if upcoming:
-                found.append(self._utility(min(upcoming, key=lambda e: (e.start, e.priority))))
-        return min(found, key=lambda e: e.start) if found else None
+                found.append(
+                    self._utility(min(upcoming, key=lambda e: (e.start, _is_export(e), e.priority)))
+                )
+        return min(found, key=lambda e: (e.start, e.is_export)) if found else None
 
     def local_events(self) -> list[ProgramEvent]:
         """The local events known (not over), as program events."""
@@ -385,12 +316,29 @@ class ProgramEvents:
         found: dict[str, ProgramEvent] = {}
         if self.link is not None:
             for entry in self.link.timeline.active(now):
-                if entry.kind in (*CAP_KINDS, EXPORT_CAP) and entry.applies_to_pev(pev_id):
+                if entry.kind in CAP_KINDS and entry.applies_to_pev(pev_id):
                     found.setdefault(entry.event_id, self._utility(entry))
         for e in self.local:
             if e.kind == KIND_LOAD_CONTROL and e.start <= now < e.end and e.applies(pev_id):
                 found.setdefault(e.event_id, self._local(e))
         return list(found.values())
+
+    def export_limits_in_force(self, now: datetime) -> list[ProgramEvent]:
+        """The export-limit events in force on the premise (opted out or not)."""
+        found: dict[str, ProgramEvent] = {}
+        if self.link is not None:
+            for entry in self.link.timeline.active(now):
+                if entry.kind == EXPORT_CAP:
+                    found.setdefault(entry.event_id, self._utility(entry))
+        for e in self.local:
+            if e.kind == KIND_EXPORT_LIMIT and e.start <= now < e.end:
+                found.setdefault(e.event_id, self._local(e))
+        return list(found.values())
+
+    def _in_force(self, pev_id: str | None, now: datetime, export: bool) -> list[ProgramEvent]:
+        if export:
+            return self.export_limits_in_force(now)
+        return self.load_control_in_force(pev_id, now)
 
     def announced(self, now: datetime) -> list[ProgramEvent]:
         """Load-control and critical-peak price events in force now (for notifications).
@@ -402,6 +350,7 @@ class ProgramEvents:
         link = self.link
         if link is None:
             return found
+        found.extend(self.export.announced(link.timeline, now))
         kinds = (*CAP_KINDS, "price")
         active = {e.event_id for e in link.timeline.active(now) if e.kind in kinds}
         for event_id in sorted(active):
@@ -449,7 +398,8 @@ class ProgramEvents:
         The utility's EXPORT_PRICE events over the feed-in price sensor over the tariff's
         export rate (:mod:`.export_signals`).
         """
-        return self.export.prices(start, end, self._timeline())
+        local = self._local_export(KIND_EXPORT_PRICE)
+        return self.export.prices(start, end, self._timeline(), local)
 
     def export_limits(
         self, start: datetime, end: datetime
@@ -460,10 +410,22 @@ class ProgramEvents:
         The smaller of the configured limit and the utility's EXPORT_CAPACITY_LIMIT events
         (those opted out of left out; :mod:`.export_signals`).
         """
-        return self.export.limits(start, end, self._timeline(), self.opted_out)
+        return self.export.limits(
+            start, end, self._timeline(), self.opted_out, self._local_export(KIND_EXPORT_LIMIT)
+        )
 
     def _timeline(self) -> Timeline | None:
         return self.link.timeline if self.link is not None else None
+
+    def _local_export(self, kind: str) -> list[tuple[datetime, datetime, float]]:
+        """The local export events of a kind as pieces (those opted out of left out)."""
+        return [
+            (e.start, e.end, value)
+            for e in self.local
+            if e.kind == kind
+            and e.event_id not in self.opted_out
+            and (value := e.price if kind == KIND_EXPORT_PRICE else e.limit_kw) is not None
+        ]
 
     # -- load-control limits --------------------------------------------------------------
 
@@ -534,25 +496,35 @@ class ProgramEvents:
 
     # -- opting out -----------------------------------------------------------------------
 
-    def opted_out_now(self, pev_id: str | None, now: datetime | None = None) -> bool:
-        """True when the user opted out of every load-control event in force on the session."""
-        events = self.load_control_in_force(pev_id, now or dt_util.utcnow())
+    def opted_out_now(
+        self, pev_id: str | None, now: datetime | None = None, *, export: bool = False
+    ) -> bool:
+        """True when the user opted out of every load-control event in force on the session
+        (``export``: of every export limit in force)."""
+        events = self._in_force(pev_id, now or dt_util.utcnow(), export)
         return bool(events) and all(e.event_id in self.opted_out for e in events)
 
-    def consequences(self, pev_id: str | None, now: datetime | None = None) -> list[str]:
+    def consequences(
+        self, pev_id: str | None, now: datetime | None = None, *, export: bool = False
+    ) -> list[str]:
         """What opting out of the events in force costs, as their programs declare it."""
-        events = self.load_control_in_force(pev_id, now or dt_util.utcnow())
+        events = self._in_force(pev_id, now or dt_util.utcnow(), export)
         return list(dict.fromkeys(e.opt_out_consequence for e in events if e.opt_out_consequence))
 
     @callback
-    def opt_out(self, pev_id: str | None, *, confirm: bool = False) -> list[str]:
-        """Opt a session out of the load-control events in force (not of mandatory ones).
+    def opt_out(
+        self, pev_id: str | None, *, confirm: bool = False, export: bool = False
+    ) -> list[str]:
+        """Opt a session out of the load-control events in force (not of mandatory ones);
+        ``export``: the premise out of the export limits in force instead.
 
-        When a program declares what opting out costs, the customer must have seen it:
+        Each on its own: opting out of a charging limit (to charge) leaves an export limit in
+        force, and opting out of an export limit (to feed more) leaves a charging limit in
+        force. When a program declares what opting out costs, the customer must have seen it:
         without ``confirm`` the opt-out is refused with the consequence in the message.
         """
         now = dt_util.utcnow()
-        events = self.load_control_in_force(pev_id, now)
+        events = self._in_force(pev_id, now, export)
         if not events:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="no_active_event"
@@ -561,7 +533,7 @@ class ProgramEvents:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="event_mandatory"
             )
-        if (consequences := self.consequences(pev_id, now)) and not confirm:
+        if (consequences := self.consequences(pev_id, now, export=export)) and not confirm:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="opt_out_needs_confirmation",
@@ -586,17 +558,7 @@ class ProgramEvents:
         return max(spreads) if spreads else None
 
     def _local(self, event: LocalEvent) -> ProgramEvent:
-        return ProgramEvent(
-            event_id=event.event_id,
-            kind=event.kind,
-            name=event.name,
-            start=event.start,
-            end=event.end,
-            source=SOURCE_LOCAL,
-            price=event.price,
-            limit_kw=event.limit_kw,
-            applies_to=frozenset({event.pev_id}) if event.pev_id else None,
-        )
+        return event.as_program()
 
     def _utility(self, entry: TimelineEntry) -> ProgramEvent:
         """A utility timeline entry as a program event."""
@@ -606,9 +568,12 @@ class ProgramEvents:
             (p for p in self.link.state.programs if event and p.id == event.program_id), None
         )
         mandatory = event is None or event_mandatory(event, program)
+        kind = KIND_PRICE if entry.price is not None else KIND_LOAD_CONTROL
+        if entry.kind in _EXPORT_KINDS:
+            kind = _EXPORT_KINDS[entry.kind]
         return ProgramEvent(
             event_id=entry.event_id,
-            kind=KIND_PRICE if entry.price is not None else KIND_LOAD_CONTROL,
+            kind=kind,
             name=entry.name or entry.label,
             start=entry.start,
             end=entry.end,
@@ -621,6 +586,8 @@ class ProgramEvents:
                 opt_out_consequence(event, program) if event is not None else None
             ),
             applies_to=entry.applies_to,
+            export_price=float(entry.export_price) if entry.export_price is not None else None,
+            export_limit_kw=entry.export_kw,
         )
 
     def diagnostics(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ command controller) act on these objects; the entities read them through the coo
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from .core.binding import Relation
 from .core.metering import Interval, IntervalLedger, MeterReading
 from .core.metering_feed import ReceivedRegister
 from .core.session import ChargingSession
+from .core.simulator import DemoCar, DemoEvse
 from .core.summary import SessionSummary
 
 
@@ -135,15 +136,32 @@ def demo_meta(runtime: ChargerRuntime) -> dict[str, Any]:
         "register_kwh": evse.register_kwh,
         "enabled": evse.enabled,
         "current_limit_a": evse.current_limit_a,
-        "car": (
-            {
-                "pev_id": car.pev_id,
-                "capacity_kwh": car.capacity_kwh,
-                "soc": car.soc,
-                "max_ac_kw": car.max_ac_kw,
-            }
-            if car
-            else None
-        ),
+        # Power feed: the received register and the discharge current it was told.
+        "discharged_kwh": evse.discharged_kwh,
+        "discharge_a": evse.discharge_a,
+        "car": ({f.name: getattr(car, f.name) for f in fields(DemoCar)} if car else None),
     }
     return {f"demo:{runtime.charger_id}": state}
+
+
+def demo_evse(bidirectional: bool) -> DemoEvse:
+    """The demo charger's EVSE, no car yet: 16 A on three phases (11 kW); bidirectional
+    (power feed): 32 A on one phase, 7.4 kW both ways (its demo car's, ``bidirectional_car``)."""
+    if bidirectional:
+        return DemoEvse(
+            max_current_a=32, phases=1, current_limit_a=32, car=None, bidirectional=True
+        )
+    return DemoEvse(car=None)
+
+
+def restore_demo(evse: DemoEvse, saved: dict[str, Any]) -> None:
+    """The demo charger's state from its meta row (``demo_meta``; older rows lack the power
+    feed's fields: none fed, no feed told, a one-way car)."""
+    evse.register_kwh = float(saved.get("register_kwh", 0.0))
+    evse.enabled = bool(saved.get("enabled", True))
+    evse.current_limit_a = int(saved.get("current_limit_a", evse.max_current_a))
+    evse.discharged_kwh = float(saved.get("discharged_kwh", 0.0))
+    evse.discharge_a = int(saved.get("discharge_a", 0)) if evse.bidirectional else 0
+    if car := saved.get("car"):
+        known = {f.name for f in fields(DemoCar)}
+        evse.car = DemoCar(**{k: v for k, v in car.items() if k in known})

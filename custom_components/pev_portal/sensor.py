@@ -25,6 +25,7 @@ from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordina
 from .core.binding import BillingParty, BindingOutcome
 from .core.enrollment import EnrollmentState
 from .core.session import SessionState
+from .event_types import EXPORT_CAP, EXPORT_KINDS, EXPORT_PRICE, describe
 from .openadr.enrollment import ACTIVE as ENROLLMENT_ACTIVE
 from .openadr.enrollment import PENDING as ENROLLMENT_PENDING
 from .settlement_view import by_event
@@ -116,6 +117,8 @@ def _price(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> float:
 def _price_attrs(coordinator: PevPortalCoordinator, runtime: ChargerRuntime) -> dict[str, Any]:
     segment = coordinator.tariff_of(runtime).price_at(dt_util.utcnow())
     event = coordinator.active_event()
+    if event is not None and event["kind"] in EXPORT_KINDS:
+        event = None  # the power feed's: not an event of the import price
     return {
         "period": segment.period,
         "until": segment.end.isoformat(),
@@ -316,7 +319,10 @@ class VehicleStateSensor(VehicleEntity, SensorEntity):
 # -- the utility link ---------------------------------------------------------------------
 
 
-def _entry_attrs(entry: TimelineEntry) -> dict[str, Any]:
+def _entry_attrs(entry: TimelineEntry, currency: str | None = None) -> dict[str, Any]:
+    """An entry's details; an export event's (power feed) in its own ``export_*`` fields and
+    said in ``description`` ("Export price 0.25 EUR/kWh", "Export limit 3.0 kW")."""
+    export_price = float(entry.export_price) if entry.export_price is not None else None
     return {
         "event_id": entry.event_id,
         "program_id": entry.program_id,
@@ -326,13 +332,27 @@ def _entry_attrs(entry: TimelineEntry) -> dict[str, Any]:
         "price": float(entry.price) if entry.price is not None else None,
         "cap_kw": entry.cap_kw,
         "level": entry.level,
+        "export_price": export_price,
+        "export_limit_kw": entry.export_kw,
+        "description": describe(entry.kind, export_price, entry.export_kw, currency),
         "priority": entry.priority,
     }
 
 
 def _active(link: UtilityLink) -> TimelineEntry | None:
-    active = sorted(link.timeline.active(dt_util.utcnow()), key=lambda e: e.priority)
+    """The entry in force (charging's before the power feed's, then by priority)."""
+    active = sorted(
+        link.timeline.active(dt_util.utcnow()),
+        key=lambda e: (e.kind in (EXPORT_CAP, EXPORT_PRICE), e.priority),
+    )
     return active[0] if active else None
+
+
+def _label(link: UtilityLink, entry: TimelineEntry) -> str:
+    """The entry's name, else what it is (an export event), else its event's ID."""
+    return (
+        entry.name or _entry_attrs(entry, link.timeline.currency)["description"] or (entry.event_id)
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -350,12 +370,12 @@ def _program(link: UtilityLink) -> str | None:
 
 def _active_name(link: UtilityLink) -> str | None:
     entry = _active(link)
-    return (entry.name or entry.event_id) if entry is not None else None
+    return _label(link, entry) if entry is not None else None
 
 
 def _active_attrs(link: UtilityLink) -> dict[str, Any]:
     entry = _active(link)
-    return _entry_attrs(entry) if entry is not None else {}
+    return _entry_attrs(entry, link.timeline.currency) if entry is not None else {}
 
 
 def _next_start(link: UtilityLink) -> datetime | None:
@@ -365,7 +385,9 @@ def _next_start(link: UtilityLink) -> datetime | None:
 
 def _next_attrs(link: UtilityLink) -> dict[str, Any]:
     entry = link.timeline.next(dt_util.utcnow())
-    return {"name": entry.name, **_entry_attrs(entry)} if entry is not None else {}
+    if entry is None:
+        return {}
+    return {"name": entry.name, **_entry_attrs(entry, link.timeline.currency)}
 
 
 def _utility_price(link: UtilityLink) -> float | None:

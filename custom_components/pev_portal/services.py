@@ -76,6 +76,7 @@ ATTR_DEPARTURE = "departure"
 ATTR_TARGET = "target"
 ATTR_MODE = "mode"
 ATTR_CONFIRM = "confirm"
+ATTR_EXPORT_LIMIT = "export_limit"
 ATTR_REPORT_KEY = "report_key"
 
 # What a CSV export holds: the intervals (the default) or the command audit trail. A JSON
@@ -120,7 +121,12 @@ DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): _ID})
 RESEND_SCHEMA = vol.Schema(
     {vol.Optional(ATTR_CONFIG_ENTRY_ID): _ID, vol.Optional(ATTR_REPORT_KEY): _ID}
 )
-OPT_OUT_SCHEMA = DEVICE_SCHEMA.extend({vol.Optional(ATTR_CONFIRM, default=False): cv.boolean})
+OPT_OUT_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        vol.Optional(ATTR_CONFIRM, default=False): cv.boolean,
+        vol.Optional(ATTR_EXPORT_LIMIT, default=False): cv.boolean,
+    }
+)
 
 
 def _coordinator(hass: HomeAssistant, entry_id: str | None) -> PevPortalCoordinator:
@@ -397,10 +403,17 @@ async def _charge_now(call: ServiceCall) -> None:
 
 async def _opt_out(call: ServiceCall) -> ServiceResponse:
     coordinator, runtime = _charger(call.hass, call.data[ATTR_DEVICE_ID])
-    consequences: list[Any] = list(coordinator.smart.consequences(runtime))
-    event_ids: list[Any] = list(
-        coordinator.smart.opt_out(runtime, confirm=call.data.get(ATTR_CONFIRM, False))
-    )
+    confirm = call.data.get(ATTR_CONFIRM, False)
+    consequences: list[Any]
+    event_ids: list[Any]
+    if call.data.get(ATTR_EXPORT_LIMIT, False):
+        # The export limits in force (the premise's), not the charging limits: each on its own.
+        pev_id = runtime.session.pev_id if runtime.session is not None else None
+        consequences = list(coordinator.events.consequences(pev_id, export=True))
+        event_ids = list(coordinator.events.opt_out(pev_id, confirm=confirm, export=True))
+    else:
+        consequences = list(coordinator.smart.consequences(runtime))
+        event_ids = list(coordinator.smart.opt_out(runtime, confirm=confirm))
     return {"event_ids": event_ids, "consequences": consequences}
 
 

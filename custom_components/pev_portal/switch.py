@@ -14,7 +14,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import ChargerRuntime, PevPortalConfigEntry, PevPortalCoordinator
-from .core.simulator import DemoCar
+from .core.simulator import DemoCar, bidirectional_car
 from .entity import (
     ChargerEntity,
     PevPortalEntity,
@@ -82,7 +82,8 @@ class DemoPlugSwitch(ChargerEntity, SwitchEntity):
     The demo car is the premise's own car when it has one (its default vehicle, or its only home
     vehicle): it reports that vehicle's PEV ID, so a homeowner trying the demo sees the car they
     added (vehicle IDs are generated from the name outside a utility program). Otherwise it
-    reports the demo's own ID, ``PEV-DEMO-0001``.
+    reports the demo's own ID, ``PEV-DEMO-0001``. A bidirectional demo charger plugs the demo's
+    bidirectional car (``bidirectional_car``: 60 kWh, 7.4 kW both ways, 0.85 round trip).
     """
 
     _attr_entity_category = EntityCategory.CONFIG
@@ -93,7 +94,7 @@ class DemoPlugSwitch(ChargerEntity, SwitchEntity):
         super().__init__(coordinator, runtime, key)
         assert runtime.demo is not None
         self.demo = runtime.demo
-        self._parked = DemoCar()
+        self._parked = bidirectional_car() if self.demo.evse.bidirectional else DemoCar()
 
     @property
     def is_on(self) -> bool:

@@ -33,7 +33,7 @@ TARGET_KWH_RANGE: Final = (0.0, 1000.0)  # a target in kWh (a vehicle without a 
 TARGET_PERCENT_RANGE: Final = (0.0, 100.0)  # a target in % (a vehicle with a capacity)
 EVENT_PAST: Final = timedelta(days=1)  # a local event may have started this long ago
 EVENT_FUTURE: Final = timedelta(days=366)  # and may end at most this far ahead
-LOCAL_EVENT_KINDS: Final = ("price", "load_control")
+LOCAL_EVENT_KINDS: Final = ("price", "load_control", "export_price", "export_limit")
 
 
 def finite_number(value: object, low: float, high: float) -> float | None:
@@ -136,9 +136,12 @@ def valid_local_event(row: Mapping[str, Any]) -> str | None:
     if start.tzinfo is None or end.tzinfo is None or end <= start:
         return "end before start"
     price, limit = row.get("price"), row.get("limit_kw")
-    if row["kind"] == "price" and finite_number(price, *PRICE_RANGE) is None:
+    if row["kind"] in ("price", "export_price") and finite_number(price, *PRICE_RANGE) is None:
         return f"price {str(price)[:40]!r} is not a finite price"
-    if row["kind"] == "load_control" and finite_number(limit, *LIMIT_KW_RANGE) is None:
+    if (
+        row["kind"] in ("load_control", "export_limit")
+        and finite_number(limit, *LIMIT_KW_RANGE) is None
+    ):
         return f"limit {str(limit)[:40]!r} is not a finite power"
     if price is not None and finite_number(price, *PRICE_RANGE) is None:
         return f"price {str(price)[:40]!r} is not a finite price"

@@ -47,6 +47,8 @@ The dashboard data (every time is an ISO 8601 string in UTC, every amount a numb
           "prices": [{"start", "end", "price", "period"}],    # the next 24 h of the tariff
           "event": null | {...},          # coordinator.active_event(): event_id, kind, name,
           "next_event": null | {...},     # start, end, price, limit_kw, level (when known),
+                                          # export_price, export_limit_kw (power feed's kinds
+                                          # export_price/export_limit: never price/limit_kw),
                                           # opt_out_allowed (false unless the event says so),
                                           # source ("utility" or "local"), opted_out (bool)
           "plan": null | PLAN,

@@ -37,12 +37,15 @@ import {
   canPause,
   chargerOptions,
   chooseCharger,
+  EVENT_KINDS,
   eventHistoryLine,
   eventName,
   eventSource,
   eventTitleKey,
   explanationText,
+  isPriceKind,
   modeLabel,
+  optOutData,
   optOutState,
   periodLabel,
   planMode,
@@ -260,10 +263,7 @@ export class PevPortalCard extends LitElement {
     // The program's consequence of opting out is shown, and must be accepted, first.
     if (consequence && !window.confirm(this._t("opt_out.confirm", { consequence }))) return;
     this._run("opt_out", this._t("done.opt_out"), () =>
-      this.hass!.callService("pev_portal", "opt_out", {
-        device_id: charger.device_id,
-        confirm: Boolean(consequence),
-      }),
+      this.hass!.callService("pev_portal", "opt_out", optOutData(event, charger.device_id!, Boolean(consequence))),
     );
   }
 
@@ -312,7 +312,7 @@ export class PevPortalCard extends LitElement {
     };
     const name = String(draft("name", "")).trim();
     if (name) data.name = name;
-    if (kind === "price") data.price = Number(draft("price", EVENT_PRICE));
+    if (isPriceKind(kind)) data.price = Number(draft("price", EVENT_PRICE));
     else data.limit_kw = Number(draft("limit", EVENT_LIMIT_KW));
     this._run("add_event", this._t("done.event"), () =>
       this.hass!.callService("pev_portal", "add_local_event", data),
@@ -435,6 +435,12 @@ export class PevPortalCard extends LitElement {
         details.push(this._t("event.price", { price: formatPrice(event.price, charger.price.currency, this._lang) }));
       if (event.limit_kw !== null && event.limit_kw !== undefined)
         details.push(this._t("event.limit", { limit: formatPower(event.limit_kw, this._lang) }));
+      if (event.export_price !== null && event.export_price !== undefined)
+        details.push(
+          this._t("event.export_price", { price: formatPrice(event.export_price, charger.price.currency, this._lang) }),
+        );
+      if (event.export_limit_kw !== null && event.export_limit_kw !== undefined)
+        details.push(this._t("event.export_limit", { limit: formatPower(event.export_limit_kw, this._lang) }));
       details.push(
         active
           ? this._t("event.until", { time: formatDateTime(event.end, this._lang, this._tz) })
@@ -786,7 +792,7 @@ export class PevPortalCard extends LitElement {
             id: "pev-event-kind",
             label: this._t("event_kind"),
             value: kind,
-            options: ["price", "load_control"].map((k) => ({ value: k, label: this._t(`kind.${k}`) })),
+            options: EVENT_KINDS.map((k) => ({ value: k, label: this._t(`kind.${k}`) })),
             hass: this.hass,
             onChange: (value) => (this._eventKind = value),
           })}
@@ -801,7 +807,7 @@ export class PevPortalCard extends LitElement {
             hass: this.hass,
             onChange: set("duration"),
           })}
-          ${kind === "price"
+          ${isPriceKind(kind)
             ? numberControl({
                 id: "pev-event-price",
                 label: this._t("event_price"),

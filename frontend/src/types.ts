@@ -55,6 +55,10 @@ export interface EventData {
   price?: number | null;
   limit_kw?: number | null;
   level?: string | number | null;
+  /** An export-price event's price per kWh fed back (power feed); never in `price`. */
+  export_price?: number | null;
+  /** An export-limit event's limit on the premise's export (kW); never in `limit_kw`. */
+  export_limit_kw?: number | null;
   opt_out_allowed: boolean;
   /** "utility" for the program's events; local events have "local" (or no source). */
   source?: string | null;

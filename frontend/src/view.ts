@@ -126,6 +126,25 @@ export function periodLabel(language: string, period: string): string {
   return text === key ? period : text;
 }
 
+/** The kinds of local event the card's form adds (those of the add_local_event action). */
+export const EVENT_KINDS = ["price", "load_control", "export_price", "export_limit"] as const;
+
+/** Whether an event kind's value is a price per kWh (else a power limit in kW). */
+export function isPriceKind(kind: string): boolean {
+  return kind === "price" || kind === "export_price";
+}
+
+/**
+ * The opt_out action's data for the banner's event: an export limit (power feed) opts the
+ * premise out of the export limits in force, any other event the session out of the charging
+ * limits in force; one never takes the other with it.
+ */
+export function optOutData(event: EventData, deviceId: string, confirm: boolean): Record<string, unknown> {
+  const data: Record<string, unknown> = { device_id: deviceId, confirm };
+  if (event.kind === "export_limit") data.export_limit = true;
+  return data;
+}
+
 /** An event's name, or its kind in the language when it has none. */
 export function eventName(language: string, event: EventData): string {
   return event.name || localize(language, `kind.${event.kind}`);

@@ -6,13 +6,16 @@ import {
   canPause,
   chargerOptions,
   chooseCharger,
+  EVENT_KINDS,
   editorSchema,
   eventHistoryLine,
   eventName,
   eventTitleKey,
   explanationText,
   isPaused,
+  isPriceKind,
   modeLabel,
+  optOutData,
   optOutState,
   periodLabel,
   planMode,
@@ -233,6 +236,30 @@ describe("events", () => {
   it("names an unnamed event by its kind", () => {
     assert.equal(eventName("de", event({ name: null, kind: "price" })), "Preisereignis");
     assert.equal(eventName("en", event()), "Evening peak");
+  });
+
+  it("names an unnamed export event as what it is, in each language", () => {
+    assert.equal(eventName("en", event({ name: null, kind: "export_price" })), "Export price");
+    assert.equal(eventName("de", event({ name: null, kind: "export_limit" })), "Einspeisegrenze");
+    assert.equal(eventName("fr", event({ name: null, kind: "export_limit" })), "Limite d'injection");
+    assert.equal(localize("en", "event.export_limit", { limit: "3.0 kW" }), "export limit 3.0 kW");
+    assert.equal(localize("de", "event.export_price", { price: "0,25 €/kWh" }), "Einspeisepreis 0,25 €/kWh");
+  });
+
+  it("opts out of an export limit as an export limit, of anything else as charging's", () => {
+    assert.deepEqual(optOutData(event({ kind: "export_limit" }), "dev1", false), {
+      device_id: "dev1",
+      confirm: false,
+      export_limit: true,
+    });
+    assert.deepEqual(optOutData(event({ kind: "load_control" }), "dev1", true), { device_id: "dev1", confirm: true });
+  });
+
+  it("adds export events with the form: a price for an export price, a limit for an export limit", () => {
+    assert.deepEqual([...EVENT_KINDS], ["price", "load_control", "export_price", "export_limit"]);
+    assert.equal(isPriceKind("export_price"), true);
+    assert.equal(isPriceKind("export_limit"), false);
+    assert.equal(isPriceKind("load_control"), false);
   });
 });
 

@@ -835,6 +835,9 @@ async def test_ocpp_preset(hass: HomeAssistant) -> None:
         "meter_start_entity": None,
         "session_energy_entity": None,
         "transaction_entity": None,
+        # Power feed: a bidirectional charger's discharge number and discharged energy.
+        "discharge_entity": None,
+        "discharged_energy_entity": None,
         "meter_source": None,  # has a default
         "meter_entity": None,
         "electrical": None,  # a section: its fields have defaults

@@ -23,6 +23,14 @@ WALLBOX: list[Entity] = [  # unique ID "<key>-<serial>"
     ("sensor", "status_description-1234", "status_description", "wb_status_description"),
     ("sensor", "charging_power-1234", "charging_power", "wb_charging_power"),
     ("sensor", "added_energy-1234", "added_energy", "wb_added_energy"),
+    # A bidirectional Quasar's fed-back energy (power feed): beside added_energy, and not
+    # taken for it.
+    (
+        "sensor",
+        "added_discharged_energy-1234",
+        "added_discharged_energy",
+        "wb_added_discharged_energy",
+    ),
     ("sensor", "max_charging_current-1234", "max_charging_current", "wb_max_charging_current"),
     ("switch", "paused-1234", "pause_resume", "wb_pause_resume"),
     ("number", "max_charging_current-1234", "maximum_charging_current", "wb_max_current"),
@@ -93,6 +101,7 @@ def register(hass: HomeAssistant, platform: str, entities: list[Entity]) -> str:
                 "current_entity": "number.wb_max_current",
                 "power_entity": "sensor.wb_charging_power",
                 "energy_entity": "sensor.wb_added_energy",
+                "discharged_energy_entity": "sensor.wb_added_discharged_energy",
             },
         ),
         (

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 
 from custom_components.pev_portal.const import DOMAIN
@@ -82,13 +83,20 @@ async def test_export_events_reach_the_premise(
         (start + 2 * H, start + 3 * H, pytest.approx(0.31)),
         (start + 3 * H, end, 0.05),
     ]
-    # An export price in force now is a price, not "the event in force" nor the next one.
+    # An export price in force now is shown as what it is (never as an import price), and
+    # the next event is the export limit, as an export limit (never a charging cap).
     export_event(vtn, "EXPORT_PRICE", [0.5], hour(), H, name="price now")
     await wait_for(hass, lambda: len(coordinator.link.timeline.active(now_utc())) == 1)  # type: ignore[union-attr]
-    assert events.active() is None
+    active = events.active()
+    assert active is not None
+    assert (active.kind, active.export_price) == ("export_price", 0.5)
+    assert (active.price, active.limit_kw, active.export_limit_kw) == (None, None, None)
+    assert active.opt_out_allowed is False, "a price is not opted out of"
     upcoming = events.next()
     assert upcoming is not None
-    assert upcoming.start == start + H, "the export limit, not an export price"
+    assert upcoming.start == start + H
+    assert (upcoming.kind, upcoming.export_limit_kw) == ("export_limit", 3.0)
+    assert (upcoming.price, upcoming.limit_kw, upcoming.export_price) == (None, None, None)
     tariff = events.program_tariff
     assert float(tariff.price_at(start + 2 * H).price) == 0.20, "the import price is the tariff's"
     assert events.caps(None, "charger1", 11.0, 1.4) == []
@@ -108,7 +116,9 @@ async def test_opting_out_leaves_an_export_limit_out(
     hass: HomeAssistant, vtn: TestVtn, callback_base: str
 ) -> None:
     """An EXPORT_CAPACITY_LIMIT in force is an event the customer may opt out of (the program
-    does not make it mandatory): then it is left out of the export limits."""
+    does not make it mandatory), with the opt-out action's ``export_limit``: then it is left
+    out of the export limits. Without it the action opts out of charging's limits only, and
+    there are none."""
     vtn.approve("PEV-DEMO-0001")
     coordinator = await setup(hass, linked_entry(vtn, callback_base))
     await plug(hass)
@@ -121,12 +131,27 @@ async def test_opting_out_leaves_an_export_limit_out(
     active = coordinator.active_event()
     assert active is not None
     assert active["opt_out_allowed"] is True
+    assert (active["kind"], active["export_limit_kw"], active["limit_kw"]) == (
+        "export_limit",
+        0.0,
+        None,
+    )
     version = events.version
 
     device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, "charger1"), "premise1")
     assert device is not None
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN, "opt_out", {"device_id": device.id}, blocking=True, return_response=True
+        )
+    assert refused.value.translation_key == "no_active_event"
+    assert events.export_limits(start, end) == [(start, end, 0.0)]
     response = await hass.services.async_call(
-        DOMAIN, "opt_out", {"device_id": device.id}, blocking=True, return_response=True
+        DOMAIN,
+        "opt_out",
+        {"device_id": device.id, "export_limit": True},
+        blocking=True,
+        return_response=True,
     )
     assert response is not None
     assert response["event_ids"] == [event["id"]]

@@ -180,6 +180,34 @@ async def test_price_change_published(
     assert (name, fields.price) == ("publish_price", 5500)
 
 
+async def test_export_events_are_never_a_price_or_a_load_control_event(
+    ha: HomeAssistant, esi: EnergyServicesInterface, zha_network: ZhaNetwork, display: SimDevice
+) -> None:
+    """The premise's export price (0.55 per kWh fed back) and export limit (0 kW) in force and
+    ahead (power feed): nothing is published; GetCurrentPrice answers the import tariff's
+    0.2000 EUR/kWh as before, GetScheduledEvents finds no load-control event."""
+    await ask(zha_network, display, 0x0700, bytes.fromhex("01 37 00 00"))
+    (before,) = sent_to_ihd(display, 0x0700)
+    display.received.clear()
+    coordinator = esi.premise.entry.runtime_data
+    now = dt_util.utcnow()
+    for start in (now - timedelta(minutes=1), now + timedelta(minutes=10)):
+        end = start + timedelta(minutes=30)
+        await coordinator.async_add_local_event("export_price", start, end, price=0.55)
+        await coordinator.async_add_local_event("export_limit", start, end, limit_kw=0.0)
+    await zha_network.settle()
+    assert sent_to_ihd(display, 0x0700) == [], "no new price published"
+    assert sent_to_ihd(display, 0x0701) == [], "no load-control event published"
+
+    await ask(zha_network, display, 0x0700, bytes.fromhex("01 37 00 00"))
+    (frame,) = sent_to_ihd(display, 0x0700)
+    assert frame == before, "the import price, unchanged"
+    _hdr, name, fields = parse_frame(0x0700, frame)
+    assert (name, fields.price) == ("publish_price", 2000)
+    await ask(zha_network, display, 0x0701, bytes.fromhex("01 05 01 00000000 00"))
+    assert sent_to_ihd(display, 0x0701) == [bytes.fromhex("18 05 0b 01 8b")]
+
+
 @pytest.mark.parametrize("zha_esi_endpoint", [False])
 async def test_without_endpoint_the_esi_stays_off(
     ha: HomeAssistant, zha_network: ZhaNetwork

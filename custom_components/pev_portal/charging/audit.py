@@ -7,6 +7,13 @@ issue is raised (cleared by the next obeyed command). Without a power sensor the
 register tells (:func:`meter_power_kw`). A command that could not be sent at all is kept too,
 with its error (``obeyed`` false, ``measured_by`` ``"failed"``).
 
+A discharge command (power feed) is kept with a negative current and a negative target power
+(the discharge current and the power to feed back: the sign is its direction, in the trail as in
+its export). It is obeyed once the charger's power reads below zero (more than
+:data:`FEED_MIN_KW` fed back); still not within :data:`VERIFY_SECONDS`, it was ignored (its own
+repairs issue text). An import meter cannot show a feed: without a power sensor only a draw on
+the meter disproves one, else the command is left unverified.
+
 The trail is kept in memory while the session runs and with the session in the store's
 ``commands`` table (written at each command and each verification; read back for the open
 sessions after a restart).
@@ -28,6 +35,7 @@ from ..adapters import EntityCharger
 from ..const import (
     DOMAIN,
     ISSUE_IGNORES_COMMANDS,
+    ISSUE_IGNORES_DISCHARGE,
     METER_MIN_SPAN_SECONDS,
     METER_QUIET_MAX_SECONDS,
     METER_SETTLE_SECONDS,
@@ -47,6 +55,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 MEASURED_FAILED = "failed"  # the command could not be sent (``error`` says why)
+# A feed is seen once the charger's power reads below minus this (kW): above a sensor's noise.
+FEED_MIN_KW = 0.1
 
 type IgnoredListener = Callable[[ChargerRuntime, dict[str, Any]], None]
 
@@ -110,8 +120,10 @@ class CommandAudit:
         now: datetime | None = None,
         *,
         error: str | None = None,
+        discharge_a: int = 0,
     ) -> None:
-        """Add a command to the session's trail (verified a few seconds later)."""
+        """Add a command to the session's trail (verified a few seconds later); a discharge
+        (``discharge_a`` > 0) with its current and power negative."""
         session = runtime.session
         if session is None:
             return
@@ -119,12 +131,14 @@ class CommandAudit:
         target_kw = adapter.kw_at(amps) if enabled else 0.0
         if enabled and amps < adapter.min_current_a:
             target_kw = 0.0
+        if discharge_a > 0:
+            amps, target_kw = -discharge_a, -adapter.kw_at(discharge_a)
         self.trails.setdefault(session.session_id, []).append(
             {
                 "at": (now or dt_util.utcnow()).isoformat(),
                 "source": source,
                 "enabled": enabled,
-                "current_a": amps if enabled else 0,
+                "current_a": amps if enabled or discharge_a > 0 else 0,
                 "via": adapter.last_via,
                 "target_kw": round(target_kw, 3),
                 "measured_kw": None,
@@ -198,12 +212,14 @@ class CommandAudit:
             age = (now - at).total_seconds()
             if age <= 0:
                 continue
+            feeding = command["target_kw"] < 0
             if charger_kw is not None:
                 measured, measured_by, deadline = charger_kw, "charger", VERIFY_SECONDS
             else:
-                # No power sensor (or it is unavailable): the meter's register tells.
+                # No power sensor (or it is unavailable): the meter's register tells (for a
+                # feed only a draw: an import register does not move while feeding).
                 meter_kw = meter_power_kw(runtime, at, now)
-                if meter_kw is None:
+                if meter_kw is None or (feeding and meter_kw <= VERIFY_TOLERANCE_KW):
                     if age >= METER_UNVERIFIED_SECONDS:
                         command["measured_by"] = "none"  # nothing measures this charger
                         changed = True
@@ -211,6 +227,8 @@ class CommandAudit:
                 # The meter's answer is final: no deadline to wait for.
                 measured, measured_by, deadline = round(meter_kw, 3), "meter", 0
             limit = command["target_kw"] * 1.05 + VERIFY_TOLERANCE_KW
+            if feeding:
+                limit = -FEED_MIN_KW
             if measured <= limit:
                 command.update(
                     obeyed=True,
@@ -233,7 +251,11 @@ class CommandAudit:
             command["escalated_to"] = "three_phase"
             self._retry(runtime)
             return
-        if not command["enabled"] and (via := runtime.adapter.escalate_stop()):
+        if (
+            not command["enabled"]
+            and command["target_kw"] >= 0
+            and (via := runtime.adapter.escalate_stop())
+        ):
             # The pause was ignored: the preset's next way of pausing is tried.
             command["escalated_to"] = via
             self._retry(runtime)
@@ -297,16 +319,17 @@ class CommandAudit:
         first = not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
         for listener in self.on_ignored:
             listener(runtime, {**command, "first": first})
+        feeding = command["target_kw"] < 0  # an ignored discharge: its own text, same issue
         ir.async_create_issue(
             hass,
             DOMAIN,
             issue_id,
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_IGNORES_COMMANDS,
+            translation_key=ISSUE_IGNORES_DISCHARGE if feeding else ISSUE_IGNORES_COMMANDS,
             translation_placeholders={
                 "charger": runtime.name,
-                "target": f"{command['target_kw']:.2f}",
+                "target": f"{abs(command['target_kw']):.2f}",
                 "measured": f"{command['measured_kw'] or 0:.2f}",
             },
         )

@@ -22,6 +22,19 @@ force, the circuit's share and the user's choice, decided by :mod:`.planning`) a
 * finishes (or, at unload, cancels and audits as such) every command in flight before the
   store closes.
 
+Power feed (V2H/V2G): a target's ``discharge_kw`` becomes the charger's discharge command
+(:attr:`Command.discharge_a`, sent by :meth:`~..adapters.ChargerAdapter.async_set_discharge`).
+A discharge lowers the premise's import, so it is ordered with the turn-downs; stopping a feed
+comes before any charger's import is raised; a charger leaving a feed is first told to stop
+feeding (which leaves it paused) and only then given its charge command. A charger whose
+discharge state is not known (no command yet, a failed one) is told to stop feeding before it
+is told to charge. A feed is stopped when its session ends and at unload (nothing watches the
+car's floor then). A charger that cannot discharge (``adapter.can_discharge()`` False), or a
+feed below the charger's least current, is never sent one: the target is taken as 0 kW
+(paused), logged once per charger. Discharge commands are verified, rolled back, retried and
+audited as any other (see :mod:`.audit`: the trail shows them with a negative current and
+power).
+
 Idle chargers on a shared circuit are parked at their minimum current (:meth:`async_park`).
 """
 
@@ -30,12 +43,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from homeassistant.core import CALLBACK_TYPE, HassJob, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, ISSUE_COMMAND_FAILING
 from ..core.session import PauseReason
@@ -59,15 +73,18 @@ FAILURES_FOR_ISSUE = 3
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """What a charger was told: charging allowed, and at which current."""
+    """What a charger was told: charging allowed, and at which current; or feeding back
+    (``discharge_a`` > 0: the discharge current; ``enabled`` then True and ``amps`` 0)."""
 
     enabled: bool
     amps: int
+    discharge_a: int = 0
 
 
 # After a failed command the charger's state is not known: nothing equals it, so the next
 # pass sends the whole command again.
 UNKNOWN = Command(False, -1)
+PAUSED = Command(False, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,24 +118,35 @@ class ChargerController:
         self._lock = asyncio.Lock()
         self._in_flight: asyncio.Task[None] | None = None
         self._closed = False
+        self._no_feed_logged: set[str] = set()  # chargers told once why they are not fed
 
     # -- what a charger is told -----------------------------------------------------------
 
     @staticmethod
-    def command_for(runtime: ChargerRuntime, limit_kw: float) -> Command:
-        """The command that allows at most ``limit_kw`` (stopped below the minimum)."""
+    def command_for(runtime: ChargerRuntime, limit_kw: float, discharge_kw: float = 0.0) -> Command:
+        """The command that allows at most ``limit_kw`` (stopped below the minimum), or that
+        feeds back ``discharge_kw`` (at the charger's current steps, at most its discharge
+        range; stopped when it cannot discharge or the feed is below its least current)."""
         adapter = runtime.adapter
+        if discharge_kw > 0:
+            if not adapter.can_discharge():
+                return PAUSED
+            amps = min(adapter.amps_for(discharge_kw), adapter.amps_for(adapter.max_discharge_kw()))
+            return Command(True, 0, amps) if amps >= max(1.0, adapter.min_current_a) else PAUSED
         if limit_kw <= 0 or limit_kw < adapter.min_power_kw() - 1e-6:
-            return Command(False, 0)
+            return PAUSED
         return Command(True, min(adapter.amps_for(limit_kw), int(adapter.max_current_a)))
 
     def known(self, runtime: ChargerRuntime) -> Command:
         """What the charger does without a command from here: what it was last told, else
-        parked at its minimum (idle on a shared circuit), else full current."""
+        parked at its minimum (idle on a shared circuit), else full current (not known for a
+        charger that can discharge: it may be feeding)."""
         if (command := self.commanded.get(runtime.charger_id)) is not None:
             return command
         if (parked := self.parked.get(runtime.charger_id)) is not None:
             return Command(True, parked)
+        if runtime.adapter.can_discharge():
+            return UNKNOWN
         return Command(True, int(runtime.adapter.max_current_a))
 
     def allowed_kw(self, runtime: ChargerRuntime) -> float:
@@ -136,13 +164,22 @@ class ChargerController:
             return {}
         chargers = self.premise.chargers
 
-        def change(target: Target) -> float:
+        def order(target: Target) -> tuple[int, float]:
+            """Turn-downs of the premise's import (a feed started or raised among them) first,
+            then feeds being stopped or lowered, then the rest; each by the change of the
+            charger's net power (its import less its feed)."""
             runtime = chargers[target.charger_id]
-            return target.limit_kw - self.allowed_kw(runtime)
+            feeding = runtime.adapter.kw_at(self.known(runtime).discharge_a)
+            change = (target.limit_kw - target.discharge_kw) - (self.allowed_kw(runtime) - feeding)
+            if change < 0:
+                return 0, change
+            if feeding > 0 and target.discharge_kw < feeding:
+                return 1, change
+            return 2, change
 
         errors: dict[str, str] = {}
         async with self._lock:
-            for target in sorted(targets, key=change):
+            for target in sorted(targets, key=order):
                 runtime = chargers.get(target.charger_id)
                 if runtime is None or runtime.session is None or self._closed:
                     continue
@@ -162,7 +199,8 @@ class ChargerController:
         session, adapter = runtime.session, runtime.adapter
         assert session is not None
         runtime.cap_kw = target.cap_kw
-        desired = self.command_for(runtime, target.limit_kw)
+        target = self._feedable(runtime, target)
+        desired = self.command_for(runtime, target.limit_kw, target.discharge_kw)
         last = self.known(runtime)
         if desired == last and not target.force:
             self._settle(runtime, target, now)
@@ -176,11 +214,27 @@ class ChargerController:
         if source == SOURCE_PLAN and previous is not None and previous["source"] in held:
             source = previous["source"]  # the end of a load-control or fail-safe limit
         _LOGGER.debug(
-            "%s: %s command enabled=%s current=%s A", runtime.name, source, *_parts(desired)
+            "%s: %s command enabled=%s current=%s A discharge=%s A",
+            runtime.name,
+            source,
+            *_parts(desired),
         )
+        # Leaving a feed (or not knowing whether it feeds): told to stop feeding first, which
+        # leaves it paused; then the charge command as from a pause.
+        stop_feed = desired.discharge_a == 0 and (
+            last.discharge_a > 0 or (last == UNKNOWN and adapter.can_discharge())
+        )
+        stopped = False  # the stop of the feed was all it took (a pause)
         while True:
             try:
-                if not desired.enabled:
+                if stop_feed:
+                    await adapter.async_set_discharge(0)
+                    stop_feed, last, stopped = False, PAUSED, desired == PAUSED
+                if stopped:
+                    pass
+                elif desired.discharge_a > 0:
+                    await adapter.async_set_discharge(desired.discharge_a)
+                elif not desired.enabled:
                     await adapter.async_set_enabled(False)
                 elif last.enabled and last != UNKNOWN:
                     await adapter.async_set_current(desired.amps)
@@ -190,9 +244,7 @@ class ChargerController:
                     await adapter.async_resume(desired.amps)
             except asyncio.CancelledError:
                 self.commanded[runtime.charger_id] = UNKNOWN
-                self.audit.record(
-                    runtime, source, desired.enabled, desired.amps, now, error="cancelled at unload"
-                )
+                self._record(runtime, source, desired, now, error="cancelled at unload")
                 raise
             except Exception as err:  # any integration's error: charging goes on as it is
                 if not desired.enabled and self._escalated(runtime, source, now, err):
@@ -202,9 +254,51 @@ class ChargerController:
         self.commanded[runtime.charger_id] = desired
         self.parked.pop(runtime.charger_id, None)
         self._succeeded(runtime)
-        self.audit.record(runtime, source, desired.enabled, desired.amps, now)
+        self._record(runtime, source, desired, now)
         self._settle(runtime, target, now)
         return None
+
+    def _record(
+        self,
+        runtime: ChargerRuntime,
+        source: str,
+        command: Command,
+        now: datetime,
+        *,
+        error: str | None = None,
+    ) -> None:
+        self.audit.record(
+            runtime,
+            source,
+            command.enabled,
+            command.amps,
+            now,
+            error=error,
+            discharge_a=command.discharge_a,
+        )
+
+    def _feedable(self, runtime: ChargerRuntime, target: Target) -> Target:
+        """The target, or 0 kW (paused) when its feed cannot be sent (logged once)."""
+        if target.discharge_kw <= 0:
+            return target
+        if self.command_for(runtime, 0.0, target.discharge_kw).discharge_a > 0:
+            self._no_feed_logged.discard(runtime.charger_id)
+            return target
+        if runtime.charger_id not in self._no_feed_logged:
+            self._no_feed_logged.add(runtime.charger_id)
+            why = (
+                "it cannot discharge"
+                if not runtime.adapter.can_discharge()
+                else "it is below the charger's least current"
+            )
+            _LOGGER.warning(
+                "%s: not told to feed back %.2f kW (%s); paused instead",
+                runtime.name,
+                target.discharge_kw,
+                why,
+            )
+        pause = target.pause_reason or PauseReason.PLAN
+        return replace(target, limit_kw=0.0, discharge_kw=0.0, pause_reason=pause)
 
     def _settle(self, runtime: ChargerRuntime, target: Target, now: datetime) -> None:
         """The session's pause state follows what the charger was told (once it was told)."""
@@ -233,14 +327,13 @@ class ChargerController:
         self.failures[charger_id] = count
         self.errors[charger_id] = message
         self.commanded[charger_id] = UNKNOWN  # rolled back: sent whole next time
-        self.audit.record(runtime, source, desired.enabled, desired.amps, now, error=message)
+        self._record(runtime, source, desired, now, error=message)
         delay = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** (count - 1))
         self.retry_at[charger_id] = now + timedelta(seconds=delay)
         _LOGGER.warning(
-            "%s: command (enabled=%s, %s A) failed (%s); retried in %.0f s",
+            "%s: command (enabled=%s, %s A, discharge %s A) failed (%s); retried in %.0f s",
             runtime.name,
-            desired.enabled,
-            desired.amps,
+            *_parts(desired),
             message,
             delay,
         )
@@ -330,9 +423,27 @@ class ChargerController:
 
     @callback
     def session_ended(self, runtime: ChargerRuntime) -> None:
-        """The session ended: what the charger was told is forgotten (it starts afresh)."""
-        self.commanded.pop(runtime.charger_id, None)
+        """The session ended: what the charger was told is forgotten (it starts afresh); a
+        feed it was told is stopped, so that the next car does not start feeding."""
+        told = self.commanded.pop(runtime.charger_id, None)
         runtime.cap_kw = None
+        if told is not None and told.discharge_a > 0 and not self._closed:
+            self.premise.entry.async_create_task(
+                self.premise.hass, self._async_end_feed(runtime), "pev_portal_end_feed"
+            )
+
+    async def _async_end_feed(self, runtime: ChargerRuntime) -> str | None:
+        """Stop a feed no command follows (the session ended, or at unload): it leaves the
+        charger paused. The error, when the charger refused or did not answer in time."""
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await runtime.adapter.async_set_discharge(0)
+        except Exception as err:  # any integration's error (or the timeout): logged
+            message = str(err) or type(err).__name__
+            _LOGGER.warning("%s: its feed could not be stopped (%s)", runtime.name, message)
+            return message
+        _LOGGER.debug("%s: feed stopped (no command follows)", runtime.name)
+        return None
 
     @callback
     def forget(self, runtime: ChargerRuntime) -> None:
@@ -341,27 +452,34 @@ class ChargerController:
 
     async def async_close(self) -> None:
         """At unload: let the command in flight finish (a few seconds at most), else cancel
-        it (audited as such); no command is sent after this."""
+        it (audited as such); then stop every feed (nothing watches the car's floor while
+        Home Assistant is down; audited); no command is sent after this."""
         self._closed = True
         if self._retry_unsub is not None:
             self._retry_unsub()
             self._retry_unsub = None
         task = self._in_flight
-        if task is None or task.done() or task is asyncio.current_task():
-            return
-        try:
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                await asyncio.shield(task)
-        except TimeoutError:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        except Exception:  # its own failure is handled (and audited) by it
-            return
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await asyncio.shield(task)
+            except TimeoutError:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            except Exception:  # its own failure is handled (and audited) by it
+                pass
+        for runtime in list(self.premise.chargers.values()):
+            told = self.commanded.get(runtime.charger_id)
+            if told is None or told.discharge_a <= 0 or task is asyncio.current_task():
+                continue
+            error = await self._async_end_feed(runtime)
+            self.commanded[runtime.charger_id] = UNKNOWN if error else PAUSED
+            self._record(runtime, SOURCE_PLAN, PAUSED, dt_util.utcnow(), error=error)
 
 
 # How long an unload waits for a command in flight before cancelling it.
 CLOSE_TIMEOUT_S = 10.0
 
 
-def _parts(command: Command) -> tuple[bool, int]:
-    return command.enabled, command.amps
+def _parts(command: Command) -> tuple[bool, int, int]:
+    return command.enabled, command.amps, command.discharge_a

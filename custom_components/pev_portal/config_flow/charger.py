@@ -15,14 +15,17 @@ from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 
 from .. import zigbee
-from ..adapters import is_energy_sensor, map_status, power_kw
+from ..adapters import DISCHARGE_UNITS, is_energy_sensor, map_status, power_kw
 from ..const import (
     CHARGER_TYPE_DEMO,
     CHARGER_TYPE_ENTITIES,
     CONF_CHARGER_NAME,
     CONF_CHARGER_TYPE,
     CONF_CURRENT_ENTITY,
+    CONF_DEMO_BIDIRECTIONAL,
     CONF_DEVICE,
+    CONF_DISCHARGE_ENTITY,
+    CONF_DISCHARGED_ENERGY_ENTITY,
     CONF_ENERGY_ENTITY,
     CONF_MAX_CURRENT,
     CONF_METER_ENTITY,
@@ -94,7 +97,10 @@ class ChargerSteps[ResultT]:
                     ):
                         self._charger.pop(key, None)
                     self._charger[CONF_METER_SOURCE] = METER_SOURCE_DEMO
+                    if not self._charger.get(CONF_DEMO_BIDIRECTIONAL):
+                        self._charger.pop(CONF_DEMO_BIDIRECTIONAL, None)  # off: not stored
                     return await self._async_charger_done(self._charger)
+                self._charger.pop(CONF_DEMO_BIDIRECTIONAL, None)  # the demo charger's only
                 if device_id:
                     preset, found = preset_mapping(self.hass, device_id)
                     self._charger[CONF_PRESET] = preset
@@ -115,6 +121,13 @@ class ChargerSteps[ResultT]:
                     )
                 ),
                 vol.Optional(CONF_DEVICE): other_integrations_device_picker(self.hass),
+                # The demo charger as a bidirectional EVSE with a bidirectional car (power feed).
+                vol.Optional(
+                    CONF_DEMO_BIDIRECTIONAL,
+                    description={
+                        "suggested_value": bool(defaults.get(CONF_DEMO_BIDIRECTIONAL, False))
+                    },
+                ): selector.BooleanSelector(),
             }
         )
         return self.async_show_form(step_id="charger", data_schema=schema, errors=errors)
@@ -243,10 +256,17 @@ class ChargerSteps[ResultT]:
             ):
                 errors[CONF_POWER_ENTITY] = "not_power_sensor"
         # The charger's register and the transaction's own registers (meterStart, its energy).
-        for key in (CONF_ENERGY_ENTITY, CONF_METER_START_ENTITY, CONF_SESSION_ENERGY_ENTITY):
+        for key in (
+            CONF_ENERGY_ENTITY,
+            CONF_METER_START_ENTITY,
+            CONF_SESSION_ENERGY_ENTITY,
+            CONF_DISCHARGED_ENERGY_ENTITY,
+        ):
             energy = user_input.get(key)
             if energy and not is_energy_sensor(self.hass.states.get(energy)):
                 errors[key] = "not_energy_sensor"
+        if discharge := user_input.get(CONF_DISCHARGE_ENTITY):
+            errors |= _discharge_errors(self.hass, discharge)
         return errors, placeholders
 
     async def async_step_meter(self, user_input: dict[str, Any] | None = None) -> ResultT:
@@ -279,8 +299,26 @@ _ENTITY_FIELDS: tuple[tuple[str, list[str], str | None], ...] = (
     (CONF_METER_START_ENTITY, ["sensor"], "energy"),
     (CONF_SESSION_ENERGY_ENTITY, ["sensor"], "energy"),
     (CONF_TRANSACTION_ENTITY, ["sensor"], None),
+    # Power feed: a bidirectional charger's discharge-power number (W or kW) and the energy it
+    # fed back (its received register).
+    (CONF_DISCHARGE_ENTITY, ["number", "input_number"], None),
+    (CONF_DISCHARGED_ENERGY_ENTITY, ["sensor"], "energy"),
 )
 _ENTITY_KEYS = tuple(key for key, _, _ in _ENTITY_FIELDS)
+
+
+def _discharge_errors(hass: HomeAssistant, entity_id: str) -> dict[str, str]:
+    """A discharge-power number must exist, in W or kW, with a maximum above 0."""
+    state = hass.states.get(entity_id)
+    if state is None:
+        return {CONF_DISCHARGE_ENTITY: "entity_not_found"}
+    try:
+        top = float(state.attributes.get("max", 0))
+    except TypeError, ValueError:
+        top = 0.0
+    if state.attributes.get("unit_of_measurement") not in DISCHARGE_UNITS or top <= 0:
+        return {CONF_DISCHARGE_ENTITY: "not_discharge_power"}
+    return {}
 
 
 _ELECTRICAL_KEYS = (CONF_PHASES, CONF_VOLTAGE, CONF_MAX_CURRENT, CONF_MIN_CURRENT)
