@@ -25,6 +25,7 @@ from custom_components.pev_portal.session_feed import ReceivedSensorMeter
 
 from .common import advance, setup, state
 from .conftest import HOME_CAR, OPTIONS, make_entry
+from .feed_helpers import DEMO_V2G, feed_targets
 
 GARAGE = "garage"
 START = "2026-11-22T17:00:00+00:00"
@@ -40,30 +41,34 @@ def family_car(coordinator: PevPortalCoordinator) -> str:
 
 
 async def test_demo_car_feeds_then_charges(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Feeding 30 min at 7.4 kW then charging 15 min: each interval has both energies, the
-    summary the energy fed, its credit at the export price (the options' export rate, through
-    ProgramEvents.export_prices) and the net cost; the vehicle's battery use counts it (live,
-    and from the ledger after the session and after a reload)."""
+    """The bidirectional demo feeds 30 min at 7.36 kW (told through the command owner; the
+    planner's target replaced as part A's tests do), then charges: each interval has both
+    energies, the summary the energy fed, its credit at the export price (the options' export
+    rate, through ProgramEvents.export_prices) and the net cost; the vehicle's battery use
+    counts it (live, from the ledger after the session and after a reload)."""
     freezer.move_to(START)
-    loaded_demo = make_entry(options={**OPTIONS, "export_rate": EXPORT_PRICE})
+    loaded_demo = make_entry(charger=DEMO_V2G, options={**OPTIONS, "export_rate": EXPORT_PRICE})
     coordinator = await setup(hass, loaded_demo)
     ended: list[Event] = []
     hass.bus.async_listen("pev_portal_session_ended", ended.append)
     runtime = garage(coordinator)
     assert runtime.demo is not None
     evse = runtime.demo.evse
-    evse.bidirectional = True
     evse.plug(bidirectional_car("PEV-DEMO-0001", soc=0.8))
-    evse.set_discharge(32)  # 3 x 16 A offered; the car feeds at its 7.4 kW
-    await advance(hass, freezer, 30 * 60)
+    await advance(hass, freezer, 5)  # 17:00:05: the session starts
     assert runtime.session is not None
     assert runtime.received is not None
-    evse.set_discharge(0)
-    await advance(hass, freezer, 15 * 60 + 5)
+    feeds = {runtime.charger_id: 7.36}
+    feed_targets(monkeypatch, coordinator, feeds)
+    await coordinator.smart.async_run_now()
+    await advance(hass, freezer, 30 * 60)  # fed until 17:30:05
+    feeds.clear()
+    await coordinator.smart.async_run_now()
+    await advance(hass, freezer, 30 * 60)  # charging until 18:00:05
     fed = evse.discharged_kwh
-    assert fed == pytest.approx(7.4 / 2, rel=0.01)
+    assert fed == pytest.approx(7.36 / 2, rel=0.01)
     # live: the open interval counts too
     use = coordinator.battery_use(family_car(coordinator))
     assert use["fed_kwh_total"] == pytest.approx(fed, abs=1e-3)
@@ -79,21 +84,18 @@ async def test_demo_car_feeds_then_charges(
     assert runtime.session is None
     assert runtime.received is None
     stored = await coordinator.store.call(lambda s: s.intervals(session_id))
-    assert [(i.start.strftime("%H:%M"), i.quality) for i in stored] == [
-        ("17:00", Quality.OK),
-        ("17:15", Quality.OK),
-        ("17:30", Quality.OK),
-        ("17:45", Quality.OK),
+    assert [i.start.strftime("%H:%M") for i in stored] == [
+        "17:00",
+        "17:15",
+        "17:30",
+        "17:45",
+        "18:00",
     ]
-    # the session starts at the first tick (17:00:05): 7.4 kW over 895 s, then 900 s
-    assert [i.exported_kwh for i in stored[:2]] == [
-        pytest.approx(7.4 * 895 / 3600, abs=1e-3),
-        pytest.approx(7.4 * 900 / 3600, abs=1e-3),
-    ]
-    assert stored[2].exported_kwh == 0.0  # charging at the car's 7.4 kW
-    assert stored[2].kwh == pytest.approx(7.4 * 900 / 3600, abs=1e-3)
+    assert {i.quality for i in stored} == {Quality.OK}
+    # a whole quarter hour feeding (nothing drawn), one charging (nothing fed)
+    assert (stored[1].kwh, stored[1].exported_kwh) == (0.0, pytest.approx(7.36 / 4, abs=1e-3))
+    assert (stored[3].kwh, stored[3].exported_kwh) == (pytest.approx(7.36 / 4, abs=1e-3), 0.0)
     assert sum(i.exported_kwh for i in stored) == pytest.approx(fed, abs=1e-6)
-    assert stored[0].kwh == 0.0  # nothing drawn while feeding
     summary = ended[0].data
     assert summary["exported_kwh"] == pytest.approx(fed, abs=1e-6)
     credit = Decimal(summary["export_credit"])
@@ -295,7 +297,10 @@ async def test_an_unreadable_received_checkpoint_starts_the_register_again(
 
 
 async def test_a_received_register_that_appears_mid_session(
-    hass: HomeAssistant, loaded_demo: MockConfigEntry, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The EVSE reads a received register only from the middle of the session on: metered from
     then (no register before: exported 0, quality as the import's)."""
@@ -307,15 +312,17 @@ async def test_a_received_register_that_appears_mid_session(
     evse.plug(bidirectional_car("PEV-DEMO-0001", soc=0.8))
     await advance(hass, freezer, 16 * 60)
     assert runtime.received is None
-    evse.bidirectional = True
-    evse.set_discharge(32)
+    evse.bidirectional = True  # the demo EVSE's received register from now on
+    feed_targets(monkeypatch, coordinator, {runtime.charger_id: 7.0})
+    await coordinator.smart.async_run_now()
     await advance(hass, freezer, 15 * 60)
     assert runtime.received is not None
     first, second = runtime.intervals
     assert (first.exported_kwh, first.quality) == (0.0, Quality.OK)
     assert second.quality is Quality.OK
-    # fed from the tick after 17:16:00 to 17:30 (the rest is in the open interval)
-    assert second.exported_kwh == pytest.approx(7.4 * 835 / 3600, abs=0.02)
+    assert second.exported_kwh > 1.0
+    # all it fed since the register appeared is counted (closed and open intervals)
+    assert runtime.received.total_kwh == pytest.approx(evse.discharged_kwh, abs=1e-6)
 
 
 async def test_battery_use_when_the_ledger_cannot_be_read(
