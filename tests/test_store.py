@@ -69,7 +69,7 @@ def test_wal_mode_and_schema(store: LedgerStore) -> None:
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert store.get_meta("schema_version") == SCHEMA_VERSION == 5
+    assert store.get_meta("schema_version") == SCHEMA_VERSION == 6
     assert store.path.parent.name == "sub"
 
 
@@ -237,6 +237,7 @@ def test_csv_rows() -> None:
         "quality",
         "meter_epoch",
         "register_end_kwh",
+        "exported_kwh",
     ]
     assert rows[1] == [
         "s1",
@@ -249,10 +250,11 @@ def test_csv_rows() -> None:
         "OK",
         "0",
         "100.500000",
+        "0.000000",
     ]
     assert rows[2][4] == ""
-    unknown = Interval(T0, T0, 0.0, None, "P", "M", Quality.MISSING, 2, None)
-    assert csv_rows([("s", unknown)])[1][-3:] == ["MISSING", "2", ""]
+    unknown = Interval(T0, T0, 0.0, None, "P", "M", Quality.MISSING, 2, None, exported_kwh=1.25)
+    assert csv_rows([("s", unknown)])[1][-4:] == ["MISSING", "2", "", "1.250000"]
     assert csv_rows([]) == [rows[0]]
 
 

@@ -36,6 +36,7 @@ from homeassistant.util import dt as dt_util
 
 from . import repairs, zigbee
 from .adapters import DemoCharger, EntityCharger, MeterAdapter, SensorMeter
+from .battery_use import BatteryUse
 from .charging import ChargerController, CommandAudit, SmartCharging
 from .const import (
     CHARGER_TYPE_DEMO,
@@ -43,6 +44,7 @@ from .const import (
     CONF_CHARGER_TYPE,
     CONF_DEFAULT_PRICE,
     CONF_DEMO_BIDIRECTIONAL,
+    CONF_DISCHARGED_ENERGY_ENTITY,
     CONF_ENERGY_ENTITY,
     CONF_INTERVAL_MINUTES,
     CONF_METER_ENTITY,
@@ -78,6 +80,7 @@ from .price_feed import PriceFeed
 from .program_events import ProgramEvents
 from .reporting import UtilityReports
 from .runtime import ChargerRuntime, Vehicle, demo_evse, restore_demo
+from .session_feed import ReceivedSensorMeter
 from .sessions import Sessions
 from .settlement_tracker import SettlementTracker
 from .statistics import SessionStatistics
@@ -129,6 +132,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         self.settlement = SettlementTracker(
             self.premise, self.events, self.smart, self.sessions.intervals_so_far
         )
+        self.battery = BatteryUse(self.premise, self.sessions.intervals_so_far)
         self.price_feed: PriceFeed | None = None
         if options.get(CONF_PRICE_ENTITY):  # live prices from another integration's entity
             self.price_feed = PriceFeed(self.premise, self.events, options)
@@ -236,6 +240,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         for runtime in await self.sessions.async_restore():
             self.smart.session_resumed(runtime)
         await self.settlement.async_load()
+        await self.battery.async_load()
         entry.async_on_unload(async_at_started(self.hass, self.smart.async_park_idle))
         for runtime in self.chargers.values():
             self.sessions.listen(runtime)
@@ -274,7 +279,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             self.link.failsafe.listeners.append(self._on_failsafe)
         if self.reports is not None:
             listeners.append(self.reports)  # before smart charging forgets the trail
-        listeners.append(self.settlement)
+        listeners.extend((self.settlement, self.battery))
         listeners.extend((self.notifier, SessionStatistics(self.hass, self.events), self.smart))
         self.audit.on_ignored.append(self.notifier.command_ignored)
         self.smart.on_planned.append(self.notifier.plan_computed)
@@ -375,7 +380,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
             entity_id = data[CONF_ENERGY_ENTITY]
         else:
             entity_id = data[CONF_METER_ENTITY]
-        return SensorMeter(self.hass, entity_id, self._meter_id(entity_id))
+        meter_id = self._meter_id(entity_id)
+        if received := data.get(CONF_DISCHARGED_ENERGY_ENTITY):  # power feed: its register
+            return ReceivedSensorMeter(self.hass, entity_id, meter_id, received)
+        return SensorMeter(self.hass, entity_id, meter_id)
 
     def _meter_id(self, entity_id: str) -> str:
         """The meter's ID: its device's serial number when known, else the entity ID."""
@@ -503,6 +511,10 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
     def caps_for(self, runtime: ChargerRuntime) -> list[dict[str, Any]]:
         """The load-control caps on the charger's session (the dashboard's CAP shape)."""
         return self.smart.caps_list(runtime)
+
+    def battery_use(self, subentry_id: str) -> dict[str, float]:
+        """A vehicle's power feed as metered: cycles, energy fed this month and in all."""
+        return self.battery.figures(self.vehicles[subentry_id])
 
     def live_summary(self, runtime: ChargerRuntime) -> SessionSummary | None:
         """The active session's summary including the interval still open."""

@@ -66,12 +66,15 @@ def add_reading(
     at: datetime,
     kwh: float,
     meter_id: str,
+    since: datetime | None = None,
 ) -> list[Interval]:
     """A meter reading into the ledger, or held while the offline span is undecided; returns
-    the intervals closed."""
+    the intervals closed. ``since``: the meter's previous reading, when the ledger sampled the
+    register in between (the ledger's JUMP rule)."""
     span = runtime.offline
     if span is None or not 0.0 <= kwh < math.inf:
-        return ledger.add(at, kwh, meter_id)  # a bad value: the ledger's error, span kept
+        # a bad value: the ledger's error, span kept
+        return ledger.add(at, kwh, meter_id, since=since)
     reading = MeterReading(at, kwh, meter_id)
     if span.held is not None:
         if at <= span.held.at:

@@ -27,6 +27,7 @@ from .const import (
 )
 from .core.binding import Relation
 from .core.metering import Interval, IntervalLedger, MeterReading
+from .core.metering_feed import ReceivedRegister
 from .core.session import ChargingSession
 from .core.simulator import DemoCar, DemoEvse
 from .core.summary import SessionSummary
@@ -92,6 +93,8 @@ class ChargerRuntime:
     demo: DemoCharger | None = None
     session: ChargingSession | None = None
     ledger: IntervalLedger | None = None
+    # The meter's received register in the session (power feed; None: the meter has none).
+    received: ReceivedRegister | None = None
     intervals: list[Interval] = field(default_factory=list)
     last_session: ChargingSession | None = None
     last_summary: SessionSummary | None = None

@@ -233,6 +233,13 @@ async def async_setup_entry(
             [
                 VehicleStateSensor(coordinator, vehicle, "vehicle_state"),
                 VehiclePlanSensor(coordinator, vehicle, "plan"),
+                FedEnergySensor(coordinator, vehicle, "fed_energy_month"),
+                # Cycles are the battery's: only with its capacity.
+                *(
+                    [FeedCyclesSensor(coordinator, vehicle, "feed_cycles")]
+                    if vehicle.capacity_kwh
+                    else []
+                ),
             ],
             config_subentry_id=vehicle_id,
         )
@@ -597,3 +604,39 @@ class CommissioningSensor(VehicleEntity, SensorEntity):
                 test_reason=result.reason if result else None,
             )
         return attributes
+
+
+class FedEnergySensor(VehicleEntity, SensorEntity):
+    """The energy the vehicle fed back this (local) month, as metered (power feed); the total
+    since metering began in its attributes."""
+
+    # No state class: the Energy dashboard must not offer it as a device's consumption (as the
+    # session energy sensor; the charger's energy statistic is the one to pick).
+    _attr_device_class = SensorDeviceClass.ENERGY
+    _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
+    _attr_suggested_display_precision = 2
+
+    @property
+    def native_value(self) -> float:
+        """kWh fed back this month."""
+        return self.coordinator.battery_use(self.vehicle.subentry_id)["fed_kwh_month"]
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The energy fed back in all."""
+        return {
+            "total_kwh": self.coordinator.battery_use(self.vehicle.subentry_id)["fed_kwh_total"]
+        }
+
+
+class FeedCyclesSensor(VehicleEntity, SensorEntity):
+    """The battery's equivalent full cycles spent feeding back, as metered (the energy fed over
+    the discharge efficiency over the capacity)."""
+
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+    _attr_suggested_display_precision = 2
+
+    @property
+    def native_value(self) -> float:
+        """Equivalent full cycles fed."""
+        return self.coordinator.battery_use(self.vehicle.subentry_id)["cycles"]

@@ -43,6 +43,26 @@ def meter_is_register(runtime: ChargerRuntime) -> bool:
     return register is not None and getattr(runtime.meter, "entity_id", None) == register
 
 
+def fresh_vehicle_id(runtime: ChargerRuntime, since: datetime) -> str | None:
+    """The charger's vehicle ID if set or changed since ``since`` (the plug-in) or the
+    running transaction's start, less :data:`VEHICLE_ID_WINDOW_SECONDS` (Home Assistant's
+    ``last_changed``; a live source always counts); else None: a stale ID (lbbrhzn/ocpp's
+    Id tag keeps the last card) is never used."""
+    adapter = runtime.adapter
+    reported = adapter.vehicle_id()
+    if reported is None:
+        return None
+    changed = adapter.vehicle_id_changed_at()
+    if changed is None:
+        return reported
+    transaction = adapter.transaction()
+    if transaction is not None and transaction.running and transaction.started_at:
+        since = min(since, transaction.started_at)  # the ID of the transaction running
+    if changed >= since - timedelta(seconds=VEHICLE_ID_WINDOW_SECONDS):
+        return reported
+    return None
+
+
 def follow_transaction(
     runtime: ChargerRuntime, session: ChargingSession, new_ledger: IntervalLedger
 ) -> bool:

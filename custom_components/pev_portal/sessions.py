@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
+from . import session_feed as feed
 from .const import (
     CHECKPOINT_SECONDS,
     DOMAIN,
@@ -32,7 +33,6 @@ from .const import (
     EVENT_SESSION_REIDENTIFIED,
     EVENT_SESSION_STARTED,
     TAG_MEMORY_SECONDS,
-    VEHICLE_ID_WINDOW_SECONDS,
 )
 from .core.binding import (
     PENDING_DECISION,
@@ -50,8 +50,8 @@ from .io.store import LedgerStore
 from .offline_energy import add_reading, note_restart, settle
 from .ports import ChargingPort, Premise, SessionListener
 from .program_events import ProgramEvents
-from .runtime import ChargerRuntime, demo_meta, with_end
-from .session_edges import close_transaction, follow_transaction, reconcile
+from .runtime import ChargerRuntime, demo_meta
+from .session_edges import close_transaction, follow_transaction, fresh_vehicle_id, reconcile
 
 if TYPE_CHECKING:
     from .utility import UtilityLink
@@ -100,6 +100,7 @@ class Sessions:
             runtime.ledger = (
                 IntervalLedger.restore(row.ledger) if row.ledger else self._new_ledger(runtime)
             )
+            feed.restore(runtime, row.ledger)
             runtime.intervals = await store.call(
                 partial(LedgerStore.intervals, session_id=row.session_id)
             )
@@ -169,29 +170,10 @@ class Sessions:
 
     # -- identification and binding -----------------------------------------------------
 
-    def _fresh_vehicle_id(self, runtime: ChargerRuntime, since: datetime) -> str | None:
-        """The charger's vehicle ID if set or changed since ``since`` (the plug-in) or the
-        running transaction's start, less :data:`VEHICLE_ID_WINDOW_SECONDS` (Home Assistant's
-        ``last_changed``; a live source always counts); else None: a stale ID (lbbrhzn/ocpp's
-        Id tag keeps the last card) is never used."""
-        adapter = runtime.adapter
-        reported = adapter.vehicle_id()
-        if reported is None:
-            return None
-        changed = adapter.vehicle_id_changed_at()
-        if changed is None:
-            return reported
-        transaction = adapter.transaction()
-        if transaction is not None and transaction.running and transaction.started_at:
-            since = min(since, transaction.started_at)  # the ID of the transaction running
-        if changed >= since - timedelta(seconds=VEHICLE_ID_WINDOW_SECONDS):
-            return reported
-        return None
-
     def _identify(self, runtime: ChargerRuntime, now: datetime) -> tuple[str | None, VehicleSource]:
         """Identify the vehicle at plug-in: charger ID (set or changed around the plug-in),
         NFC tag, select, default; else unknown."""
-        if (reported := self._fresh_vehicle_id(runtime, now)) is not None:
+        if (reported := fresh_vehicle_id(runtime, now)) is not None:
             return reported, VehicleSource.CHARGER
         if runtime.adapter.vehicle_id() is not None:
             _LOGGER.debug("%s: the charger's vehicle ID is stale; not used", runtime.name)
@@ -387,7 +369,7 @@ class Sessions:
             # transaction); a restored, unchanged one is no news.
             session.charger_vehicle_id = reported
             runtime.dirty = True
-            fresh = self._fresh_vehicle_id(runtime, session.started_at)
+            fresh = fresh_vehicle_id(runtime, session.started_at)
             if fresh is not None and session.pev_id is None:
                 self.assign_vehicle(runtime, fresh, VehicleSource.CHARGER)  # identified
                 return
@@ -418,10 +400,12 @@ class Sessions:
         ledger = self._new_ledger(runtime)
         ledger.pev_id = pev_id
         runtime.ledger = ledger
+        feed.start(runtime, ledger)
         if runtime.last_reading is not None:
-            # The register at plug-in is the session's baseline.
+            # The register at plug-in is the session's baseline (both registers).
             _at, kwh, meter_id = runtime.last_reading
             ledger.add(now.replace(microsecond=0), kwh, meter_id)
+            feed.sample(runtime, now.replace(microsecond=0))
         self._follow_transaction(runtime, session, now)
         self.premise.hass.bus.async_fire(
             EVENT_SESSION_STARTED,
@@ -463,8 +447,11 @@ class Sessions:
             # The offline time decided; the transaction closes the last interval.
             offline = settle(runtime, session, final=True)
             end, last_closed = close_transaction(runtime, session, ledger, now)
-            closed = runtime.meter.mark_intervals(offline + last_closed + ledger.close(end))
-            anomalies = ledger.drain_anomalies()
+            feed.close(runtime, end)
+            closed = runtime.meter.mark_intervals(
+                feed.merge(runtime, offline + last_closed + ledger.close(end))
+            )
+            anomalies = ledger.drain_anomalies() + feed.anomalies(runtime)
             session.meter_kwh = ledger.total_kwh
             if (mismatch := reconcile(runtime, session)) is not None:
                 anomalies.append(mismatch)
@@ -472,7 +459,7 @@ class Sessions:
         summary = self.summarize(session, runtime.intervals)
         all_intervals = runtime.intervals
         runtime.last_session, runtime.last_summary = session, summary
-        runtime.session, runtime.ledger = None, None
+        runtime.session, runtime.ledger, runtime.received = None, None, None
         runtime.intervals = []
         self.premise.hass.bus.async_fire(
             EVENT_SESSION_ENDED,
@@ -492,8 +479,21 @@ class Sessions:
     def on_reading(self, runtime: ChargerRuntime, at: datetime, kwh: float, meter_id: str) -> None:
         """A meter reading: into the session's ledger (closed intervals written at once)."""
         at = at.replace(microsecond=0)
+        previous = runtime.last_reading
         runtime.last_reading = (at, kwh, meter_id)
         runtime.readings.append((at, kwh, meter_id))
+        self._meter(runtime, at, kwh, meter_id, previous[0] if previous else None)
+
+    def _meter(
+        self,
+        runtime: ChargerRuntime,
+        at: datetime,
+        kwh: float,
+        meter_id: str,
+        since: datetime | None = None,
+    ) -> None:
+        """Both registers at ``at``: the import reading (``since``: the meter's previous one;
+        the ticks' samples between them are not the meter's), the received register then."""
         ledger, session = runtime.ledger, runtime.session
         if ledger is None or session is None:
             return
@@ -501,12 +501,15 @@ class Sessions:
         if last is not None and at <= last.at and meter_id == ledger.meter_id:
             # Several readings within one second (NF.1 resolution): the register is
             # cumulative, so the next reading in a later second carries this energy.
+            if at == last.at:
+                feed.sample(runtime, at)  # the received register's news in that second
             return
         try:
-            produced = add_reading(runtime, session, ledger, at, kwh, meter_id)
+            produced = add_reading(runtime, session, ledger, at, kwh, meter_id, since)
         except ValueError as err:
             _LOGGER.warning("Meter reading %s at %s rejected: %s", kwh, at, err)
             return
+        feed.sample(runtime, at)
         self._metered(runtime, produced)
 
     def _metered(self, runtime: ChargerRuntime, produced: list[Interval]) -> None:
@@ -514,8 +517,8 @@ class Sessions:
         ledger, session = runtime.ledger, runtime.session
         assert ledger is not None
         assert session is not None
-        closed = runtime.meter.mark_intervals(produced)
-        anomalies = ledger.drain_anomalies()
+        closed = runtime.meter.mark_intervals(feed.merge(runtime, produced))
+        anomalies = ledger.drain_anomalies() + feed.anomalies(runtime)
         for anomaly in anomalies:
             _LOGGER.warning("Meter %s on %s: %s", ledger.meter_id, runtime.name, anomaly.message)
         session.meter_kwh = ledger.total_kwh
@@ -543,7 +546,7 @@ class Sessions:
         if session is None:
             return
         data = session.to_dict()
-        snapshot = ledger.snapshot() if ledger is not None else None
+        snapshot = feed.snapshot(runtime, ledger.snapshot() if ledger is not None else None)
         new, found = list(closed or ()), list(anomalies or ())
         runtime.dirty = False
         runtime.last_saved = dt_util.utcnow()
@@ -562,6 +565,9 @@ class Sessions:
         for runtime in self.premise.chargers.values():
             if runtime.demo is not None:
                 runtime.demo.step(now)
+            if runtime.last_reading is not None and feed.changed(runtime):
+                # The car feeds while the import register is flat: both sampled now.
+                self._meter(runtime, now.replace(microsecond=0), *runtime.last_reading[1:])
             if runtime.session is not None and (
                 runtime.dirty
                 and (
@@ -574,10 +580,12 @@ class Sessions:
     # -- reading --------------------------------------------------------------------------
 
     def summarize(self, session: ChargingSession, intervals: list[Interval]) -> SessionSummary:
-        """A session's summary on its own tariff."""
-        return summarize(
-            session, intervals, self.events.tariff_for(session.pev_id), self.default_tariff
+        """A session's summary on its own tariff, the energy fed at the export price."""
+        prices = (
+            self.events.export_prices(intervals[0].start, intervals[-1].end) if intervals else []
         )
+        tariff = self.events.tariff_for(session.pev_id)
+        return summarize(session, intervals, tariff, self.default_tariff, prices)
 
     def live_summary(self, runtime: ChargerRuntime) -> SessionSummary | None:
         """The active session's summary including the interval still open."""
@@ -588,15 +596,7 @@ class Sessions:
 
     def intervals_so_far(self, runtime: ChargerRuntime) -> list[Interval]:
         """The session's intervals with the one still open (cut at the last reading)."""
-        intervals = list(runtime.intervals)
-        if runtime.ledger is not None and (pending := runtime.ledger.pending()) is not None:
-            last = runtime.ledger.last_reading
-            if last is not None and pending.start < last.at < pending.end:
-                # The energy so far was delivered by the last reading, not by the boundary:
-                # priced over the whole interval it would fall partly into a later period.
-                pending = with_end(pending, last.at)
-            intervals.append(pending)
-        return intervals
+        return feed.intervals_so_far(runtime)
 
     def charger_by_device(self, device_id: str) -> ChargerRuntime:
         """The charger a device belongs to."""

@@ -32,11 +32,14 @@ async def test_setup_and_unload(hass: HomeAssistant, loaded_demo: MockConfigEntr
     # 9 sensors (plan included), 2 binary sensors, select, button, 3 switches (opt-out
     # included); the vehicle's state sensor, charge mode, charge target, departure, plan sensor,
     # charge-now button and opt-out switch, its power-feed switch and three power-feed numbers
-    # (floor, wear cost, cycles per day); the premise's charging-plan calendar and its last
-    # event performance sensor.
-    assert len(entities) == 29
+    # (floor, wear cost, cycles per day), its energy fed this month and power feed cycles
+    # sensors (it has a capacity); the premise's charging-plan calendar and its last event
+    # performance sensor.
+    assert len(entities) == 31
     unique_ids = {e.unique_id for e in entities}
     assert {
+        "vehicle1_fed_energy_month",
+        "vehicle1_feed_cycles",
         "vehicle1_plan",
         "vehicle1_charge_now",
         "vehicle1_opt_out",

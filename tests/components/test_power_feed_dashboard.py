@@ -55,7 +55,8 @@ async def test_vehicle_settings_and_state_of_health(
         "cycles_per_day": 1.0,
     }
     assert vehicle["state_of_health"] is None  # the sensor does not exist
-    assert "battery_use" not in vehicle  # the coordinator has no battery_use yet
+    # the coordinator's metered battery use (nothing fed yet)
+    assert vehicle["battery_use"] == {"cycles": 0.0, "fed_kwh_month": 0.0, "fed_kwh_total": 0.0}
     for reading, shown in (
         ("96.5", 96.5),
         ("unavailable", None),
@@ -105,11 +106,12 @@ async def test_the_session_shows_energy_fed_credit_and_net_cost(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The live summary's exported_kwh, export_credit and net_cost (money as text) come as
-    numbers; a summary without them (before metering of export) adds nothing."""
+    numbers (nothing fed yet: 0 fed, no credit, the net cost is the cost)."""
     await plug(hass, True)
     session = (await dashboard(hass_ws_client, hass))["chargers"][0]["session"]
     assert session is not None
-    assert not {"exported_kwh", "export_credit", "net_cost"} & set(session)
+    assert (session["exported_kwh"], session["export_credit"]) == (0.0, 0.0)
+    assert session["net_cost"] == session["cost"]
 
     plain = SessionSummary.to_dict
 

@@ -39,6 +39,7 @@ HEADER = [
     "quality",
     "meter_epoch",
     "register_end_kwh",
+    "exported_kwh",
 ]
 
 
@@ -112,6 +113,7 @@ async def test_export_csv(
         assert row[4] == "PEV-DEMO-0001"
         assert row[5] == "PREMISE-1"
         assert row[7] == "OK"
+        assert row[10] == "0.000000"  # a demo car that cannot feed back
     assert [r[1] for r in rows[1:]] == [
         "2026-11-22T10:00:00Z",
         "2026-11-22T10:15:00Z",

@@ -106,6 +106,7 @@ async def test_dashboard_idle(
                 "cycles_per_day": 1.0,
             },
             "state_of_health": None,
+            "battery_use": {"cycles": 0.0, "fed_kwh_month": 0.0, "fed_kwh_total": 0.0},
         }
     ]
     price = charger["price"]

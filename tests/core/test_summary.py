@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
+import pytest
 
 from custom_components.pev_portal.core.binding import decide_local
 from custom_components.pev_portal.core.metering import Interval, Quality
 from custom_components.pev_portal.core.session import ChargingSession
-from custom_components.pev_portal.core.summary import summarize
+from custom_components.pev_portal.core.summary import export_credit, summarize
 from custom_components.pev_portal.core.tariff import FlatTariff, tariff_from_dict
 
 T0 = datetime(2026, 7, 1, 15, 0, tzinfo=UTC)
@@ -96,3 +99,54 @@ def test_estimated_is_worse_than_ok() -> None:
         DEFAULT,
     )
     assert summary.data_quality is Quality.ESTIMATED
+
+
+def fed(minutes: int, kwh: float, exported: float, quality: Quality = Quality.OK) -> Interval:
+    start = T0 + timedelta(minutes=minutes)
+    return Interval(
+        start, start + timedelta(minutes=30), kwh, "PEV-1", "P1", "M1", quality, 0, None, exported
+    )
+
+
+def test_power_feed_export_credit_and_net_cost() -> None:
+    """The energy fed is credited at the export price where one covers it (spread over each
+    interval's time), MISSING intervals not; the net cost is the cost less the credit."""
+    prices = [
+        (T0 + timedelta(minutes=60), T0 + timedelta(minutes=90), 0.20),
+        (T0 + timedelta(minutes=90), T0 + timedelta(minutes=150), 0.40),
+    ]
+    intervals = [
+        fed(0, 1.0, 0.0),  # 15:00 charging, off-peak 0.10
+        fed(30, 0.0, 2.0),  # 15:30-16:00: no export price: worth nothing
+        fed(60, 0.0, 3.0),  # 16:00-16:30 at 0.20: 0.60
+        fed(75, 0.0, 2.0),  # 16:15-16:45: half at 0.20, half at 0.40: 0.60
+        fed(120, 0.0, 5.0, Quality.MISSING),  # not billable: neither counted nor credited
+    ]
+    summary = summarize(make_session(True), intervals, PROGRAM, DEFAULT, prices)
+    assert summary.exported_kwh == pytest.approx(7.0)
+    assert summary.export_credit == Decimal("1.2000")
+    assert summary.cost.total == Decimal("0.1000")
+    assert summary.net_cost == Decimal("-1.1000")
+    data = summary.to_dict()
+    assert (data["exported_kwh"], data["export_credit"], data["net_cost"]) == (
+        7.0,
+        "1.2000",
+        "-1.1000",
+    )
+
+
+def test_no_export_price_no_credit() -> None:
+    """Without an export price (part D's stub) the energy fed is shown and earns 0."""
+    summary = summarize(make_session(True), [fed(0, 1.0, 2.0)], PROGRAM, DEFAULT)
+    assert summary.exported_kwh == 2.0
+    data = summary.to_dict()
+    assert (data["export_credit"], data["net_cost"]) == ("0.0000", data["cost"])
+
+
+def test_export_credit_edges() -> None:
+    """A zero-length interval takes the price at its start; a price that is not finite is
+    skipped; half even at the tariff's precision."""
+    point = Interval(T0, T0, 0.0, "PEV-1", "P1", "M1", Quality.OK, 0, None, 1.0)
+    prices = [(T0, T0 + timedelta(hours=1), 0.12345), (T0, T0 + timedelta(hours=1), math.nan)]
+    assert export_credit([(point.start, point.end, 1.0)], prices, 4) == Decimal("0.1234")
+    assert export_credit([(T0, T0 + timedelta(hours=1), 1.0)], prices[1:], 2) == Decimal("0.00")

@@ -45,6 +45,7 @@ ENUM8 = 0x30
 # Metering attribute ids, and their ZCL types
 ATTRS: dict[str, tuple[int, int]] = {
     "current_summ_delivered": (0x0000, UINT48),
+    "current_summ_received": (0x0001, UINT48),
     "status": (0x0200, BITMAP8),
     "unit_of_measure": (0x0300, ENUM8),
     "multiplier": (0x0301, UINT24),

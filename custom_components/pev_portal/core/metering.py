@@ -249,11 +249,19 @@ class IntervalLedger:
         return self.add(reading.at, reading.kwh, reading.meter_id)
 
     def add(
-        self, at: datetime, kwh: float, meter_id: str | None = None, *, estimated: bool = False
+        self,
+        at: datetime,
+        kwh: float,
+        meter_id: str | None = None,
+        *,
+        estimated: bool = False,
+        since: datetime | None = None,
     ) -> list[Interval]:
         """Feed a register reading; returns the intervals it closed, in order (maybe none).
 
-        ``estimated``: the span up to this reading is a GAP (ESTIMATED) whatever its length."""
+        ``estimated``: the span up to this reading is a GAP (ESTIMATED) whatever its length.
+        ``since``: judge the JUMP rule's average power from then instead of the last reading
+        (a register sampled between its own steps: the last time it moved)."""
         if self._closed:
             raise RuntimeError("ledger is closed; no further readings accepted")
         t = _to_us(at)
@@ -324,7 +332,9 @@ class IntervalLedger:
                 "energy since the last reading is unknown",
             )
             mode = _UNKNOWN
-        elif delta * _US_PER_HOUR > self._max_power_kw * dt:
+        elif delta * _US_PER_HOUR > self._max_power_kw * (
+            dt if since is None else max(dt, t - _to_us(since))
+        ):
             self._anomaly(
                 AnomalyKind.JUMP,
                 at,

@@ -28,6 +28,9 @@ class AnomalyKind(StrEnum):
     OUT_OF_ORDER = "out_of_order"
     # The session's meter energy and the charger's own transaction energy disagree at unplug.
     TRANSACTION_MISMATCH = "transaction_mismatch"
+    # A register sample with no usable value (unavailable, NaN, negative): the received
+    # register's (core/metering_feed.py); the import register refuses such readings.
+    INVALID = "invalid"
 
 
 @dataclass(frozen=True, slots=True)

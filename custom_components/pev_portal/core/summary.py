@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from .metering import Interval, Quality
@@ -24,6 +27,15 @@ class SessionSummary:
     program_rate: bool
     interval_count: int
     quality_counts: dict[str, int]
+    # Power feed (issue #18): the energy fed back in billable intervals and what it earned at
+    # the export price (in the cost's currency and precision; 0 without an export price).
+    exported_kwh: float = 0.0
+    export_credit: Decimal = field(default_factory=Decimal)
+
+    @property
+    def net_cost(self) -> Decimal:
+        """The cost less the export credit (negative: the session earned)."""
+        return self.cost.total - self.export_credit
 
     @property
     def data_quality(self) -> Quality:
@@ -50,6 +62,9 @@ class SessionSummary:
             "interval_count": self.interval_count,
             "quality_counts": dict(self.quality_counts),
             "data_quality": self.data_quality.value,
+            "exported_kwh": round(self.exported_kwh, 6),
+            "export_credit": str(self.export_credit),
+            "net_cost": str(self.net_cost),
         }
 
 
@@ -63,11 +78,14 @@ def summarize(
     intervals: Sequence[Interval],
     program: Tariff,
     default: Tariff,
+    export_prices: Sequence[tuple[datetime, datetime, float]] = (),
 ) -> SessionSummary:
-    """Summarize a session from its intervals; only billable intervals are priced."""
+    """Summarize a session from its intervals; only billable intervals are priced, the energy
+    fed back at ``export_prices`` (piecewise ``(start, end, price per kWh)``, sorted)."""
     tariff = tariff_for(session, program, default)
     billable = [(i.start, i.end, i.kwh) for i in intervals if i.billable]
     cost = tariff.cost(billable)
+    fed = [(i.start, i.end, i.exported_kwh) for i in intervals if i.billable and i.exported_kwh]
     counts: dict[str, int] = {}
     for interval in intervals:
         counts[interval.quality.value] = counts.get(interval.quality.value, 0) + 1
@@ -81,4 +99,32 @@ def summarize(
         program_rate=session.decision.program_rate,
         interval_count=len(intervals),
         quality_counts=counts,
+        exported_kwh=math.fsum(kwh for _, _, kwh in fed),
+        export_credit=export_credit(fed, export_prices, tariff.precision),
     )
+
+
+def export_credit(
+    fed: Sequence[tuple[datetime, datetime, float]],
+    prices: Sequence[tuple[datetime, datetime, float]],
+    precision: int,
+) -> Decimal:
+    """What the energy fed earns: each interval's kWh spread over its time in proportion, at
+    the export price where one covers it (a time no price covers earns nothing; a zero-length
+    interval takes the price at its start), summed unrounded and rounded half even to
+    ``precision`` decimals once."""
+    raw = Decimal(0)
+    for start, end, kwh in fed:
+        span = (end - start).total_seconds()
+        for p_start, p_end, price in prices:
+            if not math.isfinite(price):
+                continue
+            if span <= 0:
+                share = 1.0 if p_start <= start < p_end else 0.0
+            else:
+                overlap = (min(end, p_end) - max(start, p_start)).total_seconds()
+                share = overlap / span if overlap > 0 else 0.0
+            if share:
+                raw += Decimal(repr(kwh * share)) * Decimal(repr(price))
+    credit = raw.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_EVEN)
+    return abs(credit) if credit.is_zero() else credit

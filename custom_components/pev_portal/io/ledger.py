@@ -193,8 +193,8 @@ class LedgerStore(SettlementRows, EnrollmentRows):
             )
             self._db.executemany(
                 """INSERT INTO intervals (session_id, start, end, kwh, pev_id, premise_id,
-                       meter_id, quality, meter_epoch, register_end)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       meter_id, quality, meter_epoch, register_end, exported_kwh)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (session_id, start) DO NOTHING""",
                 [interval_to_row(session["session_id"], i) for i in intervals],
             )
@@ -282,6 +282,19 @@ class LedgerStore(SettlementRows, EnrollmentRows):
             "SELECT * FROM intervals WHERE session_id = ? ORDER BY start", (session_id,)
         ).fetchall()
         return [row_to_interval(row) for row in rows]
+
+    def fed_kwh(self, pev_id: str, since: datetime) -> tuple[float, float]:
+        """The energy a vehicle fed back in the billable intervals of its ended sessions: in
+        all, and in the intervals starting at or after ``since`` (by the ``(pev_id, start)``
+        index; the running sessions' energy is the caller's, live)."""
+        row = self._db.execute(
+            """SELECT COALESCE(SUM(exported_kwh), 0),
+                      COALESCE(SUM(CASE WHEN start >= ? THEN exported_kwh END), 0)
+               FROM intervals WHERE pev_id = ? AND quality != 'MISSING' AND session_id IN
+                   (SELECT session_id FROM sessions WHERE ended_at IS NOT NULL)""",
+            (iso(since), pev_id),
+        ).fetchone()
+        return float(row[0]), float(row[1])
 
     def interval_count(self) -> int:
         """How many intervals are stored in all."""

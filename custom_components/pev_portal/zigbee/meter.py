@@ -61,6 +61,9 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 SUMMATION: Final = "current_summ_delivered"
+# CurrentSummationReceived (0x0001): the energy fed back through the meter (power feed), scaled
+# as the delivered summation; a meter that never reports it has no received register.
+RECEIVED: Final = "current_summ_received"
 DEMAND: Final = "instantaneous_demand"
 # Read once at attach when the cache does not have them.
 DESCRIPTIVE: Final = (
@@ -71,7 +74,7 @@ DESCRIPTIVE: Final = (
     "metering_device_type",
     "status",
 )
-TRACKED: Final = frozenset({SUMMATION, DEMAND, *DESCRIPTIVE})
+TRACKED: Final = frozenset({SUMMATION, RECEIVED, DEMAND, *DESCRIPTIVE})
 # zigpy's cluster events that carry an attribute's new value (zigpy 2.x).
 CLUSTER_EVENTS: Final = ("attribute_report", "attribute_read", "attribute_updated")
 # What ZHA scales the summation with, as the cluster (after its quirk) has them.
@@ -129,6 +132,8 @@ class ZhaMeter(MeterAdapter):
         self._values: dict[str, int] = {}
         self._described = False  # the descriptive attributes were read (or could not be)
         self._pending: tuple[datetime, int] | None = None
+        self._received_raw: tuple[datetime, int] | None = None
+        self._received: tuple[datetime, float] | None = None
         self._last: tuple[datetime, float] | None = None
         self._last_summation_at: datetime | None = None
         self._power: float | None = None
@@ -167,6 +172,11 @@ class ZhaMeter(MeterAdapter):
     def power_kw(self) -> float | None:
         """InstantaneousDemand in kW (None before the first report)."""
         return self._power
+
+    def received_reading(self) -> tuple[datetime, float] | None:
+        """CurrentSummationReceived in kWh (None: never reported, not scaled yet, or the cluster
+        is out of reach: on the fallback sensor a register once seen is doubtful, not flat)."""
+        return self._received if self.source == "zigbee" else None
 
     def async_listen_readings(self, on_reading: ReadingCallback) -> CALLBACK_TYPE:
         """Attach to the Metering cluster (or the fallback sensor) and watch the boundaries."""
@@ -226,6 +236,7 @@ class ZhaMeter(MeterAdapter):
             "boundary_reads": self.boundary_reads,
             "reporting": dict(self.reporting),
             "power_kw": self._power,
+            "received_kwh": self._received[1] if self._received is not None else None,
         }
 
     # -- scaling ------------------------------------------------------------------------
@@ -347,6 +358,7 @@ class ZhaMeter(MeterAdapter):
         finally:
             self._described = True
             self._flush_pending()
+            self._scale_received()
         if self._last_summation_at is None:
             await self._async_read_summation(cluster)
         interval_s = min(self.interval_minutes * 60, 0xFFFE)
@@ -361,8 +373,9 @@ class ZhaMeter(MeterAdapter):
                 _LOGGER.debug("Meter %s: configuring %s failed: %r", self.meter_id, name, err)
 
     async def _async_read_summation(self, cluster: Any) -> None:
+        names = [SUMMATION] if self._received_raw is None else [SUMMATION, RECEIVED]
         try:
-            await cluster.read_attributes([SUMMATION], allow_cache=False)
+            await cluster.read_attributes(names, allow_cache=False)
         except Exception as err:
             _LOGGER.debug("Meter %s: reading the summation failed: %r", self.meter_id, err)
 
@@ -393,6 +406,10 @@ class ZhaMeter(MeterAdapter):
             self._pending = (at, raw)
             self._flush_pending()
             return
+        if name == RECEIVED:
+            self._received_raw = (at, raw)
+            self._scale_received()
+            return
         self._values[name] = raw
         if name == DEMAND:
             try:
@@ -413,6 +430,23 @@ class ZhaMeter(MeterAdapter):
                 )
         elif name in ("multiplier", "divisor"):
             self._flush_pending()
+            self._scale_received()
+
+    def _scale_received(self) -> None:
+        """The received summation in kWh, as the delivered one (held until scaled)."""
+        if self._received_raw is None or not self._scaling_known():
+            return
+        at, raw = self._received_raw
+        scaling = self.scaling()
+        try:
+            kwh = metering_kwh(
+                raw, scaling.multiplier, scaling.divisor, self._shown("unit_of_measure")
+            )
+        except (UnitError, ValueError) as err:
+            _LOGGER.debug("Meter %s: received summation not scaled: %s", self.meter_id, err)
+            self._received = None
+            return
+        self._received = (at, kwh)
 
     def _flush_pending(self) -> None:
         if self._pending is None or not self._scaling_known():
