@@ -8,35 +8,39 @@ What is asserted is what the demo EVSE measured: its discharged-energy register 
 steps, never the plan.
 
 The set-up: the program's PRICE event (which also asks for USAGE reports) prices import at
-0.20/kWh until three hours after the current hour and 0.10 after it; a home drawing 0.5 kW (a
+0.20/kWh until five hours after the current hour and 0.10 after it; a home drawing 0.5 kW (a
 power sensor in W); no export rate in the options, so export pays only in the utility's
 EXPORT_PRICE window of 90 minutes at 0.18/kWh: 0.18 x 0.92 x 0.92 = 0.152 beats the cheapest
 replacement plus wear (0.10 + 0.04 x 0.92 = 0.137), the planner's rule. The car at 80 %, floor
-40 %, target 50 % by a departure six hours after the current hour, so the floor and the target
+40 %, target 50 % by a departure eight hours after the current hour, so the floor and the target
 never hold the feed back in the window, and the feed there is the charger's full 7.36 kW
 (32 A) unless an export limit holds it. A 2 kW EXPORT_CAPACITY_LIMIT covers the middle half
 hour of the window.
 
-The clock: ``ticking`` (test_utility.py), a clock running at real speed that jumps a minute per
-step. The VTN, Home Assistant's HTTP server and the link's requests need time to run (a frozen
-clock would leave their timeouts and the VTN's own timestamps standing still), while the demo
-EVSE simulates by the time between its steps, so a minute's jump is a minute of feed. Each step
+The clock: ``ticking``, as test_utility.py's (started at 13:07 UTC of the next day, so the
+windows fall at the same time of day in every run): it runs at real speed and the test jumps it
+a minute at a time, or to the next quarter hour when that is sooner. The freezer's frozen clock
+does not do here: the VTN, Home Assistant's HTTP server and the link's requests need real time
+to run (their timeouts and the VTN's timestamps would stand still), while the demo EVSE
+simulates by the time between its steps, so a minute's jump is a minute of feed. Each jump
 waits for Home Assistant's background tasks (polls, reports, the feed plan in the executor)
-before the next jump, so no request is cut by a jump; every wait is for a condition
-(``wait_for``), never a sleep. The only real time that enters the measurement is the few
-milliseconds between a jump and the command it triggers, which the checks allow for (a step's
-power is judged only when the step lies wholly on one side of an event boundary).
+before the next one, so no request is cut by a jump, and every wait is for a condition
+(``wait_for``, ``Chain.step_until``), never a fixed sleep. Jumping onto the quarter hours puts
+the planner's timer where the slots and the event windows change, as the real clock would; the
+only real time in the measurement is the few milliseconds between a jump and the command it
+triggers (``SLACK_KW``, ``NEAR``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
@@ -54,12 +58,12 @@ from .conftest import OPTIONS
 from .feed_helpers import DEMO_V2G
 from .test_power_feed_plan import HOME
 from .test_smart_charging import _call, _cheapest, utc
-from .test_utility import GARAGE, link_of, linked_entry, ticking, wait_for
+from .test_utility import GARAGE, link_of, linked_entry, wait_for
 from .test_utility_export import export_event
 from .test_utility_feed_reports import FEED
 from .test_utility_flex import PEV, named, reporting_event, values
 
-__all__ = ["ticking", "utc"]  # fixtures, used by name
+__all__ = ["utc"]  # a fixture, used by name
 
 HOME_KW = 0.5
 LIMIT_KW = 2.0
@@ -72,9 +76,20 @@ SLACK_KW = 0.05
 NEAR = timedelta(seconds=2)  # a few milliseconds of real time at full feed inside a one-minute step
 
 
+@pytest.fixture
+def ticking() -> Iterator[Any]:
+    """test_utility's clock at real speed that the test jumps ahead, started at 13:07 UTC of
+    the next day (always ahead of the real time), so where the windows fall in the hour and
+    the day is the same in every run."""
+    start = (now_utc() + timedelta(days=1)).replace(hour=13, minute=7, second=0, microsecond=0)
+    with freeze_time(start, tick=True) as factory:
+        yield factory
+
+
 def quarter_after(at: datetime) -> datetime:
-    """The first quarter hour at least five minutes after ``at``."""
-    at = (at + timedelta(minutes=5)).replace(second=0, microsecond=0)
+    """The first quarter hour at least 20 minutes after ``at`` (the flex report's rate limit
+    lets the dispatch forecast through before it)."""
+    at = (at + timedelta(minutes=20)).replace(second=0, microsecond=0)
     return at + timedelta(minutes=(-at.minute) % 15)
 
 
@@ -98,10 +113,13 @@ class Chain:
             # windows begin) when that is sooner: the planner's timer fires there, not late.
             quarter = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
             quarter += timedelta(minutes=(-quarter.minute) % 15)
-            ticking.move_to(min(now + timedelta(minutes=1), quarter, until))
-            async_fire_time_changed(hass)
+            jump = min(now + timedelta(minutes=1), quarter, until)
+            ticking.move_to(jump)
+            async_fire_time_changed(hass)  # the demo steps to the jump (and milliseconds)
             await hass.async_block_till_done(wait_background_tasks=True)
-            self.samples.append((dt_util.utcnow(), self.evse.discharged_kwh))
+            # The register as of the jump: the real time Home Assistant took to handle the
+            # jump (more on a busy machine) is no time the demo simulated.
+            self.samples.append((jump, self.evse.discharged_kwh))
 
     async def step_until(
         self, hass: HomeAssistant, ticking: Any, done: Callable[[], Any], minutes: int = 15
@@ -150,7 +168,7 @@ async def chain(
     vtn.approve(PEV)
     hour = now_utc().replace(minute=0, second=0, microsecond=0)
     vtn.create_price_event(
-        [IMPORT_PRICE] * 4 + [NIGHT_PRICE] * 44,
+        [IMPORT_PRICE] * 6 + [NIGHT_PRICE] * 42,
         hour - timedelta(hours=1),
         timedelta(hours=1),
         currency="EUR",
@@ -176,7 +194,7 @@ async def chain(
     found = Chain(coordinator, runtime, runtime.demo.evse, window, limit, limit_event)
     hass.bus.async_listen("pev_portal_session_ended", found.ended.append)
     await _cheapest(hass, target=50)
-    departure = (hour + timedelta(hours=6)).strftime("%H:%M:00")
+    departure = (hour + timedelta(hours=8)).strftime("%H:%M:00")
     await _call(hass, "time", "set_value", "time.family_car_departure", time=departure)
     vehicle = coordinator.smart.premise.vehicles["vehicle1"]
     coordinator.smart.update_settings(vehicle, power_feed=True, floor=40.0)
@@ -256,6 +274,12 @@ async def test_export_limit_holds_the_measured_feed_metered_credited_and_reporte
     fed = evse.discharged_kwh
     stored = await coordinator.store.call(lambda s: s.intervals(session_id))
     assert sum(i.exported_kwh for i in stored) == pytest.approx(fed, abs=1e-6)
+    # each interval: the register across it (sampled milliseconds after its boundaries)
+    sampled = [i for i in stored if feed.samples[0][0] <= i.start and i.end <= feed.samples[-1][0]]
+    assert len(sampled) >= 6
+    for interval in sampled:
+        across = feed.at(interval.end) - feed.at(interval.start)
+        assert interval.exported_kwh == pytest.approx(across, abs=1e-3), interval
     summary = feed.ended[0].data
     assert summary["exported_kwh"] == pytest.approx(fed, abs=1e-6)
 
@@ -304,7 +328,14 @@ async def test_opting_out_of_the_export_limit_and_a_mandatory_one(
     """The export limit in force over the whole window holds the measured feed; opted out of
     (the program allows it), the feed rises above home + limit; a second limit that the
     utility makes mandatory holds it again and refuses the opt-out."""
-    feed = await chain(hass, vtn, callback_base, window_start=quarter_now(), limit_offset=Q * 0)
+    feed = await chain(
+        hass,
+        vtn,
+        callback_base,
+        window_start=quarter_now(),
+        limit_offset=timedelta(0),
+        limit_length=6 * Q,
+    )
     limit = HOME_KW + LIMIT_KW
     now = dt_util.utcnow()
     await feed.step_until(hass, ticking, lambda: feed.evse.discharged_kwh > 0)
@@ -392,7 +423,14 @@ async def test_home_load_unknown_mid_feed(
     """The export limit in force over the window, the home's load sensor turns NaN or
     unavailable while the car feeds home + limit: nothing breaks, and from then on the
     measured feed stays within the export limit alone (the home's load is not known)."""
-    feed = await chain(hass, vtn, callback_base, window_start=quarter_now(), limit_offset=Q * 0)
+    feed = await chain(
+        hass,
+        vtn,
+        callback_base,
+        window_start=quarter_now(),
+        limit_offset=timedelta(0),
+        limit_length=6 * Q,
+    )
     start = dt_util.utcnow()
     await feed.step_until(hass, ticking, lambda: feed.evse.discharged_kwh > 0)
     await feed.run_until(hass, ticking, dt_util.utcnow() + timedelta(minutes=3))
