@@ -72,8 +72,9 @@ IMPORT_PRICE = 0.20
 NIGHT_PRICE = 0.10
 Q = timedelta(minutes=15)
 FULL_KW = 32 * 230 / 1000  # the bidirectional demo's 32 A on one phase
+# A command follows the jump that triggers it by milliseconds of real time, fed at the old power.
 SLACK_KW = 0.05
-NEAR = timedelta(seconds=2)  # a few milliseconds of real time at full feed inside a one-minute step
+NEAR = timedelta(seconds=2)  # samples are taken at the jumps; a step ending on a boundary
 
 
 @pytest.fixture
@@ -132,8 +133,7 @@ class Chain:
         assert done(), f"not within {minutes} minutes"
 
     def powers(self, start: datetime, end: datetime) -> list[float]:
-        """The measured feed (kW) of each step inside [start, end) (a step ending at ``end``
-        ends milliseconds after it, the real time the clock ran)."""
+        """The measured feed (kW) of each step inside [start, end)."""
         return [
             (e1 - e0) / ((t1 - t0).total_seconds() / 3600)
             for (t0, e0), (t1, e1) in zip(self.samples, self.samples[1:], strict=False)
@@ -314,12 +314,21 @@ def quarter_now() -> datetime:
     return now - timedelta(minutes=now.minute % 15)
 
 
-async def opt_out(hass: HomeAssistant) -> None:
+async def opt_out(hass: HomeAssistant) -> list[str]:
+    """The opt-out action on the charger's device, of the export limits in force: their IDs."""
     device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, "charger1"), "premise1")
     assert device is not None
-    await hass.services.async_call(
-        DOMAIN, "opt_out", {"device_id": device.id, "export_limit": True}, blocking=True
+    response = await hass.services.async_call(
+        DOMAIN,
+        "opt_out",
+        {"device_id": device.id, "export_limit": True},
+        blocking=True,
+        return_response=True,
     )
+    assert response is not None
+    ids = response["event_ids"]
+    assert isinstance(ids, list)
+    return [str(i) for i in ids]
 
 
 async def test_opting_out_of_the_export_limit_and_a_mandatory_one(
@@ -343,7 +352,7 @@ async def test_opting_out_of_the_export_limit_and_a_mandatory_one(
     held = feed.powers(now, dt_util.utcnow())
     assert 0 < max(held) <= limit + SLACK_KW, held
 
-    await opt_out(hass)
+    assert await opt_out(hass) == [feed.limit_event["id"]]
     opted = dt_util.utcnow()
     await feed.step_until(hass, ticking, lambda: feed.evse.discharge_kw() > limit)
     await feed.run_until(hass, ticking, dt_util.utcnow() + timedelta(minutes=3))
