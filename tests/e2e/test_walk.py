@@ -142,6 +142,11 @@ def test_walk_to_a_priced_session(home_assistant: dict[str, Any], case: dict[str
     assert len(result["typed"]) <= MAX_TYPED, line
     assert result["form_fields"]["user"] == ["premise_name", "in_program", "tariff_kind"]
     assert "pev_id" not in result["form_fields"]["vehicle"], "no vehicle ID to invent"
+    # The optional fields a homeowner leaves as shown: the charger's device and the demo's
+    # bidirectional choice (power feed, off), the vehicle's state-of-health sensor.
+    assert result["form_fields"]["charger"][:2] == ["charger_name", "charger_type"]
+    for field in ("charger.device", "charger.demo_bidirectional", "vehicle.soh_entity"):
+        assert field in result["accepted"], result["accepted"]
     if not flat:
         # Only price entities are offered: the Nord Pool sensor, not the backup's timestamps.
         offered = [o for o in result["price_options"] if "Sensor" in o]

@@ -190,8 +190,10 @@ try {
     await submit("tariff_flat");
   }
 
-  // 4. The charger: named, the demo charger (a simulated car, no hardware).
+  // 4. The charger: named, the demo charger (a simulated car, no hardware); its optional fields
+  // (the device, the demo's bidirectional choice) left as shown.
   shown = await fields("charger_name");
+  result.form_fields.charger = shown;
   await type("charger_name", "Garage");
   await flow.getByRole("radio", { name: /Demo charger/i }).click();
   result.picked.push("charger_type=demo");
