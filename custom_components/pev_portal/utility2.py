@@ -490,6 +490,7 @@ class Oadr2Link(UtilityLink):
                 kind=KIND_USAGE2,
                 body=body,
                 now=now,
+                premise_id=self.premise.premise_id,
             )
         )
         await self._refresh_backlog()
@@ -506,7 +507,12 @@ class Oadr2Link(UtilityLink):
             await self._async_queue_statuses()  # a status change since the last run
             while not self._stopped:
                 due = await self.premise.store.read(
-                    partial(LedgerStore.outbox_due, now=dt_util.utcnow(), limit=20)
+                    partial(
+                        LedgerStore.outbox_due,
+                        now=dt_util.utcnow(),
+                        premise_id=self.premise.premise_id,
+                        limit=20,
+                    )
                 )
                 if not due:
                     break

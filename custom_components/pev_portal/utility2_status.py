@@ -73,6 +73,7 @@ async def queue_statuses(link: Oadr2Link, force: set[str] | frozenset[str] = fro
                 kind=KIND_STATUS2,
                 body=body,
                 now=now,
+                premise_id=link.premise.premise_id,
             )  # a newer status leaves a refused older one's dead letter (outbox_put)
 
         await link.premise.store.call(put)

@@ -128,9 +128,7 @@ async def test_deleted_premise_reaches_no_new_one(
     assert runtime.demo.evse.enabled is True  # no "Evening peak" of premise 1 caps it
 
     # Premise 1's session is a billing record: kept, and found again under its premise ID.
-    sessions = await hass.async_add_executor_job(
-        _read, hass, lambda s: s.recent_sessions(limit=10)
-    )
+    sessions = await hass.async_add_executor_job(_read, hass, lambda s: s.recent_sessions(limit=10))
     assert {s.data["premise_id"] for s in sessions} == {"PREMISE-1", "PREMISE-3"}
     again = await setup(hass, premise(1))
     assert again.chargers["p1charger"].last_session is not None
