@@ -19,9 +19,12 @@ from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_PREMISE_ID, DOMAIN, STORE_FILENAME, SUBENTRY_CHARGER
+from .io.ledger import BUSY_TIMEOUT_S
 from .io.store import AsyncLedgerStore, LedgerStore
 
 _LOGGER = logging.getLogger(__name__)
+
+FORGET_GRACE_S = 10.0  # how long deleting a premise retries a store it cannot write
 
 
 async def async_claim(hass: HomeAssistant, entry: ConfigEntry, store: AsyncLedgerStore) -> None:
@@ -54,22 +57,39 @@ async def async_claim(hass: HomeAssistant, entry: ConfigEntry, store: AsyncLedge
 
 
 async def async_forget(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """The entry is deleted: its local events, enrollments and settings go, its records stay."""
-    chargers = _charger_ids(entry.subentries)
+    """The entry is deleted: its local events, enrollments and settings go, its records stay.
+
+    A store that cannot be written (locked, read-only, full) is retried for
+    :data:`FORGET_GRACE_S`, then given up with an error: the rows stay under the deleted
+    premise's ID, read by no other premise. Deleting the entry never fails or hangs on it.
+    """
     premise_id = entry.data[CONF_PREMISE_ID]
-    store = AsyncLedgerStore(Path(hass.config.path(STORE_FILENAME)))
-    await store.open()
+    store = AsyncLedgerStore(
+        Path(hass.config.path(STORE_FILENAME)),
+        close_grace_s=FORGET_GRACE_S,
+        busy_timeout_s=min(FORGET_GRACE_S, BUSY_TIMEOUT_S),
+    )
     try:
-        removed = await store.call(
+        await store.open()
+        written = store.submit(
             partial(
                 LedgerStore.forget_premise,
                 entry_id=entry.entry_id,
                 premise_id=premise_id,
-                charger_ids=chargers,
+                charger_ids=_charger_ids(entry.subentries),
             )
         )
-    finally:
+        await store.close()  # waits for the write (retried for the grace time)
+        removed = await written
+    except Exception as err:
         await store.close()
+        _LOGGER.error(
+            "Premise %s deleted, but its local events and settings could not be removed from "
+            "the store (%s); they stay under its premise ID, used by no other premise",
+            premise_id,
+            err,
+        )
+        return
     _LOGGER.info(
         "Premise %s deleted: %s removed; its sessions and reports are kept",
         premise_id,

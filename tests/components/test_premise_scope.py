@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
@@ -20,9 +21,11 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.pev_portal import premise_store
 from custom_components.pev_portal.const import DOMAIN, STORE_FILENAME
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.io.store import LedgerStore
+from tests.test_store_durability import Lock
 
 from .common import advance, setup
 from .conftest import DEMO_CHARGER, HOME_CAR, OPTIONS
@@ -115,6 +118,10 @@ async def test_deleted_premise_reaches_no_new_one(
     await advance(hass, freezer, 10)
     await _evening_peak(first)
     assert first.chargers["p1charger"].session is not None
+    await hass.services.async_call(
+        "number", "set_value", {"entity_id": "number.car_1_charge_target", "value": 55}, True
+    )
+    assert first.smart.settings["p1vehicle"].target == 55
     await hass.config_entries.async_remove(one.entry_id)
     await hass.async_block_till_done()
 
@@ -133,3 +140,56 @@ async def test_deleted_premise_reaches_no_new_one(
     again = await setup(hass, premise(1))
     assert again.chargers["p1charger"].last_session is not None
     assert again.local_events == []  # deleted with its premise
+    assert again.smart.settings["p1vehicle"].target != 55  # its settings too
+
+
+async def test_changed_premise_id_keeps_its_local_events(hass: HomeAssistant) -> None:
+    """Reconfigured to another premise ID, the entry still has its local events."""
+    one = premise(1)
+    await _evening_peak(await setup(hass, one))
+    hass.config_entries.async_update_entry(
+        one, data={**one.data, "premise_id": "PREMISE-1B"}, unique_id="PREMISE-1B"
+    )
+    assert await hass.config_entries.async_reload(one.entry_id)
+    await hass.async_block_till_done()
+    assert one.runtime_data.premise_id == "PREMISE-1B"
+    assert [e["name"] for e in one.runtime_data.local_events] == ["Evening peak"]
+
+
+async def test_deleting_a_premise_while_the_store_is_locked(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another connection holds the store's write lock: the deletion is not held up (the
+    write is retried for the grace time, then given up with an error), and the rows it could
+    not delete stay the deleted premise's, shown to no other premise."""
+    monkeypatch.setattr(premise_store, "FORGET_GRACE_S", 0.3)
+    one = premise(1)
+    await _evening_peak(await setup(hass, one))
+    assert await hass.config_entries.async_unload(one.entry_id)
+    lock = Lock(Path(hass.config.path(STORE_FILENAME)))  # quick: nobody else holds it
+    try:
+        await hass.config_entries.async_remove(one.entry_id)
+        await hass.async_block_till_done()
+    finally:
+        lock.release()
+    assert "could not be removed from the store" in caplog.text
+    rows = await hass.async_add_executor_job(
+        _read, hass, lambda s: s.local_events(dt_util.utcnow(), "PREMISE-1")
+    )
+    assert [r["name"] for r in rows] == ["Evening peak"]
+    assert (await setup(hass, premise(2))).local_events == []
+
+
+async def test_deleting_a_premise_logs_what_went(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The deletion names what it removed and what it kept."""
+    one = premise(1)
+    await _evening_peak(await setup(hass, one))
+    await hass.config_entries.async_remove(one.entry_id)
+    await hass.async_block_till_done()
+    assert "Premise PREMISE-1 deleted: 1 local_events, 0 enrollments" in caplog.text
+    rows = await hass.async_add_executor_job(
+        _read, hass, lambda s: s.local_events(dt_util.utcnow(), "PREMISE-1")
+    )
+    assert rows == []
