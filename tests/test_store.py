@@ -439,7 +439,7 @@ def test_outbox_dead_letter_kept_and_resent(store: LedgerStore) -> None:
     it is resent (one or all)."""
     _put(store, "a", T0)
     _put(store, "b", T0)
-    store.outbox_dead_letter("a", "HTTP 422 (bad report)")
+    store.outbox_dead_letter("a", "HTTP 422 (bad report)", P)
     assert [r["report_key"] for r in store.outbox_due(T0, P)] == ["b"]
     stats = store.outbox_stats(P)
     assert (stats["backlog"], stats["dead"]) == (1, 1)
@@ -458,7 +458,7 @@ def test_outbox_dead_letter_kept_and_resent(store: LedgerStore) -> None:
 def test_outbox_newer_body_of_a_dead_letter_is_due(store: LedgerStore) -> None:
     """The refused body stays refused; the report's next body is a new request, due again."""
     _put(store, "a", T0)
-    store.outbox_dead_letter("a", "HTTP 422 (bad report)")
+    store.outbox_dead_letter("a", "HTTP 422 (bad report)", P)
     assert store.outbox_due(T0, P) == []
     _put(store, "a", T0)
     [due] = store.outbox_due(T0, P)

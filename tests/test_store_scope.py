@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from custom_components.pev_portal.io.schema import OUTBOX_COLUMNS
 from custom_components.pev_portal.io.store import SCHEMA_VERSION, LedgerStore
 from tests.test_store import T0, session
 
@@ -65,7 +66,7 @@ def test_two_premises_keep_their_rows_apart(store: LedgerStore) -> None:
     _put(store, "b", "s2", P2)
     assert _due(store, P1) == ["a"]
     assert _due(store, P2) == ["b"]
-    store.outbox_dead_letter("a", "HTTP 422")
+    store.outbox_dead_letter("a", "HTTP 422", P1)
     assert store.outbox_stats(P1)["dead"] == 1
     assert store.outbox_stats(P2)["dead"] == 0
     assert store.outbox_stats(P2)["backlog"] == 1
@@ -73,6 +74,19 @@ def test_two_premises_keep_their_rows_apart(store: LedgerStore) -> None:
     assert store.outbox_resend(None, LATER, P2) == 0, "premise 2 cannot resend premise 1's"
     assert [r["report_key"] for r in store.outbox_dead_letters(P1)] == ["a"]
     assert store.outbox_resend(None, LATER, P1) == 1
+
+    # The same vehicle's status at both premises: one key, two reports, each acked apart.
+    _put(store, "status2:PEV-1", "", P1)
+    _put(store, "status2:PEV-1", "", P2)
+    store.outbox_ack("status2:PEV-1", 1, "r2", LATER, P2)
+    store.outbox_fail("status2:PEV-1", "HTTP 503", LATER, P1)
+    assert _due(store, P1) == ["a", "status2:PEV-1"]
+    assert _due(store, P2) == ["b"]
+    mine, theirs = (store.outbox_report("status2:PEV-1", p) for p in (P1, P2))
+    assert mine is not None
+    assert theirs is not None
+    assert (mine["attempts"], mine["vtn_report_id"]) == (1, None)
+    assert (theirs["attempts"], theirs["vtn_report_id"]) == (0, "r2")
 
     store.save_enrollment("PEV-1", "TOU", "active", {"n": 1}, P1)
     store.save_enrollment("PEV-1", "TOU", "pending", {"n": 2}, P2)
@@ -89,7 +103,19 @@ def _back_to_version_6(path: Path, meta: dict[str, Any]) -> None:
     old = sqlite3.connect(path)
     with old:
         old.execute("ALTER TABLE local_events DROP COLUMN premise_id")
-        old.execute("ALTER TABLE outbox DROP COLUMN premise_id")
+        old.execute("ALTER TABLE outbox RENAME TO outbox_7")
+        old.execute(
+            """CREATE TABLE outbox (report_key TEXT PRIMARY KEY, session_id TEXT NOT NULL,
+                   event_id TEXT NOT NULL, program_id TEXT NOT NULL, report_name TEXT NOT NULL,
+                   kind TEXT NOT NULL, body TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1,
+                   sent_version INTEGER NOT NULL DEFAULT 0, vtn_report_id TEXT,
+                   attempts INTEGER NOT NULL DEFAULT 0, next_attempt TEXT NOT NULL,
+                   last_error TEXT, acked_at TEXT, updated_at TEXT NOT NULL, dead_letter TEXT)"""
+        )
+        names = ", ".join(OUTBOX_COLUMNS)
+        old.execute(f"INSERT INTO outbox ({names}) SELECT {names} FROM outbox_7")
+        old.execute("DROP TABLE outbox_7")
+        old.execute("CREATE INDEX outbox_due ON outbox (next_attempt)")
         old.execute("ALTER TABLE enrollments RENAME TO enrollments_7")
         old.execute(
             """CREATE TABLE enrollments (pev_id TEXT NOT NULL, program TEXT NOT NULL,
@@ -107,7 +133,8 @@ def _back_to_version_6(path: Path, meta: dict[str, Any]) -> None:
             [(key, json.dumps(value)) for key, value in meta.items()],
         )
         old.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
-    assert "premise_id" not in {r[1] for r in old.execute("PRAGMA table_info(local_events)")}
+    for table in ("local_events", "outbox", "enrollments"):
+        assert "premise_id" not in {r[1] for r in old.execute(f"PRAGMA table_info({table})")}
     old.close()
 
 
@@ -143,6 +170,11 @@ def test_opening_a_version_6_file_of_one_premise_gives_it_every_row(tmp_path: Pa
         assert store.session("s0") is not None
         store.save_enrollment("PEV-1", "TOU", "verified", {"n": 2}, P1)
         assert [r["data"] for r in store.enrollments(P1)] == [{"n": 2}], "replaced, not added"
+        _put(store, "usage:s0", "s0", P2)  # the rebuilt outbox: keyed by premise and key
+        assert _due(store, P1) == ["status2:PEV-1", "usage:s0"]
+        assert _due(store, P2) == ["usage:s0"]
+        indexes = store._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        assert "outbox_due" in {row[0] for row in indexes}
     finally:
         store.close()
     again = LedgerStore(path)
@@ -238,3 +270,14 @@ def test_a_deleted_premise_keeps_its_records_and_loses_its_settings(store: Ledge
     assert len(store.enrollments(P2)) == 1
     assert store.get_meta(f"failsafe:{P2}") == {"x": 2}
     assert store.get_meta("demo:charger2") == {"register": 6.0}
+
+
+def test_a_row_the_premise_already_has_is_kept_apart(store: LedgerStore) -> None:
+    """Renamed onto a premise ID that already queued the same report: both rows are kept
+    (the former one under the former ID), the claim does not fail."""
+    store.claim_premise("entry1", P1, sole=False)
+    _put(store, "status2:PEV-1", "", P1)
+    _put(store, "status2:PEV-1", "", P2)
+    assert store.claim_premise("entry1", P2, sole=False)["renamed_from"] == P1
+    assert _due(store, P1) == ["status2:PEV-1"]
+    assert _due(store, P2) == ["status2:PEV-1"]

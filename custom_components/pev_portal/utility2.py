@@ -551,7 +551,13 @@ class Oadr2Link(UtilityLink):
             retry = dt_util.utcnow() + NO_REQUEST_WAIT
             reason = f"the VTN has not asked for {pev_id}'s usage yet"
             await self.premise.store.call(
-                partial(LedgerStore.outbox_fail, report_key=key, error=reason, next_attempt=retry)
+                partial(
+                    LedgerStore.outbox_fail,
+                    report_key=key,
+                    error=reason,
+                    next_attempt=retry,
+                    premise_id=self.premise.premise_id,
+                )
             )
             return True
         if fresh:
@@ -569,7 +575,10 @@ class Oadr2Link(UtilityLink):
                 return False
             sent_until = fresh[-1][1].isoformat()
         now = dt_util.utcnow()
-        await self.premise.store.call(lambda s: s.outbox_ack(key, version, sent_until, now))
+        premise_id = self.premise.premise_id
+        await self.premise.store.call(
+            lambda s: s.outbox_ack(key, version, sent_until, now, premise_id)
+        )
         self._succeeded()
         return True
 

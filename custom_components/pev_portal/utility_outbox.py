@@ -285,7 +285,10 @@ class ReportOutbox(LinkHealth):
             await self._async_retry_later(key, err, backoff(row["attempts"], self._rng))
             return False
         now = dt_util.utcnow()
-        await self.premise.store.call(lambda s: s.outbox_ack(key, version, report_id, now))
+        premise_id = self.premise.premise_id
+        await self.premise.store.call(
+            lambda s: s.outbox_ack(key, version, report_id, now, premise_id)
+        )
         self._succeeded()
         return True
 
@@ -322,7 +325,13 @@ class ReportOutbox(LinkHealth):
     async def _async_retry_later(self, key: str, err: OpenADRError, wait: timedelta) -> None:
         retry = dt_util.utcnow() + wait
         await self.premise.store.call(
-            partial(LedgerStore.outbox_fail, report_key=key, error=str(err), next_attempt=retry)
+            partial(
+                LedgerStore.outbox_fail,
+                report_key=key,
+                error=str(err),
+                next_attempt=retry,
+                premise_id=self.premise.premise_id,
+            )
         )
         self._failed(err)
 
@@ -330,7 +339,12 @@ class ReportOutbox(LinkHealth):
         """Keep a report the VTN refuses for good, stop sending it, raise a repair issue."""
         key, name = row["report_key"], row["report_name"]
         await self.premise.store.call(
-            partial(LedgerStore.outbox_dead_letter, report_key=key, reason=reason)
+            partial(
+                LedgerStore.outbox_dead_letter,
+                report_key=key,
+                reason=reason,
+                premise_id=self.premise.premise_id,
+            )
         )
         _LOGGER.error(
             "The utility's VTN refuses report %s (%s) for good: this body is kept in the "

@@ -51,7 +51,7 @@ class OutboxRows:
                 """INSERT INTO outbox (report_key, session_id, event_id, program_id, report_name,
                        kind, body, version, sent_version, next_attempt, updated_at, premise_id)
                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0, ?, ?, ?)
-                   ON CONFLICT (report_key) DO UPDATE SET
+                   ON CONFLICT (premise_id, report_key) DO UPDATE SET
                        body = excluded.body, version = outbox.version + 1,
                        attempts = 0, next_attempt = excluded.next_attempt,
                        dead_letter = NULL, updated_at = excluded.updated_at""",
@@ -69,7 +69,8 @@ class OutboxRows:
                 ),
             )
             row = self._db.execute(
-                "SELECT version FROM outbox WHERE report_key = ?", (report_key,)
+                "SELECT version FROM outbox WHERE premise_id = ? AND report_key = ?",
+                (premise_id, report_key),
             ).fetchone()
         return int(row["version"])
 
@@ -85,34 +86,41 @@ class OutboxRows:
         return [{**dict(row), "body": json.loads(row["body"])} for row in rows]
 
     def outbox_ack(
-        self, report_key: str, version: int, vtn_report_id: str | None, now: datetime
+        self,
+        report_key: str,
+        version: int,
+        vtn_report_id: str | None,
+        now: datetime,
+        premise_id: str,
     ) -> None:
-        """The VTN acknowledged this version of the report."""
+        """The VTN acknowledged this version of the premise's report."""
         with self._transaction():
             self._db.execute(
                 """UPDATE outbox SET sent_version = MAX(sent_version, ?),
                        vtn_report_id = COALESCE(?, vtn_report_id), attempts = 0,
-                       last_error = NULL, acked_at = ? WHERE report_key = ?""",
-                (version, vtn_report_id, iso(now), report_key),
+                       last_error = NULL, acked_at = ? WHERE report_key = ? AND premise_id = ?""",
+                (version, vtn_report_id, iso(now), report_key, premise_id),
             )
 
-    def outbox_fail(self, report_key: str, error: str, next_attempt: datetime) -> None:
+    def outbox_fail(
+        self, report_key: str, error: str, next_attempt: datetime, premise_id: str
+    ) -> None:
         """Record a failed attempt and when to try again."""
         with self._transaction():
             self._db.execute(
                 """UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?
-                   WHERE report_key = ?""",
-                (error[:500], iso(next_attempt), report_key),
+                   WHERE report_key = ? AND premise_id = ?""",
+                (error[:500], iso(next_attempt), report_key, premise_id),
             )
 
-    def outbox_dead_letter(self, report_key: str, reason: str) -> None:
+    def outbox_dead_letter(self, report_key: str, reason: str, premise_id: str) -> None:
         """The VTN refuses this report for good (400/422, or its event is gone): keep it, stop
         sending it, until :meth:`outbox_resend`."""
         with self._transaction():
             self._db.execute(
                 """UPDATE outbox SET dead_letter = ?, attempts = attempts + 1, last_error = ?
-                   WHERE report_key = ?""",
-                (reason[:500], reason[:500], report_key),
+                   WHERE report_key = ? AND premise_id = ?""",
+                (reason[:500], reason[:500], report_key, premise_id),
             )
 
     def outbox_dead_letters(self, premise_id: str) -> list[dict[str, Any]]:
@@ -157,9 +165,10 @@ class OutboxRows:
             "total": int(row["total"] or 0),
         }
 
-    def outbox_report(self, report_key: str) -> dict[str, Any] | None:
-        """One outbox row (for tests and diagnostics)."""
+    def outbox_report(self, report_key: str, premise_id: str) -> dict[str, Any] | None:
+        """One outbox row of a premise (for tests and diagnostics)."""
         row = self._db.execute(
-            "SELECT * FROM outbox WHERE report_key = ?", (report_key,)
+            "SELECT * FROM outbox WHERE report_key = ? AND premise_id = ?",
+            (report_key, premise_id),
         ).fetchone()
         return {**dict(row), "body": json.loads(row["body"])} if row else None

@@ -57,11 +57,13 @@ def unscoped_count(db: sqlite3.Connection) -> int:
 
 def adopt_unscoped(db: sqlite3.Connection, premise_id: str) -> int:
     """Give every row without a premise (and the legacy meta values) to ``premise_id``;
-    returns how many. A legacy value whose scoped key is already set stays as it was."""
+    returns how many. A row or legacy value whose key the premise already has stays as it
+    was (kept, not overwritten)."""
     count = 0
     for table in SCOPED_TABLES:
         cursor = db.execute(
-            f"UPDATE {table} SET premise_id = ? WHERE premise_id IS NULL", (premise_id,)
+            f"UPDATE OR IGNORE {table} SET premise_id = ? WHERE premise_id IS NULL",
+            (premise_id,),
         )
         count += cursor.rowcount
     for name in LEGACY_META:
@@ -106,7 +108,7 @@ class PremiseRows:
                 renamed_from = former
                 for table in SCOPED_TABLES:
                     self._db.execute(
-                        f"UPDATE {table} SET premise_id = ? WHERE premise_id = ?",
+                        f"UPDATE OR IGNORE {table} SET premise_id = ? WHERE premise_id = ?",
                         (premise_id, former),
                     )
                 for name in PREMISE_META:

@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS anomalies (
     message TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS outbox (
-    report_key TEXT PRIMARY KEY,
+    report_key TEXT NOT NULL,
     session_id TEXT NOT NULL,
     event_id TEXT NOT NULL,
     program_id TEXT NOT NULL,
@@ -81,7 +81,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     acked_at TEXT,
     updated_at TEXT NOT NULL,
     dead_letter TEXT,
-    premise_id TEXT
+    premise_id TEXT,
+    PRIMARY KEY (premise_id, report_key)
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt);
 CREATE TABLE IF NOT EXISTS local_events (
@@ -253,23 +254,56 @@ def _migrate_5_to_6(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE intervals ADD COLUMN exported_kwh REAL NOT NULL DEFAULT 0")
 
 
+# The outbox's columns before version 7 (copied whole by the migration).
+OUTBOX_COLUMNS = (
+    "report_key",
+    "session_id",
+    "event_id",
+    "program_id",
+    "report_name",
+    "kind",
+    "body",
+    "version",
+    "sent_version",
+    "vtn_report_id",
+    "attempts",
+    "next_attempt",
+    "last_error",
+    "acked_at",
+    "updated_at",
+    "dead_letter",
+)
+
+
+def _table(schema: str, name: str) -> str:
+    """The ``CREATE TABLE`` statement of one table of the current schema."""
+    start = schema.index(f"CREATE TABLE IF NOT EXISTS {name} (")
+    return schema[start : schema.index(");", start) + 2]
+
+
 def _migrate_6_to_7(db: sqlite3.Connection) -> None:
     """Scope the local events, the outbox and the enrollments by premise (see
-    :mod:`.premises`): add ``premise_id`` (the enrollments' table rebuilt with it in its key),
+    :mod:`.premises`): add ``premise_id`` (the outbox's and the enrollments' tables rebuilt
+    with it in their keys: two premises may queue reports, or enroll a vehicle, under the
+    same key),
     give outbox rows their session's premise, and every unscoped row to the sessions' premise
     when the stored sessions are all of one premise."""
-    for table in ("local_events", "outbox"):
-        columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        if "premise_id" not in columns:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN premise_id TEXT")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(local_events)")}
+    if "premise_id" not in columns:
+        db.execute("ALTER TABLE local_events ADD COLUMN premise_id TEXT")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+    if "premise_id" not in columns:  # the key becomes (premise_id, report_key)
+        names = ", ".join(OUTBOX_COLUMNS)
+        db.execute("DROP INDEX IF EXISTS outbox_due")
+        db.execute("ALTER TABLE outbox RENAME TO outbox_6")
+        db.execute(_table(_SCHEMA, "outbox"))
+        db.execute(f"INSERT INTO outbox ({names}) SELECT {names} FROM outbox_6")
+        db.execute("DROP TABLE outbox_6")
+        db.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)")
     columns = {row[1] for row in db.execute("PRAGMA table_info(enrollments)")}
     if "premise_id" not in columns:
         db.execute("ALTER TABLE enrollments RENAME TO enrollments_6")
-        db.execute(
-            """CREATE TABLE enrollments (premise_id TEXT, pev_id TEXT NOT NULL,
-                   program TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL,
-                   updated_at TEXT NOT NULL, PRIMARY KEY (premise_id, pev_id, program))"""
-        )
+        db.execute(_table(_SCHEMA, "enrollments"))
         db.execute(
             """INSERT INTO enrollments (premise_id, pev_id, program, state, data, updated_at)
                SELECT NULL, pev_id, program, state, data, updated_at FROM enrollments_6"""
