@@ -314,9 +314,9 @@ def test_commands_round_trip(store: LedgerStore) -> None:
     assert store.commands("s1") == trail
     assert store.commands("s1")[0]["obeyed"] is True
     assert store.commands("s2") == []
-    assert store.open_commands() == {"s1": trail}
+    assert store.open_commands(P) == {"s1": trail}
     store.save_session(session(ended_at=T0.isoformat(), state="completed"), None)
-    assert store.open_commands() == {}
+    assert store.open_commands(P) == {}
     assert store.commands("s1") == trail  # kept with the closed session
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from custom_components.pev_portal.io.schema import OUTBOX_COLUMNS
 from custom_components.pev_portal.io.store import SCHEMA_VERSION, LedgerStore
-from tests.test_store import T0, session
+from tests.test_store import T0, interval, session
 
 P1, P2 = "PREMISE-1", "PREMISE-2"
 LATER = T0 + timedelta(hours=1)
@@ -281,3 +281,18 @@ def test_a_row_the_premise_already_has_is_kept_apart(store: LedgerStore) -> None
     assert store.claim_premise("entry1", P2, sole=False)["renamed_from"] == P1
     assert _due(store, P1) == ["status2:PEV-1"]
     assert _due(store, P2) == ["status2:PEV-1"]
+
+
+def test_commands_and_interval_counts_are_the_premises_own(store: LedgerStore) -> None:
+    """The open sessions' command trails and the interval count (diagnostics) of one premise
+    leave the other's out."""
+    store.save_session(session("s1", premise_id=P1), None, [interval(0)])
+    store.save_session(session("s2", premise_id=P2, charger_id="charger2"), None)
+    store.save_commands(
+        "s2", [{"at": "x", "source": "plan", "enabled": True, "current_a": 6, "target_kw": 1.4}]
+    )
+    assert store.open_commands(P1) == {}
+    assert list(store.open_commands(P2)) == ["s2"]
+    assert store.interval_count(P1) == 1
+    assert store.interval_count(P2) == 0
+    assert store.interval_count() == 1

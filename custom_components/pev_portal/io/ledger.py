@@ -299,9 +299,13 @@ class LedgerStore(SettlementRows, EnrollmentRows, LocalEventRows, OutboxRows, Pr
         ).fetchone()
         return float(row[0]), float(row[1])
 
-    def interval_count(self) -> int:
-        """How many intervals are stored in all."""
-        return int(self._db.execute("SELECT COUNT(*) FROM intervals").fetchone()[0])
+    def interval_count(self, premise_id: str | None = None) -> int:
+        """How many intervals are stored in all, or of one premise."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM intervals WHERE ? IS NULL OR premise_id = ?",
+            (premise_id, premise_id),
+        ).fetchone()
+        return int(row[0])
 
     def anomalies(self, session_id: str) -> list[dict[str, Any]]:
         """The anomalies recorded for a session."""
@@ -332,11 +336,13 @@ class LedgerStore(SettlementRows, EnrollmentRows, LocalEventRows, OutboxRows, Pr
         ).fetchall()
         return [_row_to_command(row) for row in rows]
 
-    def open_commands(self) -> dict[str, list[dict[str, Any]]]:
-        """The audit trails of the sessions not yet ended, by session ID."""
+    def open_commands(self, premise_id: str) -> dict[str, list[dict[str, Any]]]:
+        """The audit trails of a premise's sessions not yet ended, by session ID."""
         rows = self._db.execute(
             """SELECT commands.* FROM commands JOIN sessions USING (session_id)
-               WHERE sessions.ended_at IS NULL ORDER BY commands.session_id, commands.seq"""
+               WHERE sessions.ended_at IS NULL AND sessions.premise_id = ?
+               ORDER BY commands.session_id, commands.seq""",
+            (premise_id,),
         ).fetchall()
         found: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
