@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -25,7 +25,9 @@ from custom_components.pev_portal import premise_store
 from custom_components.pev_portal.const import DOMAIN, STORE_FILENAME
 from custom_components.pev_portal.coordinator import PevPortalCoordinator
 from custom_components.pev_portal.io.store import LedgerStore
+from tests.test_store import session
 from tests.test_store_durability import Lock
+from tests.test_store_scope import _back_to_version_6
 
 from .common import advance, setup
 from .conftest import DEMO_CHARGER, HOME_CAR, OPTIONS
@@ -193,3 +195,60 @@ async def test_deleting_a_premise_logs_what_went(
         _read, hass, lambda s: s.local_events(dt_util.utcnow(), "PREMISE-1")
     )
     assert rows == []
+
+
+def _version_6_store(hass: HomeAssistant, premises: tuple[str, ...]) -> None:
+    """A store as version 6 left it: sessions of ``premises``, a local event and the
+    fail-safe state without a premise."""
+    path = Path(hass.config.path(STORE_FILENAME))
+    store = LedgerStore(path)
+    for n, premise_id in enumerate(premises):
+        ended = "2026-11-22T11:00:00+00:00"  # a closed session: a billing record
+        store.save_session(session(f"old{n}", premise_id=premise_id, ended_at=ended), None)
+    now = dt_util.utcnow()
+    store.add_local_event(
+        "old-peak",
+        "load_control",
+        now,
+        now + timedelta(hours=2),
+        {"name": "Old peak", "limit_kw": 7.0},
+        "x",
+    )
+    store.close()
+    _back_to_version_6(path, {"failsafe": {"rule": None}})
+
+
+async def test_upgrade_of_a_one_premise_store_keeps_its_local_events(
+    hass: HomeAssistant,
+) -> None:
+    """A version-6 store of one premise: its local event is shown by that premise."""
+    await hass.async_add_executor_job(_version_6_store, hass, ("PREMISE-1",))
+    first = await setup(hass, premise(1))
+    assert [e["name"] for e in first.local_events] == ["Old peak"]
+
+
+async def test_upgrade_of_a_two_premise_store_guesses_nothing(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A version-6 store with sessions of two premises, both set up: the local event of
+    unknown premise is shown by neither (kept, logged); once one premise is left, it is its."""
+    await hass.async_add_executor_job(_version_6_store, hass, ("PREMISE-1", "PREMISE-2"))
+    one, two = premise(1), premise(2)
+    one.add_to_hass(hass)
+    two.add_to_hass(hass)
+    # Both entries exist before either starts (setting up the integration starts both).
+    assert await hass.config_entries.async_setup(one.entry_id)
+    await hass.async_block_till_done()
+    assert two.state is ConfigEntryState.LOADED
+    first, second = one.runtime_data, two.runtime_data
+    assert first.local_events == second.local_events == []
+    assert "2 stored row(s) from before premises were kept apart belong to no premise" in (
+        caplog.text
+    )
+    await hass.config_entries.async_remove(two.entry_id)
+    assert await hass.config_entries.async_reload(one.entry_id)
+    await hass.async_block_till_done()
+    assert [e["name"] for e in one.runtime_data.local_events] == ["Old peak"]
+    assert "2 stored row(s) from before premises were kept apart now belong to PREMISE-1" in (
+        caplog.text
+    )
