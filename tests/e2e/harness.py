@@ -209,8 +209,10 @@ class SharedHomeAssistant:
 
     def reset(self) -> None:
         """No PEV Portal premise, and no store: the premises removed (unloaded, their store
-        closed), then the store file, which keeps what a removed premise left (its sessions, its
-        local events, which a premise set up afterwards would show)."""
+        closed; their local events and settings deleted, so nothing of them reaches another
+        premise: tests/components/test_premise_scope.py), then the store file, which keeps a
+        removed premise's billing records under its ID (a premise set up again with the same
+        ID finds its sessions, by design): each test starts from an empty history."""
         assert self.api is not None
         assert self.config is not None
         delete_premises(self.api)
