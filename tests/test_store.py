@@ -24,6 +24,7 @@ from custom_components.pev_portal.io.store import (
 )
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+P = "PREMISE-1"
 
 
 def session(session_id: str = "s1", **changes: Any) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def test_wal_mode_and_schema(store: LedgerStore) -> None:
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert store.get_meta("schema_version") == SCHEMA_VERSION == 6
+    assert store.get_meta("schema_version") == SCHEMA_VERSION == 7
     assert store.path.parent.name == "sub"
 
 
@@ -185,9 +186,10 @@ def test_local_events(store: LedgerStore) -> None:
         T0 + timedelta(hours=2),
         T0 + timedelta(hours=3),
         {"name": "late", "price": 0.5},
+        P,
     )
-    store.add_local_event("e1", "load_control", T0, T0 + timedelta(hours=1), {"limit_kw": 3.7})
-    events = store.local_events(T0)
+    store.add_local_event("e1", "load_control", T0, T0 + timedelta(hours=1), {"limit_kw": 3.7}, P)
+    events = store.local_events(T0, P)
     assert [e["event_id"] for e in events] == ["e1", "e2"]
     assert events[0] == {
         "event_id": "e1",
@@ -196,9 +198,9 @@ def test_local_events(store: LedgerStore) -> None:
         "end": T0 + timedelta(hours=1),
         "limit_kw": 3.7,
     }
-    assert [e["event_id"] for e in store.local_events(T0 + timedelta(hours=1))] == ["e2"]
-    store.add_local_event("e2", "price", T0, T0 + timedelta(hours=4), {"price": 0.6})
-    assert [e["price"] for e in store.local_events(T0 + timedelta(hours=3))] == [0.6]
+    assert [e["event_id"] for e in store.local_events(T0 + timedelta(hours=1), P)] == ["e2"]
+    store.add_local_event("e2", "price", T0, T0 + timedelta(hours=4), {"price": 0.6}, P)
+    assert [e["price"] for e in store.local_events(T0 + timedelta(hours=3), P)] == [0.6]
 
 
 def test_meta(store: LedgerStore) -> None:
@@ -312,9 +314,9 @@ def test_commands_round_trip(store: LedgerStore) -> None:
     assert store.commands("s1") == trail
     assert store.commands("s1")[0]["obeyed"] is True
     assert store.commands("s2") == []
-    assert store.open_commands() == {"s1": trail}
+    assert store.open_commands(P) == {"s1": trail}
     store.save_session(session(ended_at=T0.isoformat(), state="completed"), None)
-    assert store.open_commands() == {}
+    assert store.open_commands(P) == {}
     assert store.commands("s1") == trail  # kept with the closed session
 
 
@@ -428,6 +430,7 @@ def _put(store: LedgerStore, key: str, now: datetime) -> None:
         kind="usage",
         body={"n": key},
         now=now,
+        premise_id=P,
     )
 
 
@@ -436,31 +439,31 @@ def test_outbox_dead_letter_kept_and_resent(store: LedgerStore) -> None:
     it is resent (one or all)."""
     _put(store, "a", T0)
     _put(store, "b", T0)
-    store.outbox_dead_letter("a", "HTTP 422 (bad report)")
-    assert [r["report_key"] for r in store.outbox_due(T0)] == ["b"]
-    stats = store.outbox_stats()
+    store.outbox_dead_letter("a", "HTTP 422 (bad report)", P)
+    assert [r["report_key"] for r in store.outbox_due(T0, P)] == ["b"]
+    stats = store.outbox_stats(P)
     assert (stats["backlog"], stats["dead"]) == (1, 1)
-    [dead] = store.outbox_dead_letters()
+    [dead] = store.outbox_dead_letters(P)
     assert (dead["report_key"], dead["dead_letter"], dead["body"]) == (
         "a",
         "HTTP 422 (bad report)",
         {"n": "a"},
     )
-    assert store.outbox_resend("zzz", T0) == 0
-    assert store.outbox_resend(None, T0) == 1
-    assert sorted(r["report_key"] for r in store.outbox_due(T0)) == ["a", "b"]
-    assert store.outbox_stats()["dead"] == 0
+    assert store.outbox_resend("zzz", T0, P) == 0
+    assert store.outbox_resend(None, T0, P) == 1
+    assert sorted(r["report_key"] for r in store.outbox_due(T0, P)) == ["a", "b"]
+    assert store.outbox_stats(P)["dead"] == 0
 
 
 def test_outbox_newer_body_of_a_dead_letter_is_due(store: LedgerStore) -> None:
     """The refused body stays refused; the report's next body is a new request, due again."""
     _put(store, "a", T0)
-    store.outbox_dead_letter("a", "HTTP 422 (bad report)")
-    assert store.outbox_due(T0) == []
+    store.outbox_dead_letter("a", "HTTP 422 (bad report)", P)
+    assert store.outbox_due(T0, P) == []
     _put(store, "a", T0)
-    [due] = store.outbox_due(T0)
+    [due] = store.outbox_due(T0, P)
     assert (due["report_key"], due["dead_letter"], due["attempts"]) == ("a", None, 0)
-    assert store.outbox_stats()["dead"] == 0
+    assert store.outbox_stats(P)["dead"] == 0
 
 
 def test_migration_from_version_4(tmp_path: Path) -> None:
@@ -477,8 +480,8 @@ def test_migration_from_version_4(tmp_path: Path) -> None:
     store = LedgerStore(path)
     try:
         assert store.get_meta("schema_version") == SCHEMA_VERSION
-        assert [r["report_key"] for r in store.outbox_due(T0)] == ["a"]
-        assert store.outbox_due(T0)[0]["dead_letter"] is None
+        assert [r["report_key"] for r in store.outbox_due(T0, P)] == ["a"]
+        assert store.outbox_due(T0, P)[0]["dead_letter"] is None
     finally:
         store.close()
 

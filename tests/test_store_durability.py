@@ -314,11 +314,11 @@ def test_a_bad_stored_local_event_is_read_flagged_and_kept(path: Path) -> None:
     store = LedgerStore(path)
     start = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
     end = start + timedelta(hours=1)
-    store.add_local_event("nan", "price", start, end, {"name": "n", "price": math.nan})
-    store.add_local_event("ok", "price", start, end, {"name": "o", "price": 0.2})
-    store.add_local_event("broken", "price", start, end, {})
+    store.add_local_event("nan", "price", start, end, {"name": "n", "price": math.nan}, "P1")
+    store.add_local_event("ok", "price", start, end, {"name": "o", "price": 0.2}, "P1")
+    store.add_local_event("broken", "price", start, end, {}, "P1")
     store._db.execute("UPDATE local_events SET data = '{not json' WHERE event_id = 'broken'")
-    events = {e["event_id"]: e for e in store.local_events(start)}
+    events = {e["event_id"]: e for e in store.local_events(start, "P1")}
     assert math.isnan(events["nan"]["price"])
     assert "unreadable" in events["broken"]
     reasons = {k: valid_local_event(e) for k, e in events.items()}
@@ -328,7 +328,7 @@ def test_a_bad_stored_local_event_is_read_flagged_and_kept(path: Path) -> None:
     store.flag_local_event("nan", reasons["nan"])
     store.flag_local_event("broken", reasons["broken"])
     store.flag_local_event("gone", "x")
-    events = {e["event_id"]: e for e in store.local_events(start)}
+    events = {e["event_id"]: e for e in store.local_events(start, "P1")}
     assert events["nan"]["skipped"] == reasons["nan"]
     assert math.isnan(events["nan"]["price"])  # kept as it was, for inspection
     assert events["broken"]["raw"] == "{not json"

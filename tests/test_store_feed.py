@@ -45,7 +45,7 @@ def test_opening_a_version_5_database_adds_the_column(tmp_path: Path) -> None:
 
     store = LedgerStore(path)
     try:
-        assert store.get_meta("schema_version") == SCHEMA_VERSION == 6
+        assert store.get_meta("schema_version") == SCHEMA_VERSION == 7
         found = store.intervals("s1")
         assert [(i.start, i.kwh, i.register_end) for i in found] == [
             (interval(n).start, 0.5, interval(n).register_end) for n in range(3)

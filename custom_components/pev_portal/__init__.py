@@ -29,6 +29,7 @@ from .coordinator import PevPortalConfigEntry, PevPortalCoordinator
 from .entity import current_device_identifiers
 from .frontend_panel import async_register_frontend
 from .http import async_setup_http
+from .premise_store import async_forget
 from .services import async_setup_services
 from .utility import async_register_view as async_register_notify_view
 from .websocket_api import async_setup_websocket_api
@@ -177,6 +178,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: PevPortalConfigEntry) -
     if unloaded:
         await entry.runtime_data.async_stop()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: PevPortalConfigEntry) -> None:
+    """The user deleted the premise: its local events, enrollments and settings are deleted
+    from the shared store (they reach no other premise); its sessions, intervals and reports
+    are kept, found again when the same premise ID is added back (premise_store)."""
+    await async_forget(hass, entry)
 
 
 async def _async_update_listener(hass: HomeAssistant, entry: PevPortalConfigEntry) -> None:

@@ -112,8 +112,15 @@ class Record:
         )
 
 
-def _save(pev_id: str, program: str, state: str, data: dict[str, Any], store: LedgerStore) -> None:
-    store.save_enrollment(pev_id, program, state, data)
+def _save(
+    premise_id: str,
+    pev_id: str,
+    program: str,
+    state: str,
+    data: dict[str, Any],
+    store: LedgerStore,
+) -> None:
+    store.save_enrollment(pev_id, program, state, data, premise_id)
 
 
 def _requested(enrollment: Enrollment, at: datetime, reason: str) -> Enrollment:
@@ -146,7 +153,8 @@ class Commissioning:
 
     async def async_load(self) -> None:
         """The stored enrollments; an unreadable row is logged and skipped (kept as it is)."""
-        for row in await self.premise.store.read(lambda s: s.enrollments()):
+        premise_id = self.premise.premise_id
+        for row in await self.premise.store.read(lambda s: s.enrollments(premise_id)):
             try:
                 record = Record.from_row(row)
             except ValueError as err:
@@ -527,6 +535,13 @@ class Commissioning:
         """Hand the record to the store (kept and retried in order while it cannot write)."""
         record = self.records[key]
         self.premise.submit(
-            partial(_save, key[0], key[1], record.enrollment.state.value, record.as_dict()),
+            partial(
+                _save,
+                self.premise.premise_id,
+                key[0],
+                key[1],
+                record.enrollment.state.value,
+                record.as_dict(),
+            ),
             "commissioning record",
         )

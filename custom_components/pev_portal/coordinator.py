@@ -76,6 +76,7 @@ from .flex_reports import FlexReports
 from .io.store import AsyncLedgerStore
 from .notifications import Notifier
 from .ports import Premise
+from .premise_store import async_claim
 from .price_feed import PriceFeed
 from .program_events import ProgramEvents
 from .reporting import UtilityReports
@@ -197,6 +198,7 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         """Open the store, build the parts, resume open sessions and start listening."""
         entry = self.config_entry
         await repairs.async_open_ledger(self.hass, entry.entry_id, self.store)
+        await async_claim(self.hass, entry, self.store)  # the premise's rows (premise_store)
         for subentry in entry.subentries.values():
             if subentry.subentry_type == SUBENTRY_VEHICLE:
                 vehicle = Vehicle.from_subentry(subentry)
@@ -204,7 +206,8 @@ class PevPortalCoordinator(DataUpdateCoordinator[None]):
         for subentry in entry.subentries.values():
             if subentry.subentry_type == SUBENTRY_CHARGER:
                 self.chargers[subentry.subentry_id] = await self._build_charger(subentry)
-        rows = await self.store.call(lambda s: s.local_events(dt_util.utcnow() - timedelta(days=1)))
+        since, premise_id = dt_util.utcnow() - timedelta(days=1), self.premise_id
+        rows = await self.store.call(lambda s: s.local_events(since, premise_id))
         # A stored event that cannot be used is skipped, kept for inspection and named in a
         # repair issue: it never stops the set-up.
         self.events.load(repairs.filter_local_events(self.hass, entry.entry_id, self.store, rows))

@@ -103,7 +103,8 @@ async def async_get_config_entry_diagnostics(
             "summary": summary.to_dict() if summary else None,
             "commands": commands,
         }
-    interval_count = await coordinator.store.read(lambda s: s.interval_count())
+    premise_id = coordinator.premise_id
+    interval_count = await coordinator.store.read(lambda s: s.interval_count(premise_id))
     data = async_redact_data(
         {
             "entry": {

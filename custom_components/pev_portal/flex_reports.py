@@ -352,6 +352,7 @@ class FlexReports(SessionEvents):
                 kind=kind,
                 body=body,
                 now=now,
+                premise_id=self.premise.premise_id,
             )
         )
         self.queued += 1

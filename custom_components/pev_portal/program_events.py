@@ -230,8 +230,9 @@ class ProgramEvents:
         if pev_id is not None:
             data["pev_id"] = pev_id
         start_utc, end_utc = dt_util.as_utc(start), dt_util.as_utc(end)
+        premise_id = self.premise.premise_id
         await self.premise.store.call(
-            lambda s: s.add_local_event(event_id, kind, start_utc, end_utc, data)
+            lambda s: s.add_local_event(event_id, kind, start_utc, end_utc, data, premise_id)
         )
         event = LocalEvent(event_id, kind, start_utc, end_utc, name, price, limit_kw, pev_id)
         self.local = sorted([*self.local, event], key=lambda e: e.start)

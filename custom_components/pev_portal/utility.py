@@ -44,6 +44,7 @@ from .const import (
     DOMAIN,
 )
 from .core.binding import ValidationAnswer
+from .io.premises import meta_key
 from .openadr.client import (
     Auth,
     BearerToken,
@@ -180,13 +181,14 @@ class UtilityLink(PushHandling, ReportOutbox):
     async def async_start(self) -> None:
         """Connect (without failing setup when the VTN is down), subscribe, start timers."""
         self.client = await async_make_client(self.hass, self.config)
-        secrets_stored = await self.premise.store.read(lambda s: s.get_meta("utility_push"))
+        push_key = meta_key("utility_push", self.premise.premise_id)
+        secrets_stored = await self.premise.store.read(lambda s: s.get_meta(push_key))
         if secrets_stored:
             self.webhook_id, self.bearer = secrets_stored["webhook_id"], secrets_stored["bearer"]
         else:
             self.webhook_id, self.bearer = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             push = {"webhook_id": self.webhook_id, "bearer": self.bearer}
-            await self.premise.store.call(lambda s: s.set_meta("utility_push", push))
+            await self.premise.store.call(lambda s: s.set_meta(push_key, push))
         links: dict[str, UtilityLink] = self.hass.data.setdefault(DOMAIN, {}).setdefault(
             "links", {}
         )

@@ -490,6 +490,7 @@ class Oadr2Link(UtilityLink):
                 kind=KIND_USAGE2,
                 body=body,
                 now=now,
+                premise_id=self.premise.premise_id,
             )
         )
         await self._refresh_backlog()
@@ -506,7 +507,12 @@ class Oadr2Link(UtilityLink):
             await self._async_queue_statuses()  # a status change since the last run
             while not self._stopped:
                 due = await self.premise.store.read(
-                    partial(LedgerStore.outbox_due, now=dt_util.utcnow(), limit=20)
+                    partial(
+                        LedgerStore.outbox_due,
+                        now=dt_util.utcnow(),
+                        premise_id=self.premise.premise_id,
+                        limit=20,
+                    )
                 )
                 if not due:
                     break
@@ -545,7 +551,13 @@ class Oadr2Link(UtilityLink):
             retry = dt_util.utcnow() + NO_REQUEST_WAIT
             reason = f"the VTN has not asked for {pev_id}'s usage yet"
             await self.premise.store.call(
-                partial(LedgerStore.outbox_fail, report_key=key, error=reason, next_attempt=retry)
+                partial(
+                    LedgerStore.outbox_fail,
+                    report_key=key,
+                    error=reason,
+                    next_attempt=retry,
+                    premise_id=self.premise.premise_id,
+                )
             )
             return True
         if fresh:
@@ -563,7 +575,10 @@ class Oadr2Link(UtilityLink):
                 return False
             sent_until = fresh[-1][1].isoformat()
         now = dt_util.utcnow()
-        await self.premise.store.call(lambda s: s.outbox_ack(key, version, sent_until, now))
+        premise_id = self.premise.premise_id
+        await self.premise.store.call(
+            lambda s: s.outbox_ack(key, version, sent_until, now, premise_id)
+        )
         self._succeeded()
         return True
 

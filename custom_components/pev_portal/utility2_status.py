@@ -73,6 +73,7 @@ async def queue_statuses(link: Oadr2Link, force: set[str] | frozenset[str] = fro
                 kind=KIND_STATUS2,
                 body=body,
                 now=now,
+                premise_id=link.premise.premise_id,
             )  # a newer status leaves a refused older one's dead letter (outbox_put)
 
         await link.premise.store.call(put)
@@ -93,7 +94,13 @@ async def send_status(link: Oadr2Link, row: dict[str, Any]) -> bool:
         retry = dt_util.utcnow() + NO_REQUEST_WAIT
         reason = f"the VTN has not asked for {pev_id}'s status yet"
         await link.premise.store.call(
-            partial(LedgerStore.outbox_fail, report_key=key, error=reason, next_attempt=retry)
+            partial(
+                LedgerStore.outbox_fail,
+                report_key=key,
+                error=reason,
+                next_attempt=retry,
+                premise_id=link.premise.premise_id,
+            )
         )
         return True
     statuses = {pev_id: ResourceStatus.from_body(body)}
@@ -112,6 +119,7 @@ async def send_status(link: Oadr2Link, row: dict[str, Any]) -> bool:
         await link._async_retry_later(key, err, backoff(row["attempts"], link._rng))
         return False
     now = dt_util.utcnow()
-    await link.premise.store.call(lambda s: s.outbox_ack(key, version, None, now))
+    premise_id = link.premise.premise_id
+    await link.premise.store.call(lambda s: s.outbox_ack(key, version, None, now, premise_id))
     link._succeeded()
     return True

@@ -31,6 +31,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .core.failsafe import Failsafe, FailsafeReason, FailsafeRule, FailsafeState, strictest
+from .io.premises import meta_key
 from .openadr.models import Program
 from .openadr.program_rules import failsafe_rule
 
@@ -103,7 +104,8 @@ class LinkFailsafe:
     async def async_load(self) -> None:
         """Read the rule and the last contact kept before a restart (nothing: a heartbeat's
         grace from now)."""
-        stored = await self.premise.store.read(lambda s: s.get_meta(META_KEY))
+        key = meta_key(META_KEY, self.premise.premise_id)
+        stored = await self.premise.store.read(lambda s: s.get_meta(key))
         if not isinstance(stored, dict):
             return
         self._has_record = True
@@ -274,4 +276,5 @@ class LinkFailsafe:
             "lost_since": tracker.lost_since.isoformat() if tracker.lost_since else None,
         }
         self._written_heard = tracker.last_heard
-        self.premise.submit(lambda s: s.set_meta(META_KEY, data), "fail-safe state")
+        key = meta_key(META_KEY, self.premise.premise_id)
+        self.premise.submit(lambda s: s.set_meta(key, data), "fail-safe state")

@@ -96,6 +96,7 @@ class ReportOutbox(LinkHealth):
                     kind="usage",
                     body=body,
                     now=now,
+                    premise_id=self.premise.premise_id,
                 )
             )
             queued += 1
@@ -131,6 +132,7 @@ class ReportOutbox(LinkHealth):
                 kind="state",
                 body=body,
                 now=now,
+                premise_id=self.premise.premise_id,
             )
         )
         await self._refresh_backlog()
@@ -212,6 +214,7 @@ class ReportOutbox(LinkHealth):
                 kind=kind,
                 body=body,
                 now=now,
+                premise_id=self.premise.premise_id,
             )
         )
         await self._refresh_backlog()
@@ -232,7 +235,12 @@ class ReportOutbox(LinkHealth):
         try:
             while not self._stopped:
                 due = await self.premise.store.read(
-                    partial(LedgerStore.outbox_due, now=dt_util.utcnow(), limit=20)
+                    partial(
+                        LedgerStore.outbox_due,
+                        now=dt_util.utcnow(),
+                        premise_id=self.premise.premise_id,
+                        limit=20,
+                    )
                 )
                 if not due:
                     break
@@ -277,7 +285,10 @@ class ReportOutbox(LinkHealth):
             await self._async_retry_later(key, err, backoff(row["attempts"], self._rng))
             return False
         now = dt_util.utcnow()
-        await self.premise.store.call(lambda s: s.outbox_ack(key, version, report_id, now))
+        premise_id = self.premise.premise_id
+        await self.premise.store.call(
+            lambda s: s.outbox_ack(key, version, report_id, now, premise_id)
+        )
         self._succeeded()
         return True
 
@@ -314,7 +325,13 @@ class ReportOutbox(LinkHealth):
     async def _async_retry_later(self, key: str, err: OpenADRError, wait: timedelta) -> None:
         retry = dt_util.utcnow() + wait
         await self.premise.store.call(
-            partial(LedgerStore.outbox_fail, report_key=key, error=str(err), next_attempt=retry)
+            partial(
+                LedgerStore.outbox_fail,
+                report_key=key,
+                error=str(err),
+                next_attempt=retry,
+                premise_id=self.premise.premise_id,
+            )
         )
         self._failed(err)
 
@@ -322,7 +339,12 @@ class ReportOutbox(LinkHealth):
         """Keep a report the VTN refuses for good, stop sending it, raise a repair issue."""
         key, name = row["report_key"], row["report_name"]
         await self.premise.store.call(
-            partial(LedgerStore.outbox_dead_letter, report_key=key, reason=reason)
+            partial(
+                LedgerStore.outbox_dead_letter,
+                report_key=key,
+                reason=reason,
+                premise_id=self.premise.premise_id,
+            )
         )
         _LOGGER.error(
             "The utility's VTN refuses report %s (%s) for good: this body is kept in the "
@@ -331,7 +353,9 @@ class ReportOutbox(LinkHealth):
             name,
             reason,
         )
-        stats = await self.premise.store.read(lambda s: s.outbox_stats())
+        stats = await self.premise.store.read(
+            partial(LedgerStore.outbox_stats, premise_id=self.premise.premise_id)
+        )
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -349,7 +373,9 @@ class ReportOutbox(LinkHealth):
 
     async def async_dead_letters(self) -> list[dict[str, Any]]:
         """Reports the VTN refused for good, with their bodies (export, diagnostics)."""
-        rows = await self.premise.store.read(lambda s: s.outbox_dead_letters())
+        rows = await self.premise.store.read(
+            partial(LedgerStore.outbox_dead_letters, premise_id=self.premise.premise_id)
+        )
         return [
             {
                 "report_key": r["report_key"],
@@ -364,7 +390,14 @@ class ReportOutbox(LinkHealth):
     async def async_resend_reports(self, report_key: str | None = None) -> int:
         """Send dead-lettered reports again (one by its key, or all); returns how many."""
         now = dt_util.utcnow()
-        count: int = await self.premise.store.call(lambda s: s.outbox_resend(report_key, now))
+        count: int = await self.premise.store.call(
+            partial(
+                LedgerStore.outbox_resend,
+                report_key=report_key,
+                now=now,
+                premise_id=self.premise.premise_id,
+            )
+        )
         await self._refresh_backlog()
         if count:
             self.hass.async_create_task(self._async_pump(), eager_start=False)
@@ -388,7 +421,9 @@ class ReportOutbox(LinkHealth):
         return {name: rid for name, (rid, _) in found.items()}
 
     async def _refresh_backlog(self) -> None:
-        stats = await self.premise.store.read(lambda s: s.outbox_stats())
+        stats = await self.premise.store.read(
+            partial(LedgerStore.outbox_stats, premise_id=self.premise.premise_id)
+        )
         self.state.backlog = stats["backlog"]
         self.state.last_ack = stats["last_ack"]
         self.state.dead_letters = stats["dead"]

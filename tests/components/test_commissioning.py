@@ -34,7 +34,7 @@ from tests.openadr.test_reports_flex import check
 from tests.vtn.server import TestVtn, iso_duration, now_utc, ts
 
 from .common import attrs, state
-from .conftest import PROGRAM
+from .conftest import PREMISE, PROGRAM
 from .test_entity_charger import CP, DRIVEWAY, ChargePoint, record_switch_calls
 from .test_utility import GARAGE, linked_entry, plug, ticking, wait_for
 
@@ -426,13 +426,15 @@ async def test_a_crash_before_the_reports_were_queued(
         assert await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
     store = LedgerStore(Path(hass.config.path(STORE_FILENAME)))
-    store.save_enrollment("PEV-OTHER", PROGRAM, "verified", {"enrollment": "not an object"})
+    store.save_enrollment(
+        "PEV-OTHER", PROGRAM, "verified", {"enrollment": "not an object"}, PREMISE["premise_id"]
+    )
     store.close()
     raw = sqlite3.connect(hass.config.path(STORE_FILENAME))
     with raw:  # a row whose data is not JSON at all
         raw.execute(
-            "INSERT INTO enrollments VALUES ('PEV-THIRD', ?, 'active', '{not json', 'x')",
-            (PROGRAM,),
+            "INSERT INTO enrollments VALUES (?, 'PEV-THIRD', ?, 'active', '{not json', 'x')",
+            (PREMISE["premise_id"], PROGRAM),
         )
     raw.close()
 
@@ -468,10 +470,10 @@ async def test_a_vehicle_away_during_the_test_fails_it(
 
     record = commissioning_of(coordinator).records[(PEV, PROGRAM)]
     assert record.test is not None
-    backlog = await coordinator.store.read(lambda s: s.outbox_stats())
+    backlog = await coordinator.store.read(lambda s: s.outbox_stats(coordinator.premise_id))
     await commissioning_of(coordinator)._async_queue("P" * 200, record.test)  # too long an ID
     assert "not reported: report_name is longer than 128 characters" in caplog.text
-    assert await coordinator.store.read(lambda s: s.outbox_stats()) == backlog
+    assert await coordinator.store.read(lambda s: s.outbox_stats(coordinator.premise_id)) == backlog
 
 
 async def test_a_mapped_charger_whose_limit_does_nothing_fails_on_the_meter(

@@ -163,7 +163,9 @@ async def test_no_input_breaks_an_action_or_the_entry(
             outcomes.add("refused")  # a validation error: the caller sees a message, not a 500
     assert "refused" in outcomes
     events = await entry.runtime_data.store.read(
-        lambda s: s.local_events(dt_util.utcnow() - timedelta(days=30))
+        lambda s: s.local_events(
+            dt_util.utcnow() - timedelta(days=30), entry.runtime_data.premise_id
+        )
     )
     assert [e for e in events if valid_local_event(e)] == []
     assert await hass.config_entries.async_reload(entry.entry_id)

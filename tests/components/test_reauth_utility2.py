@@ -262,7 +262,9 @@ async def test_a_status_refused_with_the_identity_is_kept(hass: HomeAssistant, v
     vtn2.refuse_identity("463")
     await plug(hass, on=False)
     await link._async_pump()
-    row = await coordinator.store.read(lambda s: s.outbox_report(f"status2:{PEV}"))
+    row = await coordinator.store.read(
+        lambda s: s.outbox_report(f"status2:{PEV}", coordinator.premise_id)
+    )
     assert row is not None
     assert row["dead_letter"] is None
     assert "463" in str(row["last_error"])

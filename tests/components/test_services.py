@@ -276,7 +276,9 @@ async def test_price_event(
         },
     )
     assert len(response["event_id"]) == 32
-    stored = await coordinator.store.call(lambda s: s.local_events(s_time(START)))
+    stored = await coordinator.store.call(
+        lambda s: s.local_events(s_time(START), coordinator.premise_id)
+    )
     assert [e["event_id"] for e in stored] == [response["event_id"]]
     assert stored[0]["price"] == 0.5
     assert float(state(hass, price_sensor)) == pytest.approx(0.20)
@@ -399,7 +401,12 @@ async def test_local_event_errors(
         await call(hass, "add_local_event", payload)
     assert err.value.translation_key == key
     assert coordinator.local_events == []
-    assert await coordinator.store.call(lambda s: s.local_events(s_time(START))) == []
+    assert (
+        await coordinator.store.call(
+            lambda s: s.local_events(s_time(START), coordinator.premise_id)
+        )
+        == []
+    )
 
 
 async def test_local_event_schema(hass: HomeAssistant, coordinator: PevPortalCoordinator) -> None:

@@ -138,7 +138,7 @@ async def test_no_performance_report_unless_asked(
     await wait_for(hass, lambda: bool(coordinator.settlement.performances()))
     assert coordinator.settlement.performances()[0]["incentive"] is None
     assert not vtn.reports
-    stats = await coordinator.store.read(lambda s: s.outbox_stats())
+    stats = await coordinator.store.read(lambda s: s.outbox_stats(coordinator.premise_id))
     assert stats["total"] == 0
 
 

@@ -134,7 +134,7 @@ async def test_open_ledger_expects_the_history_it_had(
     path = tmp_path / "pev_portal.db"
     store = AsyncLedgerStore(path)
     assert not (await async_open_ledger(hass, "entry1", store)).damaged
-    await store.call(lambda s: s.set_meta("utility_push", {"bearer": "b"}))
+    await store.call(lambda s: s.set_meta("utility_push:PREMISE-1", {"bearer": "b"}))
     await store.close()
     assert issue_registry.async_get_issue(DOMAIN, "ledger_damaged_entry1") is None
 
@@ -157,16 +157,18 @@ async def test_filter_local_events_skips_flags_and_names(
     start = SINCE
     end = start.replace(hour=11)
     await store.call(
-        lambda s: s.add_local_event("bad", "price", start, end, {"name": "Peak", "price": math.nan})
+        lambda s: s.add_local_event(
+            "bad", "price", start, end, {"name": "Peak", "price": math.nan}, "P1"
+        )
     )
-    await store.call(lambda s: s.add_local_event("good", "price", start, end, {"price": 0.2}))
-    events = await store.read(lambda s: s.local_events(start))
+    await store.call(lambda s: s.add_local_event("good", "price", start, end, {"price": 0.2}, "P1"))
+    events = await store.read(lambda s: s.local_events(start, "P1"))
     usable = filter_local_events(hass, "entry1", store, events)
     assert [e["event_id"] for e in usable] == ["good"]
     issue = issue_registry.async_get_issue(DOMAIN, "local_events_skipped_entry1")
     assert issue is not None
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["events"].startswith("Peak (price")
-    stored = await store.call(lambda s: s.local_events(start))
+    stored = await store.call(lambda s: s.local_events(start, "P1"))
     assert next(e for e in stored if e["event_id"] == "bad")["skipped"]
     await store.close()

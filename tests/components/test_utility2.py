@@ -396,7 +396,9 @@ async def test_usage_waits_for_the_vtns_request(
     assert link.state.backlog == 1
     assert link.state.connected
     assert vtn2.reports == []
-    row = await coordinator.store.read(lambda s: s.outbox_report("usage2:s1"))
+    row = await coordinator.store.read(
+        lambda s: s.outbox_report("usage2:s1", coordinator.premise_id)
+    )
     assert row is not None
     assert "has not asked" in row["last_error"]
 
@@ -538,7 +540,9 @@ async def test_a_status_waits_for_the_vtns_request_and_a_refused_one_is_dead_let
     await plug(hass, on=False)
     await poll_now(hass, link)
     await wait_for(hass, lambda: link.state.dead_letters >= 1)
-    row = await coordinator.store.read(lambda s: s.outbox_report(f"status2:{PEV}"))
+    row = await coordinator.store.read(
+        lambda s: s.outbox_report(f"status2:{PEV}", coordinator.premise_id)
+    )
     assert row is not None
     assert "452" in str(row["dead_letter"])
     assert link.state.connected
@@ -552,7 +556,9 @@ async def test_a_status_waits_for_the_vtns_request_and_a_refused_one_is_dead_let
     link._pumping = False
     link.status_requests.clear()
     await link._async_pump()
-    row = await coordinator.store.read(lambda s: s.outbox_report(f"status2:{PEV}"))
+    row = await coordinator.store.read(
+        lambda s: s.outbox_report(f"status2:{PEV}", coordinator.premise_id)
+    )
     assert row is not None
     assert row["dead_letter"] is None
     assert "has not asked" in str(row["last_error"])

@@ -189,7 +189,9 @@ async def test_program_without_failsafe_is_unaffected(
     assert state(hass, FAILSAFE) == "off"
     assert attrs(hass, FAILSAFE)["reason"] == "not_declared"
     assert "failsafe" not in sources(coordinator)
-    assert await coordinator.store.read(lambda s: s.get_meta(META_KEY)) is None, "nothing kept"
+    assert await coordinator.store.read(lambda s: s.get_meta(f"{META_KEY}:PREMISE-1")) is None, (
+        "nothing kept"
+    )
 
 
 async def test_restart_while_in_failsafe(
@@ -235,7 +237,7 @@ async def test_unusable_stored_state_is_ignored(
 
     def damage() -> None:
         store = LedgerStore(Path(hass.config.path(STORE_FILENAME)))
-        store.set_meta(META_KEY, bad)
+        store.set_meta(f"{META_KEY}:PREMISE-1", bad)
         store.close()
 
     await hass.async_add_executor_job(damage)

@@ -81,7 +81,7 @@ async def plugged(hass: HomeAssistant, vtn: TestVtn, callback: str) -> PevPortal
 
 
 async def outbox_body(coordinator: PevPortalCoordinator, key: str) -> dict[str, Any] | None:
-    row = await coordinator.store.read(lambda s: s.outbox_report(key))
+    row = await coordinator.store.read(lambda s: s.outbox_report(key, coordinator.premise_id))
     return row["body"] if row else None
 
 

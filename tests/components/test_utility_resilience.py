@@ -382,7 +382,7 @@ async def test_report_429_honours_retry_after(
     vtn.fail_next("PUT /reports/{id}", 429, retry_after="7200")
     await send(hass, link, 3)
     row = await link.premise.store.call(
-        lambda s: s.outbox_report(f"usage:S-1:{next(iter(vtn.events))}")
+        lambda s: s.outbox_report(f"usage:S-1:{next(iter(vtn.events))}", link.premise.premise_id)
     )
     assert row is not None
     assert row["attempts"] == 1

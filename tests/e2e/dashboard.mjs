@@ -1,49 +1,26 @@
 // End-to-end check of the PEV Portal card in a real Home Assistant, in headless Chromium.
 //
-// Run by tests/e2e/test_dashboard.py, which starts Home Assistant, onboards it, sets PEV Portal
-// up on the demo charger and creates the dashboard. Input (environment):
-//   PEV_E2E_URL        Home Assistant's base URL (http://127.0.0.1:PORT)
-//   PEV_E2E_TOKENS     JSON: {access_token, refresh_token, expires_in}
+// Run by tests/e2e/test_dashboard.py, which sets PEV Portal up on the demo charger in the
+// end-to-end tests' one Home Assistant (harness.py) and creates the dashboard. Input (environment):
+//   PEV_E2E_URL, PEV_E2E_TOKENS, PEV_E2E_OUTPUT, PEV_E2E_CHROMIUM: see common.mjs
 //   PEV_E2E_DASHBOARD  the dashboard's path (/pev-portal/charging)
 //   PEV_E2E_ENTITIES   JSON: the charger's entity IDs by translation key
-//   PEV_E2E_OUTPUT     folder for screenshots
-//   PEV_E2E_CHROMIUM   the browser (default /usr/bin/chromium)
 // Output: one JSON object on stdout with what was seen; the pytest test asserts it.
-import { mkdtemp, rm, mkdir, readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(resolve(here, "../../frontend/package.json"));
-const { chromium } = require("playwright-core");
+import { api, captureConsole, failed, finish, here, launch, output, url } from "./common.mjs";
 
-const url = process.env.PEV_E2E_URL;
-const tokens = JSON.parse(process.env.PEV_E2E_TOKENS);
 const dashboard = process.env.PEV_E2E_DASHBOARD;
 const entities = JSON.parse(process.env.PEV_E2E_ENTITIES);
-const output = process.env.PEV_E2E_OUTPUT;
-const executablePath = process.env.PEV_E2E_CHROMIUM || "/usr/bin/chromium";
 
 const CARD = "pev-portal-card";
-const EMPTY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 const sel = (test) => `${CARD} [data-test="${test}"]`;
 const result = { steps: [], errors: [], console_errors: [] };
 const started = Date.now();
 const step = (name, data = {}) => {
   result.steps.push({ name, at_ms: Date.now() - started, ...data });
 };
-
-async function api(method, path, body) {
-  const response = await fetch(url + path, {
-    method,
-    headers: { Authorization: `Bearer ${tokens.access_token}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
-  return response.json();
-}
 
 const service = (domain, name, data) => api("POST", `/api/services/${domain}/${name}`, data);
 
@@ -95,75 +72,14 @@ window.__pevDeepAll = (root, selector) => {
 };
 `;
 
-const userDataDir = await mkdtemp(join(tmpdir(), "pev-e2e-chromium-"));
-await mkdir(output, { recursive: true });
-let context;
+let session;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1280, height: 1000 },
-    acceptDownloads: true,
-    locale: "en-US",
-    timezoneId: "UTC",
-  });
-  // Log in as the owner: the frontend takes its tokens from localStorage.
-  const hassTokens = {
-    ...tokens,
-    token_type: "Bearer",
-    hassUrl: url,
-    clientId: `${url}/`,
-    expires: Date.now() + tokens.expires_in * 1000,
-  };
-  await context.addInitScript((value) => {
-    window.localStorage.setItem("hassTokens", value);
-  }, JSON.stringify(hassTokens));
-  await context.addInitScript(IN_PAGE);
-  // Nothing leaves the machine: the card picker's previews of Home Assistant's picture cards link
-  // images on demo.home-assistant.io; they get an empty picture (1x1 PNG) instead.
-  const base = new URL(url);
-  await context.route(
-    (target) => target.hostname !== base.hostname,
-    (route) => route.fulfill({ status: 200, contentType: "image/png", body: Buffer.from(EMPTY_PNG, "base64") }),
-  );
-  const page = context.pages()[0] ?? (await context.newPage());
+  session = await launch("pev-e2e-chromium-", { viewport: { width: 1280, height: 1000 }, acceptDownloads: true }, [IN_PAGE]);
+  const { context, page } = session;
   // Errors from the integration (its card, its API, its messages) fail the test; others, from
   // Home Assistant's own frontend (e.g. an "Object" it logs while the entry reloads), are
   // reported in other_console so they are seen, not hidden.
-  result.other_console = [];
-  const ours = (text, where = "") => /pev[-_ ]?portal/i.test(`${text} ${where}`);
-  const note = (text, where = "") =>
-    (ours(text, where) ? result.console_errors : result.other_console).push(
-      `${text}${where ? ` (${where})` : ""}`.slice(0, 500),
-    );
-  page.on("console", async (msg) => {
-    if (msg.type() !== "error") return;
-    let detail = msg.text();
-    try {
-      const values = await Promise.all(msg.args().map((a) => a.jsonValue().catch(() => null)));
-      detail = `${detail} ${JSON.stringify(values)}`;
-    } catch {
-      // the page may be gone
-    }
-    note(detail, msg.location()?.url ?? "");
-  });
-  page.on("pageerror", (err) => note(String(err), err.stack ?? ""));
-  page.on("requestfailed", (request) =>
-    note(`request failed: ${request.url()} ${request.failure()?.errorText}`),
-  );
-  page.on("response", (response) => {
-    if (response.status() >= 400) note(`HTTP ${response.status()}: ${response.url()}`);
-  });
+  captureConsole(page, result, { values: true });
 
   const text = async (test) => (await page.locator(sel(test)).first().innerText()).trim();
   // What a person reads in a control of the card (Home Assistant's elements draw it in their
@@ -520,22 +436,12 @@ try {
   result.english_strings = await englishStrings();
   step("german");
 } catch (err) {
-  result.errors.push(String(err?.stack ?? err).slice(0, 3000));
-  try {
-    const page = context?.pages()[0];
-    if (page) {
-      result.defined = await page.evaluate(() => customElements.get("pev-portal-card") !== undefined);
-      result.modules = await page.evaluate(() =>
-        [...document.querySelectorAll("script")].map((s) => s.src || s.textContent.slice(0, 300)),
-      );
-    }
-    if (page) await page.screenshot({ path: join(output, "failure.png"), fullPage: true });
-  } catch {
-    // no picture
-  }
+  await failed(result, err, session, join(output, "failure.png"), async (page) => {
+    result.defined = await page.evaluate(() => customElements.get("pev-portal-card") !== undefined);
+    result.modules = await page.evaluate(() =>
+      [...document.querySelectorAll("script")].map((s) => s.src || s.textContent.slice(0, 300)),
+    );
+  });
 } finally {
-  await context?.close().catch(() => undefined);
-  await rm(userDataDir, { recursive: true, force: true }).catch(() => undefined);
-  result.total_ms = Date.now() - started;
-  process.stdout.write(JSON.stringify(result) + "\n");
+  await finish(result, session, started);
 }

@@ -1,11 +1,12 @@
 """End to end: the card in a real Home Assistant, seen and used in headless Chromium.
 
-Starts the venv's ``hass`` on 127.0.0.1 (a free port, a fresh configuration folder), onboards it
-and sets PEV Portal up on the demo charger with scripts/onboard.py, which also creates the
-dashboard, then runs tests/e2e/dashboard.mjs (playwright-core driving Debian's Chromium) and
-checks what it saw. Screenshots go to test-output/e2e/; PEV_PORTAL_UPDATE_SCREENSHOTS=1 copies
-them to docs/images/. Skipped when Chromium or the node packages are missing (scripts/test
-installs them first: scripts/ensure-e2e-deps) or when PEV_PORTAL_SKIP_E2E=1.
+In the end-to-end tests' one Home Assistant (harness.py: started on 127.0.0.1, onboarded), sets
+PEV Portal up on the demo charger with scripts/onboard.py, which also creates the dashboard,
+then runs tests/e2e/dashboard.mjs (playwright-core driving Debian's Chromium) and checks what it
+saw; the premise and the dashboard are removed afterwards. Screenshots go to test-output/e2e/;
+PEV_PORTAL_UPDATE_SCREENSHOTS=1 copies them to docs/images/. Skipped when Chromium or the node
+packages are missing (scripts/test installs them first: scripts/ensure-e2e-deps) or when
+PEV_PORTAL_SKIP_E2E=1.
 """
 
 from __future__ import annotations
@@ -13,23 +14,24 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("PEV_E2E_CHROMIUM", "/usr/bin/chromium"))
-PLAYWRIGHT = ROOT / "frontend" / "node_modules" / "playwright-core"
-OUTPUT = ROOT / "test-output" / "e2e"
-DOCS_IMAGES = ROOT / "docs" / "images"
-HASS = Path(sys.executable).with_name("hass")
+from .harness import (
+    DOCS_IMAGES,
+    E2E_MARKS,
+    OUTPUT,
+    SharedHomeAssistant,
+    delete_dashboard,
+    onboard,
+    run_script,
+)
+
+pytestmark = E2E_MARKS
+
 # Card strings spelled the same in English and German (placeholders aside).
 GERMAN_TOO = {"Plan", "Solar", "Roaming", "Name", "CSV"}
 SCREENSHOTS = (
@@ -40,97 +42,15 @@ SCREENSHOTS = (
     "card-editor.png",
 )
 
-sys.path.insert(0, str(ROOT / "scripts"))
-import onboard  # noqa: E402
-
-pytestmark = [
-    pytest.mark.skipif(
-        os.environ.get("PEV_PORTAL_SKIP_E2E") == "1", reason="PEV_PORTAL_SKIP_E2E=1"
-    ),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no {CHROMIUM} (scripts/ensure-e2e-deps)"),
-    pytest.mark.skipif(
-        not PLAYWRIGHT.exists() or shutil.which("node") is None,
-        reason="no node or frontend/node_modules (scripts/ensure-e2e-deps)",
-    ),
-    pytest.mark.skipif(not HASS.exists(), reason=f"no {HASS}"),
-]
-
-CONFIGURATION = """\
-homeassistant:
-  name: PEV Portal end-to-end test
-  time_zone: UTC
-  latitude: 52.52
-  longitude: 13.405
-  elevation: 34
-  unit_system: metric
-  currency: EUR
-  country: DE
-
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
-
-frontend:
-config:
-history:
-logbook:
-energy:
-
-logger:
-  default: warning
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
 
 @pytest.fixture
-def home_assistant(tmp_path: Path, socket_enabled: None) -> Iterator[dict[str, Any]]:
-    """A running, onboarded Home Assistant with PEV Portal and its dashboard."""
-    config = tmp_path / "config"
-    config.mkdir()
-    port = free_port()
-    (config / "configuration.yaml").write_text(CONFIGURATION.format(port=port))
-    (config / "custom_components").symlink_to(ROOT / "custom_components")
-    log_path = OUTPUT / "home-assistant.log"
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(HASS),
-                "-c",
-                str(config),
-                "--skip-pip-packages",
-                "PyMetno,radios,pycountry,gTTS",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+def home_assistant(e2e_hass: SharedHomeAssistant) -> Iterator[dict[str, Any]]:
+    """The running Home Assistant with PEV Portal and its dashboard (removed afterwards)."""
+    api = e2e_hass.api
+    assert api is not None
+    started = time.monotonic()
+    credentials = dict(e2e_hass.credentials)
     try:
-        api = onboard.Api(f"http://127.0.0.1:{port}")
-        credentials: dict[str, Any] = {}
-        credentials_path = tmp_path / "credentials.json"
-        started = time.monotonic()
-        onboard.wait_until_up(api, process.pid, timeout=240)
-        onboard.onboard(api, credentials, credentials_path)
-        onboard.confirm_http_config(api)
         onboard.set_up_integration(api, credentials)
         dashboard = onboard.create_dashboard(api)
         assert api.token is not None
@@ -139,56 +59,31 @@ def home_assistant(tmp_path: Path, socket_enabled: None) -> Iterator[dict[str, A
             chargers = onboard.wait_for_chargers(ws)
         finally:
             ws.close()
-        tokens = api.call(
-            "POST",
-            "/auth/token",
-            form={
-                "grant_type": "refresh_token",
-                "refresh_token": credentials["refresh_token"],
-                "client_id": api.client_id,
-            },
-            auth=False,
-        )
         assert chargers, "PEV Portal has no charger after setting it up"
         yield {
-            "url": api.base_url,
+            "hass": e2e_hass,
             "dashboard": dashboard,
             "charger": chargers[0],
-            "tokens": {
-                "access_token": tokens["access_token"],
-                "expires_in": tokens["expires_in"],
-                "refresh_token": credentials["refresh_token"],
-            },
-            "setup_s": round(time.monotonic() - started, 1),
+            "premise_s": round(time.monotonic() - started, 1),
         }
     finally:
-        stop(process)
+        delete_dashboard(api, onboard.DASHBOARD_URL_PATH)
 
 
 def test_dashboard_card(home_assistant: dict[str, Any]) -> None:
     """What a person sees and does on the card, in a real browser."""
     started = time.monotonic()
     env = {
-        **os.environ,
-        "PEV_E2E_URL": home_assistant["url"],
-        "PEV_E2E_TOKENS": json.dumps(home_assistant["tokens"]),
         "PEV_E2E_DASHBOARD": home_assistant["dashboard"],
         "PEV_E2E_ENTITIES": json.dumps(home_assistant["charger"]["entities"]),
-        "PEV_E2E_OUTPUT": str(OUTPUT),
-        "PEV_E2E_CHROMIUM": str(CHROMIUM),
     }
-    run = subprocess.run(
-        ["node", str(ROOT / "tests" / "e2e" / "dashboard.mjs")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.stdout.strip(), f"no result from dashboard.mjs: {run.stderr[-3000:]}"
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result, run = run_script(home_assistant["hass"], "dashboard.mjs", env, timeout=300)
     (OUTPUT / "result.json").write_text(json.dumps(result, indent=2))
-    print(f"e2e: setup {home_assistant['setup_s']} s, browser {time.monotonic() - started:.1f} s")
+    print(
+        f"e2e: Home Assistant started in {home_assistant['hass'].setup_s} s (shared), "
+        f"premise set up in {home_assistant['premise_s']} s, "
+        f"browser {time.monotonic() - started:.1f} s"
+    )
     assert result["errors"] == [], result["errors"]
     assert run.returncode == 0, run.stderr[-3000:]
 

@@ -1,14 +1,14 @@
 """End to end: a homeowner sets PEV Portal up in the browser, from "Add integration" to a
 priced session, in a real Home Assistant and headless Chromium, on a desktop and a phone.
 
-One Home Assistant serves every case (starting it is the slow part): started on 127.0.0.1,
-onboarded, PEV Portal not set up, a Nord Pool-shaped price sensor (a template sensor), a phone
-registered with the mobile app integration (its webhook scans NFC tags through Home
-Assistant's tag integration). Each case runs tests/e2e/walk.mjs: the config flow in the UI
-(no utility program; a flat price typed, or the price sensor picked), the demo charger, a
-vehicle with its NFC tag scanned while the form is open, the card from the card picker on an
-empty dashboard, then the demo car plugged in until the card shows the session's cost; the
-case's premise is deleted afterwards. Prints the forms and typed fields from "Add integration"
+The end-to-end tests' one Home Assistant serves every case (harness.py; starting it is the slow
+part): started on 127.0.0.1, onboarded, PEV Portal not set up, a Nord Pool-shaped price sensor
+(a template sensor), a phone registered here with the mobile app integration (its webhook scans
+NFC tags through Home Assistant's tag integration). Each case runs tests/e2e/walk.mjs: the
+config flow in the UI (no utility program; a flat price typed, or the price sensor picked), the
+demo charger, a vehicle with its NFC tag scanned while the form is open, the card from the card
+picker on an empty dashboard, then the demo car plugged in until the card shows the session's
+cost; the case's premise and dashboard are deleted afterwards. Prints the forms and typed fields from "Add integration"
 to the priced session and the time it took (issue 15's target: at most 4 forms, 8 typed
 fields); any console error from the integration fails it. Screenshots: test-output/e2e/walk-*.
 
@@ -20,19 +20,20 @@ Each case's result, figures included, is also in test-output/e2e/walk-<case>.jso
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import pytest_socket
 
-from .test_dashboard import CHROMIUM, HASS, OUTPUT, ROOT, free_port, onboard, stop
-from .test_dashboard import pytestmark as e2e_marks
+from .harness import (
+    E2E_MARKS,
+    OUTPUT,
+    SharedHomeAssistant,
+    delete_dashboard,
+    onboard,
+    run_script,
+)
 
-pytestmark = e2e_marks
+pytestmark = E2E_MARKS
 
 MAX_FORMS = 4
 MAX_TYPED = 8
@@ -42,47 +43,6 @@ CASES = [
     {"name": "phone-flat", "width": 360, "height": 740, "prices": "flat"},
     {"name": "phone-price-entity", "width": 360, "height": 740, "prices": "price_entity"},
 ]
-
-CONFIGURATION = """\
-homeassistant:
-  name: PEV Portal set-up walk
-  time_zone: UTC
-  latitude: 52.52
-  longitude: 13.405
-  elevation: 34
-  unit_system: metric
-  currency: EUR
-  country: DE
-
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
-
-frontend:
-config:
-history:
-logbook:
-energy:
-tag:
-mobile_app:
-
-# The homeowner's prices from another integration: a sensor shaped as Nord Pool's (HACS) one,
-# its price in EUR/kWh and today's hourly prices in raw_today.
-template:
-  - sensor:
-      - name: Nord Pool price
-        unique_id: walk_nord_pool_price
-        unit_of_measurement: EUR/kWh
-        state: "0.25"
-        attributes:
-          raw_today: >-
-            {{% set day = today_at('00:00') %}}
-            [{{% for h in range(24) %}}{{"start": "{{{{ (day + timedelta(hours=h)).isoformat() }}}}",
-            "end": "{{{{ (day + timedelta(hours=h + 1)).isoformat() }}}}", "value": 0.25}}{{% if not loop.last %}},{{% endif %}}{{% endfor %}}]
-
-logger:
-  default: warning
-"""
 
 # The phone as the Home Assistant app registers it (mobile_app's registration API).
 PHONE = {
@@ -99,67 +59,15 @@ PHONE = {
 }
 
 
-def wait_until_running(api: onboard.Api, timeout: float = 240) -> None:
-    """Until Home Assistant has started (template sensors render then)."""
-    deadline = time.monotonic() + timeout
-    while api.call("GET", "/api/config").get("state") != "RUNNING":
-        if time.monotonic() > deadline:
-            raise AssertionError("Home Assistant did not finish starting")
-        time.sleep(0.5)
-
-
-@pytest.fixture(scope="module")
-def home_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """One running, onboarded Home Assistant for every case, without PEV Portal set up."""
-    # Sockets to 127.0.0.1 for this module's set-up (each test asks for socket_enabled too).
-    pytest_socket.enable_socket()
-    tmp_path = tmp_path_factory.mktemp("walk")
-    config = tmp_path / "config"
-    config.mkdir()
-    port = free_port()
-    (config / "configuration.yaml").write_text(CONFIGURATION.format(port=port))
-    (config / "custom_components").symlink_to(ROOT / "custom_components")
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    with (OUTPUT / "walk-home-assistant.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(HASS), "-c", str(config), "--skip-pip-packages", "PyMetno,radios,pycountry,gTTS"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
-        api = onboard.Api(f"http://127.0.0.1:{port}")
-        credentials: dict[str, Any] = {}
-        started = time.monotonic()
-        onboard.wait_until_up(api, process.pid, timeout=240)
-        onboard.onboard(api, credentials, tmp_path / "credentials.json")
-        onboard.confirm_http_config(api)
-        wait_until_running(api)
+@pytest.fixture
+def home_assistant(e2e_hass: SharedHomeAssistant) -> dict[str, Any]:
+    """The running Home Assistant without PEV Portal set up, the phone registered (once)."""
+    api = e2e_hass.api
+    assert api is not None
+    if "walk_webhook" not in e2e_hass.once:
         phone = api.call("POST", "/api/mobile_app/registrations", PHONE)
-        tokens = api.call(
-            "POST",
-            "/auth/token",
-            form={
-                "grant_type": "refresh_token",
-                "refresh_token": credentials["refresh_token"],
-                "client_id": api.client_id,
-            },
-            auth=False,
-        )
-        yield {
-            "api": api,
-            "url": api.base_url,
-            "webhook": phone["webhook_id"],
-            "tokens": {
-                "access_token": tokens["access_token"],
-                "expires_in": tokens["expires_in"],
-                "refresh_token": credentials["refresh_token"],
-            },
-            "setup_s": round(time.monotonic() - started, 1),
-        }
-    finally:
-        stop(process)
+        e2e_hass.once["walk_webhook"] = phone["webhook_id"]
+    return {"hass": e2e_hass, "api": api, "webhook": e2e_hass.once["walk_webhook"]}
 
 
 def empty_dashboard(api: onboard.Api, name: str) -> str:
@@ -189,12 +97,6 @@ def empty_dashboard(api: onboard.Api, name: str) -> str:
     return f"/{url_path}/home"
 
 
-def delete_premises(api: onboard.Api) -> None:
-    """The case's premise removed, so the next case starts from "Add integration" again."""
-    for entry in api.call("GET", "/api/config/config_entries/entry?domain=pev_portal"):
-        api.call("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
-
-
 def figures_line(result: dict[str, Any]) -> str:
     forms, typed = result["forms"], result["typed"]
     return (
@@ -207,38 +109,19 @@ def figures_line(result: dict[str, Any]) -> str:
     )
 
 
-# One worker runs every case (scripts/test distributes with --dist loadgroup): they share one
-# Home Assistant.
-@pytest.mark.xdist_group("walk")
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_walk_to_a_priced_session(
-    home_assistant: dict[str, Any], case: dict[str, Any], socket_enabled: None
-) -> None:
+def test_walk_to_a_priced_session(home_assistant: dict[str, Any], case: dict[str, Any]) -> None:
     """The set-up as a homeowner walks it, to a priced session on the card."""
     api = home_assistant["api"]
     env = {
-        **os.environ,
-        "PEV_E2E_URL": home_assistant["url"],
-        "PEV_E2E_TOKENS": json.dumps(home_assistant["tokens"]),
-        "PEV_E2E_OUTPUT": str(OUTPUT),
-        "PEV_E2E_CHROMIUM": str(CHROMIUM),
         "PEV_WALK_CASE": json.dumps(case),
         "PEV_WALK_DASHBOARD": empty_dashboard(api, case["name"]),
         "PEV_WALK_WEBHOOK": home_assistant["webhook"],
     }
     try:
-        run = subprocess.run(
-            ["node", str(ROOT / "tests" / "e2e" / "walk.mjs")],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=400,
-            check=False,
-        )
+        result, run = run_script(home_assistant["hass"], "walk.mjs", env, timeout=400)
     finally:
-        delete_premises(api)
-    assert run.stdout.strip(), f"no result from walk.mjs: {run.stderr[-3000:]}"
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+        delete_dashboard(api, f"walk-{case['name']}")
     (OUTPUT / f"walk-{case['name']}.json").write_text(json.dumps(result, indent=2))
     assert result["errors"] == [], result["errors"]
     assert run.returncode == 0, run.stderr[-3000:]
@@ -259,6 +142,11 @@ def test_walk_to_a_priced_session(
     assert len(result["typed"]) <= MAX_TYPED, line
     assert result["form_fields"]["user"] == ["premise_name", "in_program", "tariff_kind"]
     assert "pev_id" not in result["form_fields"]["vehicle"], "no vehicle ID to invent"
+    # The optional fields a homeowner leaves as shown: the charger's device and the demo's
+    # bidirectional choice (power feed, off), the vehicle's state-of-health sensor.
+    assert result["form_fields"]["charger"][:2] == ["charger_name", "charger_type"]
+    for field in ("charger.device", "charger.demo_bidirectional", "vehicle.soh_entity"):
+        assert field in result["accepted"], result["accepted"]
     if not flat:
         # Only price entities are offered: the Nord Pool sensor, not the backup's timestamps.
         offered = [o for o in result["price_options"] if "Sensor" in o]

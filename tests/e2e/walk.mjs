@@ -1,13 +1,10 @@
 // A homeowner sets PEV Portal up in the browser, from "Add integration" to a priced session,
 // in a real Home Assistant and headless Chromium (playwright-core), and what it took is counted.
 //
-// Run by tests/e2e/test_walk.py, which starts and onboards Home Assistant once for all cases
-// (PEV Portal not set up), registers a phone with the mobile app integration and creates an
+// Run by tests/e2e/test_walk.py in the end-to-end tests' one Home Assistant (harness.py; PEV
+// Portal not set up), which registers a phone with the mobile app integration and creates an
 // empty dashboard per case. Input (environment):
-//   PEV_E2E_URL        Home Assistant's base URL (http://127.0.0.1:PORT)
-//   PEV_E2E_TOKENS     JSON: {access_token, refresh_token, expires_in}
-//   PEV_E2E_OUTPUT     folder for screenshots
-//   PEV_E2E_CHROMIUM   the browser (default /usr/bin/chromium)
+//   PEV_E2E_URL, PEV_E2E_TOKENS, PEV_E2E_OUTPUT, PEV_E2E_CHROMIUM: see common.mjs
 //   PEV_WALK_CASE      JSON: {name, width, height, prices: "flat" | "price_entity"}
 //   PEV_WALK_DASHBOARD the empty dashboard's path (/walk-.../home) the card is added to
 //   PEV_WALK_WEBHOOK   the registered phone's mobile_app webhook ID (its NFC tag scans)
@@ -18,20 +15,10 @@
 // (a pick), each field left as shown (accepted). Clicked through without a field: the device
 // naming dialog Home Assistant shows after the set-up ("Skip and finish"), the "Success"
 // dialog, the card picker's Save; search boxes typed into to find something are listed apart.
-import { mkdtemp, rm, mkdir } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(resolve(here, "../../frontend/package.json"));
-const { chromium } = require("playwright-core");
+import { api, captureConsole, failed, finish, launch, output, url } from "./common.mjs";
 
-const url = process.env.PEV_E2E_URL;
-const tokens = JSON.parse(process.env.PEV_E2E_TOKENS);
-const output = process.env.PEV_E2E_OUTPUT;
-const executablePath = process.env.PEV_E2E_CHROMIUM || "/usr/bin/chromium";
 const walkCase = JSON.parse(process.env.PEV_WALK_CASE);
 const dashboard = process.env.PEV_WALK_DASHBOARD;
 const webhook = process.env.PEV_WALK_WEBHOOK;
@@ -39,7 +26,6 @@ const webhook = process.env.PEV_WALK_WEBHOOK;
 const CARD = "pev-portal-card";
 const FLOW = "dialog-data-entry-flow";
 const TAG_ID = `04-${walkCase.name.toUpperCase()}-77`;
-const EMPTY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 const result = {
   case: walkCase,
   forms: [],
@@ -56,20 +42,6 @@ const result = {
 let started = Date.now();
 const step = (name, data = {}) => result.steps.push({ name, at_ms: Date.now() - started, ...data });
 const shot = (page, name) => page.screenshot({ path: join(output, `walk-${walkCase.name}-${name}.png`) });
-
-async function api(method, path, body, auth = true) {
-  const response = await fetch(url + path, {
-    method,
-    headers: {
-      ...(auth ? { Authorization: `Bearer ${tokens.access_token}` } : {}),
-      "Content-Type": "application/json",
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 /** The phone scans the car's NFC tag: the mobile app's scan_tag webhook, as the app sends it
  * (Home Assistant's tag integration registers the tag and fires tag_scanned). */
@@ -112,58 +84,22 @@ window.__walkText = (node) => {
 };
 `;
 
-const userDataDir = await mkdtemp(join(tmpdir(), "pev-walk-chromium-"));
-await mkdir(output, { recursive: true });
-let context;
+let session;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: walkCase.width, height: walkCase.height },
-    isMobile: walkCase.width <= 480,
-    hasTouch: walkCase.width <= 480,
-    locale: "en-US",
-    timezoneId: "UTC",
-  });
-  const hassTokens = {
-    ...tokens,
-    token_type: "Bearer",
-    hassUrl: url,
-    clientId: `${url}/`,
-    expires: Date.now() + tokens.expires_in * 1000,
-  };
-  await context.addInitScript((value) => window.localStorage.setItem("hassTokens", value), JSON.stringify(hassTokens));
-  await context.addInitScript(IN_PAGE);
-  // Nothing leaves the machine (the card picker's previews link pictures elsewhere).
-  const base = new URL(url);
-  await context.route(
-    (target) => target.hostname !== base.hostname,
-    (route) => route.fulfill({ status: 200, contentType: "image/png", body: Buffer.from(EMPTY_PNG, "base64") }),
+  session = await launch(
+    "pev-walk-chromium-",
+    {
+      viewport: { width: walkCase.width, height: walkCase.height },
+      isMobile: walkCase.width <= 480,
+      hasTouch: walkCase.width <= 480,
+    },
+    [IN_PAGE],
   );
-  const page = context.pages()[0] ?? (await context.newPage());
+  const { page } = session;
   // Errors from the integration (its flows, card, API, brand) fail the test; Home Assistant's
   // own (e.g. 404s for the brand icons of integrations this offline install has none of) are
   // reported in other_console.
-  const ours = (text) => /pev[-_ ]?portal/i.test(text);
-  const note = (text) => (ours(text) ? result.console_errors : result.other_console).push(text.slice(0, 500));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") note(`${msg.text()} (${msg.location()?.url ?? ""})`);
-  });
-  page.on("pageerror", (err) => note(`${err} ${err.stack ?? ""}`));
-  page.on("requestfailed", (request) => note(`request failed: ${request.url()} ${request.failure()?.errorText}`));
-  page.on("response", (response) => {
-    if (response.status() >= 400) note(`HTTP ${response.status()}: ${response.url()}`);
-  });
+  captureConsole(page, result);
 
   const flow = page.locator(FLOW);
   const submit = async (what) => {
@@ -254,8 +190,10 @@ try {
     await submit("tariff_flat");
   }
 
-  // 4. The charger: named, the demo charger (a simulated car, no hardware).
+  // 4. The charger: named, the demo charger (a simulated car, no hardware); its optional fields
+  // (the device, the demo's bidirectional choice) left as shown.
   shown = await fields("charger_name");
+  result.form_fields.charger = shown;
   await type("charger_name", "Garage");
   await flow.getByRole("radio", { name: /Demo charger/i }).click();
   result.picked.push("charger_type=demo");
@@ -391,16 +329,7 @@ try {
   result.history = (await page.locator(`${sel("session")} summary`).first().innerText()).replace(/\s+/g, " ").trim();
   step("history");
 } catch (err) {
-  result.errors.push(String(err?.stack ?? err).slice(0, 3000));
-  try {
-    const page = context?.pages()[0];
-    if (page) await page.screenshot({ path: join(output, `walk-${walkCase.name}-failure.png`), fullPage: true });
-  } catch {
-    // no picture
-  }
+  await failed(result, err, session, join(output, `walk-${walkCase.name}-failure.png`));
 } finally {
-  await context?.close().catch(() => undefined);
-  await rm(userDataDir, { recursive: true, force: true }).catch(() => undefined);
-  result.total_ms = Date.now() - started;
-  process.stdout.write(JSON.stringify(result) + "\n");
+  await finish(result, session, started);
 }

@@ -109,7 +109,8 @@ class CommandAudit:
 
     async def async_load(self) -> None:
         """The trails of the sessions still open (after a restart)."""
-        self.trails = await self.premise.store.call(lambda s: s.open_commands())
+        premise_id = self.premise.premise_id
+        self.trails = await self.premise.store.call(lambda s: s.open_commands(premise_id))
 
     def record(
         self,

@@ -18,6 +18,9 @@ from typing import Any
 
 from ..core.metering import Anomaly, Interval
 from .enrollments import EnrollmentRows
+from .local_events import LocalEventRows
+from .outbox import OutboxRows
+from .premises import PremiseRows
 from .schema import (
     _COMMAND_INSERT,
     _SCHEMA,
@@ -51,7 +54,7 @@ class StoredSession:
     summary: dict[str, Any] | None
 
 
-class LedgerStore(SettlementRows, EnrollmentRows):
+class LedgerStore(SettlementRows, EnrollmentRows, LocalEventRows, OutboxRows, PremiseRows):
     """Synchronous SQLite ledger. Use from one thread only (see AsyncLedgerStore)."""
 
     def __init__(self, path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
@@ -296,9 +299,13 @@ class LedgerStore(SettlementRows, EnrollmentRows):
         ).fetchone()
         return float(row[0]), float(row[1])
 
-    def interval_count(self) -> int:
-        """How many intervals are stored in all."""
-        return int(self._db.execute("SELECT COUNT(*) FROM intervals").fetchone()[0])
+    def interval_count(self, premise_id: str | None = None) -> int:
+        """How many intervals are stored in all, or of one premise."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM intervals WHERE ? IS NULL OR premise_id = ?",
+            (premise_id, premise_id),
+        ).fetchone()
+        return int(row[0])
 
     def anomalies(self, session_id: str) -> list[dict[str, Any]]:
         """The anomalies recorded for a session."""
@@ -329,11 +336,13 @@ class LedgerStore(SettlementRows, EnrollmentRows):
         ).fetchall()
         return [_row_to_command(row) for row in rows]
 
-    def open_commands(self) -> dict[str, list[dict[str, Any]]]:
-        """The audit trails of the sessions not yet ended, by session ID."""
+    def open_commands(self, premise_id: str) -> dict[str, list[dict[str, Any]]]:
+        """The audit trails of a premise's sessions not yet ended, by session ID."""
         rows = self._db.execute(
             """SELECT commands.* FROM commands JOIN sessions USING (session_id)
-               WHERE sessions.ended_at IS NULL ORDER BY commands.session_id, commands.seq"""
+               WHERE sessions.ended_at IS NULL AND sessions.premise_id = ?
+               ORDER BY commands.session_id, commands.seq""",
+            (premise_id,),
         ).fetchall()
         found: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
@@ -349,198 +358,6 @@ class LedgerStore(SettlementRows, EnrollmentRows):
             (charger_id, limit),
         ).fetchall()
         return [{"session_id": row["session_id"], **_row_to_command(row)} for row in reversed(rows)]
-
-    def add_local_event(
-        self, event_id: str, kind: str, start: datetime, end: datetime, data: dict[str, Any]
-    ) -> None:
-        """Store a local price or load-control event."""
-        with self._transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO local_events (event_id, kind, start, end, data, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (event_id, kind, iso(start), iso(end), json.dumps(data), iso(datetime.now(UTC))),
-            )
-
-    def local_events(self, ending_after: datetime) -> list[dict[str, Any]]:
-        """Local events that end after the given time, by start.
-
-        A row that cannot be read (its dates or data) comes back with ``unreadable`` set
-        (the reason) instead of failing the load; :func:`..validation.valid_local_event`
-        names it, and the caller skips it.
-        """
-        rows = self._db.execute(
-            "SELECT * FROM local_events WHERE end > ? ORDER BY start", (iso(ending_after),)
-        ).fetchall()
-        events: list[dict[str, Any]] = []
-        for row in rows:
-            try:
-                data = json.loads(row["data"])
-                if not isinstance(data, dict):
-                    raise ValueError("not an object")
-                event = {
-                    "event_id": row["event_id"],
-                    "kind": row["kind"],
-                    "start": parse_iso(row["start"]),
-                    "end": parse_iso(row["end"]),
-                    **data,
-                }
-            except (ValueError, TypeError) as err:
-                event = {"event_id": row["event_id"], "kind": row["kind"], "unreadable": str(err)}
-            events.append(event)
-        return events
-
-    def flag_local_event(self, event_id: str, reason: str) -> None:
-        """Mark a stored local event as skipped (kept for inspection, its values as they were,
-        with the reason under ``skipped``)."""
-        with self._transaction():
-            row = self._db.execute(
-                "SELECT data FROM local_events WHERE event_id = ?", (event_id,)
-            ).fetchone()
-            if row is None:
-                return
-            try:
-                data = json.loads(row["data"])  # NaN and Infinity read and written as they are
-                if not isinstance(data, dict):
-                    raise ValueError("not an object")
-            except ValueError, TypeError:
-                data = {"raw": row["data"]}
-            data["skipped"] = reason
-            self._db.execute(
-                "UPDATE local_events SET data = ? WHERE event_id = ?",
-                (json.dumps(data), event_id),
-            )
-
-    # -- report outbox: every report waits here until the VTN acknowledges it ------------
-
-    def outbox_put(
-        self,
-        *,
-        report_key: str,
-        session_id: str,
-        event_id: str,
-        program_id: str,
-        report_name: str,
-        kind: str,
-        body: dict[str, Any],
-        now: datetime,
-    ) -> int:
-        """Store the newest body of a report (one row per session and reporting event).
-
-        Returns the body's version. A report updated in place keeps its row, its VTN report
-        ID and its name, so no interval is ever sent under two report names. A newer body of a
-        report the VTN refused is a new request: it leaves the dead letters and is sent (the
-        refused body alone would stay there until resent, and every later interval with it).
-        """
-        with self._transaction():
-            self._db.execute(
-                """INSERT INTO outbox (report_key, session_id, event_id, program_id, report_name,
-                       kind, body, version, sent_version, next_attempt, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0, ?, ?)
-                   ON CONFLICT (report_key) DO UPDATE SET
-                       body = excluded.body, version = outbox.version + 1,
-                       attempts = 0, next_attempt = excluded.next_attempt,
-                       dead_letter = NULL, updated_at = excluded.updated_at""",
-                (
-                    report_key,
-                    session_id,
-                    event_id,
-                    program_id,
-                    report_name,
-                    kind,
-                    json.dumps(body),
-                    iso(now),
-                    iso(now),
-                ),
-            )
-            row = self._db.execute(
-                "SELECT version FROM outbox WHERE report_key = ?", (report_key,)
-            ).fetchone()
-        return int(row["version"])
-
-    def outbox_due(self, now: datetime, limit: int = 20) -> list[dict[str, Any]]:
-        """Reports with an unacknowledged version whose next attempt is due, oldest first."""
-        rows = self._db.execute(
-            """SELECT * FROM outbox WHERE sent_version < version AND next_attempt <= ?
-                   AND dead_letter IS NULL
-               ORDER BY next_attempt, updated_at LIMIT ?""",
-            (iso(now), limit),
-        ).fetchall()
-        return [{**dict(row), "body": json.loads(row["body"])} for row in rows]
-
-    def outbox_ack(
-        self, report_key: str, version: int, vtn_report_id: str | None, now: datetime
-    ) -> None:
-        """The VTN acknowledged this version of the report."""
-        with self._transaction():
-            self._db.execute(
-                """UPDATE outbox SET sent_version = MAX(sent_version, ?),
-                       vtn_report_id = COALESCE(?, vtn_report_id), attempts = 0,
-                       last_error = NULL, acked_at = ? WHERE report_key = ?""",
-                (version, vtn_report_id, iso(now), report_key),
-            )
-
-    def outbox_fail(self, report_key: str, error: str, next_attempt: datetime) -> None:
-        """Record a failed attempt and when to try again."""
-        with self._transaction():
-            self._db.execute(
-                """UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?
-                   WHERE report_key = ?""",
-                (error[:500], iso(next_attempt), report_key),
-            )
-
-    def outbox_dead_letter(self, report_key: str, reason: str) -> None:
-        """The VTN refuses this report for good (400/422, or its event is gone): keep it, stop
-        sending it, until :meth:`outbox_resend`."""
-        with self._transaction():
-            self._db.execute(
-                """UPDATE outbox SET dead_letter = ?, attempts = attempts + 1, last_error = ?
-                   WHERE report_key = ?""",
-                (reason[:500], reason[:500], report_key),
-            )
-
-    def outbox_dead_letters(self) -> list[dict[str, Any]]:
-        """Dead-lettered reports (with their bodies), oldest first."""
-        rows = self._db.execute(
-            "SELECT * FROM outbox WHERE dead_letter IS NOT NULL ORDER BY updated_at"
-        ).fetchall()
-        return [{**dict(row), "body": json.loads(row["body"])} for row in rows]
-
-    def outbox_resend(self, report_key: str | None, now: datetime) -> int:
-        """Send dead-lettered reports again (one, or all with None); returns how many."""
-        with self._transaction():
-            cursor = self._db.execute(
-                """UPDATE outbox SET dead_letter = NULL, attempts = 0, next_attempt = ?
-                   WHERE dead_letter IS NOT NULL AND (? IS NULL OR report_key = ?)""",
-                (iso(now), report_key, report_key),
-            )
-        return int(cursor.rowcount)
-
-    def outbox_stats(self) -> dict[str, Any]:
-        """Backlog (reports not yet acknowledged, dead letters apart), next attempt, last
-        acknowledgement and dead letters."""
-        row = self._db.execute(
-            """SELECT SUM(sent_version < version AND dead_letter IS NULL) AS backlog,
-                      MIN(CASE WHEN sent_version < version AND dead_letter IS NULL
-                          THEN next_attempt END) AS next_attempt,
-                      MAX(acked_at) AS last_ack,
-                      SUM(dead_letter IS NOT NULL) AS dead,
-                      COUNT(*) AS total
-               FROM outbox"""
-        ).fetchone()
-        return {
-            "backlog": int(row["backlog"] or 0),
-            "dead": int(row["dead"] or 0),
-            "next_attempt": parse_iso(row["next_attempt"]) if row["next_attempt"] else None,
-            "last_ack": parse_iso(row["last_ack"]) if row["last_ack"] else None,
-            "total": int(row["total"] or 0),
-        }
-
-    def outbox_report(self, report_key: str) -> dict[str, Any] | None:
-        """One outbox row (for tests and diagnostics)."""
-        row = self._db.execute(
-            "SELECT * FROM outbox WHERE report_key = ?", (report_key,)
-        ).fetchone()
-        return {**dict(row), "body": json.loads(row["body"])} if row else None
 
     def _stored(self, row: sqlite3.Row) -> StoredSession:
         return StoredSession(

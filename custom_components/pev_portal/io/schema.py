@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..core.metering import Interval, Quality
+from .premises import adopt_unscoped, session_premises
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,7 +65,7 @@ CREATE TABLE IF NOT EXISTS anomalies (
     message TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS outbox (
-    report_key TEXT PRIMARY KEY,
+    report_key TEXT NOT NULL,
     session_id TEXT NOT NULL,
     event_id TEXT NOT NULL,
     program_id TEXT NOT NULL,
@@ -79,7 +80,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT,
     acked_at TEXT,
     updated_at TEXT NOT NULL,
-    dead_letter TEXT
+    dead_letter TEXT,
+    premise_id TEXT,
+    PRIMARY KEY (premise_id, report_key)
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt);
 CREATE TABLE IF NOT EXISTS local_events (
@@ -88,7 +91,8 @@ CREATE TABLE IF NOT EXISTS local_events (
     start TEXT NOT NULL,
     end TEXT NOT NULL,
     data TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    premise_id TEXT
 );
 CREATE TABLE IF NOT EXISTS commands (
     session_id TEXT NOT NULL,
@@ -108,14 +112,16 @@ CREATE TABLE IF NOT EXISTS commands (
     PRIMARY KEY (session_id, seq)
 );
 CREATE TABLE IF NOT EXISTS enrollments (
+    premise_id TEXT,
     pev_id TEXT NOT NULL,
     program TEXT NOT NULL,
     state TEXT NOT NULL,
     data TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    PRIMARY KEY (pev_id, program)
+    PRIMARY KEY (premise_id, pev_id, program)
 );
 """
+# premise_id stays nullable: rows stored before version 7 have none until claimed (.premises).
 
 # The columns of a command, in the audit trail's order (see charging.SmartCharging.record).
 COMMAND_FIELDS = (
@@ -248,12 +254,78 @@ def _migrate_5_to_6(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE intervals ADD COLUMN exported_kwh REAL NOT NULL DEFAULT 0")
 
 
+# The outbox's columns before version 7 (copied whole by the migration).
+OUTBOX_COLUMNS = (
+    "report_key",
+    "session_id",
+    "event_id",
+    "program_id",
+    "report_name",
+    "kind",
+    "body",
+    "version",
+    "sent_version",
+    "vtn_report_id",
+    "attempts",
+    "next_attempt",
+    "last_error",
+    "acked_at",
+    "updated_at",
+    "dead_letter",
+)
+
+
+def _table(schema: str, name: str) -> str:
+    """The ``CREATE TABLE`` statement of one table of the current schema."""
+    start = schema.index(f"CREATE TABLE IF NOT EXISTS {name} (")
+    return schema[start : schema.index(");", start) + 2]
+
+
+def _migrate_6_to_7(db: sqlite3.Connection) -> None:
+    """Scope the local events, the outbox and the enrollments by premise (see
+    :mod:`.premises`): add ``premise_id`` (the outbox's and the enrollments' tables rebuilt
+    with it in their keys: two premises may queue reports, or enroll a vehicle, under the
+    same key),
+    give outbox rows their session's premise, and every unscoped row to the sessions' premise
+    when the stored sessions are all of one premise."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(local_events)")}
+    if "premise_id" not in columns:
+        db.execute("ALTER TABLE local_events ADD COLUMN premise_id TEXT")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+    if "premise_id" not in columns:  # the key becomes (premise_id, report_key)
+        names = ", ".join(OUTBOX_COLUMNS)
+        db.execute("DROP INDEX IF EXISTS outbox_due")
+        db.execute("ALTER TABLE outbox RENAME TO outbox_6")
+        db.execute(_table(_SCHEMA, "outbox"))
+        db.execute(f"INSERT INTO outbox ({names}) SELECT {names} FROM outbox_6")
+        db.execute("DROP TABLE outbox_6")
+        db.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(enrollments)")}
+    if "premise_id" not in columns:
+        db.execute("ALTER TABLE enrollments RENAME TO enrollments_6")
+        db.execute(_table(_SCHEMA, "enrollments"))
+        db.execute(
+            """INSERT INTO enrollments (premise_id, pev_id, program, state, data, updated_at)
+               SELECT NULL, pev_id, program, state, data, updated_at FROM enrollments_6"""
+        )
+        db.execute("DROP TABLE enrollments_6")
+    db.execute(
+        """UPDATE outbox SET premise_id =
+               (SELECT premise_id FROM sessions WHERE sessions.session_id = outbox.session_id)
+           WHERE premise_id IS NULL"""
+    )
+    premises = session_premises(db)
+    if len(premises) == 1:
+        adopt_unscoped(db, premises[0])
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
     3: _migrate_3_to_4,
     4: _migrate_4_to_5,
     5: _migrate_5_to_6,
+    6: _migrate_6_to_7,
 }
 
 

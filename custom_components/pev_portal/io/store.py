@@ -12,7 +12,10 @@ per command of a session) and moved the trails kept before in meta rows ``audit:
 into it. Version 3 added ``commands.measured_by`` (what measured a command's result: the
 charger's power sensor or the meter; "none" when nothing could). Version 4 added
 ``commands.error`` (why a command could not be sent; its ``measured_by`` is "failed");
-version 5 ``outbox.dead_letter`` (a report the VTN refuses for good, kept until resent).
+version 5 ``outbox.dead_letter`` (a report the VTN refuses for good, kept until resent);
+version 6 ``intervals.exported_kwh`` (the energy fed back); version 7 a ``premise_id`` on local
+events, outbox rows and enrollments, and premise-keyed meta values (:mod:`.premises`: every
+config entry shares this file, each premise reads only its own rows).
 
 All SQLite work runs on one dedicated thread (the connection belongs to it); the async facade
 :class:`AsyncLedgerStore` hands calls to that thread so the event loop never blocks.
