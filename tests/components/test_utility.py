@@ -57,10 +57,12 @@ def linked_entry(
     vehicles: list[dict[str, Any]] | None = None,
     *,
     options: dict[str, Any] | None = None,
+    charger: dict[str, Any] | None = None,
     **changes: Any,
 ) -> MockConfigEntry:
-    """The demo premise with a utility link (``changes``: to the link's settings)."""
-    entry = make_entry(vehicles=vehicles)
+    """The demo premise with a utility link (``changes``: to the link's settings; ``charger``:
+    the first charger's form, the plain demo charger when not given)."""
+    entry = make_entry(charger=charger, vehicles=vehicles)
     data = {**PREMISE, "utility": utility_config(vtn, callback, **changes)}
     return MockConfigEntry(
         domain=DOMAIN,

@@ -187,14 +187,19 @@ class FeedPlanning:
 
     def feed_inputs_key(self, now: datetime) -> tuple[Any, ...]:
         """What of the power feed the planner's inputs key holds: the export signals over the
-        day and the next (only when a vehicle's power feed is on; nothing otherwise)."""
+        day and the next, and whether the home's load is known (only when a vehicle's power
+        feed is on; nothing otherwise). A home-load sensor turning unknown mid-feed replans at
+        the next tick: a feed planned as home load + export limit must not go on above the
+        limit until the 15-minute refresh."""
         if not any(s.power_feed for s in self.settings.values()):
             return ()
         day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         end = day + timedelta(days=2)
+        home = self.premise.entry.options.get(CONF_HOME_LOAD_ENTITY)
         return (
             tuple(self.events.export_prices(day, end)),
             tuple(self.events.export_limits(day, end)),
+            power_kw(self.hass, home) is not None,
         )
 
     # -- planning ---------------------------------------------------------------------------
