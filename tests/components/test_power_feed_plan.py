@@ -605,3 +605,35 @@ async def test_the_preview_action_keeps_the_vehicles_power_feed(
     assert preview["feed"] is not None
     assert preview["feed"]["energy_kwh"] > 0
     assert preview["target_kwh"] != coordinator.plan_for(runtime)["target_kwh"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("limit", "home_after"), [(0.5, "0"), (0.0, "500"), (0.5, "nan")])
+async def test_a_falling_home_load_never_lets_the_feed_exceed_the_export_limit(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: float,
+    home_after: str,
+) -> None:
+    """The plan counted on the home's load; the load falls (still a valid reading, or not a
+    number): at the next target the feed is at most the home's load now plus the export limit
+    in force (0: V2H only), without waiting for the plan to be made again."""
+    coordinator, runtime = await _feeding_home(hass, freezer, home="1000")
+    smart = coordinator.smart
+    start, end = PEAK - timedelta(days=1), DEPARTURE + timedelta(days=2)
+    monkeypatch.setattr(smart.events, "export_prices", lambda _s, _e: [(start, end, 0.45)])
+    monkeypatch.setattr(smart.events, "export_limits", lambda _s, _e: [(start, end, limit)])
+    await advance(hass, freezer, 10)
+    now = dt_util.utcnow()
+    before = smart.target(runtime, now)
+    home_kw = float(home_after) / 1000 if home_after != "nan" else 0.0
+    assert before.discharge_kw > home_kw + limit  # the home's 1 kW is fed too
+    runs = smart.feed_runs
+    hass.states.async_set(HOME, home_after, {"unit_of_measurement": "W"})
+    after = smart.target(runtime, now)
+    assert smart.feed_runs == runs  # no new plan was needed for this
+    assert after.discharge_kw <= home_kw + limit + 1e-6
+    if home_kw + limit > 0:
+        assert after.discharge_kw > 0
+    else:
+        assert after.pause_reason is not None

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 FEED_REFRESH = timedelta(minutes=15)
+_TICK = timedelta(seconds=1)
 # Dantzig-Wolfe rounds at most (several feeding vehicles with binding cycle budgets; the plan
 # then says its proven gap): bounded so that a plan takes well under a second (bench_feed.py).
 FEED_MAX_ROUNDS = 40
@@ -325,8 +326,11 @@ class FeedPlanning:
         net = kw[0] - kw[1]
         source = SOURCE_PLAN
         if net < -_EPS and adapter.can_discharge():
-            feed = round(min(-net, adapter.max_discharge_kw()), 3)
+            feed = min(-net, adapter.max_discharge_kw(), self._feed_allowance(runtime, now))
+            feed = round(max(0.0, feed), 3)
             source = SOURCE_USER if force else self._next_source.get(cid, source)
+            if feed <= _EPS:  # nothing may be fed now: paused, as a plan that waits
+                return Target(cid, 0.0, source, PauseReason.PLAN, cap, force)
             return Target(cid, 0.0, source, None, cap, force, discharge_kw=feed)
         power = max(0.0, net)
         if circuit is not None:
@@ -345,6 +349,24 @@ class FeedPlanning:
             pause = PauseReason.EVENT if held else PauseReason.PLAN
         source = SOURCE_USER if force else self._next_source.get(cid, source)
         return Target(cid, power, source, pause, cap, force)
+
+    def _feed_allowance(self, runtime: ChargerRuntime, now: datetime) -> float:
+        """The most the charger may feed now, read live at every tick: the home's load now
+        plus the export limit in force now, less what the other feeding chargers are planned
+        to feed now (inf: no export limit). The plan keeps the limit over its slots; this keeps
+        it between plans, when the home's load falls (a load the plan counted on is then
+        exported) or a limit begins."""
+        limits = [kw for a, b, kw in self.events.export_limits(now, now + _TICK) if a <= now < b]
+        if not limits:
+            return float("inf")
+        home = power_kw(self.hass, self.premise.entry.options.get(CONF_HOME_LOAD_ENTITY))
+        others = 0.0
+        if self.feed_result is not None:
+            for cid in self.feed_result.plans:
+                kw = self.feed_result.kw_at(cid, now) if cid != runtime.charger_id else None
+                if kw is not None:
+                    others += max(0.0, kw[1] - kw[0])
+        return max(0.0, (home or 0.0) + min(limits) - others)
 
     def _planned_kw(self, runtime: ChargerRuntime, now: datetime) -> float:
         """The charge power planned for a charger now (its feed plan's, else its charging
