@@ -76,9 +76,11 @@ class FeedPlanning:
     feed_runs: int
     _feed_mark: tuple[int, int, datetime] | None
     _next_source: dict[str, str]
-    _stopped: bool
 
     if TYPE_CHECKING:  # defined by the other parts of SmartCharging (no stubs at run time)
+
+        @property
+        def _stopped(self) -> bool: ...
 
         def vehicle_of(self, runtime: ChargerRuntime) -> Vehicle | None:
             """The registered vehicle of the charger's session."""

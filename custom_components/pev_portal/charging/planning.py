@@ -33,7 +33,6 @@ The effective limit of a charger with a session is the smallest of:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from collections.abc import Callable
@@ -48,6 +47,7 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
 from ..adapters import ChargerAdapter
+from ..coalesce import Coalesced
 from ..const import (
     CONF_SOLAR_BASE_LOAD,
     CONF_SOLAR_FORECAST,
@@ -131,11 +131,17 @@ class SmartCharging(FeedPlanning, PlanRequests, PlanViews):
         self.user_paused: set[str] = set()  # sessions the user paused
         self._force: set[str] = set()  # chargers to command at once (a user's action)
         self._next_source: dict[str, str] = {}
-        self._running: asyncio.Task[None] | None = None
-        self._again = False
+        # Not eager: a run starts once the caller's change is complete (a plug-in bound, an
+        # opt-out recorded), never half-way through it.
+        self._runner = Coalesced(
+            self.hass,
+            premise.entry,
+            self._async_pass,
+            "pev_portal_smart_charging",
+            background=False,
+        )
         self._timer: CALLBACK_TYPE | None = None
         self._timer_at: datetime | None = None
-        self._stopped = False
         self.rng = random.Random()
         self._delays: dict[str, tuple[datetime, timedelta]] = {}
         self.solar: SolarSource | None = None
@@ -201,17 +207,18 @@ class SmartCharging(FeedPlanning, PlanRequests, PlanViews):
     async def async_stop(self) -> None:
         """Stop the timers and the run in progress (at unload); commands in flight finish
         first (see :meth:`ChargerController.async_close`)."""
-        self._stopped = True
+        self._runner.stop()
         if self._timer is not None:
             self._timer()
             self._timer = None
         while self._unsubscribers:
             self._unsubscribers.pop()()
         await self.controller.async_close()
-        running = self._running
-        if running is not None and not running.done() and running is not asyncio.current_task():
-            running.cancel()
-            await asyncio.gather(running, return_exceptions=True)
+        await self._runner.async_cancel()
+
+    @property
+    def _stopped(self) -> bool:
+        return self._runner.stopped
 
     def compute(self, inputs: PlanInputs, now: datetime) -> Plan:
         """Run the planner (in the executor: it takes milliseconds to a few hundred)."""
@@ -231,31 +238,17 @@ class SmartCharging(FeedPlanning, PlanRequests, PlanViews):
     @callback
     def schedule(self) -> None:
         """Replan if needed and apply, soon (coalesced: one run at a time)."""
-        if self._stopped:
-            return
-        if self._running is not None and not self._running.done():
-            self._again = True
-            return
-        # Not eager: the run starts once the caller's change is complete (a plug-in bound,
-        # an opt-out recorded), never half-way through it.
-        self._running = self.premise.entry.async_create_task(
-            self.hass, self._async_run(), "pev_portal_smart_charging", eager_start=False
-        )
+        self._runner.schedule()
 
     async def async_run_now(self) -> dict[str, str]:
         """Run now (after the run in progress, coalesced) and return the command errors of
         the last pass, by charger ID."""
         self.schedule()
-        while self._running is not None and not self._running.done():
-            await asyncio.shield(self._running)
+        await self._runner.async_wait()
         return dict(self.last_errors)
 
-    async def _async_run(self) -> None:
-        while True:
-            self._again = False
-            self.last_errors = await self.async_refresh()
-            if not self._again or self._stopped:
-                break
+    async def _async_pass(self) -> None:
+        self.last_errors = await self.async_refresh()
 
     async def async_refresh(self, now: datetime | None = None) -> dict[str, str]:
         """Verify past commands, replan when needed, and apply the limits to every charger."""
